@@ -1,0 +1,210 @@
+"""The ``gaz`` command: database, imports, manifests, users, server. Calls the same services as the API."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app import schema
+from app.manifest import load_manifest
+from boundaries import service as boundaries
+from core import auth
+from core.database import make_engine, transaction
+from core.errors import GazError, InvalidInput
+from core.imports import ImportReport
+from core.models import ROLES
+from core.settings import Settings
+from core.values import parse_date
+from gazetteer import service as gazetteer
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="gaz", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="create and migrate the database").add_subparsers(dest="action", required=True)
+    db.add_parser("create", help="create the database named in GAZ_DATABASE_URL if it does not exist")
+    db.add_parser("upgrade", help="migrate to the latest schema")
+    down = db.add_parser("downgrade", help="migrate down (to base by default)")
+    down.add_argument("revision", nargs="?", default="base")
+
+    imp = sub.add_parser("import", help="import one file").add_subparsers(dest="kind", required=True)
+    div = imp.add_parser("divisions", help="NBS division codes (Ordos or national layout, .csv or .csv.gz)")
+    div.add_argument("file", type=Path)
+    div.add_argument("--valid-from", required=True, help="date the listed units are valid from (YYYY-MM-DD)")
+    div.add_argument("--encoding", help="file encoding when not UTF-8 (e.g. gbk)")
+    pol = imp.add_parser("polygons", help="unit polygons from GeoJSON, GeoPackage or Shapefile")
+    pol.add_argument("file", type=Path)
+    pol.add_argument("--source", required=True, help="name of the dataset, e.g. amap-2020")
+    pol.add_argument("--status", required=True, choices=("registered", "reference", "claimed", "draft"))
+    pol.add_argument("--valid-from", required=True)
+    pol.add_argument("--crs", help="source CRS; overrides the file's (required when the file states none)")
+    pol.add_argument("--code-field", default="adcode", help="attribute holding the NBS code (default adcode)")
+    pol.add_argument("--on-invalid", default="refuse", choices=("refuse", "repair"))
+    pol.add_argument("--layer", help="layer name in a multi-layer file")
+    pts = imp.add_parser("points", help="named points from CSV with lon/lat columns")
+    pts.add_argument("file", type=Path)
+    pts.add_argument("--source", required=True)
+    pts.add_argument("--crs", required=True)
+    pts.add_argument("--lon-column", required=True)
+    pts.add_argument("--lat-column", required=True)
+    pts.add_argument("--name-column", required=True)
+    pts.add_argument("--id-column", required=True)
+    pts.add_argument("--category-column")
+    pts.add_argument("--code-column", help="column with a current unit code the file vouches for")
+    pts.add_argument("--hint-code-column", help="column with an older unit code, checked against the name")
+    pts.add_argument("--encoding")
+    for command in (div, pol, pts):
+        command.add_argument("--skip-invalid", action="store_true", help="write the valid rows, list the rest")
+
+    load = sub.add_parser("load", help="load a dataset manifest (e.g. data/ordos.toml)")
+    load.add_argument("manifest", type=Path)
+    load.add_argument("--data-root", type=Path, help="folder the manifest's paths are relative to")
+
+    users = sub.add_parser("users", help="API key holders").add_subparsers(dest="action", required=True)
+    create = users.add_parser("create", help="create a user and print the key")
+    create.add_argument("--name", required=True)
+    create.add_argument("--role", required=True, choices=ROLES)
+    revoke = users.add_parser("revoke", help="revoke a user's key")
+    revoke.add_argument("--name", required=True)
+
+    serve = sub.add_parser("serve", help="serve the API")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1)
+    return parser
+
+
+def print_report(report: ImportReport) -> None:
+    """Notes, rejected rows and the summary line of an import."""
+    for note in report.notes:
+        print(f"  note: {note}")
+    for rejected in report.rejected:
+        print(f"  skipped row {rejected.row}: {rejected.reason}")
+    print(report.summary())
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Execute a parsed command; returns the exit status."""
+    if args.command == "db" and args.action == "create":
+        create_database(settings.database_url)
+        return 0
+    if args.command == "serve":
+        import uvicorn
+
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=args.host or settings.host,
+            port=args.port or settings.port,
+            workers=args.workers,
+        )
+        return 0
+    engine = make_engine(settings)
+    try:
+        if args.command == "db":
+            (schema.upgrade if args.action == "upgrade" else schema.downgrade)(
+                engine, getattr(args, "revision", "head")
+            )
+            print(f"database at {args.action} target")
+        elif args.command == "import":
+            started = time.perf_counter()
+            with transaction(engine) as conn:
+                report = import_file(conn, args)
+            print_report(report)
+            print(f"  took {time.perf_counter() - started:.1f} s")
+        elif args.command == "load":
+            data_root = args.data_root or settings.data_root
+            for report in load_manifest(engine, args.manifest, data_root, progress=sys.stderr.isatty()):
+                print_report(report)
+        elif args.command == "users":
+            with transaction(engine) as conn:
+                if args.action == "create":
+                    print(auth.create_user(conn, args.name, args.role))
+                else:
+                    auth.revoke_user(conn, args.name)
+                    print(f"revoked {args.name}")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def import_file(conn: object, args: argparse.Namespace) -> ImportReport:
+    """Dispatch ``gaz import <kind>`` to its service function."""
+    valid_from = parse_date(getattr(args, "valid_from", None), "--valid-from")
+    if args.kind == "divisions":
+        assert valid_from is not None
+        return boundaries.import_divisions(
+            conn,  # type: ignore[arg-type]
+            args.file,
+            valid_from=valid_from,
+            encoding=args.encoding,
+            skip_invalid=args.skip_invalid,
+        )
+    if args.kind == "polygons":
+        assert valid_from is not None
+        return boundaries.import_polygons(
+            conn,  # type: ignore[arg-type]
+            args.file,
+            source=args.source,
+            status=args.status,
+            valid_from=valid_from,
+            crs=args.crs,
+            code_field=args.code_field,
+            on_invalid=args.on_invalid,
+            skip_invalid=args.skip_invalid,
+            layer=args.layer,
+        )
+    return gazetteer.import_points(
+        conn,  # type: ignore[arg-type]
+        args.file,
+        source=args.source,
+        crs=args.crs,
+        lon_column=args.lon_column,
+        lat_column=args.lat_column,
+        name_column=args.name_column,
+        id_column=args.id_column,
+        category_column=args.category_column,
+        code_column=args.code_column,
+        hint_code_column=args.hint_code_column,
+        encoding=args.encoding,
+        skip_invalid=args.skip_invalid,
+    )
+
+
+def create_database(url: str) -> None:
+    """Create the database of ``url`` on its server when missing."""
+    target = make_url(url)
+    name = target.database
+    if not name:
+        raise InvalidInput(f"database URL {url!r} names no database")
+    server = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).first()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+                print(f"created database {name}")
+    finally:
+        server.dispose()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``gaz``: errors print one clear message and exit non-zero."""
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args, Settings())
+    except GazError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""The application: ``create_app(settings)`` mounts every router; no work happens at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query
+from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy import text
+
+from boundaries import service as boundaries_service
+from boundaries.api import router as units_router
+from core import audit
+from core.auth import Principal
+from core.database import make_engine, postgis_version
+from core.settings import Settings
+from core.web import Db, install_error_handlers, require_role
+from gazetteer import service as gazetteer_service
+from gazetteer.api import router as lookup_router
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for ``settings`` (read from the environment when omitted)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.engine = make_engine(settings)
+        yield
+        app.state.engine.dispose()
+
+    app = FastAPI(
+        title="Ordos place names, boundaries and facilities",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Standard place names, administrative units and boundaries of Ordos City (CGCS2000).",
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"]
+        )
+    app.include_router(units_router)
+    app.include_router(lookup_router)
+
+    @app.get("/health", tags=["service"])
+    def health(conn: Db) -> dict[str, Any]:
+        """Database reachable, PostGIS version and the counts of loaded data."""
+        conn.execute(text("SELECT 1"))
+        counts = boundaries_service.data_counts(conn)
+        counts["reference_points"] = gazetteer_service.point_count(conn)
+        return {"status": "ok", "postgis": postgis_version(conn), "counts": counts}
+
+    @app.get("/api/v1/audit", tags=["service"])
+    def audit_log(
+        conn: Db,
+        caller: Annotated[Principal, Depends(require_role("admin"))],
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        object_type: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The latest audit entries (admin only)."""
+        return audit.recent(conn, limit, object_type)
+
+    return app

@@ -1,0 +1,65 @@
+"""HTTP routes of administrative units (thin: parse, call the service)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from boundaries import service
+from boundaries.schemas import PolygonCreated, PolygonIn, UnitOut, UnitRef
+from core.auth import Principal
+from core.errors import Forbidden
+from core.web import Db, require_role
+
+router = APIRouter(prefix="/api/v1/units", tags=["units"])
+
+AsOf = Annotated[date | None, Query(description="the date to answer for (YYYY-MM-DD); today when omitted")]
+CODE_DOC = "NBS code with 2, 4, 6, 9 or 12 digits (150603 = 150603000000)"
+
+
+@router.get("/{code}", response_model=UnitOut)
+def get_unit(
+    conn: Db,
+    code: str,
+    as_of: AsOf = None,
+    crs: Annotated[str, Query(description="CRS of the returned polygon")] = "EPSG:4326",
+) -> dict[str, Any]:
+    """A unit with its path to the top, children count, registered polygon and area (km², ellipsoid)."""
+    return service.get_unit(conn, code, as_of=as_of, crs=crs)
+
+
+@router.get("/{code}/children", response_model=list[UnitRef])
+def get_children(conn: Db, code: str, as_of: AsOf = None) -> list[dict[str, Any]]:
+    """The unit's children on the date."""
+    return service.get_children(conn, code, as_of=as_of)
+
+
+@router.get("/{code}/ancestors", response_model=list[UnitRef])
+def get_ancestors(conn: Db, code: str, as_of: AsOf = None) -> list[dict[str, Any]]:
+    """The unit's loaded ancestors on the date, top first."""
+    return service.get_ancestors(conn, code, as_of=as_of)
+
+
+@router.post("/{code}/polygons", response_model=PolygonCreated, status_code=201)
+def add_polygon(
+    conn: Db,
+    code: str,
+    body: PolygonIn,
+    caller: Annotated[Principal, Depends(require_role("editor", "approver"))],
+) -> dict[str, Any]:
+    """Add a polygon version (editor: draft/claimed/reference; approver: registered)."""
+    if body.status == "registered" and caller.role not in ("approver", "admin"):
+        raise Forbidden("only an approver may register a polygon")
+    return service.add_polygon(
+        conn,
+        code,
+        geometry=body.geometry,
+        crs=body.crs,
+        source=body.source,
+        status=body.status,
+        valid_from=body.valid_from,
+        on_invalid=body.on_invalid,
+        actor=caller.name,
+    )

@@ -1,0 +1,296 @@
+"""SQL of the boundaries context (the only place it lives)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import shapely
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, RowMapping
+
+from boundaries.divisions import DivisionRow
+from boundaries.polygons import PolygonRow
+from core.imports import copy_rows
+
+LEVEL_ORDER = "array_position(ARRAY['province','city','county','township','village'], {col})"
+UNIT_COLUMNS = "code, name, level, kind, is_grouping, parent_code, valid_from, valid_to"
+
+
+def upsert_units(conn: Connection, rows: Sequence[DivisionRow], valid_from: date) -> tuple[int, int, int]:
+    """Write unit versions valid from ``valid_from``; returns (inserted, updated, unchanged).
+
+    A unit whose current version already says the same is left alone; one that changed gets its
+    open version closed the day the new one starts; a version with the same start is corrected in place.
+    """
+    conn.execute(
+        text(
+            "CREATE TEMP TABLE stage_unit (code char(12), name text, level text, kind text, "
+            "is_grouping boolean, parent_code char(12)) ON COMMIT DROP"
+        )
+    )
+    copy_rows(
+        conn,
+        "stage_unit",
+        ("code", "name", "level", "kind", "is_grouping", "parent_code"),
+        ((r.code, r.name, r.level, r.kind, r.is_grouping, r.parent_code) for r in rows),
+    )
+    params = {"valid_from": valid_from}
+    unchanged = conn.execute(
+        text(
+            "DELETE FROM stage_unit s USING admin_unit a "
+            "WHERE a.code = s.code AND a.period @> CAST(:valid_from AS date) "
+            "AND (a.name, a.level, a.kind, a.is_grouping, a.parent_code) "
+            "IS NOT DISTINCT FROM (s.name, s.level, s.kind, s.is_grouping, s.parent_code)"
+        ),
+        params,
+    ).rowcount
+    closed = conn.execute(
+        text(
+            "UPDATE admin_unit a SET valid_to = :valid_from FROM stage_unit s "
+            "WHERE a.code = s.code AND a.period @> CAST(:valid_from AS date) AND a.valid_from < :valid_from"
+        ),
+        params,
+    ).rowcount
+    counts = conn.execute(
+        text(
+            "WITH written AS ("
+            " INSERT INTO admin_unit (code, name, level, kind, is_grouping, parent_code, valid_from)"
+            " SELECT code, name, level, kind, is_grouping, parent_code, :valid_from FROM stage_unit"
+            " ON CONFLICT (code, valid_from) DO UPDATE SET name = EXCLUDED.name, level = EXCLUDED.level,"
+            " kind = EXCLUDED.kind, is_grouping = EXCLUDED.is_grouping, parent_code = EXCLUDED.parent_code"
+            " RETURNING (xmax = 0) AS inserted)"
+            " SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated"
+            " FROM written"
+        ),
+        params,
+    ).one()
+    return counts.inserted - closed, counts.updated + closed, unchanged
+
+
+def known_codes(conn: Connection, codes: Sequence[str]) -> set[str]:
+    """The codes among ``codes`` that name a unit at any date."""
+    result = conn.execute(
+        text("SELECT DISTINCT code FROM admin_unit WHERE code = ANY(CAST(:codes AS text[]))"), {"codes": list(codes)}
+    )
+    return {row.code for row in result}
+
+
+def upsert_polygons(
+    conn: Connection, rows: Sequence[PolygonRow], *, source: str, status: str, valid_from: date
+) -> tuple[int, int, int, int]:
+    """Write polygons of one source valid from ``valid_from``; returns (inserted, updated, unchanged, closed).
+
+    A registered polygon closes the unit's earlier open registered polygon the day the new one starts.
+    """
+    conn.execute(
+        text(
+            "CREATE TEMP TABLE stage_polygon (unit_code char(12), geom bytea, original_geom bytea, "
+            "repair_note text) ON COMMIT DROP"
+        )
+    )
+    copy_rows(
+        conn,
+        "stage_polygon",
+        ("unit_code", "geom", "original_geom", "repair_note"),
+        (
+            (
+                r.unit_code,
+                shapely.to_wkb(r.geom),
+                None if r.original is None else shapely.to_wkb(r.original),
+                r.repair_note,
+            )
+            for r in rows
+        ),
+    )
+    params = {"valid_from": valid_from, "source": source, "status": status}
+    unchanged = conn.execute(
+        text(
+            "DELETE FROM stage_polygon s USING unit_polygon p "
+            "WHERE p.unit_code = s.unit_code AND p.source = :source AND p.valid_from = :valid_from "
+            "AND p.status = :status AND ST_AsBinary(p.geom) = s.geom"
+        ),
+        params,
+    ).rowcount
+    closed = 0
+    if status == "registered":
+        closed = conn.execute(
+            text(
+                "UPDATE unit_polygon p SET valid_to = :valid_from FROM stage_polygon s "
+                "WHERE p.unit_code = s.unit_code AND p.status = 'registered' "
+                "AND p.period @> CAST(:valid_from AS date) AND p.valid_from < :valid_from"
+            ),
+            params,
+        ).rowcount
+    counts = conn.execute(
+        text(
+            "WITH written AS ("
+            " INSERT INTO unit_polygon (unit_code, source, status, geom, original_geom, repair_note, valid_from)"
+            " SELECT unit_code, :source, :status, ST_Multi(ST_GeomFromWKB(geom, 4490)),"
+            " ST_GeomFromWKB(original_geom, 4490), repair_note, :valid_from FROM stage_polygon"
+            " ON CONFLICT (unit_code, source, valid_from) DO UPDATE SET status = EXCLUDED.status,"
+            " geom = EXCLUDED.geom, original_geom = EXCLUDED.original_geom, repair_note = EXCLUDED.repair_note,"
+            " imported_at = now()"
+            " RETURNING (xmax = 0) AS inserted)"
+            " SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated"
+            " FROM written"
+        ),
+        params,
+    ).one()
+    return counts.inserted, counts.updated, unchanged, closed
+
+
+def unit_at(conn: Connection, code: str, as_of: date) -> RowMapping | None:
+    """The version of a unit valid on ``as_of``."""
+    return (
+        conn.execute(
+            text(f"SELECT {UNIT_COLUMNS} FROM admin_unit WHERE code = :code AND period @> CAST(:as_of AS date)"),
+            {"code": code, "as_of": as_of},
+        )
+        .mappings()
+        .first()
+    )
+
+
+def unit_versions(conn: Connection, code: str) -> list[RowMapping]:
+    """Every dated version of a code, oldest first."""
+    return list(
+        conn.execute(
+            text(f"SELECT {UNIT_COLUMNS} FROM admin_unit WHERE code = :code ORDER BY valid_from"), {"code": code}
+        ).mappings()
+    )
+
+
+def ancestors(conn: Connection, code: str, as_of: date) -> list[RowMapping]:
+    """The loaded ancestors of a unit on ``as_of``, top first; grouping rows are passed through, not listed."""
+    return list(
+        conn.execute(
+            text(
+                f"WITH RECURSIVE up AS ("
+                f" SELECT {UNIT_COLUMNS}, 0 AS depth FROM admin_unit"
+                f"  WHERE code = :code AND period @> CAST(:as_of AS date)"
+                f" UNION ALL"
+                f" SELECT a.code, a.name, a.level, a.kind, a.is_grouping, a.parent_code, a.valid_from, a.valid_to,"
+                f"  up.depth + 1 FROM admin_unit a JOIN up ON a.code = up.parent_code"
+                f"  AND a.period @> CAST(:as_of AS date))"
+                f" SELECT {UNIT_COLUMNS} FROM up WHERE depth > 0 AND NOT is_grouping ORDER BY depth DESC"
+            ),
+            {"code": code, "as_of": as_of},
+        ).mappings()
+    )
+
+
+def children(conn: Connection, code: str, as_of: date) -> list[RowMapping]:
+    """The units whose parent is ``code`` on ``as_of``, by code; a grouping child is replaced by its children."""
+    return list(
+        conn.execute(
+            text(
+                f"SELECT {UNIT_COLUMNS} FROM admin_unit WHERE period @> CAST(:as_of AS date) AND ("
+                f" (parent_code = :code AND NOT is_grouping) OR parent_code IN ("
+                f"  SELECT code FROM admin_unit WHERE parent_code = :code AND is_grouping"
+                f"  AND period @> CAST(:as_of AS date)))"
+                f" ORDER BY code"
+            ),
+            {"code": code, "as_of": as_of},
+        ).mappings()
+    )
+
+
+def registered_polygon(conn: Connection, code: str, as_of: date) -> RowMapping | None:
+    """The unit's registered polygon on ``as_of`` (WKB in EPSG:4490) with its area on the ellipsoid."""
+    return (
+        conn.execute(
+            text(
+                "SELECT id, source, status, valid_from, valid_to, ST_AsBinary(geom) AS wkb,"
+                " ST_Area(geom::geography) / 1e6 AS area_km2 FROM unit_polygon"
+                " WHERE unit_code = :code AND status = 'registered' AND period @> CAST(:as_of AS date)"
+            ),
+            {"code": code, "as_of": as_of},
+        )
+        .mappings()
+        .first()
+    )
+
+
+def units_containing(conn: Connection, lon: float, lat: float, as_of: date) -> list[RowMapping]:
+    """Units whose registered polygon contains the point on ``as_of``, deepest level first."""
+    return list(
+        conn.execute(
+            text(
+                f"SELECT u.code, u.name, u.level, u.kind, p.source FROM unit_polygon p"
+                f" JOIN admin_unit u ON u.code = p.unit_code AND u.period @> CAST(:as_of AS date)"
+                f" WHERE p.status = 'registered' AND p.period @> CAST(:as_of AS date)"
+                f" AND ST_Intersects(p.geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4490))"
+                f" ORDER BY {LEVEL_ORDER.format(col='u.level')} DESC"
+            ),
+            {"lon": lon, "lat": lat, "as_of": as_of},
+        ).mappings()
+    )
+
+
+def insert_polygon(conn: Connection, row: PolygonRow, *, source: str, status: str, valid_from: date) -> int:
+    """Insert one polygon version; returns its id."""
+    return int(
+        conn.execute(
+            text(
+                "INSERT INTO unit_polygon (unit_code, source, status, geom, original_geom, repair_note, valid_from)"
+                " VALUES (:code, :source, :status, ST_Multi(ST_GeomFromWKB(:wkb, 4490)),"
+                " ST_GeomFromWKB(:original, 4490), :note, :valid_from) RETURNING id"
+            ),
+            {
+                "code": row.unit_code,
+                "source": source,
+                "status": status,
+                "wkb": shapely.to_wkb(row.geom),
+                "original": None if row.original is None else shapely.to_wkb(row.original),
+                "note": row.repair_note,
+                "valid_from": valid_from,
+            },
+        ).scalar_one()
+    )
+
+
+def close_registered_polygon(conn: Connection, code: str, valid_from: date) -> dict[str, Any] | None:
+    """End the unit's open registered polygon that started before ``valid_from``; returns what was closed."""
+    row = (
+        conn.execute(
+            text(
+                "UPDATE unit_polygon SET valid_to = :valid_from WHERE unit_code = :code AND status = 'registered'"
+                " AND period @> CAST(:valid_from AS date) AND valid_from < :valid_from"
+                " RETURNING id, source, valid_from"
+            ),
+            {"code": code, "valid_from": valid_from},
+        )
+        .mappings()
+        .first()
+    )
+    return None if row is None else dict(row)
+
+
+def counts(conn: Connection) -> dict[str, int]:
+    """Row counts of the loaded data (today's units by level, polygons by status)."""
+    result: dict[str, int] = {}
+    for row in conn.execute(
+        text(
+            "SELECT level, count(*) AS n FROM admin_unit WHERE period @> CURRENT_DATE AND NOT is_grouping"
+            " GROUP BY level"
+        )
+    ):
+        result[f"units_{row.level}"] = row.n
+    for row in conn.execute(text("SELECT status, count(*) AS n FROM unit_polygon GROUP BY status")):
+        result[f"polygons_{row.status}"] = row.n
+    return result
+
+
+def units_within(conn: Connection, prefix: str, level: str, as_of: date) -> list[RowMapping]:
+    """Units of ``level`` whose code starts with ``prefix``, valid on ``as_of``."""
+    return list(
+        conn.execute(
+            text(
+                f"SELECT {UNIT_COLUMNS} FROM admin_unit WHERE code LIKE :prefix AND level = :level"
+                " AND period @> CAST(:as_of AS date) ORDER BY code"
+            ),
+            {"prefix": prefix + "%", "level": level, "as_of": as_of},
+        ).mappings()
+    )

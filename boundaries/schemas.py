@@ -1,0 +1,63 @@
+"""Request and response models of the boundaries API."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class UnitRef(BaseModel):
+    """A unit version in short."""
+
+    code: str = Field(description="12-digit NBS code")
+    name: str
+    level: str
+    kind: str
+    valid_from: date
+    valid_to: date | None
+
+
+class UnitPolygonOut(BaseModel):
+    """The registered polygon of a unit on the date asked."""
+
+    source: str
+    status: str
+    valid_from: date
+    valid_to: date | None
+    area_km2: float = Field(description="area on the CGCS2000 ellipsoid")
+    crs: str
+    geometry: dict[str, Any]
+
+
+class UnitOut(UnitRef):
+    """A unit with its parent path, children count and registered polygon."""
+
+    is_grouping: bool
+    parent_code: str | None
+    path: list[UnitRef] = Field(description="loaded ancestors, top first")
+    children_count: int
+    polygon: UnitPolygonOut | None
+
+
+class PolygonIn(BaseModel):
+    """A polygon version of a unit, given as a GeoJSON geometry in a stated CRS."""
+
+    geometry: dict[str, Any] = Field(description="GeoJSON Polygon or MultiPolygon, east-first coordinates")
+    crs: str = Field(description="EPSG:4490, EPSG:4326, EPSG:4545, EPSG:4546, GCJ-02 or BD-09")
+    source: str = Field(min_length=1, max_length=200)
+    status: Literal["registered", "reference", "claimed", "draft"] = "draft"
+    valid_from: date
+    on_invalid: Literal["refuse", "repair"] = "refuse"
+
+
+class PolygonCreated(BaseModel):
+    """The polygon version written."""
+
+    id: int
+    unit_code: str
+    source: str
+    status: str
+    valid_from: date
+    repair_note: str | None

@@ -1,0 +1,227 @@
+"""Domain logic of administrative units and their polygons (no web framework here)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import shapely
+from shapely.geometry import mapping
+from sqlalchemy.engine import Connection
+
+from boundaries import queries
+from boundaries.divisions import read_divisions
+from boundaries.models import POLYGON_STATUSES
+from boundaries.polygons import (
+    check_polygon,
+    file_crs_name,
+    parse_geojson_geometry,
+    read_layer,
+    resolve_source_crs,
+    validate_polygons,
+)
+from core import audit
+from core.crs import STORAGE_CRS, parse_crs, transform_geometry
+from core.errors import InvalidInput, NotFound
+from core.imports import ImportReport, Rejected, enforce_all_or_nothing, file_checksum, require_file
+from core.values import GeoPoint, normalize_code
+
+
+def _today(as_of: date | None) -> date:
+    return as_of or date.today()
+
+
+def import_divisions(
+    conn: Connection,
+    path: Path,
+    *,
+    valid_from: date,
+    encoding: str | None = None,
+    skip_invalid: bool = False,
+    actor: str = "cli",
+) -> ImportReport:
+    """Load a division-code file (Ordos or national layout) as unit versions valid from ``valid_from``."""
+    report = ImportReport(source=require_file(path).name, checksum=file_checksum(path))
+    rows = read_divisions(path, report, encoding)
+    enforce_all_or_nothing(report, skip_invalid)
+    report.inserted, report.updated, report.unchanged = queries.upsert_units(conn, rows, valid_from)
+    audit.record(
+        conn, actor=actor, action="import", object_type="admin_unit", object_id=str(path), after=report.as_dict()
+    )
+    return report
+
+
+def import_polygons(
+    conn: Connection,
+    path: Path,
+    *,
+    source: str,
+    status: str,
+    valid_from: date,
+    crs: str | None = None,
+    code_field: str = "adcode",
+    on_invalid: str = "refuse",
+    skip_invalid: bool = False,
+    layer: str | None = None,
+    actor: str = "cli",
+) -> ImportReport:
+    """Load unit polygons from a vector file; the CRS given overrides the file's, one of them is required."""
+    if status not in POLYGON_STATUSES:
+        raise InvalidInput(f"status {status!r} is not one of {', '.join(POLYGON_STATUSES)}")
+    if not source.strip():
+        raise InvalidInput("source must name the dataset the polygons come from")
+    report = ImportReport(source=require_file(path).name, checksum=file_checksum(path))
+    gdf = read_layer(path, layer)
+    source_crs = resolve_source_crs(file_crs_name(gdf), crs, report)
+    rows = validate_polygons(gdf, code_field=code_field, crs=source_crs, on_invalid=on_invalid, report=report)
+    known = queries.known_codes(conn, [row.unit_code for row in rows])
+    for index, row in enumerate(list(rows)):
+        if row.unit_code not in known:
+            report.rejected.append(Rejected(index + 1, f"unit {row.unit_code} is not a loaded division code"))
+    rows = [row for row in rows if row.unit_code in known]
+    report.rejected.sort(key=lambda r: r.row)
+    enforce_all_or_nothing(report, skip_invalid)
+    report.notes.extend(f"repaired {row.unit_code}: {row.repair_note}" for row in rows if row.repair_note)
+    report.inserted, report.updated, report.unchanged, closed = queries.upsert_polygons(
+        conn, rows, source=source, status=status, valid_from=valid_from
+    )
+    if closed:
+        report.notes.append(f"{closed} earlier registered polygon(s) closed on {valid_from}")
+    audit.record(
+        conn, actor=actor, action="import", object_type="unit_polygon", object_id=str(path), after=report.as_dict()
+    )
+    return report
+
+
+def unit_summary(row: Any) -> dict[str, Any]:
+    """The public fields of a unit version."""
+    return {
+        "code": row["code"],
+        "name": row["name"],
+        "level": row["level"],
+        "kind": row["kind"],
+        "valid_from": row["valid_from"],
+        "valid_to": row["valid_to"],
+    }
+
+
+def require_unit(conn: Connection, code: str, as_of: date | None = None) -> Any:
+    """The unit version valid on the date, or NotFound naming the code and date."""
+    full = normalize_code(code)
+    day = _today(as_of)
+    row = queries.unit_at(conn, full, day)
+    if row is None:
+        versions = queries.unit_versions(conn, full)
+        if versions:
+            spans = ", ".join(f"{v['valid_from']}..{v['valid_to'] or ''}" for v in versions)
+            raise NotFound(f"unit {full} has no version valid on {day} (versions: {spans})")
+        raise NotFound(f"no unit with code {full}")
+    return row
+
+
+def get_unit(conn: Connection, code: str, *, as_of: date | None = None, crs: str = "EPSG:4326") -> dict[str, Any]:
+    """A unit with its parent path, children count and registered polygon (GeoJSON in ``crs``, area in km²)."""
+    out_crs = parse_crs(crs)
+    day = _today(as_of)
+    row = require_unit(conn, code, day)
+    polygon = queries.registered_polygon(conn, row["code"], day)
+    result = unit_summary(row)
+    result["is_grouping"] = row["is_grouping"]
+    result["parent_code"] = row["parent_code"]
+    result["path"] = [unit_summary(a) for a in queries.ancestors(conn, row["code"], day)]
+    result["children_count"] = len(queries.children(conn, row["code"], day))
+    result["polygon"] = None
+    if polygon is not None:
+        geom = transform_geometry(shapely.from_wkb(polygon["wkb"]), STORAGE_CRS, out_crs)
+        result["polygon"] = {
+            "source": polygon["source"],
+            "status": polygon["status"],
+            "valid_from": polygon["valid_from"],
+            "valid_to": polygon["valid_to"],
+            "area_km2": round(float(polygon["area_km2"]), 3),
+            "crs": out_crs,
+            "geometry": mapping(geom),
+        }
+    return result
+
+
+def get_children(conn: Connection, code: str, *, as_of: date | None = None) -> list[dict[str, Any]]:
+    """The unit's children on the date (grouping rows of the national files are passed through)."""
+    day = _today(as_of)
+    row = require_unit(conn, code, day)
+    return [unit_summary(child) for child in queries.children(conn, row["code"], day)]
+
+
+def get_ancestors(conn: Connection, code: str, *, as_of: date | None = None) -> list[dict[str, Any]]:
+    """The unit's loaded ancestors on the date, top first."""
+    day = _today(as_of)
+    row = require_unit(conn, code, day)
+    return [unit_summary(a) for a in queries.ancestors(conn, row["code"], day)]
+
+
+def units_at_point(conn: Connection, point: GeoPoint, *, as_of: date | None = None) -> list[dict[str, Any]]:
+    """Units whose registered polygon contains the point, deepest first."""
+    rows = queries.units_containing(conn, point.lon, point.lat, _today(as_of))
+    return [{**unit_summary_short(r), "polygon_source": r["source"]} for r in rows]
+
+
+def unit_summary_short(row: Any) -> dict[str, Any]:
+    """Code, name, level and kind of a unit."""
+    return {"code": row["code"], "name": row["name"], "level": row["level"], "kind": row["kind"]}
+
+
+def add_polygon(
+    conn: Connection,
+    code: str,
+    *,
+    geometry: dict[str, Any],
+    crs: str,
+    source: str,
+    status: str,
+    valid_from: date,
+    on_invalid: str = "refuse",
+    actor: str,
+) -> dict[str, Any]:
+    """Add a polygon version of a unit (a registered one replaces the open registered polygon from its date)."""
+    if status not in POLYGON_STATUSES:
+        raise InvalidInput(f"status {status!r} is not one of {', '.join(POLYGON_STATUSES)}")
+    row = require_unit(conn, code, valid_from)
+    source_geom, geom = parse_geojson_geometry(geometry, crs)
+    polygon = check_polygon(row["code"], source_geom, geom, on_invalid, parse_crs(crs))
+    closed = queries.close_registered_polygon(conn, row["code"], valid_from) if status == "registered" else None
+    polygon_id = queries.insert_polygon(conn, polygon, source=source, status=status, valid_from=valid_from)
+    after = {
+        "id": polygon_id,
+        "unit_code": row["code"],
+        "source": source,
+        "status": status,
+        "valid_from": valid_from,
+        "repair_note": polygon.repair_note,
+    }
+    audit.record(
+        conn,
+        actor=actor,
+        action="create",
+        object_type="unit_polygon",
+        object_id=str(polygon_id),
+        before=closed,
+        after=after,
+    )
+    return after
+
+
+def data_counts(conn: Connection) -> dict[str, int]:
+    """Counts of loaded units and polygons."""
+    return queries.counts(conn)
+
+
+def find_unit(conn: Connection, code: str, *, as_of: date | None = None) -> dict[str, Any] | None:
+    """The unit version valid on the date, or None."""
+    row = queries.unit_at(conn, normalize_code(code), _today(as_of))
+    return None if row is None else unit_summary(row)
+
+
+def units_within(conn: Connection, prefix: str, level: str, *, as_of: date | None = None) -> list[dict[str, Any]]:
+    """Units of a level under a code prefix (e.g. every township of banner 150621), valid on the date."""
+    return [unit_summary(r) for r in queries.units_within(conn, prefix, level, _today(as_of))]

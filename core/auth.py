@@ -1,0 +1,86 @@
+"""API keys and roles. Keys are random tokens; only their SHA-256 is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from core import audit
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from core.models import ROLES
+
+KEY_PREFIX = "gaz_"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a named key holder with a role, or the anonymous public."""
+
+    name: str
+    role: str
+
+    @property
+    def is_public(self) -> bool:
+        """True for a request without a key."""
+        return self.role == "public"
+
+
+PUBLIC = Principal(name="anonymous", role="public")
+
+
+def hash_key(key: str) -> str:
+    """The stored form of a key."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def create_user(conn: Connection, name: str, role: str, *, actor: str = "cli") -> str:
+    """Create a key holder and return the key (shown once, never stored in clear)."""
+    if role not in ROLES:
+        raise InvalidInput(f"role {role!r} is not one of {', '.join(ROLES)}")
+    if not name.strip():
+        raise InvalidInput("user name must not be blank")
+    exists = conn.execute(text("SELECT 1 FROM api_user WHERE name = :name"), {"name": name}).first()
+    if exists:
+        raise Conflict(f"user {name!r} already exists")
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    conn.execute(
+        text("INSERT INTO api_user (name, role, key_hash) VALUES (:name, :role, :key_hash)"),
+        {"name": name, "role": role, "key_hash": hash_key(key)},
+    )
+    audit.record(conn, actor=actor, action="create", object_type="api_user", object_id=name, after={"role": role})
+    return key
+
+
+def revoke_user(conn: Connection, name: str, *, actor: str = "cli") -> None:
+    """Revoke every key of a user."""
+    result = conn.execute(
+        text("UPDATE api_user SET revoked_at = now() WHERE name = :name AND revoked_at IS NULL"), {"name": name}
+    )
+    if result.rowcount == 0:
+        raise NotFound(f"no active user {name!r}")
+    audit.record(conn, actor=actor, action="revoke", object_type="api_user", object_id=name)
+
+
+def authenticate(conn: Connection, key: str | None) -> Principal:
+    """The principal holding ``key``; the public when no key is given; 401 for an unknown or revoked key."""
+    if not key:
+        return PUBLIC
+    row = conn.execute(
+        text("SELECT name, role FROM api_user WHERE key_hash = :key_hash AND revoked_at IS NULL"),
+        {"key_hash": hash_key(key)},
+    ).first()
+    if row is None:
+        raise Unauthorized("API key is unknown or revoked")
+    return Principal(name=row.name, role=row.role)
+
+
+def authorize(principal: Principal, roles: tuple[str, ...]) -> None:
+    """Refuse (401 anonymous, 403 wrong role) unless the principal holds one of ``roles``; admin may do all."""
+    if principal.is_public:
+        raise Unauthorized("this operation needs an API key (header X-API-Key or Authorization: Bearer)")
+    if principal.role != "admin" and principal.role not in roles:
+        raise Forbidden(f"role {principal.role!r} may not do this; needs one of: {', '.join(roles)}")

@@ -1,0 +1,75 @@
+"""Engine, metadata base, connection scopes and the one place driver errors are translated."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, MetaData, create_engine, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import DeclarativeBase
+
+from core.errors import Conflict, GazError, InvalidInput, ServiceUnavailable
+from core.settings import Settings
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base shared by every context's tables."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def make_engine(settings: Settings) -> Engine:
+    """Engine for the configured database (pool sized from the settings)."""
+    return create_engine(
+        settings.database_url,
+        pool_size=settings.pool_size,
+        max_overflow=settings.pool_size,
+        pool_pre_ping=True,
+    )
+
+
+@contextmanager
+def translated_db_errors() -> Iterator[None]:
+    """Turn driver errors into the service's error tree (unique/exclusion -> 409, check -> 422)."""
+    try:
+        yield
+    except GazError:
+        raise
+    except IntegrityError as exc:
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        diag = getattr(exc.orig, "diag", None)
+        message = getattr(diag, "message_primary", None) or str(exc.orig).splitlines()[0]
+        detail = getattr(diag, "message_detail", None)
+        text_ = f"{message}" + (f" ({detail})" if detail else "")
+        if sqlstate in ("23505", "23P01"):
+            raise Conflict(text_) from exc
+        raise InvalidInput(text_) from exc
+    except OperationalError as exc:
+        raise ServiceUnavailable(f"database unavailable: {str(exc.orig).splitlines()[0]}") from exc
+    except DBAPIError as exc:
+        sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+        if sqlstate.startswith("22"):  # data exception: bad value reached SQL
+            raise InvalidInput(str(exc.orig).splitlines()[0]) from exc
+        raise
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection inside one transaction, committed on success, with translated errors."""
+    with translated_db_errors(), engine.begin() as conn:
+        yield conn
+
+
+def postgis_version(conn: Connection) -> str:
+    """The PostGIS library version of the connected database."""
+    return str(conn.execute(text("SELECT postgis_lib_version()")).scalar_one())

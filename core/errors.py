@@ -1,0 +1,66 @@
+"""One error tree for the whole service; the app maps each class to one HTTP status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class GazError(Exception):
+    """Base of every error the service raises on purpose."""
+
+    status_code = 500
+    code = "internal_error"
+
+    def __init__(self, detail: str, *, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra or {}
+
+
+class InvalidInput(GazError):
+    """The caller sent a value the service refuses (bad coordinate, CRS, code, file...)."""
+
+    status_code = 422
+    code = "invalid_input"
+
+
+class NotFound(GazError):
+    """The named object does not exist (at the date asked)."""
+
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(GazError):
+    """The write collides with the current state (duplicate, stale version, overlapping period)."""
+
+    status_code = 409
+    code = "conflict"
+
+
+class Unauthorized(GazError):
+    """No valid credentials were given."""
+
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(GazError):
+    """The credentials are valid but the role may not do this."""
+
+    status_code = 403
+    code = "forbidden"
+
+
+class TooLarge(GazError):
+    """The request body or upload exceeds the configured limit."""
+
+    status_code = 413
+    code = "too_large"
+
+
+class ServiceUnavailable(GazError):
+    """The database cannot be reached."""
+
+    status_code = 503
+    code = "unavailable"

@@ -1,0 +1,153 @@
+"""What every importer shares: reading text files safely, the report, the all-or-nothing rule, COPY."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import hashlib
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from core.errors import InvalidInput
+
+MAX_REJECTS_SHOWN = 50
+
+
+@dataclass
+class Rejected:
+    """One input row refused, with the row's number in the file (1 = first data row) and why."""
+
+    row: int
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    """Summary of one import run: read / written (inserted + updated) / unchanged / rejected."""
+
+    source: str
+    read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    checksum: str = ""
+
+    @property
+    def written(self) -> int:
+        """Rows inserted or changed."""
+        return self.inserted + self.updated
+
+    def summary(self) -> str:
+        """One line for the end of a CLI run."""
+        return (
+            f"{self.source}: read {self.read}, written {self.written} "
+            f"(inserted {self.inserted}, updated {self.updated}), unchanged {self.unchanged}, "
+            f"rejected {len(self.rejected)}"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as plain data (for the audit log and the API)."""
+        return {
+            "source": self.source,
+            "checksum": self.checksum,
+            "read": self.read,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": [{"row": r.row, "reason": r.reason} for r in self.rejected[:MAX_REJECTS_SHOWN]],
+            "rejected_count": len(self.rejected),
+            "notes": self.notes,
+        }
+
+
+def enforce_all_or_nothing(report: ImportReport, skip_invalid: bool) -> None:
+    """Refuse the whole import when a row was rejected, unless ``skip_invalid`` was asked for."""
+    if report.rejected and not skip_invalid:
+        lines = [f"row {r.row}: {r.reason}" for r in report.rejected[:MAX_REJECTS_SHOWN]]
+        more = len(report.rejected) - len(lines)
+        raise InvalidInput(
+            f"{report.source}: {len(report.rejected)} row(s) rejected, nothing written "
+            f"(use --skip-invalid to write the valid rows):\n  "
+            + "\n  ".join(lines)
+            + (f"\n  ... and {more} more" if more > 0 else ""),
+            extra={"rejected": [{"row": r.row, "reason": r.reason} for r in report.rejected[:MAX_REJECTS_SHOWN]]},
+        )
+
+
+def require_file(path: Path) -> Path:
+    """The path, if it names a readable file."""
+    if not path.is_file():
+        raise InvalidInput(f"file not found: {path}")
+    return path
+
+
+def file_checksum(path: Path) -> str:
+    """SHA-256 of the file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_text(path: Path, encoding: str | None = None) -> str:
+    """The file's text (``.gz`` read directly). UTF-8 unless another encoding is declared.
+
+    An undeclared non-UTF-8 file is refused with the offset of the first bad byte and a hint
+    (GBK files are common: declare them with ``encoding="gbk"``).
+    """
+    require_file(path)
+    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    if encoding:
+        try:
+            codec = codecs.lookup(encoding).name
+        except LookupError:
+            raise InvalidInput(f"unknown encoding {encoding!r}") from None
+        if codec in ("gbk", "gb2312"):
+            codec = "gb18030"  # the superset: every GBK file decodes the same
+        try:
+            return raw.decode(codec).lstrip("\ufeff")
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(f"{path.name}: not valid {encoding} at byte {exc.start}") from None
+    try:
+        return raw.decode("utf-8").lstrip("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InvalidInput(
+            f"{path.name}: not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}, line {line}); "
+            "if the file is GBK, declare it (--encoding gbk)"
+        ) from None
+
+
+def read_csv(path: Path, required: Sequence[str], encoding: str | None = None) -> list[dict[str, str]]:
+    """Rows of a CSV file as dicts; refuses a file that lacks one of the ``required`` columns."""
+    reader = csv.DictReader(io.StringIO(read_text(path, encoding), newline=""))
+    header = reader.fieldnames or []
+    missing = [column for column in required if column not in header]
+    if missing:
+        raise InvalidInput(
+            f"{path.name}: missing column(s) {', '.join(missing)}; the file has: {', '.join(header) or 'no header'}"
+        )
+    return list(reader)
+
+
+def has_control_characters(value: str) -> bool:
+    """True when the string holds a control character (tabs and newlines included)."""
+    return any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in value)
+
+
+def copy_rows(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Bulk-load rows into ``table`` with COPY, inside the connection's transaction."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)

@@ -1,0 +1,38 @@
+"""Settings, read from the environment with the ``GAZ_`` prefix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Service configuration. Every field can be set as ``GAZ_<FIELD>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="GAZ_", extra="ignore")
+
+    database_url: str = Field(
+        default="postgresql+psycopg://postgres@/gazetteer?host=/tmp",
+        description="SQLAlchemy URL of the PostGIS database (psycopg 3 driver).",
+    )
+    data_root: Path = Field(
+        default=PROJECT_ROOT.parent / "shared" / "data",
+        description="Folder the dataset manifests' relative paths are resolved against.",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    pool_size: int = Field(default=10, ge=1, le=200)
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    cors_origins: list[str] = Field(default_factory=list)
+
+    @field_validator("database_url")
+    @classmethod
+    def _psycopg_driver(cls, value: str) -> str:
+        """Accept plain ``postgresql://`` URLs and use the psycopg 3 driver for them."""
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            return "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value

@@ -1,0 +1,93 @@
+"""Value objects that refuse bad input with a message naming the bad value."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from core.crs import STORAGE_CRS, parse_crs, transform_point
+from core.errors import InvalidInput
+
+CODE_LENGTHS = (2, 4, 6, 9, 12)
+LEVEL_BY_CODE_LENGTH = {2: "province", 4: "city", 6: "county", 9: "township", 12: "village"}
+GAUSS_KRUGER = ("EPSG:4545", "EPSG:4546")
+
+
+def normalize_code(raw: str | int) -> str:
+    """The 12-digit NBS code for a code given with 2, 4, 6, 9 or 12 digits (zero-padded)."""
+    value = str(raw).strip()
+    if not re.fullmatch(r"[0-9]+", value) or len(value) not in CODE_LENGTHS:
+        raise InvalidInput(
+            f"division code {value!r} is not valid: give 2, 4, 6, 9 or 12 digits (e.g. 150603 or 150603000000)"
+        )
+    return value.ljust(12, "0")
+
+
+def significant_code(code: str) -> str:
+    """The code without the zero padding of its level (150603000000 -> 150603)."""
+    return code[: code_length(code)]
+
+
+def code_length(code: str) -> int:
+    """Number of significant digits of a 12-digit code (2, 4, 6, 9 or 12)."""
+    for length in CODE_LENGTHS:
+        if code[length:].strip("0") == "":
+            return length
+    return 12
+
+
+def level_of_code(code: str) -> str:
+    """The administrative level a 12-digit code encodes."""
+    return LEVEL_BY_CODE_LENGTH[code_length(code)]
+
+
+def parent_of_code(code: str) -> str | None:
+    """The parent code implied by the code's structure (None for a province)."""
+    length = code_length(code)
+    if length == 2:
+        return None
+    shorter = CODE_LENGTHS[CODE_LENGTHS.index(length) - 1]
+    return code[:shorter].ljust(12, "0")
+
+
+def parse_date(raw: str | date | None, name: str = "date") -> date | None:
+    """An ISO date (YYYY-MM-DD), or None when not given."""
+    if raw is None or isinstance(raw, date):
+        return raw
+    try:
+        return date.fromisoformat(str(raw).strip())
+    except ValueError:
+        raise InvalidInput(f"{name} {raw!r} is not a date: use YYYY-MM-DD") from None
+
+
+@dataclass(frozen=True)
+class GeoPoint:
+    """A point in the storage CRS (EPSG:4490 lon/lat), built from east-first input in any accepted CRS."""
+
+    lon: float
+    lat: float
+
+    @classmethod
+    def from_input(cls, x: float, y: float, crs: str | None) -> GeoPoint:
+        """Validate ``(x, y)`` given east first in ``crs`` and convert it to EPSG:4490."""
+        name = parse_crs(crs)
+        for label, value in (("x (lon/easting)", x), ("y (lat/northing)", y)):
+            if value is None or not math.isfinite(value):
+                raise InvalidInput(f"coordinate {label} {value!r} is not a finite number")
+        if name in GAUSS_KRUGER:  # CM zones without zone prefix: false easting 500 km
+            if not (0 < x < 1_000_000) or not (0 < y < 10_000_000):
+                hint = " — easting and northing swapped? give the easting first" if 0 < y < 1_000_000 else ""
+                raise InvalidInput(
+                    f"easting/northing ({x}, {y}) is outside {name} (easting 0–1,000,000 m, "
+                    f"northing 0–10,000,000 m){hint}"
+                )
+        else:
+            if not -90 <= y <= 90:
+                hint = " — lon and lat swapped? give lon first" if -90 <= x <= 90 else ""
+                raise InvalidInput(f"latitude {y} is out of range [-90, 90]{hint}")
+            if not -180 <= x <= 180:
+                raise InvalidInput(f"longitude {x} is out of range [-180, 180]")
+        lon, lat = transform_point(x, y, name, STORAGE_CRS)
+        return cls(lon, lat)

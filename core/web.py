@@ -1,0 +1,83 @@
+"""FastAPI glue shared by every router: connections, the caller's role, the error format."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from core import auth
+from core.database import transaction
+from core.errors import GazError
+
+
+def engine_of(request: Request) -> Engine:
+    """The engine made in the app's lifespan."""
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def db(request: Request) -> Iterator[Connection]:
+    """A connection in one transaction for the request (committed when the handler succeeds)."""
+    with transaction(engine_of(request)) as conn:
+        yield conn
+
+
+Db = Annotated[Connection, Depends(db)]
+
+
+def principal(
+    request: Request,
+    x_api_key: Annotated[str | None, Header()] = None,
+    authorization: Annotated[str | None, Header()] = None,
+) -> auth.Principal:
+    """The caller: key from ``X-API-Key`` or ``Authorization: Bearer``; the public without one."""
+    key = x_api_key
+    if not key and authorization and authorization.lower().startswith("bearer "):
+        key = authorization[7:].strip()
+    if not key:
+        return auth.PUBLIC
+    with transaction(engine_of(request)) as conn:
+        return auth.authenticate(conn, key)
+
+
+def require_role(*roles: str) -> Callable[..., auth.Principal]:
+    """Dependency refusing callers without one of ``roles`` (401 anonymous, 403 wrong role)."""
+
+    def dependency(caller: Annotated[auth.Principal, Depends(principal)]) -> auth.Principal:
+        auth.authorize(caller, roles)
+        return caller
+
+    return dependency
+
+
+def error_body(code: str, detail: str, extra: dict[str, object] | None = None) -> dict[str, object]:
+    """The one error format: ``{"code": ..., "detail": ...}`` plus optional fields."""
+    return {"code": code, "detail": detail, **(extra or {})}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map the error tree, validation errors and HTTP errors to the one error format."""
+
+    @app.exception_handler(GazError)
+    async def gaz_error(_: Request, exc: GazError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return JSONResponse(error_body(exc.code, exc.detail, exc.extra), status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg')} (got {err.get('input')!r})"[:300]
+            for err in exc.errors()
+        ]
+        return JSONResponse(error_body("invalid_input", "; ".join(problems)), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(error_body("http_error", str(exc.detail)), status_code=exc.status_code)

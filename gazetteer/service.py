@@ -1,0 +1,184 @@
+"""Domain logic of the gazetteer: reference points and reverse lookup (no web framework here)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from boundaries import service as boundaries
+from core import audit
+from core.errors import InvalidInput, NotFound
+from core.imports import (
+    ImportReport,
+    Rejected,
+    enforce_all_or_nothing,
+    file_checksum,
+    has_control_characters,
+    read_csv,
+)
+from core.values import GeoPoint, level_of_code, significant_code
+from gazetteer import queries
+
+# Statistical names carry the committee or office; the place name does not.
+ADMINISTRATIVE_SUFFIXES = re.compile(r"(居民委员会|居委会|村民委员会|村委会|委员会|办事处)$")
+LEVELS_BELOW = {"province": [], "city": [], "county": ["township", "village"], "township": ["village"]}
+
+
+def core_name(name: str) -> str:
+    """A unit's name without the committee or office suffix (新村社区居委会 -> 新村社区, 交通街道办事处 -> 交通街道)."""
+    return ADMINISTRATIVE_SUFFIXES.sub("", name.strip())
+
+
+def import_points(
+    conn: Connection,
+    path: Path,
+    *,
+    source: str,
+    crs: str,
+    lon_column: str,
+    lat_column: str,
+    name_column: str,
+    id_column: str,
+    category_column: str | None = None,
+    code_column: str | None = None,
+    hint_code_column: str | None = None,
+    encoding: str | None = None,
+    skip_invalid: bool = False,
+    actor: str = "cli",
+) -> ImportReport:
+    """Load named points from a CSV file with lon/lat columns in ``crs``.
+
+    Unit matching: ``code_column`` holds a code the file vouches for (used when it is a current unit);
+    ``hint_code_column`` holds an older code, used when the current unit of that code has the same
+    name, else to match the name among the current units of the same level in the same county.
+    """
+    required = [
+        c for c in (lon_column, lat_column, name_column, id_column, category_column, code_column, hint_code_column) if c
+    ]
+    report = ImportReport(source=path.name, checksum=file_checksum(path) if path.is_file() else "")
+    rows = read_csv(path, required, encoding)
+    points: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for number, row in enumerate(rows, start=1):
+        report.read += 1
+        try:
+            point = _point_row(row, crs, lon_column, lat_column, name_column, id_column, category_column)
+            if point["external_id"] in seen:
+                raise InvalidInput(f"id {point['external_id']!r} appears twice in the file")
+            seen.add(point["external_id"])
+        except InvalidInput as exc:
+            report.rejected.append(Rejected(number, exc.detail))
+            continue
+        point["unit_code"], method = _match_unit(conn, row, point["name"], code_column, hint_code_column)
+        point["unit_level"] = level_of_code(point["unit_code"]) if point["unit_code"] else None
+        point["properties"] = {
+            **{k: v for k, v in row.items() if k not in (lon_column, lat_column) and v not in ("", None)},
+            "source_crs": crs,
+            "match": method,
+        }
+        points.append(point)
+    enforce_all_or_nothing(report, skip_invalid)
+    unmatched = sum(1 for p in points if p["unit_code"] is None and (code_column or hint_code_column))
+    if unmatched:
+        report.notes.append(f"{unmatched} point(s) not matched to a current unit (kept without a unit)")
+    report.inserted, report.updated, report.unchanged = queries.upsert_points(conn, source, points)
+    audit.record(
+        conn,
+        actor=actor,
+        action="import",
+        object_type="reference_point",
+        object_id=str(path),
+        after=report.as_dict(),
+    )
+    return report
+
+
+def _point_row(
+    row: dict[str, str],
+    crs: str,
+    lon_column: str,
+    lat_column: str,
+    name_column: str,
+    id_column: str,
+    category_column: str | None,
+) -> dict[str, Any]:
+    name = (row.get(name_column) or "").strip()
+    external_id = (row.get(id_column) or "").strip()
+    if not name or has_control_characters(name):
+        raise InvalidInput(f"name {name!r} is empty or has control characters")
+    if not external_id:
+        raise InvalidInput(f"{id_column} is empty")
+    values = []
+    for column in (lon_column, lat_column):
+        raw = (row.get(column) or "").strip()
+        try:
+            values.append(float(raw))
+        except ValueError:
+            raise InvalidInput(f"{column} {raw!r} is not a number") from None
+    point = GeoPoint.from_input(values[0], values[1], crs)
+    if not (73 <= point.lon <= 136 and 3 <= point.lat <= 54):
+        raise InvalidInput(f"point ({values[0]}, {values[1]}) in {crs} lies far outside China — wrong CRS?")
+    category = (row.get(category_column) or "").strip() or None if category_column else None
+    return {"external_id": external_id, "name": name, "category": category, "lon": point.lon, "lat": point.lat}
+
+
+def _match_unit(
+    conn: Connection, row: dict[str, str], name: str, code_column: str | None, hint_code_column: str | None
+) -> tuple[str | None, str]:
+    for column, trusted in ((code_column, True), (hint_code_column, False)):
+        raw = (row.get(column) or "").strip() if column else ""
+        if not raw.isdigit() or len(raw) not in (6, 9, 12):
+            continue
+        unit = boundaries.find_unit(conn, raw)
+        if unit and (trusted or core_name(unit["name"]) == core_name(name)):
+            return unit["code"], "code"
+        full = raw.ljust(12, "0")
+        candidates = [
+            u
+            for u in boundaries.units_within(conn, full[:6], level_of_code(full))
+            if core_name(u["name"]) == core_name(name)
+        ]
+        if len(candidates) == 1:
+            return candidates[0]["code"], "name_within_county"
+    return None, "unmatched"
+
+
+def reverse(conn: Connection, point: GeoPoint, *, as_of: date | None = None) -> dict[str, Any]:
+    """The unit path at a point (deepest level with a polygon), then the nearest lower-level unit points."""
+    units = boundaries.units_at_point(conn, point, as_of=as_of)
+    if not units:
+        raise NotFound(f"no registered unit polygon contains lon {point.lon:.6f}, lat {point.lat:.6f} (EPSG:4490)")
+    deepest = units[0]
+    path = [
+        {**boundaries.unit_summary_short(a), "relation": "contains"}
+        for a in boundaries.get_ancestors(conn, deepest["code"], as_of=as_of)
+    ]
+    path.append({**deepest, "relation": "contains"})
+    nearest = []
+    prefix = significant_code(deepest["code"])
+    for level in LEVELS_BELOW.get(deepest["level"], []):
+        found = queries.nearest_unit_point(conn, point.lon, point.lat, within=prefix, level=level)
+        if found is None:
+            continue
+        unit = boundaries.find_unit(conn, found["unit_code"], as_of=as_of)
+        if unit is None:
+            continue
+        nearest.append(
+            {
+                **boundaries.unit_summary_short(unit),
+                "relation": "nearest",
+                "distance_m": round(float(found["distance_m"]), 1),
+                "point": {"lon": found["lon"], "lat": found["lat"], "source": found["source"]},
+                "note": "nearest unit point (an approximate seat), not a containing polygon",
+            }
+        )
+    return {"lon": point.lon, "lat": point.lat, "crs": "EPSG:4490", "path": path, "nearest": nearest}
+
+
+def point_count(conn: Connection) -> int:
+    """Number of reference points loaded."""
+    return queries.count_points(conn)

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# `make demo`: provision, start this checkout's PostGIS cluster (unless GAZ_DATABASE_URL is set),
+# migrate, load the Ordos dataset and serve the API. Idempotent: run again, nothing is duplicated.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+cd "$checkout"
+port=${GAZ_PORT:-8000}
+host=${GAZ_HOST:-127.0.0.1}
+scripts/setup.sh
+
+if ! .venv/bin/python -c "import socket,sys; s=socket.socket(); s.bind(('$host', $port))" 2>/dev/null; then
+    echo "port $port on $host is taken; set GAZ_PORT to a free port, e.g. GAZ_PORT=8001 make demo" >&2
+    exit 1
+fi
+
+if [ -z "${GAZ_DATABASE_URL:-}" ]; then
+    cluster=$(demo_cluster_dir)
+    server=$(scripts/pgcluster.sh start "$cluster")
+    export GAZ_DATABASE_URL=${server%/postgres*}/gazetteer?host=$cluster
+    echo "PostGIS cluster: $cluster (socket only; stop it with 'make stop')"
+fi
+
+.venv/bin/gaz db create
+.venv/bin/gaz db upgrade
+.venv/bin/gaz load data/ordos.toml
+echo
+echo "API:      http://$host:$port/api/v1/units/150603"
+echo "Docs:     http://$host:$port/docs"
+echo "Health:   http://$host:$port/health"
+exec .venv/bin/gaz serve --host "$host" --port "$port"
