@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from geoalchemy2 import alembic_helpers
 from sqlalchemy import Engine, MetaData
 
 import boundaries.models  # noqa: F401  (registers the tables)
@@ -15,6 +17,17 @@ from core.database import Base
 
 target_metadata: MetaData = Base.metadata
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+# Schemas and tables owned by PostGIS and its extensions: autogenerate must never touch them.
+EXTENSION_SCHEMAS = {"topology", "tiger", "tiger_data"}
+EXTENSION_TABLES = {"spatial_ref_sys", "topology", "layer", "pointcloud_formats"}
+
+
+def include_object(obj: Any, name: str | None, obj_type: str, reflected: bool, compare_to: Any) -> bool:
+    """Skip extension-owned tables and schemas, then apply GeoAlchemy2's own filter."""
+    if obj_type == "table" and (name in EXTENSION_TABLES or getattr(obj, "schema", None) in EXTENSION_SCHEMAS):
+        return False
+    return bool(alembic_helpers.include_object(obj, name, obj_type, reflected, compare_to))
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -49,10 +49,12 @@ KIND_SUFFIXES: dict[str, tuple[tuple[str, str], ...]] = {
         ("居委会", "社区"),
         ("社区", "社区"),
         ("嘎查村民委员会", "嘎查"),
+        ("嘎查村委员会", "嘎查"),
         ("嘎查委员会", "嘎查"),
         ("嘎查村委会", "嘎查"),
         ("嘎查", "嘎查"),
         ("村民委员会", "村"),
+        ("村委员会", "村"),
         ("村委会", "村"),
         ("村", "村"),
         ("生活区", "生活区"),
@@ -71,6 +73,9 @@ LAYOUTS: dict[str, tuple[str, ...]] = {
     "city": ("code", "provinceCode", "name"),
     "province": ("code", "name"),
 }
+# Columns that mark the Ordos layout: a file with one of them must have all of LAYOUTS["ordos"].
+ORDOS_MARKERS = ("parent_code", "level")
+PARENT_COLUMNS = ("parent_code", "streetCode", "areaCode", "cityCode", "provinceCode")
 MAX_NAME_LENGTH = 100
 
 
@@ -95,7 +100,14 @@ def kind_from_name(name: str, level: str) -> str:
 
 
 def detect_layout(header: list[str]) -> str:
-    """Which known layout a header belongs to."""
+    """Which known layout a header belongs to (a header with Ordos-layout columns must have them all)."""
+    if any(marker in header for marker in ORDOS_MARKERS):
+        missing = [column for column in LAYOUTS["ordos"] if column not in header]
+        if missing:
+            raise InvalidInput(
+                f"missing column(s) {', '.join(missing)} in the header (line 1) of an Ordos-layout file; "
+                f"the file has: {', '.join(h for h in header if h)}"
+            )
     for layout, columns in LAYOUTS.items():
         if all(column in header for column in columns):
             return layout
@@ -110,7 +122,8 @@ def read_divisions(path: Path, report: ImportReport, encoding: str | None = None
     rows = read_csv(path, ("code", "name"), encoding)
     layout = detect_layout(list(rows[0].keys()) if rows else ["code", "name"])
     parent_column = LAYOUTS[layout][1] if layout != "province" else None
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
+    repeats: list[str] = []
     units: list[DivisionRow] = []
     for number, row in enumerate(rows, start=1):
         report.read += 1
@@ -119,15 +132,26 @@ def read_divisions(path: Path, report: ImportReport, encoding: str | None = None
         except InvalidInput as exc:
             report.rejected.append(Rejected(number, exc.detail))
             continue
-        if unit.code in seen:
-            report.rejected.append(Rejected(number, f"code {unit.code} appears twice in the file"))
+        if unit is None:
+            repeats.append(f"{row['code'].strip()} {row['name'].strip()}")
             continue
-        seen.add(unit.code)
+        if unit.code in seen:
+            report.rejected.append(
+                Rejected(number, f"code {unit.code} ({unit.name}) appears twice (first at row {seen[unit.code]})")
+            )
+            continue
+        seen[unit.code] = number
         units.append(unit)
+    if repeats:
+        report.notes.append(
+            f"{len(repeats)} row(s) repeat their parent's code one level down (a city or county without that "
+            f"level, e.g. {', '.join(repeats[:3])}): the same unit as the parent, not stored again"
+        )
     return units
 
 
-def _division_row(row: dict[str, str], parent_column: str | None) -> DivisionRow:
+def _division_row(row: dict[str, str], parent_column: str | None) -> DivisionRow | None:
+    """The row as a unit; None when it repeats its parent's code one level down (东莞市 as its own county)."""
     raw_code = (row.get("code") or "").strip()
     if not raw_code.isdigit() or len(raw_code) not in CODE_LENGTHS:
         raise InvalidInput(f"code {raw_code!r} is not 2, 4, 6, 9 or 12 digits")
@@ -140,11 +164,18 @@ def _division_row(row: dict[str, str], parent_column: str | None) -> DivisionRow
     level = level_of_code(code)
     expected_parent = parent_of_code(code)
     parent = expected_parent
-    if parent_column is not None:
+    if parent_column is None and level != "province":
+        raise InvalidInput(
+            f"code {raw_code} is a {level} code, but the file has no parent column "
+            f"({' or '.join(PARENT_COLUMNS)}); only province codes can stand without one"
+        )
+    if parent_column is not None and not (expected_parent is None and not (row.get(parent_column) or "").strip()):
         raw_parent = (row.get(parent_column) or "").strip()
         if not raw_parent.isdigit() or len(raw_parent) not in CODE_LENGTHS:
             raise InvalidInput(f"code {raw_code}: parent code {raw_parent!r} is not 2, 4, 6, 9 or 12 digits")
         parent = raw_parent.ljust(12, "0")
+        if parent == code and len(raw_parent) < len(raw_code):
+            return None
         if parent != expected_parent:
             raise InvalidInput(f"code {raw_code}: parent {raw_parent} does not match the code's structure")
     grouping = level == "city" and name in GROUPING_NAMES

@@ -13,21 +13,28 @@ from sqlalchemy import (
     Date,
     DateTime,
     Identity,
-    Index,
-    String,
     Text,
     UniqueConstraint,
+    cast,
+    column,
     func,
     text,
 )
 from sqlalchemy.dialects.postgresql import DATERANGE, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import Cast
 
-from core.database import Base
+from core.database import Base, NbsCode
 
 LEVELS = ("province", "city", "county", "township", "village")
 POLYGON_STATUSES = ("registered", "reference", "claimed", "draft")
 PERIOD = "daterange(valid_from, valid_to, '[)')"
+
+
+# Exclusion constraints compare codes as numbers: a GiST over int8 is ~5x faster to build than over text.
+def code_as_number(name: str) -> Cast[int]:
+    """The code column cast to bigint, for the exclusion constraints."""
+    return cast(column(name), BigInteger)
 
 
 class AdminUnit(Base):
@@ -45,17 +52,18 @@ class AdminUnit(Base):
         CheckConstraint(f"level IN {LEVELS}", name="level"),
         CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="period_order"),
         CheckConstraint("length(btrim(name)) > 0", name="name_not_blank"),
-        ExcludeConstraint(("code", "="), ("period", "&&"), name="ex_admin_unit_code_period", using="gist"),
-        Index("ix_admin_unit_period", "period", postgresql_using="gist"),
+        ExcludeConstraint(
+            (code_as_number("code"), "="), ("period", "&&"), name="ex_admin_unit_code_period", using="gist"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    code: Mapped[str] = mapped_column(String(12))
-    name: Mapped[str] = mapped_column(Text, index=True)
+    code: Mapped[str] = mapped_column(NbsCode)
+    name: Mapped[str] = mapped_column(Text)
     level: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(Text)
     is_grouping: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
-    parent_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    parent_code: Mapped[str | None] = mapped_column(NbsCode, index=True)
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
     period = mapped_column(DATERANGE, Computed(PERIOD, persisted=True))
@@ -76,7 +84,7 @@ class UnitPolygon(Base):
         CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="period_order"),
         CheckConstraint("ST_IsValid(geom) AND NOT ST_IsEmpty(geom)", name="geom_valid"),
         ExcludeConstraint(
-            ("unit_code", "="),
+            (code_as_number("unit_code"), "="),
             ("period", "&&"),
             name="ex_unit_polygon_registered_period",
             using="gist",
@@ -85,7 +93,7 @@ class UnitPolygon(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    unit_code: Mapped[str] = mapped_column(String(12), index=True)
+    unit_code: Mapped[str] = mapped_column(NbsCode, index=True)
     source: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(Text)
     geom = mapped_column(Geometry("MULTIPOLYGON", srid=4490, spatial_index=True), nullable=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ class PolygonRow:
     geom: MultiPolygon
     original: BaseGeometry | None
     repair_note: str | None
+    row: int = 0  # the feature's number in the layer (1 = first), for messages
 
 
 def file_crs_name(gdf: gpd.GeoDataFrame) -> str | None:
@@ -63,7 +64,12 @@ def resolve_source_crs(stated: str | None, given: str | None, report: ImportRepo
         return crs
     if stated is None:
         raise InvalidInput("the file states no CRS: give the source CRS (e.g. --crs gcj02 or --crs EPSG:4490)")
-    return parse_crs(stated)
+    crs = parse_crs(stated)
+    report.notes.append(
+        f"coordinates read as {crs}, the CRS the file states or implies (a GeoJSON file without a crs member "
+        "implies WGS84); give the CRS if the file is vendor GCJ-02 or BD-09"
+    )
+    return crs
 
 
 def validate_polygons(
@@ -83,19 +89,33 @@ def validate_polygons(
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     present = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
     converted = np.empty(len(geoms), dtype=object)
+    untransformable: dict[int, str] = {}
     if present.any():
-        converted[present] = transform_geometry(geoms[present], crs, STORAGE_CRS)
+        try:
+            converted[present] = transform_geometry(geoms[present], crs, STORAGE_CRS)
+        except InvalidInput:  # some feature's coordinates cannot be in ``crs``: find which, one by one
+            for i in np.flatnonzero(present):
+                try:
+                    converted[i] = transform_geometry(geoms[i], crs, STORAGE_CRS)
+                except InvalidInput as exc:
+                    untransformable[int(i)] = exc.detail
     rows: list[PolygonRow] = []
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
     for index, (raw_code, geom) in enumerate(zip(gdf[code_field].tolist(), converted, strict=True)):
         number = index + 1
         report.read += 1
         try:
             code = normalize_code(_code_text(raw_code))
             if code in seen:
-                raise InvalidInput(f"unit {code} appears twice in the layer")
-            rows.append(_polygon_row(code, geoms[index], geom, on_invalid, crs))
-            seen.add(code)
+                raise InvalidInput(f"unit {code} appears twice in the layer (first as feature {seen[code]})")
+            if index in untransformable:
+                minx, miny, maxx, maxy = geoms[index].bounds
+                raise InvalidInput(
+                    f"unit {code}: coordinates x {minx:.4f}..{maxx:.4f}, y {miny:.4f}..{maxy:.4f} cannot be "
+                    f"read as {crs} ({untransformable[index]}) — wrong CRS?"
+                )
+            rows.append(replace(_polygon_row(code, geoms[index], geom, on_invalid, crs), row=number))
+            seen[code] = number
         except InvalidInput as exc:
             report.rejected.append(Rejected(number, exc.detail))
     return rows
@@ -114,6 +134,7 @@ def _polygon_row(code: str, source_geom: Any, geom: Any, on_invalid: str, crs: s
         raise InvalidInput(f"unit {code}: empty geometry")
     if source_geom.geom_type not in ("Polygon", "MultiPolygon"):
         raise InvalidInput(f"unit {code}: geometry type {source_geom.geom_type} is not a polygon")
+    geom = shapely.force_2d(geom)  # elevations are dropped: the stored geometry is 2-D
     minx, miny, maxx, maxy = geom.bounds
     lo_x, lo_y, hi_x, hi_y = CHINA_BOUNDS
     if not (lo_x <= minx and maxx <= hi_x and lo_y <= miny and maxy <= hi_y):

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from boundaries.divisions import DivisionRow
 from boundaries.polygons import PolygonRow
+from core.errors import Conflict
 from core.imports import copy_rows
 
 LEVEL_ORDER = "array_position(ARRAY['province','city','county','township','village'], {col})"
@@ -26,8 +27,8 @@ def upsert_units(conn: Connection, rows: Sequence[DivisionRow], valid_from: date
     """
     conn.execute(
         text(
-            "CREATE TEMP TABLE stage_unit (code char(12), name text, level text, kind text, "
-            "is_grouping boolean, parent_code char(12)) ON COMMIT DROP"
+            'CREATE TEMP TABLE stage_unit (code text COLLATE "C", name text, level text, kind text, '
+            'is_grouping boolean, parent_code text COLLATE "C") ON COMMIT DROP'
         )
     )
     copy_rows(
@@ -36,6 +37,7 @@ def upsert_units(conn: Connection, rows: Sequence[DivisionRow], valid_from: date
         ("code", "name", "level", "kind", "is_grouping", "parent_code"),
         ((r.code, r.name, r.level, r.kind, r.is_grouping, r.parent_code) for r in rows),
     )
+    conn.execute(text("ANALYZE stage_unit"))
     params = {"valid_from": valid_from}
     unchanged = conn.execute(
         text(
@@ -46,6 +48,21 @@ def upsert_units(conn: Connection, rows: Sequence[DivisionRow], valid_from: date
         ),
         params,
     ).rowcount
+    blocking = conn.execute(
+        text(
+            "SELECT a.code, a.name, a.valid_from, a.valid_to FROM admin_unit a JOIN stage_unit s ON s.code = a.code "
+            "WHERE a.valid_from > :valid_from OR (a.valid_from < :valid_from AND a.valid_to > :valid_from) "
+            "ORDER BY a.code, a.valid_from"
+        ),
+        params,
+    ).all()
+    if blocking:
+        shown = "; ".join(f"{r.code} {r.name} {r.valid_from}..{r.valid_to or ''}" for r in blocking[:5])
+        raise Conflict(
+            f"{len({r.code for r in blocking})} unit(s) differ from a version that starts after {valid_from} "
+            f"or a closed version spanning it ({shown}): a version valid from {valid_from} would overlap it; "
+            "import releases in date order"
+        )
     closed = conn.execute(
         text(
             "UPDATE admin_unit a SET valid_to = :valid_from FROM stage_unit s "
@@ -86,7 +103,7 @@ def upsert_polygons(
     """
     conn.execute(
         text(
-            "CREATE TEMP TABLE stage_polygon (unit_code char(12), geom bytea, original_geom bytea, "
+            'CREATE TEMP TABLE stage_polygon (unit_code text COLLATE "C", geom bytea, original_geom bytea, '
             "repair_note text) ON COMMIT DROP"
         )
     )
@@ -115,6 +132,22 @@ def upsert_polygons(
     ).rowcount
     closed = 0
     if status == "registered":
+        blocking = conn.execute(
+            text(
+                "SELECT p.unit_code, p.source, p.valid_from, p.valid_to FROM unit_polygon p"
+                " JOIN stage_polygon s ON s.unit_code = p.unit_code WHERE p.status = 'registered' AND ("
+                " p.valid_from > :valid_from OR (p.valid_from < :valid_from AND p.valid_to > :valid_from)"
+                " OR (p.valid_from = :valid_from AND p.source <> :source)) ORDER BY p.unit_code, p.valid_from"
+            ),
+            params,
+        ).all()
+        if blocking:
+            shown = "; ".join(f"{r.unit_code} {r.source} {r.valid_from}..{r.valid_to or ''}" for r in blocking[:5])
+            raise Conflict(
+                f"{len({r.unit_code for r in blocking})} unit(s) have a registered polygon that a registered polygon "
+                f"valid from {valid_from} would overlap ({shown}): at most one registered polygon per unit on any "
+                "date; import in date order"
+            )
         closed = conn.execute(
             text(
                 "UPDATE unit_polygon p SET valid_to = :valid_from FROM stage_polygon s "

@@ -76,9 +76,9 @@ def import_polygons(
     source_crs = resolve_source_crs(file_crs_name(gdf), crs, report)
     rows = validate_polygons(gdf, code_field=code_field, crs=source_crs, on_invalid=on_invalid, report=report)
     known = queries.known_codes(conn, [row.unit_code for row in rows])
-    for index, row in enumerate(list(rows)):
+    for row in rows:
         if row.unit_code not in known:
-            report.rejected.append(Rejected(index + 1, f"unit {row.unit_code} is not a loaded division code"))
+            report.rejected.append(Rejected(row.row, f"unit {row.unit_code} is not a loaded division code"))
     rows = [row for row in rows if row.unit_code in known]
     report.rejected.sort(key=lambda r: r.row)
     enforce_all_or_nothing(report, skip_invalid)

@@ -77,11 +77,13 @@ class GeoPoint:
             if value is None or not math.isfinite(value):
                 raise InvalidInput(f"coordinate {label} {value!r} is not a finite number")
         if name in GAUSS_KRUGER:  # CM zones without zone prefix: false easting 500 km
-            if not (0 < x < 1_000_000) or not (0 < y < 10_000_000):
-                hint = " — easting and northing swapped? give the easting first" if 0 < y < 1_000_000 else ""
+            easting_ok, northing_ok = 100_000 <= x <= 900_000, 300_000 <= y <= 6_200_000
+            if not (easting_ok and northing_ok):
+                swapped = 100_000 <= y <= 900_000 and 300_000 <= x <= 6_200_000
+                hint = " — easting and northing swapped? give the easting first" if swapped else ""
                 raise InvalidInput(
-                    f"easting/northing ({x}, {y}) is outside {name} (easting 0–1,000,000 m, "
-                    f"northing 0–10,000,000 m){hint}"
+                    f"easting/northing ({x}, {y}) is outside {name} over China (easting 100,000–900,000 m, "
+                    f"northing 300,000–6,200,000 m){hint}"
                 )
         else:
             if not -90 <= y <= 90:

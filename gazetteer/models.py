@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from geoalchemy2 import Geometry
-from sqlalchemy import BigInteger, CheckConstraint, Identity, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Identity, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.database import Base
+from core.database import Base, NbsCode
 
 
 class ReferencePoint(Base):
@@ -30,7 +30,7 @@ class ReferencePoint(Base):
     external_id: Mapped[str] = mapped_column(Text)
     name: Mapped[str] = mapped_column(Text, index=True)
     category: Mapped[str | None] = mapped_column(Text)
-    unit_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    unit_code: Mapped[str | None] = mapped_column(NbsCode, index=True)
     unit_level: Mapped[str | None] = mapped_column(Text)
     geom = mapped_column(Geometry("POINT", srid=4490, spatial_index=True), nullable=False)
     properties: Mapped[dict[str, Any]] = mapped_column(JSONB)

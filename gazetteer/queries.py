@@ -16,7 +16,7 @@ def upsert_points(conn: Connection, source: str, rows: Sequence[dict[str, Any]])
     """Write reference points of one source keyed by external id; returns (inserted, updated, unchanged)."""
     conn.execute(
         text(
-            "CREATE TEMP TABLE stage_point (external_id text, name text, category text, unit_code char(12),"
+            'CREATE TEMP TABLE stage_point (external_id text, name text, category text, unit_code text COLLATE "C",'
             " unit_level text, lon float8, lat float8, properties jsonb) ON COMMIT DROP"
         )
     )

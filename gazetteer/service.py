@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from boundaries import service as boundaries
 from core import audit
+from core.crs import parse_crs
 from core.errors import InvalidInput, NotFound
 from core.imports import (
     ImportReport,
@@ -59,17 +60,21 @@ def import_points(
     required = [
         c for c in (lon_column, lat_column, name_column, id_column, category_column, code_column, hint_code_column) if c
     ]
+    crs = parse_crs(crs)  # an unknown CRS is refused once, with the accepted names, before any row is read
     report = ImportReport(source=path.name, checksum=file_checksum(path) if path.is_file() else "")
     rows = read_csv(path, required, encoding)
     points: list[dict[str, Any]] = []
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
     for number, row in enumerate(rows, start=1):
         report.read += 1
         try:
             point = _point_row(row, crs, lon_column, lat_column, name_column, id_column, category_column)
             if point["external_id"] in seen:
-                raise InvalidInput(f"id {point['external_id']!r} appears twice in the file")
-            seen.add(point["external_id"])
+                raise InvalidInput(
+                    f"{id_column} {point['external_id']!r} appears twice in the file (first at row "
+                    f"{seen[point['external_id']]})"
+                )
+            seen[point["external_id"]] = number
         except InvalidInput as exc:
             report.rejected.append(Rejected(number, exc.detail))
             continue
@@ -129,13 +134,23 @@ def _point_row(
 def _match_unit(
     conn: Connection, row: dict[str, str], name: str, code_column: str | None, hint_code_column: str | None
 ) -> tuple[str | None, str]:
-    for column, trusted in ((code_column, True), (hint_code_column, False)):
+    """The current unit a point stands for, and how it was found.
+
+    In order: a code (either column) whose current unit has the point's name; the one current unit of that
+    name and level in the code's county; the vouched code (``code_column``) even though the names differ
+    (a facility is not named after its village). A code is never taken on its word while a unit of the county
+    carries the point's name: codes get reused (the township file's 2023 code for 乌兰镇 is NBS 2023's 棋盘井镇).
+    """
+    codes = []
+    for column in (code_column, hint_code_column):
         raw = (row.get(column) or "").strip() if column else ""
-        if not raw.isdigit() or len(raw) not in (6, 9, 12):
-            continue
-        unit = boundaries.find_unit(conn, raw)
-        if unit and (trusted or core_name(unit["name"]) == core_name(name)):
+        if raw.isdigit() and len(raw) in (6, 9, 12):
+            codes.append((column == code_column, raw))
+    units = [(trusted, boundaries.find_unit(conn, raw)) for trusted, raw in codes]
+    for _, unit in units:
+        if unit and core_name(unit["name"]) == core_name(name):
             return unit["code"], "code"
+    for _, raw in codes:
         full = raw.ljust(12, "0")
         candidates = [
             u
@@ -144,6 +159,9 @@ def _match_unit(
         ]
         if len(candidates) == 1:
             return candidates[0]["code"], "name_within_county"
+    for trusted, unit in units:
+        if trusted and unit:
+            return unit["code"], "code_name_differs"
     return None, "unmatched"
 
 

@@ -25,12 +25,12 @@ def upgrade() -> None:
     op.create_table(
         "admin_unit",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
-        sa.Column("code", sa.String(length=12), nullable=False),
+        sa.Column("code", sa.String(length=12, collation="C"), nullable=False),
         sa.Column("name", sa.Text(), nullable=False),
         sa.Column("level", sa.Text(), nullable=False),
         sa.Column("kind", sa.Text(), nullable=False),
         sa.Column("is_grouping", sa.Boolean(), server_default=sa.text("false"), nullable=False),
-        sa.Column("parent_code", sa.String(length=12), nullable=True),
+        sa.Column("parent_code", sa.String(length=12, collation="C"), nullable=True),
         sa.Column("valid_from", sa.Date(), nullable=False),
         sa.Column("valid_to", sa.Date(), nullable=True),
         sa.Column(
@@ -40,7 +40,7 @@ def upgrade() -> None:
             nullable=True,
         ),
         postgresql.ExcludeConstraint(
-            (sa.column("code"), "="),
+            (sa.cast(sa.column("code"), sa.BigInteger()), "="),
             (sa.column("period"), "&&"),
             using="gist",
             name="ex_admin_unit_code_period",
@@ -58,9 +58,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_admin_unit")),
         sa.UniqueConstraint("code", "valid_from", name=op.f("uq_admin_unit_code_valid_from")),
     )
-    op.create_index(op.f("ix_admin_unit_name"), "admin_unit", ["name"], unique=False)
     op.create_index(op.f("ix_admin_unit_parent_code"), "admin_unit", ["parent_code"], unique=False)
-    op.create_index("ix_admin_unit_period", "admin_unit", ["period"], unique=False, postgresql_using="gist")
     op.create_table(
         "api_user",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -94,7 +92,7 @@ def upgrade() -> None:
         sa.Column("external_id", sa.Text(), nullable=False),
         sa.Column("name", sa.Text(), nullable=False),
         sa.Column("category", sa.Text(), nullable=True),
-        sa.Column("unit_code", sa.String(length=12), nullable=True),
+        sa.Column("unit_code", sa.String(length=12, collation="C"), nullable=True),
         sa.Column("unit_level", sa.Text(), nullable=True),
         sa.Column(
             "geom",
@@ -129,7 +127,7 @@ def upgrade() -> None:
     op.create_geospatial_table(
         "unit_polygon",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
-        sa.Column("unit_code", sa.String(length=12), nullable=False),
+        sa.Column("unit_code", sa.String(length=12, collation="C"), nullable=False),
         sa.Column("source", sa.Text(), nullable=False),
         sa.Column("status", sa.Text(), nullable=False),
         sa.Column(
@@ -161,7 +159,7 @@ def upgrade() -> None:
         ),
         sa.Column("imported_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         postgresql.ExcludeConstraint(
-            (sa.column("unit_code"), "="),
+            (sa.cast(sa.column("unit_code"), sa.BigInteger()), "="),
             (sa.column("period"), "&&"),
             where=sa.text("status = 'registered'"),
             using="gist",
@@ -204,7 +202,5 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_audit_log_at"), table_name="audit_log")
     op.drop_table("audit_log")
     op.drop_table("api_user")
-    op.drop_index("ix_admin_unit_period", table_name="admin_unit", postgresql_using="gist")
     op.drop_index(op.f("ix_admin_unit_parent_code"), table_name="admin_unit")
-    op.drop_index(op.f("ix_admin_unit_name"), table_name="admin_unit")
     op.drop_table("admin_unit")

@@ -1,0 +1,142 @@
+"""Keys, roles and the audit trail: every write needs a key, every write is audited."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from sqlalchemy import Engine, text
+
+from app.main import create_app
+from core import auth
+from core.database import transaction
+
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+ADMIN_ONLY_READS = {"/api/v1/audit"}
+# A small square inside 康巴什区 (hand-made fixture, EPSG:4490 lon/lat).
+SQUARE = {
+    "type": "Polygon",
+    "coordinates": [[[109.77, 39.60], [109.79, 39.60], [109.79, 39.62], [109.77, 39.62], [109.77, 39.60]]],
+}
+
+
+def make_key(engine: Engine, name: str, role: str) -> dict[str, str]:
+    with transaction(engine) as conn:
+        return {"X-API-Key": auth.create_user(conn, name, role)}
+
+
+def write_routes() -> list[tuple[str, str]]:
+    """Every (method, path) of the app that changes something, from the app's own OpenAPI document
+    (FastAPI includes routers lazily, so the route list is not a reliable inventory)."""
+    paths = create_app().openapi()["paths"]
+    return [(method.upper(), path) for path, ops in paths.items() for method in ops if method.upper() in WRITE_METHODS]
+
+
+def test_the_app_has_write_routes_to_check() -> None:
+    assert ("POST", "/api/v1/units/{code}/polygons") in write_routes()
+
+
+def test_every_write_route_refuses_anonymous_requests(ordos_api: httpx.Client) -> None:
+    """Enumerates the app's routes: a new write route without protection fails here."""
+    for method, path in write_routes():
+        concrete = re.sub(r"\{[^}]+\}", "150603", path)
+        response = ordos_api.request(method, concrete, json={})
+        assert response.status_code == 401, f"{method} {path} answered {response.status_code} without a key"
+        assert response.json()["code"] == "unauthorized"
+    for path in ADMIN_ONLY_READS:
+        assert ordos_api.get(path).status_code == 401
+
+
+def test_unknown_or_revoked_key_is_401(api: httpx.Client, ordos_engine: Engine) -> None:
+    headers = make_key(ordos_engine, "gone", "editor")
+    assert api.get("/api/v1/audit", headers={"X-API-Key": "gaz_not-a-key"}).status_code == 401
+    with transaction(ordos_engine) as conn:
+        auth.revoke_user(conn, "gone")
+    response = api.post("/api/v1/units/150603/polygons", headers=headers, json={})
+    assert response.status_code == 401
+
+
+def test_keys_are_stored_hashed(ordos_engine: Engine) -> None:
+    key = make_key(ordos_engine, "hashed", "editor")["X-API-Key"]
+    with ordos_engine.connect() as conn:
+        stored = conn.execute(text("SELECT key_hash FROM api_user WHERE name = 'hashed'")).scalar_one()
+    assert key not in stored and stored == auth.hash_key(key)
+
+
+def polygon_body(status: str, source: str = "field-survey-2026", valid_from: str = "2026-01-01") -> dict:
+    return {"geometry": SQUARE, "crs": "EPSG:4490", "source": source, "status": status, "valid_from": valid_from}
+
+
+def test_roles_on_the_polygon_route(api: httpx.Client, ordos_engine: Engine) -> None:
+    inspector = make_key(ordos_engine, "insp", "inspector")
+    editor = make_key(ordos_engine, "ed", "editor")
+    approver = make_key(ordos_engine, "appr", "approver")
+    url = "/api/v1/units/150603/polygons"
+    assert api.post(url, headers=inspector, json=polygon_body("draft")).status_code == 403
+    assert api.post(url, headers=editor, json=polygon_body("registered")).status_code == 403
+    created = api.post(url, headers=editor, json=polygon_body("draft"))
+    assert created.status_code == 201, created.text
+    assert created.json()["status"] == "draft"
+    registered = api.post(url, headers=approver, json=polygon_body("registered", "survey-2026", "2026-06-01"))
+    assert registered.status_code == 201, registered.text
+    # The new registered polygon replaced the AMap one from its date; before it, AMap still answers.
+    assert api.get("/api/v1/units/150603").json()["polygon"]["source"] == "survey-2026"
+    old = api.get("/api/v1/units/150603", params={"as_of": "2025-01-01"}).json()["polygon"]
+    assert old["source"] == "amap-2020" and old["valid_to"] == "2026-06-01"
+
+
+def test_each_write_leaves_one_audit_row_in_the_same_transaction(api: httpx.Client, ordos_engine: Engine) -> None:
+    editor = make_key(ordos_engine, "ed", "editor")
+    admin = make_key(ordos_engine, "root", "admin")
+    before = api.get("/api/v1/audit", headers=admin, params={"object_type": "unit_polygon", "limit": 1000}).json()
+    assert api.post("/api/v1/units/150603/polygons", headers=editor, json=polygon_body("claimed")).status_code == 201
+    # A refused write (self-intersecting ring) leaves nothing, neither polygon nor audit row.
+    bowtie = {
+        "type": "Polygon",
+        "coordinates": [[[109.77, 39.60], [109.79, 39.62], [109.79, 39.60], [109.77, 39.62], [109.77, 39.60]]],
+    }
+    bad = api.post(
+        "/api/v1/units/150603/polygons", headers=editor, json={**polygon_body("draft", "x"), "geometry": bowtie}
+    )
+    assert bad.status_code == 422 and "Self-intersection" in bad.json()["detail"]
+    after = api.get("/api/v1/audit", headers=admin, params={"object_type": "unit_polygon", "limit": 1000}).json()
+    assert len(after) == len(before) + 1
+    entry = after[0]
+    assert entry["actor"] == "ed" and entry["action"] == "create" and entry["after"]["status"] == "claimed"
+    with ordos_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM unit_polygon WHERE source = 'x'")).scalar_one() == 0
+
+
+def test_audit_needs_admin(api: httpx.Client, ordos_engine: Engine) -> None:
+    editor = make_key(ordos_engine, "ed", "editor")
+    assert api.get("/api/v1/audit", headers=editor).status_code == 403
+    bearer = {"Authorization": "Bearer " + make_key(ordos_engine, "root", "admin")["X-API-Key"]}
+    assert api.get("/api/v1/audit", headers=bearer).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "needle"),
+    [
+        ({"crs": "EPSG:3857"}, 422, "EPSG:3857"),
+        ({"geometry": {"type": "Point", "coordinates": [109.78, 39.61]}}, 422, "Point"),
+        ({"geometry": {"type": "Polygon", "coordinates": []}}, 422, "empty"),
+        ({"geometry": {"type": "Polygon", "coordinates": "nonsense"}}, 422, "GeoJSON"),
+        ({"crs": "EPSG:4545"}, 422, "outside China"),
+        ({"status": "approved"}, 422, "approved"),
+        ({"valid_from": "2026-02-30"}, 422, "2026-02-30"),
+    ],
+)
+def test_bad_polygon_bodies(api: httpx.Client, ordos_engine: Engine, change: dict, status: int, needle: str) -> None:
+    editor = make_key(ordos_engine, "ed", "editor")
+    response = api.post("/api/v1/units/150603/polygons", headers=editor, json={**polygon_body("draft"), **change})
+    assert response.status_code == status, response.text
+    assert needle in response.json()["detail"]
+
+
+def test_duplicate_polygon_version_is_409(api: httpx.Client, ordos_engine: Engine) -> None:
+    editor = make_key(ordos_engine, "ed", "editor")
+    url = "/api/v1/units/150603/polygons"
+    assert api.post(url, headers=editor, json=polygon_body("draft")).status_code == 201
+    again = api.post(url, headers=editor, json=polygon_body("draft"))
+    assert again.status_code == 409 and again.json()["code"] == "conflict"
