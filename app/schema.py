@@ -38,8 +38,8 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate the database up to ``revision``."""
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Migrate the database up to ``revision`` (every branch head by default: each context adds its own)."""
     command.upgrade(alembic_config(engine), revision)
 
 

@@ -19,7 +19,7 @@ def test_upgrade_from_empty_then_downgrade_to_base(engine: Engine) -> None:
     remaining = set(inspect(engine).get_table_names())
     assert not (APP_TABLES & remaining)
     assert "spatial_ref_sys" in remaining  # PostGIS's own table is left alone
-    schema.upgrade(engine, "head")
+    schema.upgrade(engine)
     assert APP_TABLES <= set(inspect(engine).get_table_names())
 
 
