@@ -84,11 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def print_report(report: ImportReport) -> None:
     """Notes, rejected rows and the summary line of an import."""
+    print(report.summary())
     for note in report.notes:
         print(f"  note: {note}")
     for rejected in report.rejected:
         print(f"  skipped row {rejected.row}: {rejected.reason}")
-    print(report.summary())
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

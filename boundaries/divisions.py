@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import InvalidInput
-from core.imports import ImportReport, Rejected, has_control_characters, read_csv
+from core.imports import ImportReport, Rejected, has_control_characters, progress, read_csv
 from core.values import CODE_LENGTHS, level_of_code, parent_of_code
 
 # Rows of the national files that group units without being places themselves.
@@ -125,7 +125,7 @@ def read_divisions(path: Path, report: ImportReport, encoding: str | None = None
     seen: dict[str, int] = {}
     repeats: list[str] = []
     units: list[DivisionRow] = []
-    for number, row in enumerate(rows, start=1):
+    for number, row in enumerate(progress(rows, path.name), start=1):
         report.read += 1
         try:
             unit = _division_row(row, parent_column)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Connection
+from tqdm import tqdm
 
 from core.errors import InvalidInput
 
@@ -80,6 +81,11 @@ def enforce_all_or_nothing(report: ImportReport, skip_invalid: bool) -> None:
             + (f"\n  ... and {more} more" if more > 0 else ""),
             extra={"rejected": [{"row": r.row, "reason": r.reason} for r in report.rejected[:MAX_REJECTS_SHOWN]]},
         )
+
+
+def progress(rows: Sequence[Any], description: str) -> Iterable[Any]:
+    """Rows with a progress bar on a terminal (silent otherwise: tests, pipes, logs)."""
+    return tqdm(rows, desc=description, unit="row", disable=None, leave=False, mininterval=0.5)
 
 
 def require_file(path: Path) -> Path:

@@ -99,7 +99,7 @@ def test_import_divisions_with_a_bad_row_exits_non_zero(engine: Engine, bad_divi
 
 
 def test_import_divisions_skip_invalid_writes_the_rest(engine: Engine, bad_divisions: Path) -> None:
-    """--skip-invalid exits 0, lists the skipped row and ends with the summary line."""
+    """--skip-invalid exits 0, prints the summary line and lists the skipped row."""
     result = gaz(engine, "import", "divisions", bad_divisions, "--valid-from", "2023-06-30", "--skip-invalid")
 
     assert result.returncode == 0, result.stderr
