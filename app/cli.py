@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--role", required=True, choices=ROLES)
     revoke = users.add_parser("revoke", help="revoke a user's key")
     revoke.add_argument("--name", required=True)
+    rotate = users.add_parser("rotate", help="replace a user's key with a new one (printed) and void the old")
+    rotate.add_argument("--name", required=True)
 
     serve = sub.add_parser("serve", help="serve the API")
     serve.add_argument("--host")
@@ -128,6 +130,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             with transaction(engine) as conn:
                 if args.action == "create":
                     print(auth.create_user(conn, args.name, args.role))
+                elif args.action == "rotate":
+                    print(auth.rotate_key(conn, args.name))
                 else:
                     auth.revoke_user(conn, args.name)
                     print(f"revoked {args.name}")

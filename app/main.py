@@ -13,10 +13,10 @@ from sqlalchemy import text
 from boundaries import service as boundaries_service
 from boundaries.api import router as units_router
 from core import audit
-from core.auth import Principal
+from core.auth import FailedAuthLimiter, Principal
 from core.database import make_engine, postgis_version
 from core.settings import Settings
-from core.web import Db, install_error_handlers, require_role
+from core.web import BodySizeLimit, Db, install_error_handlers, require_role
 from gazetteer import service as gazetteer_service
 from gazetteer.api import router as lookup_router
 
@@ -38,7 +38,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Standard place names, administrative units and boundaries of Ordos City (CGCS2000).",
     )
     app.state.settings = settings
+    app.state.auth_limiter = FailedAuthLimiter(settings.auth_failures_per_minute)
     install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"]

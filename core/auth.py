@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
+from collections import defaultdict, deque
 from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from core import audit
-from core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests, Unauthorized
 from core.models import ROLES
 
 KEY_PREFIX = "gaz_"
@@ -65,6 +68,19 @@ def revoke_user(conn: Connection, name: str, *, actor: str = "cli") -> None:
     audit.record(conn, actor=actor, action="revoke", object_type="api_user", object_id=name)
 
 
+def rotate_key(conn: Connection, name: str, *, actor: str = "cli") -> str:
+    """Give an active user a new key; the old one stops working at once. Returns the new key."""
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    result = conn.execute(
+        text("UPDATE api_user SET key_hash = :key_hash WHERE name = :name AND revoked_at IS NULL"),
+        {"name": name, "key_hash": hash_key(key)},
+    )
+    if result.rowcount == 0:
+        raise NotFound(f"no active user {name!r}")
+    audit.record(conn, actor=actor, action="rotate_key", object_type="api_user", object_id=name)
+    return key
+
+
 def authenticate(conn: Connection, key: str | None) -> Principal:
     """The principal holding ``key``; the public when no key is given; 401 for an unknown or revoked key."""
     if not key:
@@ -84,3 +100,34 @@ def authorize(principal: Principal, roles: tuple[str, ...]) -> None:
         raise Unauthorized("this operation needs an API key (header X-API-Key or Authorization: Bearer)")
     if principal.role != "admin" and principal.role not in roles:
         raise Forbidden(f"role {principal.role!r} may not do this; needs one of: {', '.join(roles)}")
+
+
+class FailedAuthLimiter:
+    """Counts failed authentications per client; refuses a client with too many in the last minute."""
+
+    def __init__(self, per_minute: int, window_s: float = 60.0) -> None:
+        self.per_minute = per_minute
+        self.window_s = window_s
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _recent(self, client: str, now: float) -> deque[float]:
+        failures = self._failures[client]
+        while failures and now - failures[0] > self.window_s:
+            failures.popleft()
+        return failures
+
+    def check(self, client: str) -> None:
+        """Raise TooManyRequests while the client is over its limit."""
+        with self._lock:
+            if len(self._recent(client, time.monotonic())) >= self.per_minute:
+                raise TooManyRequests(
+                    f"too many failed authentications from {client}; retry in a minute",
+                    extra={"retry_after_s": int(self.window_s)},
+                )
+
+    def failed(self, client: str) -> None:
+        """Record one failed authentication."""
+        with self._lock:
+            now = time.monotonic()
+            self._recent(client, now).append(now)

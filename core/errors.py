@@ -64,3 +64,10 @@ class ServiceUnavailable(GazError):
 
     status_code = 503
     code = "unavailable"
+
+
+class TooManyRequests(GazError):
+    """The caller failed authentication too often; retry later."""
+
+    status_code = 429
+    code = "too_many_requests"

@@ -26,7 +26,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     pool_size: int = Field(default=10, ge=1, le=200)
-    max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024, description="largest request body accepted")
+    auth_failures_per_minute: int = Field(default=10, ge=1, description="failed key checks per client per minute")
     cors_origins: list[str] = Field(default_factory=list)
 
     @field_validator("database_url")

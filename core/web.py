@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
@@ -11,10 +12,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import auth
 from core.database import transaction
-from core.errors import GazError
+from core.errors import GazError, Unauthorized
 
 
 def engine_of(request: Request) -> Engine:
@@ -43,8 +45,15 @@ def principal(
         key = authorization[7:].strip()
     if not key:
         return auth.PUBLIC
-    with transaction(engine_of(request)) as conn:
-        return auth.authenticate(conn, key)
+    limiter: auth.FailedAuthLimiter = request.app.state.auth_limiter
+    client = request.client.host if request.client else "unknown"
+    limiter.check(client)
+    try:
+        with transaction(engine_of(request)) as conn:
+            return auth.authenticate(conn, key)
+    except Unauthorized:
+        limiter.failed(client)
+        raise
 
 
 def require_role(*roles: str) -> Callable[..., auth.Principal]:
@@ -81,3 +90,44 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse(error_body("http_error", str(exc.detail)), status_code=exc.status_code)
+
+
+class BodySizeLimit:
+    """ASGI middleware refusing request bodies over ``max_bytes`` with 413 (declared or streamed)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await self._refuse(send)
+            return
+        received = 0
+        over_limit = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, over_limit
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                over_limit = True
+                return {"type": "http.disconnect"}  # the app stops reading; we answer 413 below
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            if not over_limit:
+                await send(message)
+
+        await self.app(scope, counting_receive, guarded_send)
+        if over_limit:
+            await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        body = json.dumps(error_body("too_large", f"request body exceeds the limit of {self.max_bytes} bytes"))
+        await send({"type": "http.response.start", "status": 413, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": body.encode()})

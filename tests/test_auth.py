@@ -140,3 +140,35 @@ def test_duplicate_polygon_version_is_409(api: httpx.Client, ordos_engine: Engin
     assert api.post(url, headers=editor, json=polygon_body("draft")).status_code == 201
     again = api.post(url, headers=editor, json=polygon_body("draft"))
     assert again.status_code == 409 and again.json()["code"] == "conflict"
+
+
+def test_rotated_key_replaces_the_old_one(api: httpx.Client, ordos_engine: Engine) -> None:
+    old = make_key(ordos_engine, "root", "admin")
+    with transaction(ordos_engine) as conn:
+        new = {"X-API-Key": auth.rotate_key(conn, "root")}
+    assert api.get("/api/v1/audit", headers=old).status_code == 401
+    assert api.get("/api/v1/audit", headers=new).status_code == 200
+
+
+def test_failed_authentication_is_rate_limited(api: httpx.Client, ordos_engine: Engine) -> None:
+    """After 10 wrong keys in a minute the client gets 429, even with a right key, until the window passes."""
+    good = make_key(ordos_engine, "root", "admin")
+    for _ in range(10):
+        assert api.get("/api/v1/audit", headers={"X-API-Key": "gaz_wrong"}).status_code == 401
+    refused = api.get("/api/v1/audit", headers=good)
+    assert refused.status_code == 429 and refused.json()["code"] == "too_many_requests"
+    assert api.get("/api/v1/units/150603").status_code == 200  # anonymous reads are not affected
+
+
+def test_oversized_body_is_413_and_writes_nothing(api: httpx.Client, ordos_engine: Engine) -> None:
+    editor = make_key(ordos_engine, "ed", "editor")
+    huge = {**polygon_body("draft"), "source": "x" * (51 * 1024 * 1024)}
+    response = api.post("/api/v1/units/150603/polygons", headers=editor, json=huge)
+    assert response.status_code == 413 and response.json()["code"] == "too_large"
+    chunks = (b"x" * 1024 * 1024 for _ in range(60))  # streamed, no Content-Length
+    streamed = api.post(
+        "/api/v1/units/150603/polygons", headers={**editor, "content-type": "application/json"}, content=chunks
+    )
+    assert streamed.status_code == 413
+    with ordos_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM unit_polygon WHERE source = 'x'")).scalar_one() == 0
