@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from app import schema
+from app import backup, schema
 from app.manifest import load_manifest
 from boundaries import service as boundaries
 from core import auth
@@ -34,6 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_parser("upgrade", help="migrate to the latest schema")
     down = db.add_parser("downgrade", help="migrate down (to base by default)")
     down.add_argument("revision", nargs="?", default="base")
+    dump = db.add_parser("backup", help="dump the whole database to a file (pg_dump custom format)")
+    dump.add_argument("file", type=Path)
+    load_dump = db.add_parser("restore", help="restore a dump into the (empty) database of GAZ_DATABASE_URL")
+    load_dump.add_argument("file", type=Path)
 
     imp = sub.add_parser("import", help="import one file").add_subparsers(dest="kind", required=True)
     div = imp.add_parser("divisions", help="NBS division codes (Ordos or national layout, .csv or .csv.gz)")
@@ -97,6 +101,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     """Execute a parsed command; returns the exit status."""
     if args.command == "db" and args.action == "create":
         create_database(settings.database_url)
+        return 0
+    if args.command == "db" and args.action == "backup":
+        size = backup.backup(settings.database_url, args.file)
+        print(f"backed up to {args.file} ({size:,} bytes)")
+        return 0
+    if args.command == "db" and args.action == "restore":
+        backup.restore(settings.database_url, args.file)
+        print(f"restored {args.file}")
         return 0
     if args.command == "serve":
         import uvicorn
