@@ -16,7 +16,7 @@ from core import audit
 from core.auth import FailedAuthLimiter, Principal
 from core.database import make_engine, postgis_version
 from core.settings import Settings
-from core.web import BodySizeLimit, Db, install_error_handlers, require_role
+from core.web import BodySizeLimit, Db, ReadEngines, install_error_handlers, require_role
 from gazetteer import service as gazetteer_service
 from gazetteer.api import router as lookup_router
 
@@ -28,7 +28,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = make_engine(settings)
+        app.state.read_engines = None
+        if settings.replica_urls:
+            replicas = [make_engine(settings, url) for url in settings.replica_urls]
+            app.state.read_engines = ReadEngines(replicas, app.state.engine)
         yield
+        if app.state.read_engines is not None:
+            app.state.read_engines.dispose()
         app.state.engine.dispose()
 
     app = FastAPI(

@@ -32,13 +32,14 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def make_engine(settings: Settings) -> Engine:
-    """Engine for the configured database (pool sized from the settings)."""
+def make_engine(settings: Settings, url: str | None = None) -> Engine:
+    """Engine for the configured database, or for ``url`` (a replica), pool sized from the settings."""
     return create_engine(
-        settings.database_url,
+        url or settings.database_url,
         pool_size=settings.pool_size,
         max_overflow=settings.pool_size,
         pool_pre_ping=True,
+        connect_args={"connect_timeout": settings.connect_timeout_s},
     )
 
 

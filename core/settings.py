@@ -23,6 +23,11 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT.parent / "shared" / "data",
         description="Folder the dataset manifests' relative paths are resolved against.",
     )
+    replica_urls: list[str] = Field(
+        default_factory=list,
+        description="read-only streaming replicas (JSON list of URLs); GET requests are served from them",
+    )
+    connect_timeout_s: int = Field(default=5, ge=1, le=60)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     pool_size: int = Field(default=10, ge=1, le=200)
@@ -34,6 +39,16 @@ class Settings(BaseSettings):
     @classmethod
     def _psycopg_driver(cls, value: str) -> str:
         """Accept plain ``postgresql://`` URLs and use the psycopg 3 driver for them."""
-        if value.startswith("postgresql://") or value.startswith("postgres://"):
-            return "postgresql+psycopg://" + value.split("://", 1)[1]
-        return value
+        return with_psycopg_driver(value)
+
+    @field_validator("replica_urls")
+    @classmethod
+    def _replica_drivers(cls, values: list[str]) -> list[str]:
+        return [with_psycopg_driver(value) for value in values]
+
+
+def with_psycopg_driver(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` URLs with the psycopg 3 driver named."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url

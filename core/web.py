@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Iterator
 from typing import Annotated
@@ -11,12 +12,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import auth
-from core.database import transaction
+from core.database import transaction, translated_db_errors
 from core.errors import GazError, Unauthorized
+
+READ_METHODS = ("GET", "HEAD")
 
 
 def engine_of(request: Request) -> Engine:
@@ -26,9 +30,43 @@ def engine_of(request: Request) -> Engine:
 
 
 def db(request: Request) -> Iterator[Connection]:
-    """A connection in one transaction for the request (committed when the handler succeeds)."""
-    with transaction(engine_of(request)) as conn:
-        yield conn
+    """A connection in one transaction for the request (committed when the handler succeeds).
+
+    Reads (GET, HEAD) go to a streaming replica when replicas are configured — the next one in turn,
+    skipping any that cannot be reached, the primary as the last resort; writes go to the primary.
+    """
+    read_engines: ReadEngines | None = getattr(request.app.state, "read_engines", None)
+    with translated_db_errors():
+        if request.method in READ_METHODS and read_engines is not None:
+            conn = read_engines.connect()
+        else:
+            conn = engine_of(request).connect()
+        with conn, conn.begin():
+            yield conn
+
+
+class ReadEngines:
+    """Round-robin over the replicas' engines, falling back to the primary."""
+
+    def __init__(self, replicas: list[Engine], primary: Engine) -> None:
+        self.replicas = replicas
+        self.primary = primary
+        self._turn = itertools.count()
+
+    def connect(self) -> Connection:
+        """A connection to the next reachable replica, else to the primary."""
+        start = next(self._turn)
+        for offset in range(len(self.replicas)):
+            try:
+                return self.replicas[(start + offset) % len(self.replicas)].connect()
+            except OperationalError:
+                continue
+        return self.primary.connect()
+
+    def dispose(self) -> None:
+        """Close every replica pool."""
+        for engine in self.replicas:
+            engine.dispose()
 
 
 Db = Annotated[Connection, Depends(db)]

@@ -131,11 +131,11 @@ def shared_ordos_engine(ordos_template_db: str) -> Iterator[Engine]:
 class LiveServer:
     """The app served by uvicorn on a free loopback port, in a thread."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, settings: Settings | None = None) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
-        app = create_app(Settings(database_url=url, pool_size=4))
+        app = create_app(settings or Settings(database_url=url, pool_size=4))
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.base_url = f"http://127.0.0.1:{self.port}"
