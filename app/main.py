@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = make_engine(settings)
+        app.state.connection_slots = asyncio.Semaphore(2 * settings.pool_size)  # pool_size + max_overflow
         app.state.read_engines = None
         if settings.replica_urls:
             replicas = [make_engine(settings, url) for url in settings.replica_urls]

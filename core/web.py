@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
@@ -29,20 +30,46 @@ def engine_of(request: Request) -> Engine:
     return engine
 
 
-def db(request: Request) -> Iterator[Connection]:
-    """A connection in one transaction for the request (committed when the handler succeeds).
-
-    Reads (GET, HEAD) go to a streaming replica when replicas are configured — the next one in turn,
-    skipping any that cannot be reached, the primary as the last resort; writes go to the primary.
-    """
+def _open(request: Request) -> Connection:
     read_engines: ReadEngines | None = getattr(request.app.state, "read_engines", None)
     with translated_db_errors():
         if request.method in READ_METHODS and read_engines is not None:
             conn = read_engines.connect()
         else:
             conn = engine_of(request).connect()
-        with conn, conn.begin():
-            yield conn
+        conn.begin()
+    return conn
+
+
+def _close(conn: Connection, commit: bool) -> None:
+    try:
+        with translated_db_errors():
+            if commit:
+                conn.commit()
+            else:
+                conn.rollback()
+    finally:
+        conn.close()
+
+
+async def db(request: Request) -> AsyncIterator[Connection]:
+    """A connection in one transaction for the request (committed when the handler succeeds).
+
+    A request first takes one of the app's connection slots (as many as the pool holds) without
+    occupying a worker thread, so threads never wait on the pool while connection holders wait for a
+    thread (the deadlock of sync dependencies under load). Reads (GET, HEAD) go to a streaming replica
+    when replicas are configured — the next one in turn, skipping unreachable ones, the primary last;
+    writes go to the primary.
+    """
+    async with request.app.state.connection_slots:
+        conn = await run_in_threadpool(_open, request)
+        try:
+            with translated_db_errors():
+                yield conn
+        except BaseException:
+            await run_in_threadpool(_close, conn, False)
+            raise
+        await run_in_threadpool(_close, conn, True)
 
 
 class ReadEngines:
@@ -72,7 +99,7 @@ class ReadEngines:
 Db = Annotated[Connection, Depends(db)]
 
 
-def principal(
+async def principal(
     request: Request,
     x_api_key: Annotated[str | None, Header()] = None,
     authorization: Annotated[str | None, Header()] = None,
@@ -86,9 +113,14 @@ def principal(
     limiter: auth.FailedAuthLimiter = request.app.state.auth_limiter
     client = request.client.host if request.client else "unknown"
     limiter.check(client)
-    try:
+
+    def lookup() -> auth.Principal:
         with transaction(engine_of(request)) as conn:
             return auth.authenticate(conn, key)
+
+    try:
+        async with request.app.state.connection_slots:
+            return await run_in_threadpool(lookup)
     except Unauthorized:
         limiter.failed(client)
         raise
