@@ -96,7 +96,9 @@ class ReadEngines:
             engine.dispose()
 
 
-Db = Annotated[Connection, Depends(db)]
+# Function scope: the transaction commits before the response is sent, so a client that reads right after a
+# write sees it (the default "request" scope commits after the response has gone out).
+Db = Annotated[Connection, Depends(db, scope="function")]
 
 
 async def principal(
