@@ -14,6 +14,8 @@ from sqlalchemy.engine import make_url
 from app import backup, schema
 from app.manifest import load_manifest
 from boundaries import service as boundaries
+from boundaries.cli import COMMANDS as BOUNDARY_COMMANDS
+from boundaries.cli import add_boundaries_commands, run_boundaries_command
 from core import auth
 from core.database import make_engine, transaction
 from core.errors import GazError, InvalidInput
@@ -21,7 +23,10 @@ from core.imports import ImportReport
 from core.models import ROLES
 from core.settings import Settings
 from core.values import parse_date
+from facilities.cli import add_facilities_commands, run_facilities_command
 from gazetteer import service as gazetteer
+from gazetteer.cli import add_gazetteer_commands, print_result, run_gazetteer
+from ogc.cli import add_ogc_commands, run_export
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--workers", type=int, default=1)
+    add_ogc_commands(sub)
+    add_boundaries_commands(sub)
+    add_gazetteer_commands(sub)
+    add_facilities_commands(sub)
     return parser
 
 
@@ -138,6 +147,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             data_root = args.data_root or settings.data_root
             for report in load_manifest(engine, args.manifest, data_root, progress=sys.stderr.isatty()):
                 print_report(report)
+        elif args.command in BOUNDARY_COMMANDS:
+            run_boundaries_command(engine, args)
+        elif args.command == "export":
+            run_export(engine, args)
+        elif args.command == "facilities":
+            facilities_report = run_facilities_command(engine, args)
+            if facilities_report is not None:
+                print_report(facilities_report)
+        elif args.command == "names":
+            print_result(run_gazetteer(engine, args))
         elif args.command == "users":
             with transaction(engine) as conn:
                 if args.action == "create":

@@ -11,15 +11,23 @@ from fastapi import Depends, FastAPI, Query
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import text
 
+from app.boundary_compare import router as boundary_compare_router
 from boundaries import service as boundaries_service
+from boundaries.api import batch_router
 from boundaries.api import router as units_router
+from boundaries.check_api import router as boundaries_router
+from boundaries.locator import UnitLocator
 from core import audit
 from core.auth import FailedAuthLimiter, Principal
 from core.database import make_engine, postgis_version
 from core.settings import Settings
 from core.web import BodySizeLimit, Db, ReadEngines, install_error_handlers, require_role
+from facilities.api import router as facilities_router
 from gazetteer import service as gazetteer_service
 from gazetteer.api import router as lookup_router
+from maps.api import router as maps_router
+from ogc.api import router as ogc_router
+from ogc.api import tiles_router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -47,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.auth_limiter = FailedAuthLimiter(settings.auth_failures_per_minute)
+    app.state.unit_locator = UnitLocator()
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     if settings.cors_origins:
@@ -54,7 +63,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"]
         )
     app.include_router(units_router)
+    app.include_router(batch_router)
+    app.include_router(boundaries_router)
+    app.include_router(boundary_compare_router)
     app.include_router(lookup_router)
+    app.include_router(facilities_router)
+    app.include_router(maps_router)
+    app.include_router(ogc_router)
+    app.include_router(tiles_router)
 
     @app.get("/health", tags=["service"])
     def health(conn: Db) -> dict[str, Any]:

@@ -86,4 +86,7 @@ def load_manifest(
         }
         with transaction(engine) as conn:
             reports.append(loaders[kind](conn, data_root / entry["path"], actor=actor, **options))
+    if manifest.get("divisions"):  # every unit is also a place name (after the points: they locate the units)
+        with transaction(engine) as conn:
+            gazetteer.sync_unit_names(conn, actor=actor)
     return reports

@@ -10,8 +10,10 @@ from alembic.config import Config
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import Engine, MetaData
 
+import boundaries.management_models  # noqa: F401  (registers the tables)
 import boundaries.models  # noqa: F401  (registers the tables)
 import core.models  # noqa: F401
+import facilities.models  # noqa: F401
 import gazetteer.models  # noqa: F401
 from core.database import Base
 

@@ -74,7 +74,8 @@ def request_mix(database_url: str, size: int = 2000) -> list[str]:
             lon, lat = rng.choice(points)
             paths.append(f"/api/v1/reverse?lon={lon:.6f}&lat={lat:.6f}")
         elif kind < 9:
-            lon, lat = transform_point(*rng.choice(points), "EPSG:4490", "GCJ-02")
+            x, y = rng.choice(points)
+            lon, lat = transform_point(x, y, "EPSG:4490", "GCJ-02")
             paths.append(f"/api/v1/reverse?lon={lon:.6f}&lat={lat:.6f}&crs=gcj02")
         else:
             paths.append("/health")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from boundaries import service
-from boundaries.schemas import PolygonCreated, PolygonIn, UnitOut, UnitRef
+from boundaries.schemas import BatchPointsIn, BatchReverseOut, PolygonCreated, PolygonIn, UnitOut, UnitRef
 from core.auth import Principal
 from core.errors import Forbidden
 from core.web import Db, require_role
@@ -63,3 +63,23 @@ def add_polygon(
         on_invalid=body.on_invalid,
         actor=caller.name,
     )
+
+
+batch_router = APIRouter(prefix="/api/v1/reverse", tags=["lookup"])
+
+
+@batch_router.post("/batch", response_model=BatchReverseOut)
+def reverse_batch(
+    conn: Db,
+    request: Request,
+    body: BatchPointsIn,
+    caller: Annotated[Principal, Depends(require_role("editor", "approver", "inspector"))],
+) -> dict[str, Any]:
+    """Up to 200,000 points in one request: the deepest unit with a registered polygon (today) at each.
+
+    Served from an in-process index of the registered polygons, rebuilt when they change. Needs a key
+    (any role): it is the heavy lookup offered to the office's own systems.
+    """
+    xs = [p[0] for p in body.points]
+    ys = [p[1] for p in body.points]
+    return service.locate_points(conn, request.app.state.unit_locator, xs, ys, body.crs)

@@ -327,3 +327,71 @@ def units_within(conn: Connection, prefix: str, level: str, as_of: date) -> list
             {"prefix": prefix + "%", "level": level, "as_of": as_of},
         ).mappings()
     )
+
+
+# --- published collections (served by the OGC API through boundaries.service.published_collections) ---
+PUBLISHED_UNITS = (
+    "SELECT u.id, u.code, u.name, u.level, u.kind, u.parent_code, u.valid_from, u.valid_to,"
+    " p.source AS polygon_source, p.geom AS polygon_geom FROM admin_unit u LEFT JOIN LATERAL ("
+    " SELECT source, geom FROM unit_polygon WHERE unit_code = u.code AND status = 'registered'"
+    " AND period && u.period ORDER BY valid_from DESC LIMIT 1) p ON true"
+    " WHERE NOT u.is_grouping AND u.level = '{level}'"
+)
+PUBLISHED_POLYGONS = (
+    "SELECT p.id, p.unit_code, n.name AS unit_name, p.source, p.status, p.repair_note IS NOT NULL AS repaired,"
+    " p.valid_from, p.valid_to, p.geom FROM unit_polygon p LEFT JOIN LATERAL ("
+    " SELECT name FROM admin_unit WHERE code = p.unit_code ORDER BY valid_from DESC LIMIT 1) n ON true"
+    " WHERE p.source = :polygon_source"
+)
+
+
+def published_units_sql(level: str) -> str:
+    """The published SELECT of the unit versions of one level (``level`` is one of models.LEVELS)."""
+    return PUBLISHED_UNITS.format(level=level)
+
+
+def polygon_sources(conn: Connection) -> list[str]:
+    """The distinct sources of unit polygons, by name."""
+    return list(conn.execute(text("SELECT DISTINCT source FROM unit_polygon ORDER BY source")).scalars())
+
+
+PUBLISHED_FINDINGS = (
+    "SELECT f.id, f.check_id, c.level AS check_level, c.source AS check_source, c.as_of AS check_as_of, f.kind,"
+    " f.piece, array_to_string(f.unit_codes, ',') AS unit_codes, f.area_m2, f.width_m, f.thinness, f.detail, f.geom"
+    " FROM boundary_finding f JOIN boundary_check c ON c.id = f.check_id"
+)
+PUBLISHED_LINES = (
+    "SELECT id, line_key, kind, left_code, right_code, sources, length_km, agreement_ref, as_of, geom"
+    " FROM boundary_line"
+)
+PUBLISHED_MARKERS = (
+    "SELECT m.id, m.number, m.line_id, l.line_key, m.marker_type, m.agreed_x, m.agreed_y, m.agreed_crs,"
+    " m.description, m.geom FROM boundary_marker m JOIN boundary_line l ON l.id = m.line_id"
+)
+
+
+def polygons_fingerprint(conn: Connection) -> str:
+    """A digest of every polygon's id, status and validity: it changes whenever one is added, edited or closed."""
+    return str(
+        conn.execute(
+            text(
+                "SELECT count(*)::text || ':' || coalesce(md5(string_agg("
+                "id::text || status || valid_from::text || coalesce(valid_to::text, '') || imported_at::text,"
+                " ',' ORDER BY id)), '') FROM unit_polygon"
+            )
+        ).scalar_one()
+    )
+
+
+def registered_pieces(conn: Connection, as_of: date) -> list[Any]:
+    """The registered polygons valid on ``as_of`` split into pieces of at most 256 vertices (WKB), with their unit."""
+    return list(
+        conn.execute(
+            text(
+                "SELECT u.code, u.name, u.level, u.kind, ST_AsBinary(ST_Subdivide(p.geom, 256)) AS wkb"
+                " FROM unit_polygon p JOIN admin_unit u ON u.code = p.unit_code AND u.period @> CAST(:as_of AS date)"
+                " WHERE p.status = 'registered' AND p.period @> CAST(:as_of AS date)"
+            ),
+            {"as_of": as_of},
+        )
+    )

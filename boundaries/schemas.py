@@ -61,3 +61,29 @@ class PolygonCreated(BaseModel):
     status: str
     valid_from: date
     repair_note: str | None
+
+
+class BatchPointsIn(BaseModel):
+    """Many points in one CRS, east first."""
+
+    crs: str = Field(default="EPSG:4326", description="EPSG:4490, EPSG:4326, EPSG:4545, EPSG:4546, GCJ-02 or BD-09")
+    points: list[tuple[float, float]] = Field(min_length=1, max_length=200_000)
+
+
+class LocatedUnit(BaseModel):
+    """A unit found at one or more of the points."""
+
+    code: str
+    name: str
+    level: str
+    kind: str
+
+
+class BatchReverseOut(BaseModel):
+    """Per point the index into ``units`` of the deepest unit whose registered polygon contains it."""
+
+    crs: str
+    count: int
+    found: int
+    units: list[LocatedUnit]
+    results: list[int | None]

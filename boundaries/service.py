@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry import mapping
 from sqlalchemy.engine import Connection
 
 from boundaries import queries
 from boundaries.divisions import read_divisions
-from boundaries.models import POLYGON_STATUSES
+from boundaries.locator import UnitLocator
+from boundaries.models import LEVELS, POLYGON_STATUSES
 from boundaries.polygons import (
     check_polygon,
     file_crs_name,
@@ -25,7 +29,7 @@ from core import audit
 from core.crs import STORAGE_CRS, parse_crs, transform_geometry
 from core.errors import InvalidInput, NotFound
 from core.imports import ImportReport, Rejected, enforce_all_or_nothing, file_checksum, require_file
-from core.values import GeoPoint, normalize_code
+from core.values import GeoPoint, normalize_code, points_to_storage
 
 
 def _today(as_of: date | None) -> date:
@@ -225,3 +229,120 @@ def find_unit(conn: Connection, code: str, *, as_of: date | None = None) -> dict
 def units_within(conn: Connection, prefix: str, level: str, *, as_of: date | None = None) -> list[dict[str, Any]]:
     """Units of a level under a code prefix (e.g. every township of banner 150621), valid on the date."""
     return [unit_summary(r) for r in queries.units_within(conn, prefix, level, _today(as_of))]
+
+
+def published_units_sql(level: str) -> str:
+    """SELECT of the unit versions of a level for publishing: id, code, name, level, kind, parent_code,
+    valid_from, valid_to, polygon_source and polygon_geom (the registered polygon, EPSG:4490, or NULL)."""
+    if level not in LEVELS:
+        raise InvalidInput(f"level {level!r} is not one of {', '.join(LEVELS)}")
+    return queries.published_units_sql(level)
+
+
+def published_collections(conn: Connection) -> list[dict[str, Any]]:
+    """The collections this context publishes (see ogc.collections): unit polygons, one per source, and the
+    findings of the stored topology checks."""
+    polygons = [
+        {
+            "id": "polygons-" + (re.sub(r"[^a-z0-9]+", "-", source.lower()).strip("-") or "unnamed"),
+            "title": f"Unit polygons from {source}",
+            "description": f"Every polygon version of source {source!r} with its status (registered, reference, "
+            "claimed, draft) and validity dates; repaired marks geometries repaired on import.",
+            "sql": queries.PUBLISHED_POLYGONS,
+            "params": {"polygon_source": source},
+            "properties": {
+                "unit_code": "string",
+                "unit_name": "string",
+                "source": "string",
+                "status": "string",
+                "repaired": "boolean",
+                "valid_from": "date",
+                "valid_to": "date",
+            },
+            "temporal": True,
+            "geometry_type": "polygon",
+        }
+        for source in queries.polygon_sources(conn)
+    ]
+    findings = {
+        "id": "boundary-findings",
+        "title": "Findings of the stored boundary checks",
+        "description": "Overlaps, gaps, slivers and invalid rings found by each stored topology check (check_id), "
+        "with the units concerned (unit_codes, comma-separated) and their measures in metres.",
+        "sql": queries.PUBLISHED_FINDINGS,
+        "properties": {
+            "check_id": "integer",
+            "check_level": "string",
+            "check_source": "string",
+            "check_as_of": "date",
+            "kind": "string",
+            "piece": "string",
+            "unit_codes": "string",
+            "area_m2": "number",
+            "width_m": "number",
+            "thinness": "number",
+            "detail": "string",
+        },
+        "geometry_type": "geometry",
+    }
+    lines = {
+        "id": "boundary-lines",
+        "title": "Boundary lines",
+        "description": "The lines between neighbouring units (shared) and on the outer edge (outer), derived from the "
+        "registered polygons, with their length and the agreement that fixes them.",
+        "sql": queries.PUBLISHED_LINES,
+        "properties": {
+            "line_key": "string",
+            "kind": "string",
+            "left_code": "string",
+            "right_code": "string",
+            "sources": "string",
+            "length_km": "number",
+            "agreement_ref": "string",
+            "as_of": "date",
+        },
+        "geometry_type": "line",
+    }
+    markers = {
+        "id": "boundary-markers",
+        "title": "Boundary markers",
+        "description": "界桩 on the boundary lines: number, type, the agreed coordinates as recorded "
+        "(agreed_x, agreed_y in agreed_crs) and their position in EPSG:4490.",
+        "sql": queries.PUBLISHED_MARKERS,
+        "properties": {
+            "number": "string",
+            "line_id": "integer",
+            "line_key": "string",
+            "marker_type": "string",
+            "agreed_x": "number",
+            "agreed_y": "number",
+            "agreed_crs": "string",
+            "description": "string",
+        },
+        "geometry_type": "point",
+    }
+    return [*polygons, findings, lines, markers]
+
+
+def locate_points(
+    conn: Connection, locator: UnitLocator, x: Sequence[float], y: Sequence[float], crs: str
+) -> dict[str, Any]:
+    """Batch reverse lookup: the deepest unit with a registered polygon (valid today) at each point.
+
+    Answers ``units`` (each unit once) and ``results`` (per point the index of its unit, or None).
+    """
+    if len(x) != len(y):
+        raise InvalidInput("x and y must have the same length")
+    lon, lat = points_to_storage(np.asarray(x, dtype=float), np.asarray(y, dtype=float), crs)
+    found, units = locator.locate(conn, lon, lat)
+    used = np.unique(found[found >= 0])
+    renumber = np.full(len(units), -1, dtype=np.int64)
+    renumber[used] = np.arange(len(used))
+    mapped = np.where(found >= 0, renumber[np.maximum(found, 0)], -1)
+    return {
+        "crs": parse_crs(crs),
+        "count": len(mapped),
+        "found": int(np.count_nonzero(mapped >= 0)),
+        "units": [units[i] for i in used],
+        "results": [None if i < 0 else int(i) for i in mapped.tolist()],
+    }

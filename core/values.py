@@ -7,7 +7,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from core.crs import STORAGE_CRS, parse_crs, transform_point
+import numpy as np
+
+from core.crs import STORAGE_CRS, parse_crs, transform_coords, transform_point
 from core.errors import InvalidInput
 
 CODE_LENGTHS = (2, 4, 6, 9, 12)
@@ -93,3 +95,21 @@ class GeoPoint:
                 raise InvalidInput(f"longitude {x} is out of range [-180, 180]")
         lon, lat = transform_point(x, y, name, STORAGE_CRS)
         return cls(lon, lat)
+
+
+def points_to_storage(x: np.ndarray, y: np.ndarray, crs: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Many east-first points in ``crs`` as EPSG:4490 lon/lat arrays; the first bad point is named."""
+    name = parse_crs(crs)
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    bad = ~(np.isfinite(x) & np.isfinite(y))
+    if name in GAUSS_KRUGER:
+        bad |= ~((100_000 <= x) & (x <= 900_000) & (300_000 <= y) & (y <= 6_200_000))
+    else:
+        bad |= ~((-180 <= x) & (x <= 180) & (-90 <= y) & (y <= 90))
+    if bad.any():
+        first = int(np.argmax(bad))
+        GeoPoint.from_input(float(x[first]), float(y[first]), name)  # raises with the precise reason
+        raise InvalidInput(f"point {first} ({x[first]}, {y[first]}) is not a valid coordinate in {name}")
+    lon, lat = transform_coords(x, y, name, STORAGE_CRS)
+    return np.asarray(lon), np.asarray(lat)

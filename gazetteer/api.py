@@ -1,15 +1,20 @@
-"""HTTP routes of place-name lookup (thin: parse, call the service)."""
+"""HTTP routes of place-name lookup, search and romanization (thin: parse, call the service)."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
+from core.auth import Principal
+from core.errors import InvalidInput
 from core.values import GeoPoint
-from core.web import Db
-from gazetteer import service
+from core.web import Db, require_role
+from gazetteer import review, service
 
 router = APIRouter(prefix="/api/v1", tags=["lookup"])
 
@@ -24,3 +29,229 @@ def reverse(
 ) -> dict[str, Any]:
     """The unit path at a point: containing polygons down to the deepest level, then the nearest unit points."""
     return service.reverse(conn, GeoPoint.from_input(lon, lat, crs), as_of=as_of)
+
+
+@router.get("/romanize")
+def romanize(text: Annotated[str, Query(description="a place name in Hanzi, e.g. 东胜区")]) -> dict[str, Any]:
+    """Plain and toned romanization (GB/T 16159-2012 place-name rules), specific/generic split, deciding rules."""
+    return service.romanize_text(text)
+
+
+@router.get("/places/search", response_model=None)
+def search_places(
+    conn: Db,
+    q: Annotated[str, Query(description="Hanzi (simplified or traditional), pinyin, initials or official form")],
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    offset: Annotated[int, Query(ge=0, le=1000)] = 0,
+    unit: Annotated[str | None, Query(description="only places in this unit (NBS code, 2–12 digits)")] = None,
+    category: Annotated[str | None, Query(description="GB/T 18521 category code, e.g. 32")] = None,
+    status: Annotated[str | None, Query(description="standard, alias, historic, retired or proposed")] = None,
+    as_of: Annotated[date | None, Query(description="only names valid on this date")] = None,
+    format: Annotated[
+        Literal["json", "csv", "geojson"], Query(description="json, csv (UTF-8 BOM) or geojson")
+    ] = "json",
+) -> dict[str, Any] | Response:
+    """Ranked place names: exact, then generic dropped, written-in prefix, prefix, one-character typo."""
+    found = service.search_places(
+        conn, q, limit=limit, offset=offset, unit=unit, category=category, status=status, as_of=as_of
+    )
+    return _formatted(found, format, "search")
+
+
+def _formatted(found: dict[str, Any], format: str, stem: str) -> dict[str, Any] | Response:
+    """The answer as JSON, a CSV download (UTF-8 with BOM) or a GeoJSON FeatureCollection."""
+    if format == "csv":
+        return Response(
+            service.export_csv(found["results"]).encode("utf-8"),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'},
+        )
+    if format == "geojson":
+        return JSONResponse(
+            jsonable_encoder(service.export_geojson(found["results"])), media_type="application/geo+json"
+        )
+    return found
+
+
+@router.get("/lists/{tag}", response_model=None)
+def list_by_tag(
+    conn: Db,
+    tag: Annotated[str, Path(description="a tag, e.g. 红色地名")],
+    unit: Annotated[str | None, Query(description="only places in this unit (NBS code)")] = None,
+    status: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
+    format: Annotated[
+        Literal["json", "csv", "geojson"], Query(description="json, csv (UTF-8 BOM) or geojson")
+    ] = "json",
+) -> dict[str, Any] | Response:
+    """A thematic list of place names by tag."""
+    return _formatted(service.list_by_tag(conn, tag, unit=unit, status=status, limit=limit), format, "list")
+
+
+@router.get("/places/autocomplete")
+def autocomplete(
+    conn: Db,
+    q: Annotated[str, Query(description="the beginning of a name or its pinyin")],
+    limit: Annotated[int, Query(ge=1, le=20)] = 10,
+    unit: str | None = None,
+) -> dict[str, Any]:
+    """Prefix matches for a search box."""
+    return service.search_places(conn, q, limit=limit, unit=unit, autocomplete=True)
+
+
+@router.get("/places/nearby")
+def nearby(
+    conn: Db,
+    lon: float,
+    lat: float,
+    crs: Annotated[str, Query(description="EPSG:4490, EPSG:4326, EPSG:4545, EPSG:4546, GCJ-02 or BD-09")] = "EPSG:4326",
+    radius_m: Annotated[float, Query(description="search radius in metres (1–50,000)")] = 1000,
+    category: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> list[dict[str, Any]]:
+    """Current place names near a point, nearest first."""
+    point = GeoPoint.from_input(lon, lat, crs)
+    return service.nearby_places(conn, point, radius_m=radius_m, category=category, limit=limit)
+
+
+@router.get("/places/{place_name_id}")
+def get_place(
+    conn: Db,
+    place_name_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    as_of: Annotated[date | None, Query(description="date of the unit path")] = None,
+) -> dict[str, Any]:
+    """The whole record of a place name, the other names of its place and its events."""
+    return service.get_place(conn, place_name_id, as_of=as_of)
+
+
+class ReviewRequest(BaseModel):
+    """A proposed name to review."""
+
+    name: str = Field(description="the proposed name in Chinese characters", max_length=200)
+    category: str = Field(description="GB/T 18521 category code, e.g. 32 for a village")
+    unit: str = Field(description="NBS code of the unit it lies in (2–12 digits)")
+    lon: float | None = None
+    lat: float | None = None
+    crs: str = "EPSG:4326"
+
+
+@router.post("/naming/review")
+def naming_review(
+    conn: Db, body: ReviewRequest, caller: Annotated[Principal, Depends(require_role("editor", "approver"))]
+) -> dict[str, Any]:
+    """Findings on a proposed name (重名, 同音, recently retired, generic vs category, forbidden patterns,
+    near-identical nearby) with a memo text; changes nothing."""
+    point = None
+    if body.lon is not None or body.lat is not None:
+        if body.lon is None or body.lat is None:
+            raise InvalidInput("give both lon and lat, or neither")
+        point = GeoPoint.from_input(body.lon, body.lat, body.crs)
+    return review.review_name(conn, name=body.name, category=body.category, unit=body.unit, point=point)
+
+
+class PointIn(BaseModel):
+    """A point east first in a named CRS."""
+
+    lon: float
+    lat: float
+    crs: str = "EPSG:4326"
+
+
+class ProposalIn(BaseModel):
+    """A new name proposal."""
+
+    name: str = Field(max_length=200)
+    category: str
+    unit: str
+    point: PointIn | None = None
+    meaning: str | None = None
+    origin: str | None = None
+    history: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    secrecy: str = "public"
+
+
+class UpdateIn(BaseModel):
+    """Descriptive fields to change at a known version."""
+
+    version: int
+    changes: dict[str, Any] = Field(default_factory=dict)
+    point: PointIn | None = None
+
+
+class DecisionIn(BaseModel):
+    """The approval behind an approval, rename or retirement."""
+
+    version: int
+    approving_body: str | None = None
+    document_number: str | None = None
+    approval_date: date | None = None
+    effective_date: date | None = None
+
+
+class RenameIn(DecisionIn):
+    """A rename: the new name and its approval."""
+
+    new_name: str = Field(max_length=200)
+
+
+def _point(point: PointIn | None) -> GeoPoint | None:
+    return None if point is None else GeoPoint.from_input(point.lon, point.lat, point.crs)
+
+
+Editor = Annotated[Principal, Depends(require_role("editor", "approver"))]
+
+
+@router.post("/places", status_code=201)
+def propose_place(conn: Db, body: ProposalIn, caller: Editor) -> dict[str, Any]:
+    """A new name proposal (status proposed) for an approver."""
+    return service.propose_place(
+        conn,
+        name=body.name,
+        category=body.category,
+        unit=body.unit,
+        point=_point(body.point),
+        meaning=body.meaning,
+        origin=body.origin,
+        history_text=body.history,
+        tags=body.tags,
+        secrecy=body.secrecy,
+        actor=caller.name,
+    )
+
+
+@router.patch("/places/{place_name_id}")
+def update_place(
+    conn: Db, place_name_id: Annotated[int, Path(ge=1, le=2**63 - 1)], body: UpdateIn, caller: Editor
+) -> dict[str, Any]:
+    """Change descriptive fields at ``version`` (a stale version answers 409 and changes nothing)."""
+    return service.update_place(
+        conn, place_name_id, version=body.version, changes=body.changes, point=_point(body.point), actor=caller.name
+    )
+
+
+@router.post("/places/{place_name_id}/approve")
+def approve_place(
+    conn: Db,
+    place_name_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    body: DecisionIn,
+    caller: Annotated[Principal, Depends(require_role("approver"))],
+) -> dict[str, Any]:
+    """An approver makes a proposal the standard name (命名)."""
+    return service.approve_place(conn, place_name_id, actor=caller.name, **body.model_dump())
+
+
+@router.post("/places/{place_name_id}/rename")
+def rename_place(
+    conn: Db, place_name_id: Annotated[int, Path(ge=1, le=2**63 - 1)], body: RenameIn, caller: Editor
+) -> dict[str, Any]:
+    """更名 from the effective date; the old name stays, historic."""
+    return service.rename_place(conn, place_name_id, actor=caller.name, **body.model_dump())
+
+
+@router.post("/places/{place_name_id}/retire")
+def retire_place(
+    conn: Db, place_name_id: Annotated[int, Path(ge=1, le=2**63 - 1)], body: DecisionIn, caller: Editor
+) -> dict[str, Any]:
+    """销名 from the effective date."""
+    return service.retire_place(conn, place_name_id, actor=caller.name, **body.model_dump())

@@ -1,12 +1,25 @@
-"""Reference points of places (populated places, approximate unit points) from imported files."""
+"""Reference points of places, the place-name registry (names, events) and its search keys."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from geoalchemy2 import Geometry
-from sqlalchemy import BigInteger, CheckConstraint, Identity, Text, UniqueConstraint
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    Identity,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.database import Base, NbsCode
@@ -34,3 +47,105 @@ class ReferencePoint(Base):
     unit_level: Mapped[str | None] = mapped_column(Text)
     geom = mapped_column(Geometry("POINT", srid=4490, spatial_index=True), nullable=False)
     properties: Mapped[dict[str, Any]] = mapped_column(JSONB)
+
+
+PLACE_STATUSES = ("proposed", "standard", "alias", "historic", "retired")
+SECRECY_LEVELS = ("public", "internal", "secret")
+ROMANIZATION_ORIGINS = ("official", "derived")
+EVENT_KINDS = ("naming", "renaming", "retirement", "recode")
+KEY_KINDS = (
+    "exact",
+    "core",
+    "statistical",
+    "traditional",
+    "pinyin",
+    "pinyin_core",
+    "initials",
+    "official",
+    "official_core",
+    "deletion",
+)
+
+
+class PlaceName(Base):
+    """One name of a place, valid for a period: the standard name, an alias, or a historic name.
+
+    ``place_id`` groups the names of one place (the id of its first record); ``admin_code`` is set when
+    the place is an administrative unit (its NBS code) and ``statistical_name`` keeps the NBS wording;
+    ``unit_code`` is the unit the place lies in (所在政区).
+    """
+
+    __tablename__ = "place_name"
+    __table_args__ = (
+        CheckConstraint(f"status IN {PLACE_STATUSES}", name="status"),
+        CheckConstraint(f"secrecy IN {SECRECY_LEVELS}", name="secrecy"),
+        CheckConstraint(f"romanization_origin IN {ROMANIZATION_ORIGINS}", name="romanization_origin"),
+        CheckConstraint("length(btrim(name)) > 0", name="name_not_blank"),
+        CheckConstraint("unit_code IS NULL OR unit_code ~ '^[0-9]{12}$'", name="unit_code_digits"),
+        CheckConstraint("admin_code IS NULL OR admin_code ~ '^[0-9]{12}$'", name="admin_code_digits"),
+        CheckConstraint("category ~ '^[0-9]{1,4}$'", name="category_code"),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="period_order"),
+        CheckConstraint("version > 0", name="version_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    place_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    name: Mapped[str] = mapped_column(Text)
+    statistical_name: Mapped[str | None] = mapped_column(Text)
+    romanization: Mapped[str | None] = mapped_column(Text)
+    romanization_toned: Mapped[str | None] = mapped_column(Text)
+    romanization_origin: Mapped[str] = mapped_column(Text, server_default=text("'derived'"))
+    category: Mapped[str] = mapped_column(Text)
+    unit_code: Mapped[str | None] = mapped_column(NbsCode, index=True)
+    admin_code: Mapped[str | None] = mapped_column(NbsCode, index=True)
+    level_rank: Mapped[int] = mapped_column(SmallInteger, server_default=text("9"))
+    geom = mapped_column(Geometry("GEOMETRY", srid=4490, spatial_index=True), nullable=True)
+    meaning: Mapped[str | None] = mapped_column(Text)
+    origin: Mapped[str | None] = mapped_column(Text)
+    history: Mapped[str | None] = mapped_column(Text)
+    approving_body: Mapped[str | None] = mapped_column(Text)
+    document_number: Mapped[str | None] = mapped_column(Text)
+    approval_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(Text)
+    secrecy: Mapped[str] = mapped_column(Text, server_default=text("'public'"))
+    tags: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    geom_source: Mapped[str | None] = mapped_column(Text)
+
+
+class NameEvent(Base):
+    """命名 / 更名 / 销名 (and recodes) of a place, with the approval that decided it."""
+
+    __tablename__ = "name_event"
+    __table_args__ = (CheckConstraint(f"kind IN {EVENT_KINDS}", name="kind"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    place_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    kind: Mapped[str] = mapped_column(Text)
+    old_name: Mapped[str | None] = mapped_column(Text)
+    new_name: Mapped[str | None] = mapped_column(Text)
+    old_code: Mapped[str | None] = mapped_column(NbsCode)
+    new_code: Mapped[str | None] = mapped_column(NbsCode)
+    approving_body: Mapped[str | None] = mapped_column(Text)
+    document_number: Mapped[str | None] = mapped_column(Text)
+    approval_date: Mapped[date | None] = mapped_column(Date)
+    effective_date: Mapped[date] = mapped_column(Date)
+    source: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class PlaceKey(Base):
+    """Search keys of a place name (exact, core, pinyin, initials, traditional, one-character deletions).
+
+    Byte-wise (C) collation: btree equality and range (prefix) scans work on Hanzi and pinyin alike. No
+    foreign key: the keys are written in bulk (millions nationally) and replaced with their record by the service.
+    """
+
+    __tablename__ = "place_key"
+    __table_args__ = (CheckConstraint(f"kind IN {KEY_KINDS}", name="kind"), Index("ix_place_key_key", "key"))
+
+    place_name_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    key: Mapped[str] = mapped_column(String(collation="C"), primary_key=True)
+    kind: Mapped[str] = mapped_column(Text, primary_key=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import text
@@ -88,3 +89,449 @@ def nearest_unit_point(conn: Connection, lon: float, lat: float, *, within: str,
 def count_points(conn: Connection) -> int:
     """Number of reference points."""
     return int(conn.execute(text("SELECT count(*) FROM reference_point")).scalar_one())
+
+
+def list_points(conn: Connection, prefix: str, level: str | None) -> list[RowMapping]:
+    """Reference points whose unit code starts with ``prefix`` (all points for ""), optionally of one unit level."""
+    return list(
+        conn.execute(
+            text(
+                "SELECT id, source, name, category, unit_code, unit_level, ST_X(geom) AS lon, ST_Y(geom) AS lat"
+                " FROM reference_point WHERE (:prefix = '' OR unit_code LIKE :prefix || '%')"
+                " AND (CAST(:level AS text) IS NULL OR unit_level = :level) ORDER BY id"
+            ),
+            {"prefix": prefix, "level": level},
+        ).mappings()
+    )
+
+
+# --- place names ---------------------------------------------------------------------------------
+GENERALISATION_GRID_DEG = 0.1  # non-public records: a point snapped to a 0.1° grid (about 10 km)
+
+
+def public_location(alias: str = "p") -> str:
+    """SQL of the location a public route may show: the geometry of a public record, a generalised point
+    (on-surface point snapped to a 0.1° grid) of any other. Every public SELECT of a location goes through here."""
+    return (
+        f"(CASE WHEN {alias}.secrecy = 'public' THEN {alias}.geom"
+        f" ELSE ST_SnapToGrid(ST_PointOnSurface({alias}.geom), {GENERALISATION_GRID_DEG}) END)"
+    )
+
+
+PLACE_COLUMNS = (
+    "p.id, p.place_id, p.name, p.statistical_name, p.romanization, p.romanization_toned, p.romanization_origin,"
+    " p.category, p.unit_code, p.admin_code, p.level_rank, p.status, p.secrecy, p.tags, p.version,"
+    " p.valid_from, p.valid_to, p.meaning, p.origin, p.history, p.approving_body, p.document_number,"
+    " p.approval_date, p.geom_source,"
+    f" ST_X(ST_PointOnSurface({public_location()})) AS lon, ST_Y(ST_PointOnSurface({public_location()})) AS lat,"
+    f" GeometryType({public_location()}) AS geometry_type"
+)
+PLACE_FIELDS = (
+    "id",
+    "place_id",
+    "name",
+    "statistical_name",
+    "romanization",
+    "romanization_toned",
+    "romanization_origin",
+    "category",
+    "unit_code",
+    "admin_code",
+    "level_rank",
+    "geom",
+    "meaning",
+    "origin",
+    "history",
+    "approving_body",
+    "document_number",
+    "approval_date",
+    "status",
+    "secrecy",
+    "tags",
+    "version",
+    "valid_from",
+    "valid_to",
+    "geom_source",
+)
+
+
+def current_unit_names(conn: Connection) -> dict[str, RowMapping]:
+    """The open standard name record of every administrative unit, by unit code."""
+    rows = conn.execute(
+        text(
+            "SELECT id, place_id, admin_code, name, statistical_name FROM place_name"
+            " WHERE admin_code IS NOT NULL AND status = 'standard' AND valid_to IS NULL"
+        )
+    ).mappings()
+    return {row["admin_code"]: row for row in rows}
+
+
+def reference_points_by_unit(conn: Connection) -> dict[str, tuple[float, float, str]]:
+    """One reference point per matched unit code (lon, lat, source), the lowest id first."""
+    rows = conn.execute(
+        text(
+            "SELECT DISTINCT ON (unit_code) unit_code, ST_X(geom) AS lon, ST_Y(geom) AS lat, source"
+            " FROM reference_point WHERE unit_code IS NOT NULL ORDER BY unit_code, id"
+        )
+    )
+    return {r.unit_code: (r.lon, r.lat, r.source) for r in rows}
+
+
+def allocate_place_ids(conn: Connection, count: int) -> list[int]:
+    """``count`` fresh consecutive ids of place_name, reserved from its identity sequence in one step."""
+    if count == 0:
+        return []
+    last = conn.execute(
+        text(
+            "SELECT setval(pg_get_serial_sequence('place_name', 'id'),"
+            " nextval(pg_get_serial_sequence('place_name', 'id')) + :n - 1)"
+        ),
+        {"n": count},
+    ).scalar_one()
+    return list(range(last - count + 1, last + 1))
+
+
+PLACE_NAME_INDEXES = {
+    "ix_place_name_place_id": "CREATE INDEX ix_place_name_place_id ON place_name (place_id)",
+    "ix_place_name_unit_code": "CREATE INDEX ix_place_name_unit_code ON place_name (unit_code)",
+    "ix_place_name_admin_code": "CREATE INDEX ix_place_name_admin_code ON place_name (admin_code)",
+    "idx_place_name_geom": "CREATE INDEX idx_place_name_geom ON place_name USING gist (geom)",
+}
+BULK_RECORDS = 100_000  # from this many records, the secondary indexes are rebuilt after the load
+
+
+def copy_place_names(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Bulk-insert place-name records (ids given; geometry as EWKT)."""
+    if not rows:
+        return
+    columns = [c for c in PLACE_FIELDS if c in rows[0]]
+    bulk = len(rows) >= BULK_RECORDS
+    if bulk:
+        for name in PLACE_NAME_INDEXES:
+            conn.execute(text(f"DROP INDEX {name}"))
+    _copy_text(conn, "place_name", columns, [[r[c] for c in columns] for r in rows])
+    if bulk:
+        for ddl in PLACE_NAME_INDEXES.values():
+            conn.execute(text(ddl))
+
+
+def _copy_value(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, list):
+        quoted = ",".join('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in value)
+        return ("{" + quoted + "}").translate(COPY_ESCAPES)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).translate(COPY_ESCAPES)
+
+
+COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+KEY_COLUMNS = ("place_name_id", "key", "kind")
+BULK_KEYS = 200_000  # from this many keys, the key indexes are rebuilt after the load instead of maintained
+
+
+def _copy_text(conn: Connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """COPY rows as text lines written in large chunks (far less per-row work than psycopg's write_row)."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for start in range(0, len(rows), 50_000):
+            chunk = rows[start : start + 50_000]
+            copy.write("".join("\t".join(map(_copy_value, row)) + "\n" for row in chunk))
+
+
+def update_statistical_names(conn: Connection, changes: Sequence[tuple[int, str]]) -> None:
+    """Set the statistical name of records (id, statistical name) and bump their versions."""
+    if changes:
+        conn.execute(
+            text("UPDATE place_name SET statistical_name = :statistical_name, version = version + 1 WHERE id = :id"),
+            [{"id": i, "statistical_name": s} for i, s in changes],
+        )
+
+
+def replace_keys(conn: Connection, keys: Sequence[tuple[int, str, str]], ids: Sequence[int] = ()) -> None:
+    """Write the search keys (id, key, kind) after deleting the keys of ``ids``."""
+    if ids:
+        conn.execute(text("DELETE FROM place_key WHERE place_name_id = ANY(:ids)"), {"ids": list(ids)})
+    if len(keys) >= BULK_KEYS:
+        conn.execute(text("ALTER TABLE place_key DROP CONSTRAINT pk_place_key"))
+        conn.execute(text("DROP INDEX ix_place_key_key"))
+        _copy_text(conn, "place_key", KEY_COLUMNS, keys)
+        conn.execute(text("ALTER TABLE place_key ADD CONSTRAINT pk_place_key PRIMARY KEY (place_name_id, key, kind)"))
+        conn.execute(text("CREATE INDEX ix_place_key_key ON place_key (key)"))
+        conn.execute(text("ANALYZE place_key"))  # fresh statistics: the planner must see the bulk load
+        conn.execute(text("ANALYZE place_name"))
+    elif keys:
+        _copy_text(conn, "place_key", KEY_COLUMNS, keys)
+
+
+def insert_events(conn: Connection, events: Sequence[dict[str, Any]]) -> None:
+    """Append name events."""
+    if events:
+        conn.execute(
+            text(
+                "INSERT INTO name_event (place_id, kind, old_name, new_name, old_code, new_code, approving_body,"
+                " document_number, approval_date, effective_date, source, note) VALUES (:place_id, :kind, :old_name,"
+                " :new_name, :old_code, :new_code, :approving_body, :document_number, :approval_date,"
+                " :effective_date, :source, :note)"
+            ),
+            [
+                {
+                    "old_name": None,
+                    "new_name": None,
+                    "old_code": None,
+                    "new_code": None,
+                    "approving_body": None,
+                    "document_number": None,
+                    "approval_date": None,
+                    "source": None,
+                    "note": None,
+                    **e,
+                }
+                for e in events
+            ],
+        )
+
+
+def place_by_id(conn: Connection, place_name_id: int) -> RowMapping | None:
+    """One place-name record (public location)."""
+    return (
+        conn.execute(text(f"SELECT {PLACE_COLUMNS} FROM place_name p WHERE p.id = :id"), {"id": place_name_id})
+        .mappings()
+        .first()
+    )
+
+
+def names_of_place(conn: Connection, place_id: int) -> list[RowMapping]:
+    """Every name record of a place, oldest first (public location)."""
+    return list(
+        conn.execute(
+            text(f"SELECT {PLACE_COLUMNS} FROM place_name p WHERE p.place_id = :pid ORDER BY p.valid_from, p.id"),
+            {"pid": place_id},
+        ).mappings()
+    )
+
+
+def events_of_place(conn: Connection, place_id: int) -> list[RowMapping]:
+    """The name events of a place in date order."""
+    return list(
+        conn.execute(
+            text(
+                "SELECT kind, old_name, new_name, old_code, new_code, approving_body, document_number,"
+                " approval_date, effective_date, source, note FROM name_event WHERE place_id = :pid"
+                " ORDER BY effective_date, id"
+            ),
+            {"pid": place_id},
+        ).mappings()
+    )
+
+
+def unit_names(conn: Connection, codes: Sequence[str], as_of: date | None) -> dict[str, str]:
+    """Standard names of administrative units by code, valid on ``as_of`` (the current ones when None)."""
+    if not codes:
+        return {}
+    rows = conn.execute(
+        text(
+            "SELECT DISTINCT ON (admin_code) admin_code, name FROM place_name WHERE admin_code = ANY(:codes)"
+            " AND status IN ('standard', 'historic')"
+            " AND (CAST(:as_of AS date) IS NULL AND valid_to IS NULL"
+            "      OR valid_from <= CAST(:as_of AS date) AND (valid_to IS NULL OR valid_to > CAST(:as_of AS date)))"
+            " ORDER BY admin_code, valid_from DESC"
+        ),
+        {"codes": list(codes), "as_of": as_of},
+    )
+    return {r.admin_code: r.name for r in rows}
+
+
+def _filters(unit_prefix: str | None, category: str | None, statuses: Sequence[str], as_of: date | None) -> str:
+    clauses = ["p.status = ANY(:statuses)"]
+    if unit_prefix:
+        clauses.append("(p.unit_code LIKE :unit_prefix OR p.admin_code LIKE :unit_prefix)")
+    if category:
+        clauses.append("p.category LIKE :category_prefix")
+    if as_of:
+        clauses.append(
+            "p.valid_from <= CAST(:as_of AS date) AND (p.valid_to IS NULL OR p.valid_to > CAST(:as_of AS date))"
+        )
+    return " AND ".join(clauses)
+
+
+def find_by_keys(
+    conn: Connection,
+    keys: Sequence[str],
+    kinds: Sequence[str],
+    *,
+    prefix: str | None = None,
+    unit_prefix: str | None = None,
+    category: str | None = None,
+    statuses: Sequence[str],
+    as_of: date | None,
+    limit: int,
+) -> list[RowMapping]:
+    """Place names with a key equal to one of ``keys`` (or starting with ``prefix``) of the given kinds,
+    best level first; each row carries the matched key and kind."""
+    match = "k.key = ANY(:keys)" if prefix is None else "k.key >= :lo AND k.key < :hi"
+    sql = (
+        f"SELECT {PLACE_COLUMNS}, k.key AS matched_key, k.kind AS matched_kind"
+        " FROM place_key k JOIN place_name p ON p.id = k.place_name_id"
+        f" WHERE {match} AND k.kind = ANY(:kinds) AND {_filters(unit_prefix, category, statuses, as_of)}"
+        " ORDER BY p.level_rank, (p.valid_to IS NOT NULL), length(k.key), p.id LIMIT :limit"
+    )
+    params = {
+        "keys": list(keys),
+        "kinds": list(kinds),
+        "lo": prefix,
+        "hi": (prefix or "") + chr(0x10FFFF),
+        "unit_prefix": (unit_prefix or "") + "%",
+        "category_prefix": (category or "") + "%",
+        "statuses": list(statuses),
+        "as_of": as_of,
+        "limit": limit,
+    }
+    return list(conn.execute(text(sql), params).mappings())
+
+
+def nearby(
+    conn: Connection,
+    lon: float,
+    lat: float,
+    radius_m: float,
+    *,
+    category: str | None,
+    statuses: Sequence[str],
+    limit: int,
+) -> list[RowMapping]:
+    """Place names whose public location lies within ``radius_m`` of the point, nearest first."""
+    point = "ST_SetSRID(ST_MakePoint(:lon, :lat), 4490)"
+    slack = radius_m + 20_000  # candidates by the true geometry; the distance is that of the public location
+    sql = (
+        f"SELECT * FROM (SELECT {PLACE_COLUMNS},"
+        f" ST_Distance({public_location()}::geography, {point}::geography) AS distance_m"
+        " FROM place_name p WHERE p.geom IS NOT NULL"
+        f" AND ST_DWithin(p.geom::geography, {point}::geography, :slack)"
+        f" AND {_filters(None, category, statuses, None)}) AS near"
+        " WHERE distance_m <= :radius ORDER BY distance_m, level_rank, id LIMIT :limit"
+    )
+    params = {
+        "lon": lon,
+        "lat": lat,
+        "radius": radius_m,
+        "slack": slack,
+        "category_prefix": (category or "") + "%",
+        "statuses": list(statuses),
+        "limit": limit,
+    }
+    return list(conn.execute(text(sql), params).mappings())
+
+
+def count_place_names(conn: Connection) -> int:
+    """Number of place-name records."""
+    return int(conn.execute(text("SELECT count(*) FROM place_name")).scalar_one())
+
+
+def trigram_search(conn: Connection, query: str, limit: int) -> list[RowMapping]:
+    """The pg_trgm baseline of the benchmark: names most similar to ``query`` (similarity operator %)."""
+    return list(
+        conn.execute(
+            text(
+                "SELECT p.id, p.name, similarity(p.name, :q) AS score FROM place_name p"
+                " WHERE p.name % :q ORDER BY score DESC, p.level_rank, p.id LIMIT :limit"
+            ),
+            {"q": query, "limit": limit},
+        ).mappings()
+    )
+
+
+# --- published collections (served by the OGC API through gazetteer.service.published_collections) ---
+PUBLISHED_POINTS = "SELECT id, source, external_id, name, category, unit_code, unit_level, geom FROM reference_point"
+PUBLISHED_PLACE_NAMES = (
+    "SELECT p.id, p.place_id, p.name, p.statistical_name, p.romanization, p.romanization_origin, p.category,"
+    " p.unit_code, p.admin_code, p.status, p.secrecy, p.approval_date, p.valid_from, p.valid_to,"
+    f" {public_location('p')} AS geom FROM place_name p"
+)
+
+
+def published_units_sql(units_sql: str) -> str:
+    """Wrap the boundaries' published unit SELECT: the registered polygon, else the unit's reference point."""
+    return (
+        "SELECT u.id, u.code, u.name, u.kind, u.parent_code, u.valid_from, u.valid_to, u.polygon_source,"
+        " CASE WHEN u.polygon_geom IS NOT NULL THEN 'polygon' WHEN pt.geom IS NOT NULL THEN 'point' END"
+        " AS geometry_kind, COALESCE(u.polygon_geom, pt.geom) AS geom"
+        f" FROM ({units_sql}) u LEFT JOIN LATERAL (SELECT geom FROM reference_point"
+        " WHERE unit_code = u.code ORDER BY id LIMIT 1) pt ON u.polygon_geom IS NULL"
+    )
+
+
+def create_trigram_index(conn: Connection) -> None:
+    """The GIN trigram index on place names that the pg_trgm baseline of the benchmark needs."""
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_place_name_name_trgm ON place_name USING gin (name gin_trgm_ops)"))
+
+
+def events_from_source(conn: Connection, source: str) -> int:
+    """Number of name events recorded from ``source``."""
+    return int(
+        conn.execute(text("SELECT count(*) FROM name_event WHERE source = :source"), {"source": source}).scalar_one()
+    )
+
+
+def move_valid_from(conn: Connection, changes: Sequence[tuple[int, date]]) -> None:
+    """Set an earlier start of validity on records (id, date): the date their name took effect."""
+    if changes:
+        conn.execute(
+            text("UPDATE place_name SET valid_from = :day WHERE id = :id AND valid_from > :day"),
+            [{"id": i, "day": d} for i, d in changes],
+        )
+
+
+EDITABLE_FIELDS = (
+    "category",
+    "meaning",
+    "origin",
+    "history",
+    "tags",
+    "secrecy",
+    "approving_body",
+    "document_number",
+    "approval_date",
+)
+
+
+def record_for_update(conn: Connection, place_name_id: int) -> RowMapping | None:
+    """The full stored record (true geometry as EWKT), locked for the transaction."""
+    return (
+        conn.execute(
+            text("SELECT p.*, ST_AsEWKT(p.geom) AS geom_ewkt FROM place_name p WHERE p.id = :id FOR UPDATE"),
+            {"id": place_name_id},
+        )
+        .mappings()
+        .first()
+    )
+
+
+def update_record(
+    conn: Connection, place_name_id: int, version: int, values: dict[str, Any], geom_ewkt: str | None = None
+) -> bool:
+    """Write ``values`` (and the geometry when given) if the stored version is ``version``; bumps the version.
+    False when the version is stale (nothing written)."""
+    columns = [c for c in values if c in (*EDITABLE_FIELDS, "status", "valid_to", "name")]
+    sets = [f"{c} = :{c}" for c in columns] + ["version = version + 1"]
+    if geom_ewkt is not None:
+        sets.append("geom = ST_GeomFromEWKT(:geom_ewkt)")
+    done = conn.execute(
+        text(f"UPDATE place_name SET {', '.join(sets)} WHERE id = :id AND version = :version"),
+        {**{c: values[c] for c in columns}, "id": place_name_id, "version": version, "geom_ewkt": geom_ewkt},
+    )
+    return done.rowcount == 1
+
+
+def places_by_tag(
+    conn: Connection, tag: str, *, unit_prefix: str | None, statuses: Sequence[str], limit: int
+) -> list[RowMapping]:
+    """Place names carrying ``tag``, higher level first, then by name (public location)."""
+    sql = (
+        f"SELECT {PLACE_COLUMNS} FROM place_name p WHERE :tag = ANY(p.tags)"
+        f" AND {_filters(unit_prefix, None, statuses, None)} ORDER BY p.level_rank, p.name, p.id LIMIT :limit"
+    )
+    params = {"tag": tag, "unit_prefix": (unit_prefix or "") + "%", "statuses": list(statuses), "limit": limit}
+    return list(conn.execute(text(sql), params).mappings())

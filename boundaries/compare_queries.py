@@ -1,0 +1,83 @@
+"""SQL of two-version comparisons: the comparison and its disputed pieces."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, RowMapping
+
+from core.imports import copy_rows
+
+
+def insert_comparison(conn: Connection, values: dict[str, Any]) -> int:
+    """Store a comparison; returns its id."""
+    return int(
+        conn.execute(
+            text(
+                "INSERT INTO boundary_comparison (parent_code, level, first_label, second_label, as_of, tolerance_m2,"
+                " summary, created_by) VALUES (:parent_code, :level, :first_label, :second_label, :as_of,"
+                " :tolerance_m2, CAST(:summary AS jsonb), :created_by) RETURNING id"
+            ),
+            {**values, "summary": json.dumps(values["summary"], ensure_ascii=False, default=str)},
+        ).scalar_one()
+    )
+
+
+def insert_pieces(
+    conn: Connection, comparison_id: int, pieces: Sequence[tuple[str | None, str | None, float, BaseGeometry]]
+) -> None:
+    """Store the disputed pieces of a comparison."""
+    conn.execute(
+        text(
+            "CREATE TEMP TABLE stage_piece (first_unit text, second_unit text, area_m2 float8, geom bytea)"
+            " ON COMMIT DROP"
+        )
+    )
+    copy_rows(
+        conn,
+        "stage_piece",
+        ("first_unit", "second_unit", "area_m2", "geom"),
+        ((a, b, area, shapely.to_wkb(g)) for a, b, area, g in pieces),
+    )
+    conn.execute(
+        text(
+            "INSERT INTO disputed_piece (comparison_id, first_unit, second_unit, area_m2, geom)"
+            " SELECT :id, first_unit, second_unit, area_m2, ST_Multi(ST_GeomFromWKB(geom, 4490)) FROM stage_piece"
+        ),
+        {"id": comparison_id},
+    )
+    conn.execute(text("DROP TABLE stage_piece"))
+
+
+def comparison(conn: Connection, comparison_id: int) -> RowMapping | None:
+    """A stored comparison."""
+    return (
+        conn.execute(
+            text(
+                "SELECT id, parent_code, level, first_label, second_label, as_of, tolerance_m2, summary, created_by,"
+                " created_at FROM boundary_comparison WHERE id = :id"
+            ),
+            {"id": comparison_id},
+        )
+        .mappings()
+        .first()
+    )
+
+
+def pieces(conn: Connection, comparison_id: int, limit: int) -> list[RowMapping]:
+    """Disputed pieces of a comparison, largest first, with a point on each and the geometry as WKB."""
+    return list(
+        conn.execute(
+            text(
+                "SELECT id, first_unit, second_unit, area_m2, ST_X(ST_PointOnSurface(geom)) AS lon,"
+                " ST_Y(ST_PointOnSurface(geom)) AS lat, ST_AsBinary(geom) AS wkb FROM disputed_piece"
+                " WHERE comparison_id = :id ORDER BY area_m2 DESC, id LIMIT :limit"
+            ),
+            {"id": comparison_id, "limit": limit},
+        ).mappings()
+    )

@@ -1,0 +1,99 @@
+"""SQL of dispute cases and their timelines."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, RowMapping
+
+CASE_SELECT = (
+    "SELECT id, title, unit_codes, status, documents, check_id, comparison_id, created_by, created_at, version,"
+    " ST_AsBinary(geom) AS wkb FROM dispute_case"
+)
+
+
+def insert_case(conn: Connection, values: dict[str, Any]) -> int:
+    """Store a case; returns its id."""
+    return int(
+        conn.execute(
+            text(
+                "INSERT INTO dispute_case (title, unit_codes, status, documents, check_id, comparison_id, geom,"
+                " created_by) VALUES (:title, CAST(:unit_codes AS text[]), :status, CAST(:documents AS jsonb),"
+                " :check_id, :comparison_id, ST_Multi(ST_GeomFromWKB(:wkb, 4490)), :created_by) RETURNING id"
+            ),
+            {**values, "documents": json.dumps(values["documents"], ensure_ascii=False, default=str)},
+        ).scalar_one()
+    )
+
+
+def update_case(conn: Connection, case_id: int, version: int, status: str, documents: list[dict[str, Any]]) -> bool:
+    """Change status and documents if the case is still at ``version``; False when stale."""
+    return (
+        conn.execute(
+            text(
+                "UPDATE dispute_case SET status = :status, documents = CAST(:documents AS jsonb), version = version + 1"
+                " WHERE id = :id AND version = :version"
+            ),
+            {
+                "id": case_id,
+                "version": version,
+                "status": status,
+                "documents": json.dumps(documents, ensure_ascii=False, default=str),
+            },
+        ).rowcount
+        == 1
+    )
+
+
+def add_event(conn: Connection, case_id: int, on_date: date, kind: str, note: str, actor: str) -> None:
+    """Append one dated entry to a case's timeline."""
+    conn.execute(
+        text(
+            "INSERT INTO dispute_event (case_id, on_date, kind, note, actor)"
+            " VALUES (:case_id, :on_date, :kind, :note, :actor)"
+        ),
+        {"case_id": case_id, "on_date": on_date, "kind": kind, "note": note, "actor": actor},
+    )
+
+
+def case(conn: Connection, case_id: int) -> RowMapping | None:
+    """One case."""
+    return conn.execute(text(CASE_SELECT + " WHERE id = :id"), {"id": case_id}).mappings().first()
+
+
+def cases(conn: Connection, status: str | None, unit: str | None) -> list[RowMapping]:
+    """Cases filtered by status and unit, newest first."""
+    return list(
+        conn.execute(
+            text(
+                CASE_SELECT + " WHERE (CAST(:status AS text) IS NULL OR status = :status)"
+                " AND (CAST(:unit AS text) IS NULL OR :unit = ANY(unit_codes)) ORDER BY id DESC"
+            ),
+            {"status": status, "unit": unit},
+        ).mappings()
+    )
+
+
+def events(conn: Connection, case_id: int) -> list[RowMapping]:
+    """A case's timeline, in date order."""
+    return list(
+        conn.execute(
+            text(
+                "SELECT on_date, kind, note, actor, recorded_at FROM dispute_event WHERE case_id = :id"
+                " ORDER BY on_date, id"
+            ),
+            {"id": case_id},
+        ).mappings()
+    )
+
+
+def exists(conn: Connection, table: str, row_id: int) -> bool:
+    """True when a check or comparison with this id is stored."""
+    statements = {
+        "boundary_check": "SELECT 1 FROM boundary_check WHERE id = :id",
+        "boundary_comparison": "SELECT 1 FROM boundary_comparison WHERE id = :id",
+    }
+    return conn.execute(text(statements[table]), {"id": row_id}).first() is not None

@@ -1,0 +1,304 @@
+"""Topology of a layer of sibling polygons, found on one planar arrangement (pure geometry, no database).
+
+The method: every ring is oriented (exteriors counter-clockwise, holes clockwise) and cut into segments; a
+segment that two siblings share in opposite directions is interior to the coverage and cancels out. The
+segments left (the siblings' outer boundary, and every edge where they overlap or leave a gap), plus the
+parent's boundary, are noded and polygonized into faces. The number of siblings covering a face is the same
+everywhere in it (crossing a cancelled edge leaves one sibling and enters another), so one point per face
+classifies it: covered twice or more is an overlap, covered by none and enclosed is a gap, outside the
+parent is spill, inside the parent but covered by none and touching its boundary is uncovered parent area.
+
+Measures are in metres on the CGCS2000 ellipsoid: each piece is mapped to a local plane about its own centre
+with the ellipsoid's meridian (M) and prime-vertical (N) radii there (x = Δλ·N·cosφ, y = Δφ·M); areas of large
+pieces (over 0.01 square degree, about 100 km²) are geodesic (``core.crs.geodesic_area_m2``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+from shapely.geometry.base import BaseGeometry
+
+from core.crs import geodesic_area_m2
+
+# GRS80 (CGCS2000) semi-major axis and first eccentricity squared.
+_A = 6378137.0
+_E2 = 0.00669438002290
+_LARGE_PIECE_DEG2 = 0.01
+_LOCATION = re.compile(r"\[\s*([-0-9.eE+]+)\s+([-0-9.eE+]+)\s*\]")
+
+KINDS = ("overlap", "gap", "sliver", "invalid", "outside_parent", "uncovered_parent")
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    """Gaps no wider than ``gap_width_m`` are tolerated; pieces under ``sliver_area_m2`` are slivers."""
+
+    gap_width_m: float = 0.0
+    sliver_area_m2: float = 100.0
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: ``kind`` (see :data:`KINDS`); for a sliver ``piece`` says what kind of piece it is."""
+
+    kind: str
+    piece: str
+    geometry: BaseGeometry
+    units: tuple[str, ...]
+    area_m2: float | None
+    width_m: float | None = None
+    thinness: float | None = None
+    detail: str = ""
+
+
+@dataclass
+class TopologyResult:
+    """The findings, and what was looked at and tolerated."""
+
+    findings: list[Finding] = field(default_factory=list)
+    faces: int = 0
+    tolerated_gaps: int = 0
+    tolerated_gap_area_m2: float = 0.0
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        """Count and total area (m²) per kind of finding."""
+        out: dict[str, dict[str, float]] = {kind: {"count": 0, "area_m2": 0.0} for kind in KINDS}
+        for finding in self.findings:
+            out[finding.kind]["count"] += 1
+            out[finding.kind]["area_m2"] += finding.area_m2 or 0.0
+        for values in out.values():
+            values["area_m2"] = round(values["area_m2"], 3)
+        return out
+
+    def slivers_by_piece(self) -> dict[str, dict[str, float]]:
+        """Count and total area (m²) of the slivers per kind of piece (overlap, gap, ...)."""
+        out: dict[str, dict[str, float]] = {}
+        for finding in self.findings:
+            if finding.kind == "sliver":
+                entry = out.setdefault(finding.piece, {"count": 0, "area_m2": 0.0})
+                entry["count"] += 1
+                entry["area_m2"] += finding.area_m2 or 0.0
+        return {piece: {"count": v["count"], "area_m2": round(v["area_m2"], 3)} for piece, v in sorted(out.items())}
+
+
+# --- measures ----------------------------------------------------------------------------------------
+def _radii(lat_deg: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    s2 = np.sin(np.radians(lat_deg)) ** 2
+    w = np.sqrt(1 - _E2 * s2)
+    return _A * (1 - _E2) / w**3, _A / w  # meridian M, prime vertical N
+
+
+def local_metric(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
+    """Each lon/lat geometry mapped to metres on a local plane about the centre of its box (see module doc)."""
+    if len(geoms) == 0:
+        return geoms
+    bounds = shapely.bounds(geoms)
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    lon0 = (bounds[index, 0] + bounds[index, 2]) / 2
+    lat0 = (bounds[index, 1] + bounds[index, 3]) / 2
+    m, n = _radii(lat0)
+    k = math.pi / 180
+    metric = np.column_stack(((coords[:, 0] - lon0) * k * n * np.cos(np.radians(lat0)), (coords[:, 1] - lat0) * k * m))
+    return shapely.set_coordinates(shapely.transform(geoms, lambda c: c), metric)
+
+
+@dataclass(frozen=True)
+class PieceMeasures:
+    """Area (m²), perimeter (m), Polsby-Popper thinness (4πA/P², 1 for a disc) of each piece."""
+
+    area_m2: NDArray[np.float64]
+    perimeter_m: NDArray[np.float64]
+    thinness: NDArray[np.float64]
+    metric: NDArray[np.object_]
+
+
+def measure(pieces: NDArray[np.object_]) -> PieceMeasures:
+    """Area, perimeter and thinness of lon/lat pieces on the ellipsoid."""
+    metric = local_metric(pieces)
+    area = shapely.area(metric)
+    large = np.flatnonzero(shapely.area(pieces) > _LARGE_PIECE_DEG2)
+    for i in large:
+        area[i] = geodesic_area_m2(pieces[i])
+    perimeter = shapely.length(metric)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        thinness = np.where(perimeter > 0, 4 * math.pi * area / perimeter**2, 0.0)
+    return PieceMeasures(area, perimeter, np.minimum(thinness, 1.0), metric)
+
+
+def width_m(area_m2: NDArray[np.float64], perimeter_m: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Mean width 2A/P of each piece: exact for a long strip (the shape of a gap), the radius for a disc."""
+    return np.where(perimeter_m > 0, 2 * area_m2 / np.maximum(perimeter_m, 1e-12), 0.0)
+
+
+# --- validity ----------------------------------------------------------------------------------------
+def invalid_finding(code: str, geom: BaseGeometry, note: str = "") -> Finding | None:
+    """A finding for an invalid geometry (reason and location), or None when it is valid."""
+    reason = shapely.is_valid_reason(geom)
+    if reason == "Valid Geometry":
+        return None
+    match = _LOCATION.search(reason)
+    where = shapely.Point(float(match.group(1)), float(match.group(2))) if match else geom.representative_point()
+    return Finding("invalid", "invalid", where, (code,), None, detail=reason + (f" ({note})" if note else ""))
+
+
+def polygonal(geom: BaseGeometry) -> BaseGeometry:
+    """A valid polygonal geometry: invalid input made valid, lines and points left by the repair dropped."""
+    if geom.is_valid:
+        return geom
+    parts = [p for p in shapely.get_parts(shapely.make_valid(geom)) if p.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else shapely.Polygon()
+
+
+# --- the arrangement ---------------------------------------------------------------------------------
+def unshared_edges(geoms: NDArray[np.object_]) -> BaseGeometry:
+    """The runs of boundary segments that no sibling shares in the opposite direction, as lines."""
+    rings = shapely.get_rings(shapely.get_parts(shapely.orient_polygons(geoms)))
+    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
+    same_ring = ring_of[1:] == ring_of[:-1]
+    start, end = coords[:-1], coords[1:]
+    flip = (start[:, 0] > end[:, 0]) | ((start[:, 0] == end[:, 0]) & (start[:, 1] > end[:, 1]))
+    low = np.where(flip[:, None], end, start)
+    high = np.where(flip[:, None], start, end)
+    flat = np.hstack([low, high])
+    flat[~same_ring] = np.nan  # the jump from one ring to the next is no segment
+    keys = np.ascontiguousarray(flat).view(np.dtype((np.void, 32))).ravel()  # the segment's bytes: exact match
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    net = np.bincount(inverse, weights=np.where(flip & same_ring, -1.0, 1.0))
+    # Keep one occurrence (the first) of every segment whose directions do not cancel out.
+    kept = same_ring & (net[inverse] != 0) & (first[inverse] == np.arange(len(keys)))
+    # Consecutive kept segments of a ring form one line: a run starts where the previous segment was not kept.
+    run_start = kept & ~np.concatenate(([False], kept[:-1]))
+    run_id = np.cumsum(run_start) - 1
+    seg = np.flatnonzero(kept)
+    points = np.concatenate([start[seg], end[seg]])
+    order = np.concatenate([seg * 2, seg * 2 + 1])
+    owner = np.concatenate([run_id[seg], run_id[seg]])
+    sort = np.lexsort((order, owner))
+    points, owner, order = points[sort], owner[sort], order[sort]
+    # Inside a run each segment's end is the next one's start: drop those repeats.
+    repeat = np.concatenate(([False], (owner[1:] == owner[:-1]) & (order[1:] % 2 == 0)))
+    lines = shapely.linestrings(points[~repeat], indices=owner[~repeat])
+    return shapely.multilinestrings(lines)
+
+
+def _faces(children: NDArray[np.object_], parent: BaseGeometry | None) -> NDArray[np.object_]:
+    lines = unshared_edges(children)
+    if parent is not None:
+        lines = shapely.union_all([lines, shapely.boundary(parent)])
+    return shapely.get_parts(shapely.polygonize([shapely.node(lines)]))
+
+
+def _cover(faces: NDArray[np.object_], children: NDArray[np.object_]) -> tuple[NDArray[np.int64], dict[int, list[int]]]:
+    """How many children cover each face, and which (for faces covered at least once)."""
+    points = shapely.point_on_surface(faces)
+    # Each child is prepared once and tested against the faces' points in its box (faster than the reverse).
+    child, face = shapely.STRtree(points).query(children, predicate="intersects")
+    counts = np.bincount(face, minlength=len(faces)).astype(np.int64)
+    covering: dict[int, list[int]] = defaultdict(list)
+    for f, c in zip(face, child, strict=True):
+        covering[int(f)].append(int(c))
+    # A face's point inside one child is in its interior (faces never cross an edge that is not cancelled); a
+    # point touching several may sit on a cancelled edge: check those against the interiors.
+    several = np.flatnonzero(counts >= 2)
+    if len(several):
+        _, inside = shapely.STRtree(points[several]).query(children, predicate="contains_properly")
+        n_inside = np.bincount(inside, minlength=len(several))
+        for k in np.flatnonzero(n_inside != counts[several]):
+            f = int(several[k])
+            candidates = np.array(covering[f])
+            shares = shapely.area(shapely.intersection(children[candidates], faces[f])) / faces[f].area
+            counts[f] = int(round(float(shares.sum())))
+            covering[f] = [int(c) for c, share in zip(candidates, shares, strict=True) if share > 0.5]
+    return counts, covering
+
+
+def analyse(
+    codes: Sequence[str],
+    geoms: Sequence[BaseGeometry],
+    parent: BaseGeometry | None,
+    tolerances: Tolerances,
+    *,
+    originals: Sequence[BaseGeometry | None] | None = None,
+) -> TopologyResult:
+    """Check sibling polygons (lon/lat, one per code) and optionally their parent polygon.
+
+    ``originals`` are the geometries as received where they were repaired on import: their invalidity is
+    reported (the repaired geometry is what the rest of the check uses).
+    """
+    result = TopologyResult()
+    children = np.empty(len(geoms), dtype=object)
+    for i, (code, geom) in enumerate(zip(codes, geoms, strict=True)):
+        original = originals[i] if originals else None
+        found = invalid_finding(code, original, "repaired on import") if original is not None else None
+        found = found or invalid_finding(code, geom)
+        if found:
+            result.findings.append(found)
+        children[i] = polygonal(geom)
+    if parent is not None:
+        parent = polygonal(parent)
+    present = ~shapely.is_empty(children)
+    children = children[present]
+    codes = [code for code, keep in zip(codes, present, strict=True) if keep]
+    if len(children) == 0:
+        return result
+    faces = _faces(children, parent)
+    result.faces = len(faces)
+    counts, covering = _cover(faces, children)
+    in_parent = np.ones(len(faces), dtype=bool)
+    on_parent_edge = np.zeros(len(faces), dtype=bool)
+    if parent is not None:
+        shapely.prepare(parent)
+        in_parent = shapely.within(shapely.point_on_surface(faces), parent)
+        edge = shapely.boundary(parent)
+        shapely.prepare(edge)
+        # Noded copies of the parent's edge may sit a rounding error off it: touching means within a nanodegree.
+        on_parent_edge = shapely.dwithin(edge, faces, 1e-9)
+    # Every adjacent pair of faces differs in its covering units or its side of the parent's edge, so each
+    # face is one piece: no merging needed.
+    pieces: list[tuple[int, str, tuple[str, ...]]] = []
+    overlap = np.flatnonzero(counts >= 2)
+    pieces += [(int(f), "overlap", tuple(sorted(codes[c] for c in covering[int(f)]))) for f in overlap]
+    spill = np.flatnonzero((counts >= 1) & ~in_parent)
+    pieces += [(int(f), "outside_parent", tuple(sorted(codes[c] for c in covering[int(f)]))) for f in spill]
+    empty = np.flatnonzero((counts == 0) & (in_parent | ~on_parent_edge))  # else outside both: nobody's ground
+    child, near = shapely.STRtree(faces[empty]).query(children, predicate="intersects")
+    around: dict[int, set[str]] = defaultdict(set)
+    for k, c in zip(near, child, strict=True):
+        around[int(k)].add(codes[c])
+    for k, face in enumerate(empty):
+        kind = "uncovered_parent" if in_parent[face] and on_parent_edge[face] else "gap"
+        pieces.append((int(face), kind, tuple(sorted(around[k]))))
+    shapes = faces[[p[0] for p in pieces]] if pieces else np.empty(0, dtype=object)
+    measures = measure(shapes)
+    widths = width_m(measures.area_m2, measures.perimeter_m)
+    for i, (f, kind, units) in enumerate(pieces):
+        area = float(measures.area_m2[i])
+        width = float(widths[i]) if kind == "gap" else None
+        if width is not None and width <= tolerances.gap_width_m:
+            result.tolerated_gaps += 1
+            result.tolerated_gap_area_m2 += area
+            continue
+        label = "sliver" if area < tolerances.sliver_area_m2 else kind
+        thinness = float(measures.thinness[i])
+        result.findings.append(Finding(label, kind, faces[f], units, area, width, thinness, _describe(kind, units)))
+    return result
+
+
+def _describe(kind: str, units: tuple[str, ...]) -> str:
+    who = ", ".join(units) or "no unit"
+    if kind == "overlap":
+        return "covered by " + who
+    if kind == "gap":
+        return "covered by no unit, between " + who
+    if kind == "outside_parent":
+        return "part of " + who + " outside the parent"
+    return "parent area covered by no child, next to " + who

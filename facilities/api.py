@@ -1,0 +1,207 @@
+"""HTTP routes of facilities, population and coverage (thin: parse, call the service)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy.engine import Connection
+
+from core.auth import Principal
+from core.web import db, require_role
+from facilities import coverage, service
+from facilities.schemas import FacilityIn, FacilityOut, FacilityUpdate
+
+router = APIRouter(prefix="/api/v1", tags=["facilities"])
+# The transaction ends (commits) before the response is sent: a client that reads right after a write sees it,
+# and a failed commit cannot follow a success answer (FastAPI's default scope ends it after the response).
+Db = Annotated[Connection, Depends(db, scope="function")]
+Editor = Annotated[Principal, Depends(require_role("editor"))]
+Format = Annotated[Literal["json", "csv"], Query(description="json, or csv (UTF-8 with BOM)")]
+UnitParam = Annotated[str, Query(description="NBS code of the city, a banner or a township")]
+AsOf = Annotated[date | None, Query(description="date of the units (YYYY-MM-DD); today when omitted")]
+
+
+def _answer(result: dict[str, Any], table: str, file_format: str) -> Any:
+    if file_format == "csv":
+        return Response(coverage.to_csv(result[table]), media_type="text/csv; charset=utf-8")
+    return result
+
+
+@router.get("/facilities", response_model=list[FacilityOut])
+def list_facilities(
+    conn: Db,
+    kind: str | None = None,
+    unit: str | None = None,
+    status: str | None = None,
+) -> list[dict[str, Any]]:
+    """Facilities, filtered by kind, unit (the facilities within it) and status."""
+    return service.list_facilities(conn, kind=kind, unit=unit, status=status)
+
+
+@router.post("/facilities", response_model=FacilityOut, status_code=201)
+def create_facility(conn: Db, body: FacilityIn, caller: Editor) -> dict[str, Any]:
+    """Register a facility; its unit is found from the point, or declared and checked against it."""
+    return service.create_facility(conn, body, actor=caller.name)
+
+
+@router.post("/facilities/import")
+async def import_facilities(
+    request: Request,
+    conn: Db,
+    caller: Editor,
+    source: Annotated[str, Query(description="name of the list (re-imports of one source update it)")],
+    format: Annotated[Literal["csv", "geojson"], Query(description="csv or geojson")],
+    crs: Annotated[str | None, Query(description="CRS of the coordinates; overrides the file's")] = None,
+    illustrative: bool = False,
+    skip_invalid: bool = False,
+) -> dict[str, Any]:
+    """Import facilities from the request body (CSV with lon/lat, or GeoJSON points), all or nothing."""
+    content = await request.body()
+    report = service.import_facilities(
+        conn,
+        content,
+        name=f"{source}.{format}",
+        file_format=format,
+        source=source,
+        crs=crs,
+        illustrative=illustrative,
+        skip_invalid=skip_invalid,
+        actor=caller.name,
+    )
+    return report.as_dict()
+
+
+@router.get("/facilities/{facility_id}", response_model=FacilityOut)
+def get_facility(conn: Db, facility_id: int) -> dict[str, Any]:
+    """One facility."""
+    return service.get_facility(conn, facility_id)
+
+
+@router.put("/facilities/{facility_id}", response_model=FacilityOut)
+def update_facility(conn: Db, facility_id: int, body: FacilityUpdate, caller: Editor) -> dict[str, Any]:
+    """Replace a facility; ``version`` must be the one read (409 when stale, nothing changed)."""
+    data = FacilityIn.model_validate(body.model_dump(exclude={"version"}))
+    return service.update_facility(conn, facility_id, data, body.version, actor=caller.name)
+
+
+@router.delete("/facilities/{facility_id}", status_code=204)
+def delete_facility(conn: Db, facility_id: int, version: Annotated[int, Query(ge=1)], caller: Editor) -> Response:
+    """Delete a facility read at ``version`` (409 when stale)."""
+    service.delete_facility(conn, facility_id, version, actor=caller.name)
+    return Response(status_code=204)
+
+
+@router.get("/population")
+def population(conn: Db, unit: UnitParam = service.CITY_CODE, year: int | None = None) -> list[dict[str, Any]]:
+    """The latest population figure (total, aged 60+) of each unit within ``unit``."""
+    return service.population(conn, unit=unit, year=year)
+
+
+@router.post("/population/import")
+async def import_population(
+    request: Request,
+    conn: Db,
+    caller: Editor,
+    source: Annotated[str, Query(description="where the figures come from")],
+    skip_invalid: bool = False,
+) -> dict[str, Any]:
+    """Import population per unit from a CSV body: unit_code, year, total, aged_60_plus."""
+    content = await request.body()
+    report = service.import_population(
+        conn, content, name=f"{source}.csv", source=source, skip_invalid=skip_invalid, actor=caller.name
+    )
+    return report.as_dict()
+
+
+@router.post("/prohibited-layers/import")
+async def import_layer(
+    request: Request,
+    conn: Db,
+    caller: Editor,
+    layer: Annotated[str, Query(description="layer name, e.g. G18 highway")],
+    layer_kind: Annotated[
+        str, Query(description="road, railway, river, reservoir, water_source, farmland, scenic_area")
+    ],
+    buffer_m: Annotated[float, Query(description="buffer width in metres")],
+    crs: Annotated[str, Query(description="CRS of the GeoJSON body")],
+    skip_invalid: bool = False,
+) -> dict[str, Any]:
+    """Import a prohibited-zone layer (GeoJSON body) with its buffer width."""
+    content = await request.body()
+    report = service.import_layer(
+        conn,
+        content,
+        name=f"{layer}.geojson",
+        layer=layer,
+        layer_kind=layer_kind,
+        buffer_m=buffer_m,
+        crs=crs,
+        skip_invalid=skip_invalid,
+        actor=caller.name,
+    )
+    return report.as_dict()
+
+
+@router.get("/coverage/burial")
+def burial(conn: Db, unit: UnitParam = service.CITY_CODE, as_of: AsOf = None, format: Format = "json") -> Any:
+    """Every township-level unit with or without an operating public-welfare cemetery (CSV: the township rows)."""
+    return _answer(coverage.burial(conn, unit=unit, as_of=as_of), "townships", format)
+
+
+@router.get("/coverage/eldercare")
+def eldercare(
+    conn: Db,
+    unit: UnitParam = service.CITY_CODE,
+    level: Annotated[str, Query(description="township, county or city")] = "township",
+    walk_m: Annotated[float, Query(description="walking distance in metres")] = coverage.DEFAULT_WALK_M,
+    year: Annotated[int | None, Query(description="latest population figure not after this year")] = None,
+    method: Annotated[
+        str, Query(description="auto (network when a road layer exists), straight_line, network")
+    ] = "auto",
+    as_of: AsOf = None,
+    format: Format = "json",
+) -> Any:
+    """The 15-minute eldercare circle: share of communities and villages near a site (CSV: the area rows)."""
+    result = coverage.eldercare_circle(
+        conn, unit=unit, level=level, walk_m=walk_m, year=year, method=method, as_of=as_of
+    )
+    return _answer(result, "areas", format)
+
+
+@router.get("/coverage/eldercare/uncovered")
+def eldercare_uncovered(
+    conn: Db,
+    unit: UnitParam = service.CITY_CODE,
+    walk_m: Annotated[float, Query(description="walking distance in metres")] = coverage.DEFAULT_WALK_M,
+    method: Annotated[str, Query(description="auto, straight_line or network")] = "auto",
+    as_of: AsOf = None,
+    format: Format = "json",
+) -> Any:
+    """The communities and villages outside the circle, with the distance to the nearest site."""
+    result = coverage.eldercare_circle(conn, unit=unit, walk_m=walk_m, method=method, as_of=as_of)
+    return _answer(result, "uncovered", format)
+
+
+@router.get("/coverage/beds")
+def beds(
+    conn: Db,
+    target: Annotated[float, Query(description="beds per 1,000 residents aged 60+")] = coverage.DEFAULT_BED_TARGET,
+    year: int | None = None,
+    unit: UnitParam = service.CITY_CODE,
+    as_of: AsOf = None,
+    format: Format = "json",
+) -> Any:
+    """Eldercare beds per 1,000 residents aged 60+, per banner, against a target."""
+    return _answer(coverage.beds(conn, target=target, year=year, unit=unit, as_of=as_of), "banners", format)
+
+
+@router.get("/coverage/prohibited-zones")
+def prohibited_zones(
+    conn: Db,
+    widths: Annotated[str | None, Query(description="override buffer widths, e.g. road:200,river:500")] = None,
+    format: Format = "json",
+) -> Any:
+    """Cemeteries inside the buffers of the imported prohibited-zone layers (三沿七区)."""
+    return _answer(coverage.prohibited_zones(conn, widths=coverage.parse_widths(widths)), "hits", format)

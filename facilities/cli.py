@@ -1,0 +1,97 @@
+"""The ``gaz facilities`` subcommands: imports and coverage reports (called from app/cli.py)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from core.database import transaction
+from core.imports import ImportReport, require_file
+from facilities import coverage, service
+
+REPORTS = {"burial": "townships", "eldercare": "areas", "uncovered": "uncovered", "beds": "banners", "zones": "hits"}
+
+
+def add_facilities_commands(sub: argparse._SubParsersAction) -> None:
+    """Register ``gaz facilities import|population|layer|coverage``."""
+    group = sub.add_parser("facilities", help="facility registry and coverage").add_subparsers(
+        dest="facilities", required=True
+    )
+    imp = group.add_parser("import", help="facilities from CSV (lon/lat columns) or GeoJSON points")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--source", required=True, help="name of the list; re-imports of one source update it")
+    imp.add_argument("--crs", help="CRS of the coordinates (required unless a GeoJSON file states one)")
+    imp.add_argument("--illustrative", action="store_true", help="mark the records as made-up (demo) data")
+    imp.add_argument("--skip-invalid", action="store_true", help="write the valid rows, report the others")
+    pop = group.add_parser("population", help="population per unit: unit_code, year, total, aged_60_plus")
+    pop.add_argument("file", type=Path)
+    pop.add_argument("--source", required=True)
+    pop.add_argument("--skip-invalid", action="store_true")
+    layer = group.add_parser("layer", help="a prohibited-zone layer (GeoJSON) with its buffer width")
+    layer.add_argument("file", type=Path)
+    layer.add_argument("--layer", required=True, help="layer name")
+    layer.add_argument("--kind", required=True, help="road, railway, river, reservoir, water_source, farmland, ...")
+    layer.add_argument("--buffer-m", type=float, required=True)
+    layer.add_argument("--crs", required=True)
+    layer.add_argument("--skip-invalid", action="store_true")
+    report = group.add_parser("coverage", help="a coverage report as JSON or CSV (UTF-8 with BOM)")
+    report.add_argument("report", choices=tuple(REPORTS))
+    report.add_argument("--unit", default=service.CITY_CODE)
+    report.add_argument("--walk-m", type=float, default=coverage.DEFAULT_WALK_M)
+    report.add_argument("--target", type=float, default=coverage.DEFAULT_BED_TARGET)
+    report.add_argument("--widths", help="buffer widths per layer kind, e.g. road:200,river:500")
+    report.add_argument("--csv", action="store_true", help="print the report's table as CSV")
+
+
+def run_facilities_command(engine: Engine, args: argparse.Namespace) -> ImportReport | None:
+    """Run a ``gaz facilities`` subcommand; imports return their report, coverage prints its result."""
+    with transaction(engine) as conn:
+        if args.facilities == "coverage":
+            result = _coverage(conn, args)
+            if args.csv:
+                sys.stdout.write(coverage.to_csv(result[REPORTS[args.report]]))
+            else:
+                print(json.dumps(result, ensure_ascii=False, indent=1, default=str))
+            return None
+        content = require_file(args.file).read_bytes()
+        if args.facilities == "import":
+            file_format = "geojson" if args.file.suffix.lower() in (".geojson", ".json") else "csv"
+            return service.import_facilities(
+                conn,
+                content,
+                name=args.file.name,
+                file_format=file_format,
+                source=args.source,
+                crs=args.crs,
+                illustrative=args.illustrative,
+                skip_invalid=args.skip_invalid,
+            )
+        if args.facilities == "population":
+            return service.import_population(
+                conn, content, name=args.file.name, source=args.source, skip_invalid=args.skip_invalid
+            )
+        return service.import_layer(
+            conn,
+            content,
+            name=args.file.name,
+            layer=args.layer,
+            layer_kind=args.kind,
+            buffer_m=args.buffer_m,
+            crs=args.crs,
+            skip_invalid=args.skip_invalid,
+        )
+
+
+def _coverage(conn: Any, args: argparse.Namespace) -> dict[str, Any]:
+    if args.report == "burial":
+        return coverage.burial(conn, unit=args.unit)
+    if args.report in ("eldercare", "uncovered"):
+        return coverage.eldercare_circle(conn, unit=args.unit, walk_m=args.walk_m)
+    if args.report == "beds":
+        return coverage.beds(conn, unit=args.unit, target=args.target)
+    return coverage.prohibited_zones(conn, widths=coverage.parse_widths(args.widths))

@@ -1,0 +1,339 @@
+"""Coverage indicators: burial sites per township, the 15-minute eldercare circle, beds per 1,000 elderly,
+cemeteries inside prohibited zones. Each result says which method it used."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from boundaries import service as boundaries
+from core.errors import InvalidInput
+from core.values import significant_code
+from facilities import queries
+from facilities.models import LAYER_KINDS
+from facilities.service import CITY_CODE, list_facilities
+from gazetteer import service as gazetteer
+
+TOWN_KINDS = {"苏木", "民族苏木", "乡", "民族乡", "镇"}
+STREET_KIND = "街道"
+COMMUNITY_KIND = "社区"
+VILLAGE_KINDS = {"村", "嘎查"}
+LEVEL_DIGITS = {"city": 4, "county": 6, "township": 9}
+DEFAULT_WALK_M = 1000.0
+DEFAULT_BED_TARGET = 35.0
+METHODS = ("auto", "straight_line", "network")
+NETWORK_METHOD = (
+    "road-network distance (pgRouting pgr_dijkstraCost over the imported road layers, undirected, segment lengths "
+    "on the ellipsoid) from each unit's reference point, an approximate seat, to the nearest operating community "
+    "eldercare site, plus the straight walk between each point and the nearer end of its nearest road segment; "
+    "a unit with no road path to any site counts as uncovered"
+)
+DISTANCE_METHOD = (
+    "straight-line geodesic distance (CGCS2000 ellipsoid) from each unit's reference point, an approximate seat "
+    "geocoded from its name, to the nearest operating community eldercare site; no road network is used"
+)
+
+
+def to_csv(rows: list[dict[str, Any]]) -> str:
+    """Rows as CSV text with a UTF-8 BOM (so spreadsheet programs read the Chinese correctly)."""
+    out = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\r\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return "\ufeff" + out.getvalue()
+
+
+def _scope(conn: Connection, unit: str, as_of: date | None, allowed: tuple[str, ...]) -> dict[str, Any]:
+    root = boundaries.require_unit(conn, unit, as_of)
+    if root["level"] not in allowed:
+        raise InvalidInput(
+            f"unit {root['code']} ({root['name']}) is a {root['level']}: give one of {', '.join(allowed)}"
+        )
+    return dict(root)
+
+
+def township_class(kind: str) -> str:
+    """苏木/乡/镇, 街道, or 其他 (development zones, parks) for a township-level unit kind."""
+    if kind in TOWN_KINDS:
+        return "苏木/乡/镇"
+    return "街道" if kind == STREET_KIND else "其他"
+
+
+def burial(conn: Connection, *, unit: str = CITY_CODE, as_of: date | None = None) -> dict[str, Any]:
+    """Every township-level unit with or without an operating public-welfare cemetery."""
+    root = _scope(conn, unit, as_of, ("city", "county", "township"))
+    prefix = significant_code(root["code"])
+    townships = (
+        [root] if root["level"] == "township" else boundaries.units_within(conn, prefix, "township", as_of=as_of)
+    )
+    banners = {b["code"]: b["name"] for b in boundaries.units_within(conn, prefix[:6], "county", as_of=as_of)}
+    cemeteries = list_facilities(conn, kind="cemetery", unit=root["code"], status="operating")
+    cemeteries = [c for c in cemeteries if c["cemetery_type"] == "public_welfare"]
+    by_township: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    unassigned = []
+    methods: dict[str, int] = defaultdict(int)
+    for cemetery in cemeteries:
+        if len(significant_code(cemetery["unit_code"])) >= 9:
+            by_township[cemetery["unit_code"][:9] + "000"].append(cemetery)
+            methods[cemetery["unit_method"]] += 1
+        else:
+            unassigned.append({"id": cemetery["id"], "name": cemetery["name"], "unit_code": cemetery["unit_code"]})
+    rows = []
+    for township in townships:
+        sites = by_township.get(township["code"], [])
+        rows.append(
+            {
+                "code": township["code"],
+                "name": township["name"],
+                "kind": township["kind"],
+                "class": township_class(township["kind"]),
+                "banner_code": township["code"][:6] + "000000",
+                "banner_name": banners.get(township["code"][:6] + "000000"),
+                "has_public_welfare_cemetery": bool(sites),
+                "cemeteries": len(sites),
+                "cemetery_names": "、".join(s["name"] for s in sites),
+            }
+        )
+    summary = []
+    for label in ("苏木/乡/镇", "街道", "其他"):
+        group = [r for r in rows if r["class"] == label]
+        covered = sum(1 for r in group if r["has_public_welfare_cemetery"])
+        summary.append(
+            {
+                "class": label,
+                "units": len(group),
+                "with_site": covered,
+                "without_site": len(group) - covered,
+                "share": round(covered / len(group), 4) if group else None,
+            }
+        )
+    return {
+        "unit": {"code": root["code"], "name": root["name"], "level": root["level"]},
+        "method": (
+            "township of each cemetery from its unit code: "
+            + (", ".join(f"{n} {m}" for m, n in sorted(methods.items())) or "no cemeteries")
+            + " (polygon = found from a registered polygon holding the point; declared = code given with the "
+            "facility and checked against the banner polygon holding the point; no township polygons are loaded)"
+        ),
+        "target": "one operating public-welfare cemetery (公益性公墓) in every township-level unit",
+        "summary": summary,
+        "townships": rows,
+        "cemeteries_without_township": unassigned,
+    }
+
+
+def _village_class(kind: str) -> str:
+    if kind == COMMUNITY_KIND:
+        return "community"
+    return "village" if kind in VILLAGE_KINDS else "other"
+
+
+def eldercare_circle(
+    conn: Connection,
+    *,
+    unit: str = CITY_CODE,
+    level: str = "township",
+    walk_m: float = DEFAULT_WALK_M,
+    year: int | None = None,
+    method: str = "auto",
+    as_of: date | None = None,
+) -> dict[str, Any]:
+    """Share of communities (社区) and villages (村/嘎查) within ``walk_m`` of a community eldercare site, by road
+    network when a road layer is imported (method auto or network), else by straight-line distance."""
+    if level not in LEVEL_DIGITS:
+        raise InvalidInput(f"level {level!r} is not one of {', '.join(LEVEL_DIGITS)}")
+    if method not in METHODS:
+        raise InvalidInput(f"method {method!r} is not one of {', '.join(METHODS)}")
+    if method == "network" and queries.road_edge_count(conn) == 0:
+        raise InvalidInput("method network needs an imported road layer (layer_kind road)")
+    if not 50 <= walk_m <= 20_000:
+        raise InvalidInput(f"walk_m {walk_m} must be between 50 and 20000 metres")
+    root = _scope(conn, unit, as_of, ("city", "county", "township"))
+    if LEVEL_DIGITS[level] < len(significant_code(root["code"])):
+        raise InvalidInput(f"level {level} is above the unit {root['code']} ({root['level']})")
+    prefix = significant_code(root["code"])
+    villages = {v["code"]: v for v in boundaries.units_within(conn, prefix, "village", as_of=as_of)}
+    located: dict[str, dict[str, Any]] = {}
+    for point in gazetteer.list_points(conn, within=prefix, level="village"):
+        if point["unit_code"] in villages and point["unit_code"] not in located:
+            located[point["unit_code"]] = point
+    network = method == "network" or (method == "auto" and queries.road_edge_count(conn) > 0)
+    find = queries.network_nearest_sites if network else queries.nearest_sites
+    has_sites = bool(list_facilities(conn, kind="community_eldercare_site", status="operating"))
+    points = [(code, p["lon"], p["lat"]) for code, p in located.items()] if has_sites else []
+    nearest = find(conn, points, "community_eldercare_site", "operating")
+    people = {p["unit_code"]: p for p in queries.latest_population(conn, prefix, year)}
+    names = {
+        u["code"]: u["name"]
+        for lvl in ("county", "township")
+        for u in boundaries.units_within(conn, prefix[:6], lvl, as_of=as_of)
+    }
+    names[root["code"]] = root["name"]
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    uncovered = []
+    for code, village in sorted(villages.items()):
+        klass = _village_class(village["kind"])
+        group_code = code[: LEVEL_DIGITS[level]].ljust(12, "0")
+        group = groups.setdefault(
+            (group_code, klass),
+            {
+                "code": group_code,
+                "name": names.get(group_code),
+                "class": klass,
+                "units": 0,
+                "located": 0,
+                "covered": 0,
+                "population_known": 0,
+                "aged_60_plus_located": 0,
+                "aged_60_plus_covered": 0,
+            },
+        )
+        group["units"] += 1
+        if code not in located:
+            continue
+        group["located"] += 1
+        found = nearest.get(code)
+        distance = None if found is None or found["distance_m"] is None else float(found["distance_m"])
+        is_covered = distance is not None and distance <= walk_m
+        group["covered"] += int(is_covered)
+        if code in people:
+            group["population_known"] += 1
+            group["aged_60_plus_located"] += people[code]["aged_60_plus"]
+            group["aged_60_plus_covered"] += people[code]["aged_60_plus"] if is_covered else 0
+        if not is_covered:
+            uncovered.append(
+                {
+                    "code": code,
+                    "name": village["name"],
+                    "class": klass,
+                    "township_code": code[:9] + "000",
+                    "township_name": names.get(code[:9] + "000"),
+                    "distance_m": None if distance is None else round(distance, 1),
+                    "nearest_site_id": None if found is None else found["facility_id"],
+                    "nearest_site_name": None if found is None else found["facility_name"],
+                    "lon": located[code]["lon"],
+                    "lat": located[code]["lat"],
+                }
+            )
+    uncovered_codes = {u["code"] for u in uncovered}
+    areas = []
+    for group in groups.values():
+        group["share"] = round(group["covered"] / group["located"], 4) if group["located"] else None
+        known = group["aged_60_plus_located"]
+        group["share_weighted_aged_60_plus"] = round(group["aged_60_plus_covered"] / known, 4) if known else None
+        areas.append(group)
+    areas.sort(key=lambda g: (g["code"], g["class"]))
+    return {
+        "unit": {"code": root["code"], "name": root["name"], "level": root["level"]},
+        "level": level,
+        "walk_m": walk_m,
+        "method": NETWORK_METHOD if network else DISTANCE_METHOD,
+        "distance": "network" if network else "straight_line",
+        "note": "units without a reference point are counted in `units` but not in `located`; shares are over "
+        "located units; population-weighted shares use the aged 60+ figure of the units that have one",
+        "areas": areas,
+        "uncovered": uncovered,
+        "located": [
+            {
+                "code": code,
+                "name": villages[code]["name"],
+                "class": _village_class(villages[code]["kind"]),
+                "lon": p["lon"],
+                "lat": p["lat"],
+                "covered": code not in uncovered_codes,
+            }
+            for code, p in sorted(located.items())
+        ],
+    }
+
+
+def beds(
+    conn: Connection,
+    *,
+    target: float = DEFAULT_BED_TARGET,
+    year: int | None = None,
+    unit: str = CITY_CODE,
+    as_of: date | None = None,
+) -> dict[str, Any]:
+    """Eldercare-institution beds per 1,000 residents aged 60+, per banner, against ``target``."""
+    if not 0 < target <= 1000:
+        raise InvalidInput(f"target {target} must be above 0 and at most 1000 beds per 1,000")
+    root = _scope(conn, unit, as_of, ("city", "county"))
+    prefix = significant_code(root["code"])
+    banners = [root] if root["level"] == "county" else boundaries.units_within(conn, prefix, "county", as_of=as_of)
+    people = {p["unit_code"]: p for p in queries.latest_population(conn, prefix, year)}
+    totals: dict[str, dict[str, int]] = defaultdict(lambda: {"beds": 0, "nursing_beds": 0, "institutions": 0})
+    for place in list_facilities(conn, kind="eldercare_institution", unit=root["code"], status="operating"):
+        banner = place["unit_code"][:6] + "000000"
+        totals[banner]["beds"] += place["beds"] or 0
+        totals[banner]["nursing_beds"] += place["nursing_beds"] or 0
+        totals[banner]["institutions"] += 1
+    rows = []
+    for banner in banners:
+        count = totals[banner["code"]]
+        figure = people.get(banner["code"])
+        per_1000 = (
+            round(count["beds"] * 1000 / figure["aged_60_plus"], 2) if figure and figure["aged_60_plus"] else None
+        )
+        rows.append(
+            {
+                "code": banner["code"],
+                "name": banner["name"],
+                "institutions": count["institutions"],
+                "beds": count["beds"],
+                "nursing_beds": count["nursing_beds"],
+                "aged_60_plus": figure["aged_60_plus"] if figure else None,
+                "population_year": figure["year"] if figure else None,
+                "beds_per_1000": per_1000,
+                "target": target,
+                "meets_target": None if per_1000 is None else per_1000 >= target,
+            }
+        )
+    return {
+        "unit": {"code": root["code"], "name": root["name"], "level": root["level"]},
+        "method": "beds of operating eldercare institutions (养老机构) summed per banner from their unit codes, "
+        "divided by the banner's latest imported aged-60+ population; banners without a figure show null",
+        "target": target,
+        "banners": rows,
+    }
+
+
+def parse_widths(raw: str | None) -> dict[str, float]:
+    """Buffer widths per layer kind from ``road:200,river:500``; unknown kinds or negative widths are refused."""
+    widths: dict[str, float] = {}
+    for part in (raw or "").split(","):
+        if not part.strip():
+            continue
+        kind, _, value = part.partition(":")
+        kind = kind.strip()
+        if kind not in LAYER_KINDS:
+            raise InvalidInput(f"layer kind {kind!r} is not one of {', '.join(LAYER_KINDS)}")
+        try:
+            width = float(value)
+        except ValueError:
+            raise InvalidInput(f"width {value!r} for {kind} is not a number of metres") from None
+        if not 0 <= width <= 100_000:
+            raise InvalidInput(f"width {width} for {kind} must be between 0 and 100000 metres")
+        widths[kind] = width
+    return widths
+
+
+def prohibited_zones(conn: Connection, *, widths: dict[str, float] | None = None) -> dict[str, Any]:
+    """Cemeteries inside the buffer of any imported prohibited-zone feature, with layer and distance."""
+    hits = [
+        {**dict(h), "distance_m": round(float(h["distance_m"]), 1)}
+        for h in queries.facilities_in_zones(conn, "cemetery", widths or {})
+    ]
+    return {
+        "method": "straight-line geodesic distance from the cemetery's point to each layer feature; a hit is a "
+        "distance within the layer's buffer width (the import's width unless overridden per kind)",
+        "widths_overridden": widths or {},
+        "layers": [dict(r) for r in queries.layer_summary(conn)],
+        "hits": hits,
+    }

@@ -1,0 +1,336 @@
+"""SQL of the facilities context (the only place it lives)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, RowMapping
+
+# Columns written from a validated facility record (lon/lat become the point).
+WRITE_COLUMNS = (
+    "name",
+    "kind",
+    "cemetery_type",
+    "ownership",
+    "beds",
+    "nursing_beds",
+    "capacity",
+    "address",
+    "operator",
+    "status",
+    "opened_on",
+    "unit_code",
+    "unit_method",
+    "source",
+    "external_id",
+    "illustrative",
+)
+READ_COLUMNS = "id, " + ", ".join(WRITE_COLUMNS) + ", ST_X(geom) AS lon, ST_Y(geom) AS lat, version, updated_at"
+POINT = "ST_SetSRID(ST_MakePoint(:lon, :lat), 4490)"
+
+
+def insert_facility(conn: Connection, row: dict[str, Any]) -> RowMapping:
+    """Insert one facility and return it as stored."""
+    columns = ", ".join(WRITE_COLUMNS)
+    values = ", ".join(f":{c}" for c in WRITE_COLUMNS)
+    return (
+        conn.execute(
+            text(f"INSERT INTO facility ({columns}, geom) VALUES ({values}, {POINT}) RETURNING {READ_COLUMNS}"), row
+        )
+        .mappings()
+        .one()
+    )
+
+
+def get_facility(conn: Connection, facility_id: int, *, lock: bool = False) -> RowMapping | None:
+    """One facility by id (row-locked for an update when ``lock``)."""
+    suffix = " FOR UPDATE" if lock else ""
+    return (
+        conn.execute(text(f"SELECT {READ_COLUMNS} FROM facility WHERE id = :id{suffix}"), {"id": facility_id})
+        .mappings()
+        .first()
+    )
+
+
+def list_facilities(
+    conn: Connection, *, kind: str | None, prefix: str, status: str | None, cemetery_type: str | None = None
+) -> list[RowMapping]:
+    """Facilities filtered by kind, unit code prefix, status and cemetery type, ordered by id."""
+    return list(
+        conn.execute(
+            text(
+                f"SELECT {READ_COLUMNS} FROM facility WHERE unit_code LIKE :prefix || '%'"
+                " AND (CAST(:kind AS text) IS NULL OR kind = :kind)"
+                " AND (CAST(:status AS text) IS NULL OR status = :status)"
+                " AND (CAST(:cemetery_type AS text) IS NULL OR cemetery_type = :cemetery_type) ORDER BY id"
+            ),
+            {"prefix": prefix, "kind": kind, "status": status, "cemetery_type": cemetery_type},
+        ).mappings()
+    )
+
+
+def update_facility(conn: Connection, facility_id: int, version: int, row: dict[str, Any]) -> RowMapping | None:
+    """Overwrite a facility if its version is still ``version``; bumps the version. None when stale or missing."""
+    assignments = ", ".join(f"{c} = :{c}" for c in WRITE_COLUMNS)
+    return (
+        conn.execute(
+            text(
+                f"UPDATE facility SET {assignments}, geom = {POINT}, version = version + 1, updated_at = now()"
+                f" WHERE id = :id AND version = :version RETURNING {READ_COLUMNS}"
+            ),
+            {**row, "id": facility_id, "version": version},
+        )
+        .mappings()
+        .first()
+    )
+
+
+def delete_facility(conn: Connection, facility_id: int, version: int) -> bool:
+    """Delete a facility if its version is still ``version``."""
+    result = conn.execute(
+        text("DELETE FROM facility WHERE id = :id AND version = :version"), {"id": facility_id, "version": version}
+    )
+    return result.rowcount == 1
+
+
+def facilities_by_external_id(conn: Connection, source: str) -> dict[str, RowMapping]:
+    """The facilities of one import source keyed by their external id."""
+    rows = conn.execute(
+        text(f"SELECT {READ_COLUMNS} FROM facility WHERE source = :source AND external_id IS NOT NULL"),
+        {"source": source},
+    ).mappings()
+    return {row["external_id"]: row for row in rows}
+
+
+# --- population --------------------------------------------------------------------------------------
+def upsert_population(conn: Connection, source: str, rows: Sequence[dict[str, Any]]) -> tuple[int, int, int]:
+    """Write population rows keyed by (unit, year); returns (inserted, updated, unchanged)."""
+    inserted = updated = unchanged = 0
+    for row in rows:
+        existing = (
+            conn.execute(
+                text(
+                    "SELECT total, aged_60_plus, source FROM unit_population"
+                    " WHERE unit_code = :unit_code AND year = :year"
+                ),
+                row,
+            )
+            .mappings()
+            .first()
+        )
+        if existing is not None and (existing["total"], existing["aged_60_plus"], existing["source"]) == (
+            row["total"],
+            row["aged_60_plus"],
+            source,
+        ):
+            unchanged += 1
+            continue
+        conn.execute(
+            text(
+                "INSERT INTO unit_population (unit_code, year, total, aged_60_plus, source)"
+                " VALUES (:unit_code, :year, :total, :aged_60_plus, :source)"
+                " ON CONFLICT (unit_code, year) DO UPDATE SET total = EXCLUDED.total,"
+                " aged_60_plus = EXCLUDED.aged_60_plus, source = EXCLUDED.source"
+            ),
+            {**row, "source": source},
+        )
+        if existing is None:
+            inserted += 1
+        else:
+            updated += 1
+    return inserted, updated, unchanged
+
+
+def latest_population(conn: Connection, prefix: str, year: int | None) -> list[RowMapping]:
+    """Per unit under ``prefix``: the latest population row (not after ``year`` when given)."""
+    return list(
+        conn.execute(
+            text(
+                "SELECT DISTINCT ON (unit_code) unit_code, year, total, aged_60_plus, source FROM unit_population"
+                " WHERE unit_code LIKE :prefix || '%' AND (CAST(:year AS int) IS NULL OR year <= :year)"
+                " ORDER BY unit_code, year DESC"
+            ),
+            {"prefix": prefix, "year": year},
+        ).mappings()
+    )
+
+
+# --- distances and zones -----------------------------------------------------------------------------
+def nearest_sites(
+    conn: Connection, points: Sequence[tuple[str, float, float]], kind: str, status: str
+) -> dict[str, RowMapping]:
+    """For each (key, lon, lat): the nearest facility of ``kind``/``status`` and its geodesic distance in metres."""
+    if not points:
+        return {}
+    rows = conn.execute(
+        text(
+            "SELECT p.key, f.id AS facility_id, f.name AS facility_name, f.distance_m"
+            " FROM unnest(CAST(:keys AS text[]), CAST(:lons AS float8[]), CAST(:lats AS float8[])) AS p(key, lon, lat)"
+            " LEFT JOIN LATERAL ("
+            "  SELECT id, name, ST_Distance(geom::geography, ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4490)::geography)"
+            "   AS distance_m FROM facility WHERE kind = :kind AND status = :status"
+            "  ORDER BY geom::geography <-> ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4490)::geography LIMIT 1"
+            " ) f ON true"
+        ),
+        {
+            "keys": [p[0] for p in points],
+            "lons": [p[1] for p in points],
+            "lats": [p[2] for p in points],
+            "kind": kind,
+            "status": status,
+        },
+    ).mappings()
+    return {row["key"]: row for row in rows}
+
+
+def upsert_layer_features(
+    conn: Connection, layer: str, layer_kind: str, buffer_m: float, features: Sequence[dict[str, Any]]
+) -> tuple[int, int, int]:
+    """Write the features of one prohibited-zone layer keyed by feature id; returns (inserted, updated, unchanged)."""
+    inserted = updated = unchanged = 0
+    for feature in features:
+        params = {**feature, "layer": layer, "layer_kind": layer_kind, "buffer_m": buffer_m}
+        existing = (
+            conn.execute(
+                text(
+                    "SELECT layer_kind, name, buffer_m, ST_Equals(geom, ST_GeomFromWKB(:wkb, 4490)) AS same"
+                    " FROM prohibited_layer WHERE layer = :layer AND feature_id = :feature_id"
+                ),
+                params,
+            )
+            .mappings()
+            .first()
+        )
+        if (
+            existing is not None
+            and existing["same"]
+            and (
+                existing["layer_kind"],
+                existing["name"],
+                existing["buffer_m"],
+            )
+            == (layer_kind, feature["name"], buffer_m)
+        ):
+            unchanged += 1
+            continue
+        conn.execute(
+            text(
+                "INSERT INTO prohibited_layer (layer, layer_kind, feature_id, name, buffer_m, geom)"
+                " VALUES (:layer, :layer_kind, :feature_id, :name, :buffer_m, ST_GeomFromWKB(:wkb, 4490))"
+                " ON CONFLICT (layer, feature_id) DO UPDATE SET layer_kind = EXCLUDED.layer_kind,"
+                " name = EXCLUDED.name, buffer_m = EXCLUDED.buffer_m, geom = EXCLUDED.geom"
+            ),
+            params,
+        )
+        if existing is None:
+            inserted += 1
+        else:
+            updated += 1
+    return inserted, updated, unchanged
+
+
+def layer_summary(conn: Connection) -> list[RowMapping]:
+    """The imported layers with their kind, buffer width and feature count."""
+    return list(
+        conn.execute(
+            text(
+                "SELECT layer, layer_kind, min(buffer_m) AS buffer_m, count(*) AS features FROM prohibited_layer"
+                " GROUP BY layer, layer_kind ORDER BY layer"
+            )
+        ).mappings()
+    )
+
+
+def facilities_in_zones(conn: Connection, kind: str, widths: dict[str, float]) -> list[RowMapping]:
+    """Facilities of ``kind`` within each layer feature's buffer (width overridden per layer kind by ``widths``)."""
+    return list(
+        conn.execute(
+            text(
+                "WITH zone AS (SELECT z.*,"
+                " COALESCE(CAST(CAST(:widths AS jsonb) ->> z.layer_kind AS float8), z.buffer_m) AS width_m"
+                " FROM prohibited_layer z)"
+                " SELECT f.id AS facility_id, f.name AS facility_name, f.cemetery_type, f.unit_code, f.illustrative,"
+                " z.layer, z.layer_kind, z.feature_id, z.name AS feature_name, z.width_m,"
+                " ST_Distance(f.geom::geography, z.geom::geography) AS distance_m"
+                " FROM facility f JOIN zone z ON ST_DWithin(f.geom::geography, z.geom::geography, z.width_m)"
+                " WHERE f.kind = :kind ORDER BY f.id, z.layer, z.feature_id"
+            ),
+            {"kind": kind, "widths": json.dumps(widths)},
+        ).mappings()
+    )
+
+
+# --- published collections (served by the OGC API through facilities.service.published_collections) ---
+PUBLISHED_FACILITIES = (
+    "SELECT id, name, kind, cemetery_type, ownership, beds, nursing_beds, capacity, address, operator, status,"
+    " opened_on, unit_code, unit_method, illustrative, geom FROM facility"
+)
+
+
+# --- road network (pgRouting) ------------------------------------------------------------------------
+def replace_road_edges(conn: Connection, layer: str, edges: Sequence[dict[str, Any]]) -> None:
+    """Replace the road edges of one layer; each edge's cost is its length on the ellipsoid."""
+    conn.execute(text("DELETE FROM road_edge WHERE layer = :layer"), {"layer": layer})
+    if edges:
+        conn.execute(
+            text(
+                "INSERT INTO road_edge (layer, feature_id, seq, source, target, cost_m, geom)"
+                " SELECT :layer, :feature_id, :seq, :source, :target, ST_Length(g::geography), g"
+                " FROM (SELECT ST_GeomFromWKB(:wkb, 4490) AS g) AS edge"
+            ),
+            [{**edge, "layer": layer} for edge in edges],
+        )
+
+
+def road_edge_count(conn: Connection) -> int:
+    """Number of road edges (0: no road network imported)."""
+    return int(conn.execute(text("SELECT count(*) FROM road_edge")).scalar_one())
+
+
+# The network node nearest a point: the nearer end of the nearest road segment, and the straight walk to it.
+_SNAP = (
+    "SELECT CASE WHEN ST_Distance(ST_StartPoint(e.geom)::geography, {pt}::geography)"
+    " <= ST_Distance(ST_EndPoint(e.geom)::geography, {pt}::geography) THEN e.source ELSE e.target END AS node,"
+    " LEAST(ST_Distance(ST_StartPoint(e.geom)::geography, {pt}::geography),"
+    " ST_Distance(ST_EndPoint(e.geom)::geography, {pt}::geography)) AS snap_m"
+    " FROM road_edge e ORDER BY e.geom <-> {pt} LIMIT 1"
+)
+
+
+def network_nearest_sites(
+    conn: Connection, points: Sequence[tuple[str, float, float]], kind: str, status: str
+) -> dict[str, RowMapping]:
+    """For each (key, lon, lat): the facility of ``kind``/``status`` nearest along the road network (pgRouting,
+    undirected), the distance being walk to the network + path + walk from it. Keys with no path are absent."""
+    if not points:
+        return {}
+    point_snap = _SNAP.format(pt="ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4490)")
+    site_snap = _SNAP.format(pt="f.geom")
+    rows = conn.execute(
+        text(
+            "WITH p AS (SELECT * FROM unnest(CAST(:keys AS text[]), CAST(:lons AS float8[]), CAST(:lats AS float8[]))"
+            "  AS t(key, lon, lat)),"
+            f" ps AS (SELECT p.key, n.node, n.snap_m FROM p CROSS JOIN LATERAL ({point_snap}) n),"
+            f" ss AS (SELECT f.id, f.name, n.node, n.snap_m FROM facility f CROSS JOIN LATERAL ({site_snap}) n"
+            "  WHERE f.kind = :kind AND f.status = :status),"
+            " cost AS (SELECT start_vid, end_vid, agg_cost FROM pgr_dijkstraCost("
+            "  'SELECT id, source, target, cost_m AS cost, cost_m AS reverse_cost FROM road_edge',"
+            "  (SELECT array_agg(DISTINCT node) FROM ss), (SELECT array_agg(DISTINCT node) FROM ps), directed => false)"
+            "  UNION ALL SELECT node, node, 0 FROM ss)"
+            " SELECT DISTINCT ON (ps.key) ps.key, ss.id AS facility_id, ss.name AS facility_name,"
+            " ss.snap_m + c.agg_cost + ps.snap_m AS distance_m"
+            " FROM ps JOIN cost c ON c.end_vid = ps.node JOIN ss ON ss.node = c.start_vid"
+            " ORDER BY ps.key, distance_m"
+        ),
+        {
+            "keys": [p[0] for p in points],
+            "lons": [p[1] for p in points],
+            "lats": [p[2] for p in points],
+            "kind": kind,
+            "status": status,
+        },
+    ).mappings()
+    return {row["key"]: row for row in rows}

@@ -1,0 +1,77 @@
+"""Request and response models of the facilities API (also validate imported rows)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Kind = Literal["funeral_home", "cemetery", "eldercare_institution", "community_eldercare_site", "child_welfare"]
+Status = Literal["planned", "operating", "suspended", "closed"]
+
+
+class FacilityIn(BaseModel):
+    """A facility as given by a caller or an import row; the point is east-first in ``crs``."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    kind: Kind
+    cemetery_type: Literal["public_welfare", "commercial"] | None = Field(
+        default=None, description="公益性 public_welfare or 经营性 commercial; required for a cemetery only"
+    )
+    ownership: Literal["public", "private"] | None = None
+    beds: int | None = Field(default=None, ge=0, le=100_000)
+    nursing_beds: int | None = Field(default=None, ge=0, le=100_000)
+    capacity: int | None = Field(default=None, ge=0, le=10_000_000)
+    address: str | None = Field(default=None, max_length=500)
+    operator: str | None = Field(default=None, max_length=200)
+    status: Status = "operating"
+    opened_on: date | None = None
+    unit_code: str | None = Field(default=None, description="declared unit (checked against the point)")
+    lon: float = Field(description="longitude, or easting for EPSG:4545/4546")
+    lat: float = Field(description="latitude, or northing for EPSG:4545/4546")
+    crs: str = "EPSG:4326"
+    illustrative: bool = Field(default=False, description="made-up record (demo, fixture): labelled on maps")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FacilityIn:
+        if (self.kind == "cemetery") != (self.cemetery_type is not None):
+            raise ValueError("cemetery_type (public_welfare or commercial) is required for a cemetery and only for one")
+        if self.nursing_beds is not None and (self.beds is None or self.nursing_beds > self.beds):
+            raise ValueError(f"nursing_beds {self.nursing_beds} exceeds beds {self.beds}")
+        return self
+
+
+class FacilityUpdate(FacilityIn):
+    """A full replacement of a facility, with the version it was read at."""
+
+    version: int = Field(ge=1, description="the version read; a stale version is refused with 409")
+
+
+class FacilityOut(BaseModel):
+    """A stored facility; the point is EPSG:4490 lon/lat."""
+
+    id: int
+    name: str
+    kind: str
+    kind_label: str
+    cemetery_type: str | None
+    ownership: str | None
+    beds: int | None
+    nursing_beds: int | None
+    capacity: int | None
+    address: str | None
+    operator: str | None
+    status: str
+    opened_on: date | None
+    unit_code: str
+    unit_method: str = Field(description="polygon: found from the point; declared: given and checked against it")
+    lon: float
+    lat: float
+    source: str | None
+    external_id: str | None
+    illustrative: bool
+    version: int
+    updated_at: datetime

@@ -1,0 +1,66 @@
+"""The map viewer under /maps/: an index, the map pages and the assets they need (all served here)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse
+from sqlalchemy.engine import Connection
+
+from core.web import db
+from facilities import coverage
+from maps import service
+from maps.assets import asset_path
+from maps.settings import MapSettings
+
+router = APIRouter(prefix="/maps", tags=["maps"])
+Db = Annotated[Connection, Depends(db, scope="function")]
+Basemap = Annotated[
+    Literal["none", "osm", "tianditu", "amap"],
+    Query(
+        description="none (offline, default), osm, tianditu (needs GAZ_TIANDITU_KEY) or amap (data shifted to GCJ-02)"
+    ),
+]
+
+
+def _key(request: Request) -> str:
+    """The Tianditu key from the environment (empty when none is configured)."""
+    return MapSettings().tianditu_key
+
+
+@router.get("/", response_class=HTMLResponse)
+def index(request: Request) -> str:
+    """Links to every map."""
+    return service.index_page(bool(_key(request)))
+
+
+@router.get("/boundaries", response_class=HTMLResponse)
+def boundaries_map(conn: Db, request: Request, basemap: Basemap = "none") -> str:
+    """Banners (registered polygons) with Chinese labels, the city outline, township and village points."""
+    return service.boundaries_map(conn, basemap=basemap, tianditu_key=_key(request))
+
+
+@router.get("/places", response_class=HTMLResponse)
+def places_map(conn: Db, request: Request, basemap: Basemap = "none") -> str:
+    """Reference points clustered by kind, with popups."""
+    return service.places_map(conn, basemap=basemap, tianditu_key=_key(request))
+
+
+@router.get("/coverage", response_class=HTMLResponse)
+def coverage_map(
+    conn: Db,
+    request: Request,
+    basemap: Basemap = "none",
+    walk_m: Annotated[float, Query(description="walking distance of the circles")] = coverage.DEFAULT_WALK_M,
+    bed_target: Annotated[float, Query(description="beds per 1,000 aged 60+")] = coverage.DEFAULT_BED_TARGET,
+) -> str:
+    """Sites and walking circles, covered/uncovered communities, burial gaps, choropleths per banner."""
+    return service.coverage_map(conn, basemap=basemap, tianditu_key=_key(request), walk_m=walk_m, bed_target=bed_target)
+
+
+@router.get("/assets/{package}/{name:path}")
+def asset(package: str, name: str) -> FileResponse:
+    """Leaflet and its plugins, served from the packages installed with the project."""
+    path, media_type = asset_path(package, name)
+    return FileResponse(path, media_type=media_type, headers={"Cache-Control": "public, max-age=86400"})

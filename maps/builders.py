@@ -1,0 +1,272 @@
+"""Folium map building blocks: an offline map canvas, layers in the display CRS, legends, the layer summary.
+
+Data arrive in EPSG:4490 lon/lat. On the AMap basemap (GCJ-02) every coordinate is shifted to GCJ-02 before it
+is drawn; on the others (OSM, Tianditu, none) it is drawn as is (CGCS2000 = WGS84 at map scale)."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import folium
+import shapely
+from branca.element import Figure, MacroElement
+from folium.plugins import MarkerCluster
+from jinja2 import Template
+from shapely.geometry import mapping
+
+from core.crs import STORAGE_CRS, transform_geometry, transform_point
+from core.errors import InvalidInput
+from maps.assets import CLUSTER_CSS, CLUSTER_JS, MAP_CSS, MAP_JS
+
+BASEMAPS = ("none", "osm", "tianditu", "amap")
+ORDOS_CENTRE = (39.6, 108.9)  # lat, lon
+ORDOS_BOUNDS = [[37.55, 106.65], [40.9, 111.5]]  # south-west, north-east (lat, lon)
+NO_DATA_COLOUR = "#cccccc"
+
+# A small script run after the page has loaded: it reads each overlay of the layer switcher from Leaflet, counts
+# its features (leaf layers) and writes the result into <body data-layer-counts>, for readers and for the tests.
+LAYER_SUMMARY_JS = """
+<script>
+window.addEventListener("load", function () {
+  function leaves(layer) {
+    if (typeof layer.getLayers !== "function") { return 1; }
+    return layer.getLayers().reduce(function (n, child) { return n + leaves(child); }, 0);
+  }
+  setTimeout(function () {
+    var summary = {leaflet: (window.L && L.version) || null, overlays: {}, base_layers: []};
+    Object.keys(window).forEach(function (key) {
+      var value = window[key];
+      if (/^map_[0-9a-f]+$/.test(key) && window.L && value instanceof L.Map) { summary.map = key; }
+      if (/^layer_control_[0-9a-f]+_layers$/.test(key) && value && value.overlays) {
+        var map = null;
+        Object.keys(window).forEach(function (k) { if (/^map_[0-9a-f]+$/.test(k)) { map = window[k]; } });
+        Object.keys(value.overlays).forEach(function (label) {
+          var layer = value.overlays[label];
+          summary.overlays[label] = {features: leaves(layer), shown: !!(map && map.hasLayer(layer))};
+        });
+        summary.base_layers = Object.keys(value.base_layers);
+      }
+    });
+    document.body.setAttribute("data-layer-counts", JSON.stringify(summary));
+  }, 0);
+});
+</script>
+"""
+
+
+class HtmlPopup(MacroElement):
+    """A popup bound with Leaflet alone (folium's Popup builds its content with jQuery, which we do not load)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "{{ this._parent.get_name() }}.bindPopup({{ this.content|tojson }}, {maxWidth: 320});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, content: str) -> None:
+        super().__init__()
+        self._name = "HtmlPopup"
+        self.content = content
+
+
+class HtmlTooltip(MacroElement):
+    """A tooltip bound with its text as a JSON string (folium's Tooltip puts the text in a JavaScript template
+    literal, where a name holding a backtick or ``${...}`` would break out and run)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "{{ this._parent.get_name() }}.bindTooltip({{ this.text|tojson }}, {sticky: true});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "HtmlTooltip"
+        self.text = text
+
+
+class Canvas:
+    """A folium map with no CDN asset, a basemap, a title panel, and the display CRS its data are drawn in."""
+
+    def __init__(self, title: str, basemap: str, *, tianditu_key: str = "", notes: Sequence[str] = ()) -> None:
+        if basemap not in BASEMAPS:
+            raise InvalidInput(f"basemap {basemap!r} is not one of {', '.join(BASEMAPS)}")
+        if basemap == "tianditu" and not tianditu_key:
+            raise InvalidInput("the Tianditu basemap needs a key: set GAZ_TIANDITU_KEY")
+        self.basemap = basemap
+        self.display_crs = "GCJ-02" if basemap == "amap" else "EPSG:4326"
+        self.map = folium.Map(location=ORDOS_CENTRE, zoom_start=8, tiles=None, control_scale=True)
+        self.map.options["maxZoom"] = 18  # without a tile layer Leaflet has none; the cluster plugin needs one
+        self.map.default_js = MAP_JS
+        self.map.default_css = MAP_CSS
+        self._page: Figure = self.map.get_root()  # type: ignore[assignment]
+        self.map.fit_bounds(ORDOS_BOUNDS)
+        self._add_basemap(tianditu_key)
+        shift = "数据已转换为 GCJ-02 以对齐高德底图 (data shifted to GCJ-02 to match the AMap basemap)"
+        lines = [*notes, shift] if basemap == "amap" else list(notes)
+        self.panel(title, lines)
+        self._page.html.add_child(folium.Element(LAYER_SUMMARY_JS))
+
+    def _add_basemap(self, tianditu_key: str) -> None:
+        if self.basemap == "osm":
+            folium.TileLayer(
+                "https://tile.openstreetmap.org/{z}/{x}/{y}.png", attr="© OpenStreetMap contributors", name="OSM"
+            ).add_to(self.map)
+        elif self.basemap == "tianditu":
+            for layer, label in (("vec", "天地图 矢量"), ("cva", "天地图 注记")):
+                folium.TileLayer(
+                    f"https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+                    f"&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}"
+                    f"&TILECOL={{x}}&tk={tianditu_key}",
+                    attr="© 天地图 Tianditu",
+                    name=label,
+                    subdomains="01234567",
+                    overlay=layer == "cva",
+                ).add_to(self.map)
+        elif self.basemap == "amap":
+            folium.TileLayer(
+                "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
+                attr="© 高德 AMap (GCJ-02)",
+                name="高德 AMap",
+                subdomains="1234",
+            ).add_to(self.map)
+
+    def panel(self, title: str, lines: Sequence[str]) -> None:
+        """A fixed panel at the bottom left with the title and notes (method, illustrative data...)."""
+        body = "".join(f"<div>{html.escape(line)}</div>" for line in lines)
+        self._page.html.add_child(
+            folium.Element(
+                '<div class="map-panel" style="position:fixed;bottom:60px;left:8px;z-index:1000;max-width:46%;'
+                "background:rgba(255,255,255,.92);padding:6px 9px;font:13px sans-serif;border-radius:4px;"
+                f'box-shadow:0 1px 4px rgba(0,0,0,.3)"><b>{html.escape(title)}</b>{body}</div>'
+            )
+        )
+
+    def legend(self, title: str, entries: Sequence[tuple[str, str]]) -> None:
+        """A legend (colour swatches with labels) at the bottom right."""
+        rows = "".join(
+            f'<div><span style="display:inline-block;width:14px;height:10px;background:{colour};'
+            f'margin-right:5px;border:1px solid #666"></span>{html.escape(label)}</div>'
+            for colour, label in entries
+        )
+        self._page.html.add_child(
+            folium.Element(
+                '<div class="map-legend" style="position:fixed;bottom:28px;right:8px;z-index:1000;'
+                'background:rgba(255,255,255,.92);padding:6px 9px;font:12px sans-serif;border-radius:4px">'
+                f"<b>{html.escape(title)}</b>{rows}</div>"
+            )
+        )
+
+    def latlon(self, lon: float, lat: float) -> tuple[float, float]:
+        """A storage point as Leaflet's (lat, lon) in the display CRS."""
+        x, y = transform_point(lon, lat, STORAGE_CRS, self.display_crs)
+        return y, x
+
+    def geojson(self, geometry: Any) -> dict[str, Any]:
+        """A storage geometry (shapely or GeoJSON mapping) as a GeoJSON geometry in the display CRS."""
+        geom = geometry if isinstance(geometry, shapely.Geometry) else shapely.geometry.shape(geometry)
+        return dict(mapping(transform_geometry(geom, STORAGE_CRS, self.display_crs)))
+
+    def group(self, name: str, *, show: bool = True) -> folium.FeatureGroup:
+        """An overlay listed in the layer switcher."""
+        group = folium.FeatureGroup(name=name, show=show)
+        group.add_to(self.map)
+        return group
+
+    def cluster(self, name: str) -> MarkerCluster:
+        """A clustered overlay, its plugin assets served by the app."""
+        cluster = MarkerCluster(name=name)
+        cluster.default_js = CLUSTER_JS
+        cluster.default_css = CLUSTER_CSS
+        cluster.add_to(self.map)
+        return cluster
+
+    def polygons(
+        self,
+        name: str,
+        features: Sequence[dict[str, Any]],
+        *,
+        style: Callable[[dict[str, Any]], dict[str, Any]],
+        fields: Sequence[str],
+        aliases: Sequence[str],
+        show: bool = True,
+    ) -> None:
+        """One overlay of polygons (features with ``geometry`` in EPSG:4490 and ``properties``) with tooltips."""
+        collection = {
+            "type": "FeatureCollection",
+            "features": [
+                {"type": "Feature", "geometry": self.geojson(f["geometry"]), "properties": f["properties"]}
+                for f in features
+            ],
+        }
+        layer = folium.GeoJson(
+            collection,
+            name=name,
+            show=show,
+            style_function=style,
+            tooltip=folium.GeoJsonTooltip(fields=list(fields), aliases=list(aliases)) if features else None,
+        )
+        layer.add_to(self.map)
+
+    def point(
+        self,
+        parent: Any,
+        lon: float,
+        lat: float,
+        *,
+        popup: str,
+        colour: str,
+        radius: float = 5,
+        tooltip: str | None = None,
+    ) -> None:
+        """A circle marker with an HTML popup (text is escaped by the caller's use of :func:`popup_html`)."""
+        marker = folium.CircleMarker(
+            self.latlon(lon, lat), radius=radius, color=colour, fill=True, fill_opacity=0.85, weight=1
+        )
+        marker.add_child(HtmlPopup(popup))
+        if tooltip is not None:
+            marker.add_child(HtmlTooltip(tooltip))
+        marker.add_to(parent)
+
+    def label(self, parent: Any, lon: float, lat: float, text: str) -> None:
+        """A text label (Chinese name) at a point."""
+        folium.Marker(
+            self.latlon(lon, lat),
+            icon=folium.DivIcon(
+                html=f'<div style="font:bold 12px sans-serif;color:#222;white-space:nowrap;'
+                f'text-shadow:0 0 3px #fff,0 0 3px #fff">{html.escape(text)}</div>',
+                icon_size=(0, 0),
+            ),
+        ).add_to(parent)
+
+    def circle(self, parent: Any, lon: float, lat: float, radius_m: float, colour: str) -> None:
+        """A circle of ``radius_m`` metres on the ground."""
+        folium.Circle(
+            self.latlon(lon, lat), radius=radius_m, color=colour, weight=1, fill=True, fill_opacity=0.12
+        ).add_to(parent)
+
+    def render(self) -> str:
+        """The page, with the layer switcher."""
+        folium.LayerControl(collapsed=False).add_to(self.map)
+        return self._page.render()
+
+
+def popup_html(title: str, rows: Sequence[tuple[str, Any]], link: str | None = None) -> str:
+    """An escaped popup: a bold title, label/value rows, and an optional link."""
+    lines = [f"<b>{html.escape(title)}</b>"]
+    lines += [f"{html.escape(label)}: {html.escape(str(value))}" for label, value in rows if value not in (None, "")]
+    if link:
+        lines.append(f'<a href="{html.escape(link)}" target="_blank">记录 record</a>')
+    return "<br>".join(lines)
+
+
+def classed_colour(value: float | None, bins: Sequence[tuple[float, str]]) -> str:
+    """The colour of the first bin whose upper bound exceeds ``value`` (grey for no value)."""
+    if value is None:
+        return NO_DATA_COLOUR
+    for upper, colour in bins:
+        if value < upper:
+            return colour
+    return bins[-1][1]

@@ -1,0 +1,339 @@
+"""The place-name registry: unit names synced from the NBS file, romanization, search, secrecy, bad input."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Engine, inspect, text
+
+from app.main import create_app
+from core.database import transaction
+from core.errors import InvalidInput
+from core.values import GeoPoint
+from gazetteer import names, service
+from gazetteer.romanization import romanize
+
+GOLDEN = Path(__file__).resolve().parent / "fixtures" / "romanization_golden_ordos.csv"
+# A hand-made fixture: a secret place at an exact point inside 康巴什区 (not real data).
+SECRET_POINT = (109.781234, 39.612345)
+
+
+def test_registry_tables_exist(engine: Engine) -> None:
+    assert {"place_name", "name_event", "place_key"} <= set(inspect(engine).get_table_names())
+
+
+@pytest.mark.parametrize(
+    ("statistical", "place"),
+    [
+        ("和平村委会", "和平村"),
+        ("达布察克村民委员会", "达布察克村"),
+        ("哈日木乎尔村村委会", "哈日木乎尔村"),
+        ("新村社区居委会", "新村社区"),
+        ("萨拉乌素社区居民委员会", "萨拉乌素社区"),
+        ("乌审召嘎查村委员会", "乌审召嘎查"),
+        ("巴音布拉格嘎查村", "巴音布拉格嘎查"),
+        ("交通街道办事处", "交通街道"),
+        ("东胜区", "东胜区"),
+    ],
+)
+def test_unit_place_name_rules(statistical: str, place: str) -> None:
+    assert names.unit_place_name(statistical) == place
+
+
+def test_manifest_load_gives_every_unit_a_place_name(shared_ordos_engine: Engine) -> None:
+    with shared_ordos_engine.connect() as conn:
+        units = conn.execute(text("SELECT count(*) FROM admin_unit WHERE valid_to IS NULL")).scalar_one()
+        records = conn.execute(text("SELECT count(*) FROM place_name WHERE admin_code IS NOT NULL")).scalar_one()
+        row = conn.execute(
+            text("SELECT name, category, unit_code FROM place_name WHERE statistical_name = '达布察克村民委员会'")
+        ).one()
+        located: dict[str, str | None] = dict(
+            conn.execute(
+                text(
+                    "SELECT admin_code, geom_source FROM place_name"
+                    " WHERE admin_code IN ('150600000000', '150603000000', '150625100000', '150602001001')"
+                )
+            ).all()
+        )
+    assert units == records == 1109
+    assert (row.name, row.category) == ("达布察克村", "32")
+    assert row.unit_code[6:9] != "000" and row.unit_code[9:] == "000"  # lies in a township (所在政区)
+    # A matched reference point first, else the registered polygon's representative point, else none.
+    assert located == {
+        "150600000000": "polygon:datav-2021",
+        "150603000000": "polygon:amap-2020",
+        "150625100000": "vonng-adcode-township",
+        "150602001001": None,
+    }
+
+
+def test_sync_is_idempotent_and_keeps_the_registry_name(ordos_engine: Engine) -> None:
+    with transaction(ordos_engine) as conn:
+        assert service.sync_unit_names(conn)["created"] == 0
+        conn.execute(text("UPDATE admin_unit SET name = '天骄街道办事处' WHERE code = '150602006000'"))
+        counts = service.sync_unit_names(conn)
+        assert counts["statistical_name_updated"] == 1 and counts["created"] == 0
+        row = conn.execute(
+            text("SELECT name, statistical_name, version FROM place_name WHERE admin_code = '150602006000'")
+        ).one()
+        assert (row.name, row.statistical_name, row.version) == ("天骄街道", "天骄街道办事处", 2)
+        hits = service.search_places(conn, "天骄街道办事处")["results"]
+        assert hits[0]["name"] == "天骄街道" and hits[0]["match"] == "exact"
+
+
+def golden_rows() -> list[dict[str, str]]:
+    with GOLDEN.open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_golden_file_has_200_real_names() -> None:
+    rows = golden_rows()
+    assert len(rows) >= 200 and len({r["name"] for r in rows}) == len(rows)
+
+
+@pytest.mark.parametrize("row", golden_rows(), ids=lambda r: r["name"])
+def test_romanization_golden(row: dict[str, str]) -> None:
+    result = romanize(row["name"], village=True if row["level"] == "village" else None)
+    assert (result.plain, result.toned, result.origin) == (row["plain"], row["toned"], row["origin"])
+    for rule in row["rule"].split(";"):
+        assert rule in result.rules or any(rule == p.rule for p in result.parts)
+
+
+@pytest.mark.parametrize(
+    ("name", "plain", "origin"),
+    [
+        ("东胜区", "Dongsheng Qu", "derived"),
+        ("康巴什区", "Kangbashi Qu", "derived"),
+        ("鄂尔多斯市", "Ordos Shi", "official"),
+        ("达拉特旗", "Dalad Qi", "official"),
+        ("鄂托克旗", "Otog Qi", "official"),
+        ("鄂托克前旗", "Otog Qianqi", "official"),
+        ("准格尔旗", "Jungar Qi", "official"),
+        ("乌审旗", "Uxin Qi", "official"),
+        ("杭锦旗", "Hanggin Qi", "official"),
+        ("伊金霍洛旗", "Ejin Horo Qi", "official"),
+        ("西安市", "Xi'an Shi", "derived"),
+        ("和平村", "Hepingcun", "derived"),
+        ("第3社区", "Disanshequ", "derived"),
+        ("泰山", "Taishan", "derived"),
+    ],
+)
+def test_romanization_rules(name: str, plain: str, origin: str) -> None:
+    result = romanize(name)
+    assert (result.plain, result.origin) == (plain, origin)
+
+
+def test_romanize_route(ordos_api: httpx.Client) -> None:
+    body = ordos_api.get("/api/v1/romanize", params={"text": "康巴什区"}).json()
+    assert body["plain"] == "Kangbashi Qu" and body["toned"] == "Kāngbāshí Qū"
+    assert [p["role"] for p in body["parts"]] == ["specific", "generic"]
+    assert "lexicon:phrase:康巴什" in body["parts"][0]["rule"]
+    official = ordos_api.get("/api/v1/romanize", params={"text": "鄂托克前旗"}).json()
+    assert official["plain"] == "Otog Qianqi" and official["origin"] == "official"
+
+
+@pytest.mark.parametrize(
+    ("params", "needle"),
+    [
+        ({"text": ""}, "empty"),
+        ({"text": "东胜\x01区"}, "control"),
+        ({"text": "东" * 101}, "101"),
+        ({"text": "东胜☃区"}, "☃"),
+    ],
+)
+def test_romanize_bad_input(ordos_api: httpx.Client, params: dict, needle: str) -> None:
+    response = ordos_api.get("/api/v1/romanize", params=params)
+    assert response.status_code == 422, response.text
+    assert needle in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("q", "name", "match"),
+    [
+        ("东胜区", "东胜区", "exact"),
+        ("鄂尔多斯", "鄂尔多斯市", "core"),
+        ("鄂爾多斯", "鄂尔多斯市", "core"),
+        ("鄂爾多斯市", "鄂尔多斯市", "exact"),
+        ("kangbashi", "康巴什区", "core"),
+        ("Kangbashi Qu", "康巴什区", "exact"),
+        ("kāngbāshí", "康巴什区", "core"),
+        ("kang1 ba1 shi2", "康巴什区", "core"),
+        ("kbs", "康巴什区", "initials"),
+        ("Otog Qi", "鄂托克旗", "exact"),
+        ("otog", "鄂托克旗", "core"),
+        ("鄂托克", "鄂托克旗", "core"),
+        ("内蒙古自治区鄂尔多斯市东胜区", "东胜区", "prefixed"),
+        ("鄂尔多斯市杭锦旗锡尼镇", "锡尼镇", "prefixed"),
+        ("独贵塔拉", "独贵塔拉镇", "core"),
+        ("独贵塔垃镇", "独贵塔拉镇", "fuzzy"),
+        ("独贵塔镇", "独贵塔拉镇", "fuzzy"),
+        ("东胜区", "东胜区", "exact"),
+        ("ＤＡＬＡＤ ＱＩ", "达拉特旗", "exact"),
+        ("达布察克村民委员会", "达布察克村", "exact"),
+    ],
+)
+def test_search_kinds(ordos_api: httpx.Client, q: str, name: str, match: str) -> None:
+    body = ordos_api.get("/api/v1/places/search", params={"q": q}).json()
+    top = body["results"][0]
+    assert (top["name"], top["match"]) == (name, match), body["results"][:3]
+    assert top["name"] == "鄂尔多斯市" or top["unit_path"][0]["name"] == "鄂尔多斯市"
+
+
+def test_search_ranks_generic_dropped_above_prefix(ordos_api: httpx.Client) -> None:
+    names_ = [h["name"] for h in ordos_api.get("/api/v1/places/search", params={"q": "鄂托克"}).json()["results"]]
+    assert names_.index("鄂托克旗") < names_.index("鄂托克前旗")
+
+
+def test_search_filters_and_hit_fields(ordos_api: httpx.Client) -> None:
+    body = ordos_api.get("/api/v1/places/search", params={"q": "锡尼", "unit": "150625", "category": "24"}).json()
+    assert [h["name"] for h in body["results"]] == ["锡尼镇"]
+    hit = body["results"][0]
+    assert hit["unit_path_text"] == "鄂尔多斯市/杭锦旗" and hit["romanization"] == "Xini Zhen"
+    assert hit["point"] and 108 < hit["point"]["lon"] < 109
+    elsewhere = ordos_api.get("/api/v1/places/search", params={"q": "锡尼镇", "unit": "150602"}).json()
+    assert all(h["name"] != "锡尼镇" for h in elsewhere["results"])
+
+
+def test_autocomplete_and_detail(ordos_api: httpx.Client) -> None:
+    body = ordos_api.get("/api/v1/places/autocomplete", params={"q": "鄂托"}).json()
+    assert {"鄂托克旗", "鄂托克前旗"} <= {h["name"] for h in body["results"]}
+    assert all(h["match"] == "prefix" for h in body["results"])
+    place_id = body["results"][0]["id"]
+    detail = ordos_api.get(f"/api/v1/places/{place_id}").json()
+    assert detail["name"] in ("鄂托克旗", "鄂托克前旗") and detail["names"][0]["id"] == place_id
+    assert ordos_api.get("/api/v1/places/999999999").status_code == 404
+
+
+def test_nearby(ordos_api: httpx.Client) -> None:
+    xini = ordos_api.get("/api/v1/places/search", params={"q": "锡尼镇"}).json()["results"][0]["point"]
+    near = ordos_api.get(
+        "/api/v1/places/nearby", params={"lon": xini["lon"], "lat": xini["lat"], "crs": "EPSG:4490", "radius_m": 500}
+    ).json()
+    assert near[0]["name"] == "锡尼镇" and near[0]["distance_m"] < 1
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "needle"),
+    [
+        ("/api/v1/places/search", {"q": ""}, "empty"),
+        ("/api/v1/places/search", {"q": "   "}, "empty"),
+        ("/api/v1/places/search", {"q": "东" * 101}, "101"),
+        ("/api/v1/places/search", {"q": "东胜\x07"}, "control"),
+        ("/api/v1/places/search", {"q": "东胜", "unit": "15060"}, "15060"),
+        ("/api/v1/places/search", {"q": "东胜", "unit": "990000"}, "990000"),
+        ("/api/v1/places/search", {"q": "东胜", "category": "77"}, "77"),
+        ("/api/v1/places/search", {"q": "东胜", "status": "current"}, "current"),
+        ("/api/v1/places/search", {"q": "东胜", "as_of": "2023-02-30"}, "2023-02-30"),
+        ("/api/v1/places/search", {"q": "东胜", "limit": 0}, "limit"),
+        ("/api/v1/places/search", {"q": "''"}, "no letters"),
+        ("/api/v1/places/autocomplete", {"q": ""}, "empty"),
+        ("/api/v1/places/nearby", {"lon": 109.7, "lat": 39.6, "radius_m": 0}, "radius_m"),
+        ("/api/v1/places/nearby", {"lon": 39.6, "lat": 109.7}, "109.7"),
+        ("/api/v1/places/nearby", {"lon": 109.7, "lat": 39.6, "crs": "EPSG:3857"}, "EPSG:3857"),
+        ("/api/v1/places/abc", {}, "abc"),
+        ("/api/v1/places/0", {}, "place_name_id"),
+    ],
+)
+def test_search_bad_input(ordos_api: httpx.Client, path: str, params: dict, needle: str) -> None:
+    response = ordos_api.get(path, params=params)
+    assert response.status_code == 422, response.text
+    assert needle in response.json()["detail"]
+
+
+def test_create_place_refuses_bad_input(ordos_engine: Engine) -> None:
+    with transaction(ordos_engine) as conn:
+        for kwargs, needle in (
+            ({"category": "77"}, "77"),
+            ({"unit": "150699"}, "150699"),
+            ({"secrecy": "top"}, "top"),
+            ({"name": ""}, "empty"),
+        ):
+            args: dict[str, Any] = {"name": "试验广场", "category": "9", "unit": "150603", "actor": "t", **kwargs}
+            with pytest.raises(InvalidInput, match=needle):
+                service.create_place(conn, **args)
+        assert conn.execute(text("SELECT count(*) FROM place_name WHERE admin_code IS NULL")).scalar_one() == 0
+
+
+# --- secrecy: every public route shows only the generalised location of a non-public record -----------
+def _public_place_routes() -> list[str]:
+    paths = create_app().openapi()["paths"]
+    public = ("/api/v1/places", "/api/v1/lists")
+    return sorted(p for p, ops in paths.items() if "get" in ops and p.startswith(public))
+
+
+def test_secret_location_never_leaves_through_a_public_route(api: httpx.Client, ordos_engine: Engine) -> None:
+    """Walks every public GET route of the registry (from the app's OpenAPI): a route added without an entry
+    here fails, and no answer may carry the secret point's exact coordinates."""
+    with transaction(ordos_engine) as conn:
+        created = service.create_place(
+            conn,
+            name="试验水源地",
+            category="8",
+            unit="150603",
+            point=GeoPoint.from_input(*SECRET_POINT, "EPSG:4490"),
+            secrecy="secret",
+            tags=["测试"],
+            actor="test",
+        )
+        exact = conn.execute(
+            text("SELECT ST_X(geom), ST_Y(geom) FROM place_name WHERE id = :id"), {"id": created["id"]}
+        ).one()
+    assert exact == pytest.approx(SECRET_POINT)
+    calls: dict[str, list[dict[str, Any]]] = {
+        "/api/v1/places/search": [{"q": "试验水源地", "format": f} for f in ("json", "csv", "geojson")],
+        "/api/v1/places/autocomplete": [{"q": "试验水源"}],
+        "/api/v1/places/nearby": [
+            {"lon": SECRET_POINT[0], "lat": SECRET_POINT[1], "crs": "EPSG:4490", "radius_m": 2e4}
+        ],
+        "/api/v1/places/{place_name_id}": [{}],
+        "/api/v1/lists/{tag}": [{"format": f} for f in ("json", "csv", "geojson")],
+    }
+    assert set(_public_place_routes()) == set(calls), "a new public route needs its secrecy check here"
+    digits = re.compile(r"109\.7812|39\.6123")
+    for path, variants in calls.items():
+        concrete = path.replace("{place_name_id}", str(created["id"])).replace("{tag}", "测试")
+        for params in variants:
+            response = api.get(concrete, params=params)
+            assert response.status_code == 200, (path, params, response.text)
+            assert "试验水源地" in response.text, (path, params)  # the record is really in the answer...
+            assert not digits.search(response.text), (path, params)  # ...but not its exact location
+    found = api.get("/api/v1/places/search", params={"q": "试验水源地"}).json()["results"][0]
+    assert (found["point"]["lon"], found["point"]["lat"]) == pytest.approx((109.8, 39.6))
+
+
+def test_lists_by_tag_and_exports(api: httpx.Client, ordos_engine: Engine) -> None:
+    """Hand-made fixture: two public places tagged 红色地名 (not real records)."""
+    with transaction(ordos_engine) as conn:
+        for name, point in (("试验纪念馆", (109.79, 39.60)), ("试验烈士陵园", (109.98, 39.82))):
+            service.create_place(
+                conn,
+                name=name,
+                category="9",
+                unit="150603" if point[0] < 109.9 else "150602",
+                point=GeoPoint.from_input(*point, "EPSG:4490"),
+                tags=["红色地名"],
+                actor="test",
+            )
+    listed = api.get("/api/v1/lists/红色地名").json()
+    assert listed["count"] == 2 and {h["name"] for h in listed["results"]} == {"试验纪念馆", "试验烈士陵园"}
+    scoped = api.get("/api/v1/lists/红色地名", params={"unit": "150602"}).json()
+    assert [h["name"] for h in scoped["results"]] == ["试验烈士陵园"]
+    exported = api.get("/api/v1/lists/红色地名", params={"format": "csv"})
+    assert exported.headers["content-type"].startswith("text/csv")
+    assert exported.content.startswith("\ufeff".encode()) and "试验纪念馆" in exported.content.decode("utf-8-sig")
+    rows = list(csv.DictReader(exported.content.decode("utf-8-sig").splitlines()))
+    assert {r["unit_path_text"] for r in rows} == {"鄂尔多斯市/康巴什区", "鄂尔多斯市/东胜区"}
+    geo = api.get("/api/v1/places/search", params={"q": "试验纪念馆", "format": "geojson"})
+    assert geo.headers["content-type"].startswith("application/geo+json")
+    feature = geo.json()["features"][0]
+    assert feature["geometry"]["coordinates"] == pytest.approx([109.79, 39.60])
+    assert feature["properties"]["name"] == "试验纪念馆"
+    for params, needle in (({"format": "xlsx"}, "xlsx"), ({"unit": "99"}, "99"), ({"status": "gone"}, "gone")):
+        response = api.get("/api/v1/lists/红色地名", params=params)
+        assert response.status_code == 422 and needle in response.json()["detail"], response.text
+    assert api.get("/api/v1/lists/%20").status_code == 422
