@@ -23,8 +23,14 @@ fi
 .venv/bin/gaz db create
 .venv/bin/gaz db upgrade
 .venv/bin/gaz load data/ordos.toml
+.venv/bin/gaz names replay-history "${GAZ_DATA_ROOT:-../shared/data}/ordos/codes/ordos_townships_history_nbs.csv"
+# No real facility list is public: the demo shows a made-up one, labelled illustrative on every map.
+.venv/bin/gaz facilities import data/illustrative_facilities.csv --source demo-illustrative --crs EPSG:4490 --illustrative
 echo
-echo "API:      http://$host:$port/api/v1/units/150603"
-echo "Docs:     http://$host:$port/docs"
-echo "Health:   http://$host:$port/health"
+echo "API:        http://$host:$port/api/v1/units/150603"
+echo "Search:     http://$host:$port/api/v1/places/search?q=kbs"
+echo "Map viewer: http://$host:$port/maps/"
+echo "OGC API:    http://$host:$port/ogc"
+echo "Docs:       http://$host:$port/docs"
+echo "Health:     http://$host:$port/health"
 exec .venv/bin/gaz serve --host "$host" --port "$port"
