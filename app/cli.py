@@ -90,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--ssl-certfile", help="PEM certificate (chain): serve HTTPS, as phone browsers need for GPS")
+    serve.add_argument("--ssl-keyfile", help="PEM private key of the certificate")
     add_ogc_commands(sub)
     add_boundaries_commands(sub)
     add_gazetteer_commands(sub)
@@ -122,12 +124,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         import uvicorn
 
+        if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
+            raise InvalidInput("HTTPS needs both --ssl-certfile and --ssl-keyfile")
         uvicorn.run(
             "app.main:create_app",
             factory=True,
             host=args.host or settings.host,
             port=args.port or settings.port,
             workers=args.workers,
+            ssl_certfile=args.ssl_certfile,
+            ssl_keyfile=args.ssl_keyfile,
         )
         return 0
     engine = make_engine(settings)

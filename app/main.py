@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -16,12 +15,21 @@ from boundaries import service as boundaries_service
 from boundaries.api import batch_router
 from boundaries.api import router as units_router
 from boundaries.check_api import router as boundaries_router
+from boundaries.field_api import router as field_router
 from boundaries.locator import UnitLocator
 from core import audit
 from core.auth import FailedAuthLimiter, Principal
 from core.database import make_engine, postgis_version
 from core.settings import Settings
-from core.web import BodySizeLimit, Db, ReadEngines, install_error_handlers, require_role
+from core.web import (
+    BodySizeLimit,
+    Db,
+    QueryStringCheck,
+    ReadEngines,
+    connection_slots,
+    install_error_handlers,
+    require_role,
+)
 from facilities.api import router as facilities_router
 from gazetteer import service as gazetteer_service
 from gazetteer.api import router as lookup_router
@@ -37,7 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = make_engine(settings)
-        app.state.connection_slots = asyncio.Semaphore(2 * settings.pool_size)  # pool_size + max_overflow
+        app.state.connection_slots, app.state.auth_slots = connection_slots(settings.pool_size)
         app.state.read_engines = None
         if settings.replica_urls:
             replicas = [make_engine(settings, url) for url in settings.replica_urls]
@@ -58,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.unit_locator = UnitLocator()
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(QueryStringCheck)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -66,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(batch_router)
     app.include_router(boundaries_router)
     app.include_router(boundary_compare_router)
+    app.include_router(field_router)
     app.include_router(lookup_router)
     app.include_router(facilities_router)
     app.include_router(maps_router)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import FileResponse, HTMLResponse
 
-from boundaries import checks, disputes, inspections, lines
+from boundaries import checks, disputes, field_photos, inspection_report, inspections, lines
 from boundaries.check_schemas import (
     AgreementIn,
     CampaignIn,
@@ -245,3 +246,63 @@ def submit_observation(
     if not new:
         response.status_code = 200
     return observation
+
+
+@router.put("/inspections/{campaign_id}/observations/{submission_id}/photos/{seq}", status_code=201)
+async def upload_photo(
+    request: Request,
+    conn: Db,
+    campaign_id: int,
+    submission_id: str,
+    seq: int,
+    response: Response,
+    caller: Annotated[Principal, Depends(require_role("inspector"))],
+    name: Annotated[str, Query(max_length=200, description="the photo's file name on the phone")] = "",
+) -> dict[str, Any]:
+    """Attach photo number ``seq`` (the body: JPEG or PNG bytes) to an observation (201); the same photo again
+    answers 200; its SHA-256 is recorded and the file stored outside the database."""
+    content = await request.body()
+    photo, new = field_photos.add_photo(
+        conn,
+        campaign_id,
+        submission_id,
+        seq,
+        content,
+        declared_type=request.headers.get("content-type", ""),
+        original_name=name,
+        actor=caller.name,
+    )
+    if not new:
+        response.status_code = 200
+    return photo
+
+
+@router.get("/inspections/{campaign_id}/photos/{photo_id}")
+def get_photo(conn: Db, campaign_id: int, photo_id: int) -> FileResponse:
+    """A stored photo of a campaign's observation."""
+    path, media_type = field_photos.photo_file(conn, campaign_id, photo_id)
+    return FileResponse(path, media_type=media_type, headers={"Cache-Control": "private, max-age=86400"})
+
+
+@router.get(
+    "/inspections/{campaign_id}/report",
+    response_class=HTMLResponse,
+    responses={200: {"content": {"text/html": {}, "application/pdf": {}}}},
+)
+def inspection_report_page(
+    conn: Db,
+    campaign_id: int,
+    line: Annotated[int | None, Query(description="id of the line (needed when the campaign has several)")] = None,
+    format: Annotated[
+        Literal["html", "pdf"], Query(description="html (A4 print CSS) or pdf (printed by Chromium)")
+    ] = "html",
+) -> Response:
+    """The per-line inspection report to file: map of the line and markers (displaced in red), observations,
+    photos and the signature block of both parties; A4 HTML or PDF."""
+    if format == "pdf":
+        pdf = inspection_report.report_pdf(conn, campaign_id, line)
+        name = f"inspection-{campaign_id}-line-{line or 'only'}.pdf"
+        return Response(
+            pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'}
+        )
+    return HTMLResponse(inspection_report.report_html(conn, campaign_id, line))

@@ -43,21 +43,21 @@ def campaign(conn: Connection, campaign_id: int) -> RowMapping | None:
     )
 
 
-def insert_observation(conn: Connection, values: dict[str, Any]) -> int:
-    """Store an observation; returns its id."""
-    return int(
-        conn.execute(
-            text(
-                "INSERT INTO inspection_observation (submission_id, campaign_id, line_id, marker_id, marker_status,"
-                " fix_x, fix_y, fix_crs, displacement_m, bearing_deg, classification, notes, observed_on,"
-                " submitted_by, geom) VALUES (:submission_id, :campaign_id, :line_id, :marker_id, :marker_status,"
-                " :fix_x, :fix_y, :fix_crs, :displacement_m, :bearing_deg, :classification, :notes, :observed_on,"
-                " :submitted_by, CASE WHEN CAST(:lon AS float8) IS NULL THEN NULL"
-                " ELSE ST_SetSRID(ST_MakePoint(:lon, :lat), 4490) END) RETURNING id"
-            ),
-            values,
-        ).scalar_one()
-    )
+def insert_observation(conn: Connection, values: dict[str, Any]) -> int | None:
+    """Store an observation; returns its id, or None when its submission id is already stored (a concurrent
+    insert of the same submission waits for the other transaction and then finds it)."""
+    return conn.execute(
+        text(
+            "INSERT INTO inspection_observation (submission_id, campaign_id, line_id, marker_id, marker_status,"
+            " fix_x, fix_y, fix_crs, displacement_m, bearing_deg, classification, notes, observed_on,"
+            " submitted_by, geom) VALUES (:submission_id, :campaign_id, :line_id, :marker_id, :marker_status,"
+            " :fix_x, :fix_y, :fix_crs, :displacement_m, :bearing_deg, :classification, :notes, :observed_on,"
+            " :submitted_by, CASE WHEN CAST(:lon AS float8) IS NULL THEN NULL"
+            " ELSE ST_SetSRID(ST_MakePoint(:lon, :lat), 4490) END)"
+            " ON CONFLICT (submission_id) DO NOTHING RETURNING id"
+        ),
+        values,
+    ).scalar_one_or_none()
 
 
 def observation_by_submission(conn: Connection, submission_id: str) -> RowMapping | None:
@@ -69,4 +69,43 @@ def observations(conn: Connection, campaign_id: int) -> list[RowMapping]:
     """A campaign's observations in submission order."""
     return list(
         conn.execute(text(OBSERVATION_SELECT + " WHERE campaign_id = :id ORDER BY id"), {"id": campaign_id}).mappings()
+    )
+
+
+PHOTO_SELECT = (
+    "SELECT p.id, p.observation_id, o.submission_id, o.campaign_id, p.seq, p.media_type, p.size_bytes, p.sha256,"
+    " p.path, p.original_name, p.uploaded_by, p.uploaded_at FROM observation_photo p"
+    " JOIN inspection_observation o ON o.id = p.observation_id"
+)
+
+
+def insert_photo(conn: Connection, values: dict[str, Any]) -> int | None:
+    """Store a photo's record; None when the observation already has a photo under that number."""
+    return conn.execute(
+        text(
+            "INSERT INTO observation_photo (observation_id, seq, media_type, size_bytes, sha256, path, original_name,"
+            " uploaded_by) VALUES (:observation_id, :seq, :media_type, :size_bytes, :sha256, :path, :original_name,"
+            " :uploaded_by) ON CONFLICT (observation_id, seq) DO NOTHING RETURNING id"
+        ),
+        values,
+    ).scalar_one_or_none()
+
+
+def photo(conn: Connection, photo_id: int) -> RowMapping | None:
+    """One photo record."""
+    return conn.execute(text(PHOTO_SELECT + " WHERE p.id = :id"), {"id": photo_id}).mappings().first()
+
+
+def photo_by_seq(conn: Connection, observation_id: int, seq: int) -> RowMapping | None:
+    """The photo of an observation under a number."""
+    sql = PHOTO_SELECT + " WHERE p.observation_id = :o AND p.seq = :s"
+    return conn.execute(text(sql), {"o": observation_id, "s": seq}).mappings().first()
+
+
+def campaign_photos(conn: Connection, campaign_id: int) -> list[RowMapping]:
+    """Every photo of a campaign's observations, by observation then number."""
+    return list(
+        conn.execute(
+            text(PHOTO_SELECT + " WHERE o.campaign_id = :c ORDER BY p.observation_id, p.seq"), {"c": campaign_id}
+        ).mappings()
     )

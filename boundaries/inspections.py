@@ -12,7 +12,7 @@ import shapely
 from pyproj import Geod
 from sqlalchemy.engine import Connection
 
-from boundaries import inspection_queries, line_queries
+from boundaries import field_photos, inspection_queries, line_queries
 from boundaries.lines import distance_to_line_m
 from boundaries.management_models import MARKER_STATUSES
 from core import audit
@@ -83,9 +83,15 @@ def _require_campaign(conn: Connection, campaign_id: int) -> Any:
 def get_campaign(conn: Connection, campaign_id: int) -> dict[str, Any]:
     """A campaign with its observations."""
     row = _require_campaign(conn, campaign_id)
+    photos: dict[str, list[dict[str, Any]]] = {}
+    for photo in field_photos.campaign_photos(conn, campaign_id):
+        photos.setdefault(photo["submission_id"], []).append(photo)
     return {
         **dict(row),
-        "observations": [_observation_out(o) for o in inspection_queries.observations(conn, campaign_id)],
+        "observations": [
+            {**_observation_out(o), "photos": photos.get(o["submission_id"], [])}
+            for o in inspection_queries.observations(conn, campaign_id)
+        ],
     }
 
 
@@ -122,13 +128,14 @@ def submit_observation(
         )
     values = _observation_values(conn, campaign, marker_id, line_id, status, fix, notes)
     values.update(submission_id=submission_id, campaign_id=campaign_id, observed_on=observed_on, submitted_by=actor)
-    stored = inspection_queries.observation_by_submission(conn, submission_id)
-    if stored is not None:
+    observation_id = inspection_queries.insert_observation(conn, values)
+    if observation_id is None:  # sent before (a retry after a lost answer, or the same report twice at once)
+        stored = inspection_queries.observation_by_submission(conn, submission_id)
+        assert stored is not None  # the insert found it
         compared = ("campaign_id", "line_id", "marker_id", "marker_status", "fix_x", "fix_y", "fix_crs", "notes")
         if all(stored[k] == values[k] for k in compared) and stored["observed_on"] == observed_on:
             return _observation_out(stored), False
         raise Conflict(f"submission {submission_id} was already used for a different observation ({stored['id']})")
-    observation_id = inspection_queries.insert_observation(conn, values)
     audit.record(
         conn,
         actor=actor,

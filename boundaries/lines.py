@@ -238,8 +238,8 @@ def import_markers_content(
     conn: Connection, content: bytes, *, name: str, skip_invalid: bool = False, actor: str
 ) -> ImportReport:
     """Import markers from CSV bytes received over HTTP (see :func:`import_markers`)."""
-    if "/" in name or "\\" in name or name.startswith("."):
-        raise InvalidInput(f"name {name!r} must be a plain file name")
+    if "/" in name or "\\" in name or name.startswith(".") or has_control_characters(name) or len(name.encode()) > 255:
+        raise InvalidInput(f"name {name!r} must be a plain file name (no control characters, at most 255 bytes)")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / name
         path.write_bytes(content)

@@ -16,7 +16,9 @@ from sqlalchemy import (
     Double,
     ForeignKey,
     Identity,
+    Integer,
     Text,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -226,3 +228,29 @@ class InspectionObservation(Base):
     submitted_by: Mapped[str] = mapped_column(Text)
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     geom = mapped_column(Geometry("POINT", srid=4490, spatial_index=False), nullable=True)
+
+
+PHOTO_MEDIA_TYPES = ("image/jpeg", "image/png")
+
+
+class ObservationPhoto(Base):
+    """A photo of an observation: the file lives outside the database (under the photo folder, named by its
+    SHA-256); the row keeps its number within the observation, type, size and checksum."""
+
+    __tablename__ = "observation_photo"
+    __table_args__ = (
+        CheckConstraint(f"media_type IN {PHOTO_MEDIA_TYPES}", name="media_type"),
+        CheckConstraint("seq BETWEEN 1 AND 20", name="seq_range"),
+        UniqueConstraint("observation_id", "seq"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    observation_id: Mapped[int] = mapped_column(ForeignKey("inspection_observation.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    media_type: Mapped[str] = mapped_column(Text)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(Text)
+    path: Mapped[str] = mapped_column(Text)
+    original_name: Mapped[str] = mapped_column(Text, server_default="")
+    uploaded_by: Mapped[str] = mapped_column(Text)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

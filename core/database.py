@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import Engine, MetaData, String, create_engine, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase
 
 from core.errors import Conflict, GazError, InvalidInput, ServiceUnavailable
@@ -63,7 +63,8 @@ def translated_db_errors() -> Iterator[None]:
         raise ServiceUnavailable(f"database unavailable: {str(exc.orig).splitlines()[0]}") from exc
     except DBAPIError as exc:
         sqlstate = getattr(exc.orig, "sqlstate", None) or ""
-        if sqlstate.startswith("22"):  # data exception: bad value reached SQL
+        # data exception: a bad value reached SQL, or the driver refused to send it (a NUL character)
+        if sqlstate.startswith("22") or isinstance(exc, DataError):
             raise InvalidInput(str(exc.orig).splitlines()[0]) from exc
         raise
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import unquote_to_bytes
 
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.concurrency import run_in_threadpool
@@ -50,6 +52,14 @@ def _close(conn: Connection, commit: bool) -> None:
                 conn.rollback()
     finally:
         conn.close()
+
+
+def connection_slots(pool_size: int) -> tuple[asyncio.Semaphore, asyncio.Semaphore]:
+    """The slots of the pool (``pool_size`` + as many overflow): most for the requests' connections, a reserve
+    for key lookups. A write request holds its connection while its key is checked on another one; with one
+    shared set of slots, as many concurrent writes as slots held them all and waited for ever for a lookup."""
+    for_keys = max(1, pool_size // 2)
+    return asyncio.Semaphore(2 * pool_size - for_keys), asyncio.Semaphore(for_keys)
 
 
 async def db(request: Request) -> AsyncIterator[Connection]:
@@ -121,7 +131,7 @@ async def principal(
             return auth.authenticate(conn, key)
 
     try:
-        async with request.app.state.connection_slots:
+        async with request.app.state.auth_slots:  # never the requests' slots: see connection_slots
             return await run_in_threadpool(lookup)
     except Unauthorized:
         limiter.failed(client)
@@ -163,6 +173,44 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse(error_body("http_error", str(exc.detail)), status_code=exc.status_code)
 
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document_error_format(FastAPI.openapi(app))
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "required": ["code", "detail"],
+    "properties": {"code": {"type": "string"}, "detail": {"type": "string"}},
+    "additionalProperties": True,
+}
+
+
+def document_error_format(document: dict[str, Any]) -> None:
+    """Declare the one error format in an OpenAPI document: 422 and every other error status (``default``)
+    answer ``{"code", "detail"}``, not FastAPI's HTTPValidationError list."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Error"] = ERROR_SCHEMA
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    answer = {
+        "description": "Error: 401 no key, 403 role, 404 unknown, 409 conflict, 413 too large, 422 invalid input",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            if "default" in responses:  # the route declares its own error format (OGC exceptions)
+                responses.pop("422", None)
+                continue
+            if "422" in responses:
+                responses["422"] = {**answer, "description": "Invalid input"}
+            responses["default"] = answer
+
 
 class BodySizeLimit:
     """ASGI middleware refusing request bodies over ``max_bytes`` with 413 (declared or streamed)."""
@@ -200,6 +248,34 @@ class BodySizeLimit:
             await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps(error_body("too_large", f"request body exceeds the limit of {self.max_bytes} bytes"))
-        await send({"type": "http.response.start", "status": 413, "headers": [(b"content-type", b"application/json")]})
-        await send({"type": "http.response.body", "body": body.encode()})
+        await send_error(send, 413, "too_large", f"request body exceeds the limit of {self.max_bytes} bytes")
+
+
+async def send_error(send: Send, status: int, code: str, detail: str) -> None:
+    """Answer in the one error format from an ASGI middleware (before any route runs)."""
+    body = json.dumps(error_body(code, detail)).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class QueryStringCheck:
+    """ASGI middleware refusing a query string over ``max_bytes`` (414) or not UTF-8 once percent-decoded (422);
+    without it Starlette would silently replace the bad bytes and answer as if the caller had asked that."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = 32 * 1024) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            raw: bytes = scope.get("query_string") or b""
+            if len(raw) > self.max_bytes:
+                await send_error(send, 414, "too_long", f"query string exceeds the limit of {self.max_bytes} bytes")
+                return
+            try:
+                unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+            except UnicodeDecodeError as exc:
+                await send_error(send, 422, "invalid_input", f"query string is not UTF-8 (decoded byte {exc.start})")
+                return
+        await self.app(scope, receive, send)

@@ -21,6 +21,10 @@ Editor = Annotated[Principal, Depends(require_role("editor"))]
 Format = Annotated[Literal["json", "csv"], Query(description="json, or csv (UTF-8 with BOM)")]
 UnitParam = Annotated[str, Query(description="NBS code of the city, a banner or a township")]
 AsOf = Annotated[date | None, Query(description="date of the units (YYYY-MM-DD); today when omitted")]
+# The coverage routes answer JSON, or CSV with format=csv: both are declared in the OpenAPI.
+CSV_OR_JSON: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}}}
+}
 
 
 def _answer(result: dict[str, Any], table: str, file_format: str) -> Any:
@@ -144,13 +148,13 @@ async def import_layer(
     return report.as_dict()
 
 
-@router.get("/coverage/burial")
+@router.get("/coverage/burial", responses=CSV_OR_JSON)
 def burial(conn: Db, unit: UnitParam = service.CITY_CODE, as_of: AsOf = None, format: Format = "json") -> Any:
     """Every township-level unit with or without an operating public-welfare cemetery (CSV: the township rows)."""
     return _answer(coverage.burial(conn, unit=unit, as_of=as_of), "townships", format)
 
 
-@router.get("/coverage/eldercare")
+@router.get("/coverage/eldercare", responses=CSV_OR_JSON)
 def eldercare(
     conn: Db,
     unit: UnitParam = service.CITY_CODE,
@@ -170,7 +174,7 @@ def eldercare(
     return _answer(result, "areas", format)
 
 
-@router.get("/coverage/eldercare/uncovered")
+@router.get("/coverage/eldercare/uncovered", responses=CSV_OR_JSON)
 def eldercare_uncovered(
     conn: Db,
     unit: UnitParam = service.CITY_CODE,
@@ -184,7 +188,7 @@ def eldercare_uncovered(
     return _answer(result, "uncovered", format)
 
 
-@router.get("/coverage/beds")
+@router.get("/coverage/beds", responses=CSV_OR_JSON)
 def beds(
     conn: Db,
     target: Annotated[float, Query(description="beds per 1,000 residents aged 60+")] = coverage.DEFAULT_BED_TARGET,
@@ -197,7 +201,7 @@ def beds(
     return _answer(coverage.beds(conn, target=target, year=year, unit=unit, as_of=as_of), "banners", format)
 
 
-@router.get("/coverage/prohibited-zones")
+@router.get("/coverage/prohibited-zones", responses=CSV_OR_JSON)
 def prohibited_zones(
     conn: Db,
     widths: Annotated[str | None, Query(description="override buffer widths, e.g. road:200,river:500")] = None,

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from core.imports import has_control_characters
 
 Kind = Literal["funeral_home", "cemetery", "eldercare_institution", "community_eldercare_site", "child_welfare"]
 Status = Literal["planned", "operating", "suspended", "closed"]
@@ -34,6 +36,13 @@ class FacilityIn(BaseModel):
     lat: float = Field(description="latitude, or northing for EPSG:4545/4546")
     crs: str = "EPSG:4326"
     illustrative: bool = Field(default=False, description="made-up record (demo, fixture): labelled on maps")
+
+    @field_validator("name", "address", "operator")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        if value is not None and has_control_characters(value):
+            raise ValueError(f"{value!r} holds control characters")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> FacilityIn:

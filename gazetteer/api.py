@@ -37,7 +37,11 @@ def romanize(text: Annotated[str, Query(description="a place name in Hanzi, e.g.
     return service.romanize_text(text)
 
 
-@router.get("/places/search", response_model=None)
+@router.get(
+    "/places/search",
+    response_model=None,
+    responses={200: {"content": {"application/json": {}, "application/geo+json": {}, "text/csv": {}}}},
+)
 def search_places(
     conn: Db,
     q: Annotated[str, Query(description="Hanzi (simplified or traditional), pinyin, initials or official form")],
@@ -73,7 +77,11 @@ def _formatted(found: dict[str, Any], format: str, stem: str) -> dict[str, Any] 
     return found
 
 
-@router.get("/lists/{tag}", response_model=None)
+@router.get(
+    "/lists/{tag}",
+    response_model=None,
+    responses={200: {"content": {"application/json": {}, "application/geo+json": {}, "text/csv": {}}}},
+)
 def list_by_tag(
     conn: Db,
     tag: Annotated[str, Path(description="a tag, e.g. 红色地名")],

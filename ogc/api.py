@@ -49,8 +49,22 @@ class OgcRoute(APIRoute):
         return guarded
 
 
-router = APIRouter(prefix="/ogc", tags=["OGC API - Features"], route_class=OgcRoute)
-tiles_router = APIRouter(prefix="/tiles", tags=["vector tiles"], route_class=OgcRoute)
+OGC_EXCEPTION: dict[int | str, dict[str, Any]] = {
+    "default": {
+        "description": "OGC exception: 400 invalid parameter, 404 not found",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["code", "description"],
+                    "properties": {"code": {"type": "string"}, "description": {"type": "string"}},
+                }
+            }
+        },
+    }
+}
+router = APIRouter(prefix="/ogc", tags=["OGC API - Features"], route_class=OgcRoute, responses=OGC_EXCEPTION)
+tiles_router = APIRouter(prefix="/tiles", tags=["vector tiles"], route_class=OgcRoute, responses=OGC_EXCEPTION)
 
 Format = Annotated[str | None, Query(description="json (GeoJSON) or html; on items also gpkg, shp, geojson, csv")]
 

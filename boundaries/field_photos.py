@@ -1,0 +1,123 @@
+"""Photos of inspection observations: JPEG or PNG only (checked by their first bytes, not their name), at most
+``photo_max_bytes``; the file is stored under the photo folder named by its SHA-256, the database keeps the
+record (domain logic; no web framework here)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from boundaries import inspection_queries
+from boundaries.field_settings import FieldSettings
+from core import audit
+from core.errors import Conflict, InvalidInput, NotFound, TooLarge
+from core.imports import has_control_characters
+
+SIGNATURES = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png"}
+MAX_PHOTOS = 20
+
+
+def sniff_media_type(content: bytes) -> str | None:
+    """JPEG or PNG from the file's first bytes; None for anything else."""
+    return next((media for media, magic in SIGNATURES.items() if content.startswith(magic)), None)
+
+
+def add_photo(
+    conn: Connection,
+    campaign_id: int,
+    submission_id: str,
+    seq: int,
+    content: bytes,
+    *,
+    declared_type: str,
+    original_name: str = "",
+    settings: FieldSettings | None = None,
+    actor: str,
+) -> tuple[dict[str, Any], bool]:
+    """Attach photo number ``seq`` to the observation sent as ``submission_id``; returns its record and whether it
+    is new. The same photo sent again returns the stored record; another photo under that number is refused."""
+    settings = settings or FieldSettings()
+    observation = inspection_queries.observation_by_submission(conn, submission_id)
+    if observation is None or observation["campaign_id"] != campaign_id:
+        raise NotFound(f"no observation {submission_id!r} in inspection campaign {campaign_id}")
+    if not 1 <= seq <= MAX_PHOTOS:
+        raise InvalidInput(f"photo number {seq} must be 1–{MAX_PHOTOS}")
+    if len(content) > settings.photo_max_bytes:
+        raise TooLarge(f"photo of {len(content):,} bytes exceeds the limit of {settings.photo_max_bytes:,} bytes")
+    media_type = sniff_media_type(content)
+    if media_type is None:
+        raise InvalidInput(f"photo {original_name!r} is not a JPEG or PNG image (its first bytes are neither)")
+    declared = declared_type.split(";")[0].strip().lower()
+    if declared not in ("", "application/octet-stream", media_type):
+        raise InvalidInput(f"photo {original_name!r} is declared {declared!r} but its content is {media_type}")
+    if len(original_name) > 200 or has_control_characters(original_name):
+        raise InvalidInput(f"photo name {original_name!r} must be a single line of at most 200 characters")
+    digest = hashlib.sha256(content).hexdigest()
+    relative = f"{campaign_id}/{digest}.{EXTENSIONS[media_type]}"
+    values = {
+        "observation_id": observation["id"],
+        "seq": seq,
+        "media_type": media_type,
+        "size_bytes": len(content),
+        "sha256": digest,
+        "path": relative,
+        "original_name": original_name,
+        "uploaded_by": actor,
+    }
+    photo_id = inspection_queries.insert_photo(conn, values)
+    if photo_id is None:
+        stored = inspection_queries.photo_by_seq(conn, observation["id"], seq)
+        assert stored is not None  # the insert found it
+        if stored["sha256"] == digest:
+            return _photo_out(stored), False
+        raise Conflict(f"observation {submission_id} already has another photo number {seq} ({stored['sha256']})")
+    _write_once(settings.photo_dir / relative, content)
+    audit.record(
+        conn, actor=actor, action="create", object_type="observation_photo", object_id=str(photo_id), after=values
+    )
+    row = inspection_queries.photo(conn, photo_id)
+    return _photo_out(row), True
+
+
+def _write_once(path: Path, content: bytes) -> None:
+    """Write a content-named file atomically (a temporary file renamed into place); an existing one is kept."""
+    if path.is_file():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(handle.name, path)
+
+
+def _photo_out(row: Any) -> dict[str, Any]:
+    out = {k: row[k] for k in ("id", "submission_id", "seq", "media_type", "size_bytes", "sha256", "original_name")}
+    out.update(uploaded_by=row["uploaded_by"], uploaded_at=row["uploaded_at"])
+    out["url"] = f"/api/v1/boundaries/inspections/{row['campaign_id']}/photos/{row['id']}"
+    return out
+
+
+def campaign_photos(conn: Connection, campaign_id: int) -> list[dict[str, Any]]:
+    """The photos of a campaign's observations."""
+    return [_photo_out(row) for row in inspection_queries.campaign_photos(conn, campaign_id)]
+
+
+def photo_file(
+    conn: Connection, campaign_id: int, photo_id: int, settings: FieldSettings | None = None
+) -> tuple[Path, str]:
+    """The stored file of a photo and its media type."""
+    settings = settings or FieldSettings()
+    row = inspection_queries.photo(conn, photo_id)
+    if row is None or row["campaign_id"] != campaign_id:
+        raise NotFound(f"no photo {photo_id} in inspection campaign {campaign_id}")
+    path = settings.photo_dir / row["path"]
+    if not path.is_file():
+        raise NotFound(f"the file of photo {photo_id} ({row['path']}) is missing from the photo folder")
+    return path, row["media_type"]

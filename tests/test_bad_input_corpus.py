@@ -1,0 +1,316 @@
+"""A corpus of hostile input, each case with the 4xx it must get, and nothing written by any of them.
+
+Small files live in tests/corpus/ with their expected answers in tests/corpus/expected.csv (hand-made
+fixtures); the enormous ones (a polygon of 2 million vertices, a 100 kB query string) are generated here.
+Injection strings go to every string query parameter of every GET route of the app's own OpenAPI.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+import pytest
+from sqlalchemy import Engine, text
+
+from app.main import create_app
+from core import auth
+from core.database import transaction
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+EXPECTED = list(csv.DictReader((CORPUS / "expected.csv").open(encoding="utf-8")))
+# A small square inside 康巴什区 (hand-made fixture, EPSG:4490 lon/lat).
+SQUARE = [[109.77, 39.60], [109.79, 39.60], [109.79, 39.62], [109.77, 39.62], [109.77, 39.60]]
+INJECTIONS = [
+    "'; DROP TABLE admin_unit; --",
+    "%' OR 1=1 --",
+    "1 OR 1=1",
+    '" OR ""="',
+    "1; SELECT pg_sleep(5); --",
+    "') UNION SELECT key_hash, name, role FROM api_user --",
+    "../../../../etc/passwd",
+    "<script>alert(1)</script>",
+    "$(rm -rf /)",
+    "\u0000",
+]
+# A valid value for each required parameter (by name) so that the injected one is the only odd one.
+VALID = {
+    "code": "150603",
+    "lon": "109.78",
+    "lat": "39.61",
+    "q": "康巴什",
+    "text": "康巴什",
+    "tag": "township",
+    "collection_id": "units-county",
+    "feature_id": "150603000000",
+    "package": "leaflet",
+    "name": "leaflet.js",
+    "z": "8",
+    "x": "206",
+    "y": "97",
+    "place_name_id": "1",
+    "facility_id": "1",
+    "line_id": "1",
+    "marker_id": "1",
+    "case_id": "1",
+    "campaign_id": "1",
+    "check_id": "1",
+    "comparison_id": "1",
+}
+
+
+def table_counts(engine: Engine) -> dict[str, int]:
+    """The exact row count of every table of the schema (a write anywhere changes one)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT tablename, (xpath('/row/n/text()', query_to_xml("
+                "format('SELECT count(*) AS n FROM public.%I', tablename), false, true, '')))[1]::text::bigint "
+                "FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'spatial_ref_sys'"
+            )
+        )
+        return {name: count for name, count in rows}
+
+
+@pytest.fixture
+def editor(ordos_engine: Engine) -> dict[str, str]:
+    with transaction(ordos_engine) as conn:
+        return {"X-API-Key": auth.create_user(conn, "corpus", "admin")}
+
+
+@pytest.fixture
+def untouched(ordos_engine: Engine) -> Iterator[None]:
+    """Asserts after the test that no table gained or lost a row."""
+    before = table_counts(ordos_engine)
+    yield
+    assert table_counts(ordos_engine) == before
+
+
+def _case_id(case: dict[str, str]) -> str:
+    return f"{case['file']}->{case['route'].rsplit('/', 2)[-2]}:{case['query'][:30]}"
+
+
+@pytest.mark.parametrize("case", EXPECTED, ids=[_case_id(c) for c in EXPECTED])
+def test_corpus_file_gets_its_4xx_and_writes_nothing(
+    api: httpx.Client, editor: dict[str, str], untouched: None, case: dict[str, str]
+) -> None:
+    content = (CORPUS / case["file"]).read_bytes()
+    params: list[tuple[str, str | int | float | bool | None]] = list(
+        parse_qsl(case["query"].replace("%00", "\x00"), keep_blank_values=True)
+    )
+    response = api.post(case["route"], params=params, content=content, headers=editor)
+    assert response.status_code == int(case["status"]), response.text
+    body = response.json()
+    assert body["code"] == "invalid_input"
+    assert case["needle"].lower() in body["detail"].lower(), body["detail"]
+
+
+def polygon_body(ring: list[list[float]]) -> dict[str, Any]:
+    return {
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "crs": "EPSG:4490",
+        "source": "corpus",
+        "status": "draft",
+        "valid_from": "2026-01-01",
+    }
+
+
+def circle(vertices: int) -> list[list[float]]:
+    """A closed ring of ``vertices`` points around 康巴什区 (a regular polygon, valid)."""
+    ring = [
+        [109.78 + 0.01 * math.cos(2 * math.pi * i / vertices), 39.61 + 0.01 * math.sin(2 * math.pi * i / vertices)]
+        for i in range(vertices)
+    ]
+    return [*ring, ring[0]]
+
+
+BOWTIE = [[109.77, 39.60], [109.79, 39.62], [109.79, 39.60], [109.77, 39.62], [109.77, 39.60]]
+BAD_POLYGONS = [
+    ("self-intersecting", polygon_body(BOWTIE), 422, "self-intersection"),
+    ("out of range", polygon_body([[509.0, 39.6], [509.1, 39.6], [509.1, 39.7], [509.0, 39.6]]), 422, "out of range"),
+    ("two points", polygon_body([[109.77, 39.60], [109.79, 39.60]]), 422, "4 coordinates"),
+    ("wrong crs", {**polygon_body(SQUARE), "crs": "EPSG:3857"}, 422, "3857"),
+    ("unknown crs", {**polygon_body(SQUARE), "crs": "EPSG:99999"}, 422, "99999"),
+    ("crs with control characters", {**polygon_body(SQUARE), "crs": "EPSG:\x074490"}, 422, "crs"),
+]
+
+
+@pytest.mark.parametrize(("label", "body", "status", "needle"), BAD_POLYGONS, ids=[b[0] for b in BAD_POLYGONS])
+def test_bad_polygons_are_refused(
+    api: httpx.Client, editor: dict[str, str], untouched: None, label: str, body: dict, status: int, needle: str
+) -> None:
+    response = api.post("/api/v1/units/150603/polygons", headers=editor, json=body)
+    assert response.status_code == status, f"{label}: {response.text[:300]}"
+    assert needle in response.json()["detail"].lower(), response.json()["detail"]
+
+
+def test_nan_coordinates_in_a_polygon_body(api: httpx.Client, editor: dict[str, str], untouched: None) -> None:
+    """JSON has no NaN, but Python's parser reads the token: the service must still refuse it."""
+    ring = [[float("nan"), 39.60], *SQUARE[1:-1], [float("nan"), 39.60]]
+    content = json.dumps(polygon_body(ring))  # allow_nan: writes the NaN token
+    response = api.post(
+        "/api/v1/units/150603/polygons", headers={**editor, "content-type": "application/json"}, content=content
+    )
+    assert response.status_code == 422, response.text
+
+
+def test_polygon_of_two_million_vertices_is_refused(api: httpx.Client, editor: dict[str, str], untouched: None) -> None:
+    """About 75 MB of JSON: over the body limit, refused with 413 before it is parsed."""
+    content = json.dumps(polygon_body(circle(2_000_000)))
+    response = api.post(
+        "/api/v1/units/150603/polygons", headers={**editor, "content-type": "application/json"}, content=content
+    )
+    assert response.status_code == 413, response.text[:300]
+
+
+def test_invalid_utf8_json_body(api: httpx.Client, editor: dict[str, str], untouched: None) -> None:
+    content = json.dumps(polygon_body(SQUARE)).replace("corpus", "\udcff", 1).encode("utf-8", "surrogateescape")
+    response = api.post(
+        "/api/v1/units/150603/polygons", headers={**editor, "content-type": "application/json"}, content=content
+    )
+    assert response.status_code in (400, 422), response.text
+
+
+FACILITY = {"name": "语料养老院", "kind": "eldercare_institution", "lon": 109.78, "lat": 39.61, "crs": "EPSG:4490"}
+BAD_FACILITIES = [
+    ("lat out of range", {"lat": 95.0}, "95"),
+    ("lon out of range", {"lon": -200.0}, "-200"),
+    ("huge float", {"lon": 1e308}, "1e+308"),
+    ("wrong crs", {"crs": "EPSG:3857"}, "3857"),
+    ("control characters in the name", {"name": "养老\x07院"}, "control"),
+    ("empty name", {"name": ""}, "name"),
+    ("unknown kind", {"kind": "casino"}, "casino"),
+]
+
+
+@pytest.mark.parametrize(("label", "change", "needle"), BAD_FACILITIES, ids=[b[0] for b in BAD_FACILITIES])
+def test_bad_facilities_are_refused(
+    api: httpx.Client, editor: dict[str, str], untouched: None, label: str, change: dict, needle: str
+) -> None:
+    response = api.post("/api/v1/facilities", headers=editor, json={**FACILITY, **change})
+    assert response.status_code == 422, f"{label}: {response.text[:300]}"
+    assert needle.lower() in response.json()["detail"].lower(), response.json()["detail"]
+
+
+BAD_QUERIES = [
+    ("/api/v1/reverse", {"lon": "nan", "lat": "39.61"}),
+    ("/api/v1/reverse", {"lon": "inf", "lat": "39.61"}),
+    ("/api/v1/reverse", {"lon": "200", "lat": "39.61"}),
+    ("/api/v1/reverse", {"lon": "109.78", "lat": "39.61", "crs": "EPSG:3857"}),
+    ("/api/v1/reverse", {"lon": "109.78", "lat": "39.61", "as_of": "2026-02-30"}),
+    ("/api/v1/boundaries/at", {"lon": "NaN", "lat": "NaN"}),
+    ("/api/v1/places/nearby", {"lon": "109.78", "lat": "39.61", "radius_m": "-1"}),
+    ("/api/v1/places/nearby", {"lon": "109.78", "lat": "39.61", "radius_m": "nan"}),
+    ("/api/v1/units/1506039999999999", {}),
+    ("/api/v1/places/search", {"q": "康巴什", "as_of": "99999-01-01"}),
+    ("/ogc/collections/units-county/items", {"bbox": "nan,nan,nan,nan"}),
+    ("/ogc/collections/units-county/items", {"bbox": "109,39,110"}),
+    ("/ogc/collections/units-county/items", {"bbox": "109,39,110,40", "bbox-crs": "EPSG:3857"}),
+    ("/ogc/collections/units-county/items", {"filter": "name = 'x' OR 1=1; DROP TABLE admin_unit"}),
+]
+
+
+@pytest.mark.parametrize(("path", "params"), BAD_QUERIES, ids=[f"{p}?{'&'.join(q)}" for p, q in BAD_QUERIES])
+def test_bad_query_values_are_4xx(ordos_api: httpx.Client, path: str, params: dict[str, str]) -> None:
+    response = ordos_api.get(path, params=params)
+    assert response.status_code in (400, 422), (response.status_code, response.text[:300])
+
+
+def raw_get(client: httpx.Client, target: str) -> tuple[int, bytes]:
+    """GET ``target`` over a plain socket (httpx refuses URLs over 64 kB): the status and the body."""
+    with socket.create_connection((client.base_url.host, client.base_url.port), timeout=30) as sock:
+        sock.sendall(f"GET {target} HTTP/1.0\r\nHost: test\r\n\r\n".encode())  # 1.0: no chunked answer
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+@pytest.mark.parametrize("path", ["/api/v1/places/search", "/api/v1/places/autocomplete", "/api/v1/romanize"])
+def test_huge_query_string_is_414(ordos_api: httpx.Client, path: str) -> None:
+    """A 100 kB ``q=`` (or ``text=``) is refused before any route runs."""
+    name = "text" if path.endswith("romanize") else "q"
+    status, body = raw_get(ordos_api, f"{path}?{name}={'a' * 100_000}")
+    assert status == 414 and json.loads(body)["code"] == "too_long", body[:300]
+
+
+def test_long_query_under_the_limit_is_refused_by_the_route(ordos_api: httpx.Client) -> None:
+    response = ordos_api.get("/api/v1/places/search", params={"q": "鄂" * 2_000})
+    assert response.status_code == 422 and "2000 characters" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("query", ["q=%FF%FE%BA", "q=%C3", "q=abc%ED%A0%80"])
+def test_invalid_utf8_in_a_query_string_is_422(ordos_api: httpx.Client, query: str) -> None:
+    """Starlette would replace the bad bytes with U+FFFD and search for that; the service refuses instead."""
+    response = ordos_api.get(f"/api/v1/places/search?{query}")
+    assert response.status_code == 422 and "not UTF-8" in response.json()["detail"], response.text[:300]
+
+
+def test_marker_file_name_too_long_for_the_file_system(
+    api: httpx.Client, editor: dict[str, str], untouched: None
+) -> None:
+    """Regression (fuzzing): a 200-character Hanzi name is 600 bytes, over the file-system limit; it was a 500."""
+    content = (CORPUS / "markers_nan.csv").read_bytes()
+    response = api.post(
+        "/api/v1/boundaries/markers/import", params={"name": "界" * 200}, content=content, headers=editor
+    )
+    assert response.status_code == 422 and "plain file name" in response.json()["detail"]
+
+
+def string_query_parameters() -> list[tuple[str, str, list[dict[str, Any]]]]:
+    """(path, injected parameter, all parameters) for every string query parameter of every GET route."""
+    found = []
+    for path, operations in create_app().openapi()["paths"].items():
+        get = operations.get("get")
+        if not get:
+            continue
+        parameters = [p for p in get.get("parameters", []) if p["in"] in ("query", "path")]
+        for parameter in parameters:
+            schema = parameter.get("schema", {})
+            types = {schema.get("type")} | {s.get("type") for s in schema.get("anyOf", [])}
+            if parameter["in"] == "query" and "string" in types and not schema.get("enum"):
+                found.append((path, parameter["name"], parameters))
+    return found
+
+
+INJECTABLE = string_query_parameters()
+
+
+def test_the_injection_test_covers_the_search_parameters() -> None:
+    assert ("/api/v1/places/search", "q") in {(path, name) for path, name, _ in INJECTABLE}
+    assert len(INJECTABLE) >= 30
+
+
+def test_injection_strings_in_every_string_query_parameter(
+    api: httpx.Client, ordos_engine: Engine, editor: dict[str, str]
+) -> None:
+    """No 5xx for any injection string in any string query parameter of any GET route (with an admin key, so
+    that the admin-only reads are reached too); tables intact."""
+    before = table_counts(ordos_engine)
+    problems = []
+    for path, name, parameters in INJECTABLE:
+        concrete = re.sub(r"\{([^}]+)\}", lambda m: VALID.get(m.group(1), "1"), path)
+        base = {p["name"]: VALID[p["name"]] for p in parameters if p["in"] == "query" and p.get("required")}
+        for injection in INJECTIONS:
+            response = api.get(concrete, params={**base, name: injection}, headers=editor)
+            if response.status_code >= 500:
+                problems.append(f"{path} {name}={injection!r}: {response.status_code} {response.text[:200]}")
+    assert not problems, "\n".join(problems)
+    assert table_counts(ordos_engine) == before
+    with ordos_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM admin_unit")).scalar_one() > 0
+
+
+def test_nul_character_reaching_sql_is_422(api: httpx.Client, editor: dict[str, str]) -> None:
+    """Regression (long fuzz run): PostgreSQL text cannot hold NUL; the driver's refusal was a 500."""
+    response = api.get("/api/v1/audit", headers=editor, params={"object_type": "facility\x00"})
+    assert response.status_code == 422 and "NUL" in response.json()["detail"], response.text
