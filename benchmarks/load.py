@@ -11,19 +11,18 @@ Needs wrk (Debian package `wrk`). Prints requests/s, p50/p95/p99 latency and the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
+from serving import served
 from sqlalchemy import create_engine, text
 
 from core.crs import transform_point
@@ -82,12 +81,6 @@ def request_mix(database_url: str, size: int = 2000) -> list[str]:
     return paths
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def run_wrk(base_url: str, lua: Path, connections: int, duration: int) -> dict[str, float]:
     output = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(lua), base_url],
@@ -116,48 +109,29 @@ def main() -> None:
     (workdir / "paths.txt").write_text("\n".join(paths) + "\n")
     lua = workdir / "mix.lua"
     lua.write_text(LUA % (workdir / "paths.txt"))
-    server = None
-    base_url = args.base_url
-    if not base_url:
-        port = free_port()
-        base_url = f"http://127.0.0.1:{port}"
-        gaz = str(Path(sys.executable).parent / "gaz")
-        server = subprocess.Popen(
-            [gaz, "serve", "--port", str(port), "--workers", str(args.workers)],
-            env=os.environ.copy(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(base_url + "/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.terminate()
-                sys.exit("the server did not start")
-            time.sleep(0.2)
-    try:
+    with contextlib.ExitStack() as stack:
+        base_url = args.base_url or stack.enter_context(served(workers=args.workers))
+        try:
+            measure(base_url, lua, paths, settings, args)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def measure(base_url: str, lua: Path, paths: list[str], settings: Settings, args: argparse.Namespace) -> None:
+    """Run wrk at concurrency 16 and 64 and print the figures."""
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores; server: uvicorn, {args.workers} worker(s), "
+        f"pool {settings.pool_size}/worker; load generator wrk (2 threads) on the same machine"
+    )
+    print(f"mix: {len(paths)} paths (40% unit, 20% children, 30% reverse incl. GCJ-02, 10% health)")
+    for connections in (16, 64):
+        run_wrk(base_url, lua, connections, 3)  # warm-up
+        r = run_wrk(base_url, lua, connections, args.duration)
         print(
-            f"machine: {platform.machine()}, {os.cpu_count()} cores; server: uvicorn, {args.workers} worker(s), "
-            f"pool {settings.pool_size}/worker; load generator wrk (2 threads) on the same machine"
+            f"c={connections}: {r['rps']:,.0f} req/s, p50 {r['p50'] / 1000:.1f} ms, p95 {r['p95'] / 1000:.1f} ms, "
+            f"p99 {r['p99'] / 1000:.1f} ms, errors {int(r['errors'])}, non-2xx {int(r['non2xx'])}, "
+            f"{int(r['requests'])} requests in {args.duration} s"
         )
-        print(f"mix: {len(paths)} paths (40% unit, 20% children, 30% reverse incl. GCJ-02, 10% health)")
-        for connections in (16, 64):
-            run_wrk(base_url, lua, connections, 3)  # warm-up
-            r = run_wrk(base_url, lua, connections, args.duration)
-            print(
-                f"c={connections}: {r['rps']:,.0f} req/s, p50 {r['p50'] / 1000:.1f} ms, p95 {r['p95'] / 1000:.1f} ms, "
-                f"p99 {r['p99'] / 1000:.1f} ms, errors {int(r['errors'])}, non-2xx {int(r['non2xx'])}, "
-                f"{int(r['requests'])} requests in {args.duration} s"
-            )
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -15,14 +15,11 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import numpy as np
+from serving import served
 from sqlalchemy import create_engine, text
 
 from core import auth
@@ -67,24 +64,7 @@ def main() -> None:
         f"{args.points:,} random points over their extent"
     )
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    gaz = str(Path(sys.executable).parent / "gaz")
-    server = subprocess.Popen(
-        [gaz, "serve", "--port", str(port)], env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(base + "/health", timeout=2)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    sys.exit("server did not start")
-                time.sleep(0.2)
+    with served() as base:
         body = {"crs": "EPSG:4490", "points": np.column_stack([xs, ys]).tolist()}
         with httpx.Client(base_url=base, timeout=300, headers={"X-API-Key": key}) as client:
             first = time.perf_counter()
@@ -99,9 +79,6 @@ def main() -> None:
             f"API batch: {api_s:.2f} s for {args.points:,} points = {args.points / api_s:,.0f} points/s "
             f"({found:,} inside a polygon; first call with index build {build_s:.2f} s)"
         )
-    finally:
-        server.terminate()
-        server.wait()
 
     with engine.connect() as conn:
         started = time.perf_counter()

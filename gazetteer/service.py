@@ -944,6 +944,13 @@ def approve_place(
     return get_place(conn, place_name_id)
 
 
+def _required_effective_date(raw: Any) -> date:
+    effective = parse_date(raw, "effective_date")
+    if effective is None:
+        raise InvalidInput("effective_date is required (YYYY-MM-DD)")
+    return effective
+
+
 def rename_place(
     conn: Connection,
     place_name_id: int,
@@ -958,9 +965,7 @@ def rename_place(
 ) -> dict[str, Any]:
     """更名: the current name becomes historic on the effective date, the new one standard from it."""
     approval = _approval(approving_body, document_number, approval_date)
-    effective = parse_date(effective_date, "effective_date")
-    if effective is None:
-        raise InvalidInput("effective_date is required (YYYY-MM-DD)")
+    effective = _required_effective_date(effective_date)
     clean = names.normalize_query(new_name).replace(" ", "")
     row = _record(conn, place_name_id, version)
     if row["status"] != "standard":
@@ -1036,9 +1041,7 @@ def retire_place(
 ) -> dict[str, Any]:
     """销名: the name is retired from the effective date (kept, searchable as retired)."""
     approval = _approval(approving_body, document_number, approval_date)
-    effective = parse_date(effective_date, "effective_date")
-    if effective is None:
-        raise InvalidInput("effective_date is required (YYYY-MM-DD)")
+    effective = _required_effective_date(effective_date)
     row = _record(conn, place_name_id, version)
     if row["status"] == "retired":
         raise Conflict(f"place name {place_name_id} was already retired on {row['valid_to']}")
