@@ -169,12 +169,32 @@ def as_multipolygon(geom: BaseGeometry) -> MultiPolygon:
 
 
 def parse_geojson_geometry(geojson: dict[str, Any], crs: str) -> tuple[BaseGeometry, BaseGeometry]:
-    """A GeoJSON geometry object given in ``crs`` as (source geometry, EPSG:4490 geometry)."""
+    """A GeoJSON geometry object given in ``crs`` as (source geometry, EPSG:4490 geometry).
+
+    Rings must be closed as RFC 7946 requires: an open ring is refused, not silently closed.
+    """
+    _require_closed_rings(geojson)
     try:
         source = shapely.geometry.shape(geojson)
     except Exception as exc:  # shapely raises several types on malformed GeoJSON
         raise InvalidInput(f"geometry is not valid GeoJSON: {exc}") from None
     return source, transform_geometry(source, parse_crs(crs), STORAGE_CRS)
+
+
+def _require_closed_rings(geojson: dict[str, Any]) -> None:
+    kind = geojson.get("type") if isinstance(geojson, dict) else None
+    coordinates = geojson.get("coordinates") if isinstance(geojson, dict) else None
+    if not isinstance(coordinates, list):
+        return  # shape() reports the malformed object
+    polygons = [coordinates] if kind == "Polygon" else coordinates if kind == "MultiPolygon" else []
+    for polygon in polygons:
+        for ring in polygon if isinstance(polygon, list) else []:
+            if not isinstance(ring, list):
+                continue
+            if len(ring) < 4:
+                raise InvalidInput(f"a polygon ring needs at least 4 coordinates, got {len(ring)}")
+            if ring[0] != ring[-1]:
+                raise InvalidInput(f"polygon ring is not closed: it starts at {ring[0]} and ends at {ring[-1]}")
 
 
 def check_polygon(code: str, source: BaseGeometry, geom: BaseGeometry, on_invalid: str, crs: str) -> PolygonRow:

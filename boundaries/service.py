@@ -210,7 +210,7 @@ def add_polygon(
         object_type="unit_polygon",
         object_id=str(polygon_id),
         before=closed,
-        after=after,
+        after={**after, "geometry": mapping(polygon.geom)},  # EPSG:4490, so the version can be rebuilt from the log
     )
     return after
 

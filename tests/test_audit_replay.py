@@ -8,6 +8,8 @@ import json
 from typing import Any
 
 import httpx
+import shapely
+from shapely.geometry import shape
 from sqlalchemy import Engine, text
 
 from core import auth
@@ -30,9 +32,20 @@ def facility_table(engine: Engine) -> dict[str, dict[str, Any]]:
 
 def polygon_table(engine: Engine) -> dict[str, dict[str, Any]]:
     with engine.connect() as conn:
-        query = text("SELECT id, unit_code, source, status, valid_from, valid_to FROM unit_polygon")
+        query = text(
+            "SELECT id, unit_code, source, status, valid_from, valid_to, ST_AsBinary(geom) AS wkb FROM unit_polygon"
+        )
         rows = conn.execute(query).mappings()
-        return {str(row["id"]): plain(dict(row)) for row in rows}
+        return {
+            str(row["id"]): plain({k: v for k, v in row.items() if k != "wkb"})
+            | {"geometry": comparable(shapely.from_wkb(row["wkb"]))}
+            for row in rows
+        }
+
+
+def comparable(geometry: Any) -> str:
+    """A geometry as normalised WKT, so the stored and the logged forms compare equal."""
+    return str(shapely.to_wkt(shapely.normalize(geometry), rounding_precision=9))
 
 
 def audit_since(engine: Engine, last_id: int) -> list[dict[str, Any]]:
@@ -62,7 +75,7 @@ def replay(
                 polygon_state[str(entry["before"]["id"])]["valid_to"] = after["valid_from"]
             polygon_state[entry["object_id"]] = {
                 key: after[key] for key in ("id", "unit_code", "source", "status", "valid_from")
-            } | {"valid_to": None}
+            } | {"valid_to": None, "geometry": comparable(shape(after["geometry"]))}
         else:
             raise AssertionError(f"no replay rule for {entry['object_type']} {entry['action']}")
 

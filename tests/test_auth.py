@@ -124,6 +124,16 @@ def test_audit_needs_admin(api: httpx.Client, ordos_engine: Engine) -> None:
         ({"geometry": {"type": "Polygon", "coordinates": "nonsense"}}, 422, "GeoJSON"),
         ({"crs": "EPSG:4545"}, 422, "outside China"),
         ({"status": "approved"}, 422, "approved"),
+        (
+            {
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[[109.77, 39.6], [109.79, 39.6], [109.79, 39.62], [109.77, 39.62]]],
+                }
+            },
+            422,
+            "not closed",
+        ),
         ({"valid_from": "2026-02-30"}, 422, "2026-02-30"),
     ],
 )
