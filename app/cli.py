@@ -12,7 +12,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app import backup, schema
+from app.boundary_compare_cli import add_compare_command, run_compare_command
 from app.manifest import load_manifest
+from app.replay import add_audit_commands, run_audit_command
 from boundaries import service as boundaries
 from boundaries.cli import COMMANDS as BOUNDARY_COMMANDS
 from boundaries.cli import add_boundaries_commands, run_boundaries_command
@@ -93,9 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--ssl-certfile", help="PEM certificate (chain): serve HTTPS, as phone browsers need for GPS")
     serve.add_argument("--ssl-keyfile", help="PEM private key of the certificate")
     add_ogc_commands(sub)
-    add_boundaries_commands(sub)
+    add_compare_command(add_boundaries_commands(sub))
     add_gazetteer_commands(sub)
     add_facilities_commands(sub)
+    add_audit_commands(sub)
     return parser
 
 
@@ -120,6 +123,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "db" and args.action == "restore":
         backup.restore(settings.database_url, args.file)
         print(f"restored {args.file}")
+        return 0
+    if args.command == "audit":
+        run_audit_command(args, settings)
         return 0
     if args.command == "serve":
         import uvicorn
@@ -153,6 +159,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             data_root = args.data_root or settings.data_root
             for report in load_manifest(engine, args.manifest, data_root, progress=sys.stderr.isatty()):
                 print_report(report)
+        elif args.command == "check" and args.check == "compare":
+            run_compare_command(engine, args)
         elif args.command in BOUNDARY_COMMANDS:
             run_boundaries_command(engine, args)
         elif args.command == "export":
@@ -161,7 +169,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             facilities_report = run_facilities_command(engine, args)
             if facilities_report is not None:
                 print_report(facilities_report)
-        elif args.command == "names":
+        elif args.command in ("names", "places", "signs"):
             print_result(run_gazetteer(engine, args))
         elif args.command == "users":
             with transaction(engine) as conn:

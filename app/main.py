@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query
 from fastapi.middleware.cors import CORSMiddleware
-from sqlalchemy import text
 
 from app.boundary_compare import router as boundary_compare_router
 from boundaries import service as boundaries_service
@@ -33,6 +32,8 @@ from core.web import (
 from facilities.api import router as facilities_router
 from gazetteer import service as gazetteer_service
 from gazetteer.api import router as lookup_router
+from gazetteer.book_api import router as gazetteer_book_router
+from gazetteer.sign_api import router as signs_router
 from maps.api import router as maps_router
 from ogc.api import router as ogc_router
 from ogc.api import tiles_router
@@ -77,6 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(boundary_compare_router)
     app.include_router(field_router)
     app.include_router(lookup_router)
+    app.include_router(signs_router)
+    app.include_router(gazetteer_book_router)
     app.include_router(facilities_router)
     app.include_router(maps_router)
     app.include_router(ogc_router)
@@ -84,11 +87,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/health", tags=["service"])
     def health(conn: Db) -> dict[str, Any]:
-        """Database reachable, PostGIS version and the counts of loaded data."""
-        conn.execute(text("SELECT 1"))
+        """Liveness for monitors and load balancers: the database answers, with its PostGIS version."""
+        return {"status": "ok", "postgis": postgis_version(conn)}
+
+    @app.get("/api/v1/stats", tags=["service"])
+    def stats(conn: Db) -> dict[str, Any]:
+        """Counts of the loaded data: today's units by level, polygons by status, reference points (exact counts,
+        which scan the tables: about 0.4 s at national scale, so not part of /health)."""
         counts = boundaries_service.data_counts(conn)
         counts["reference_points"] = gazetteer_service.point_count(conn)
-        return {"status": "ok", "postgis": postgis_version(conn), "counts": counts}
+        return {"counts": counts}
 
     @app.get("/api/v1/audit", tags=["service"])
     def audit_log(

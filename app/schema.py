@@ -15,6 +15,7 @@ import boundaries.models  # noqa: F401  (registers the tables)
 import core.models  # noqa: F401
 import facilities.models  # noqa: F401
 import gazetteer.models  # noqa: F401
+import gazetteer.sign_models  # noqa: F401
 from core.database import Base
 
 target_metadata: MetaData = Base.metadata

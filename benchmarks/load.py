@@ -3,8 +3,11 @@
 Usage: GAZ_DATABASE_URL=... .venv/bin/python benchmarks/load.py [--workers 2] [--duration 20]
        [--base-url http://127.0.0.1:8000]   (default: start `gaz serve` on a free port for the run)
 
-The request mix is built from the loaded data (the Ordos manifest or more): unit lookups by code,
-children lists, reverse lookups at the loaded unit points (given in WGS84 and GCJ-02), and /health.
+The request mix is built from the loaded data (the Ordos manifest or the national files): unit lookups by
+code, children lists, reverse lookups at seeded random points inside the registered polygons (given in WGS84
+and GCJ-02), place-name searches (a standard name in Hanzi or its romanization), OGC items in a small bbox
+(county polygons, place names), and /health. Besides requests/s and latency it reports the CPU the server's
+processes and PostgreSQL's spent per request (when both run here): that figure holds on a shared machine.
 Needs wrk (Debian package `wrk`). Prints requests/s, p50/p95/p99 latency and the error count.
 """
 
@@ -21,8 +24,9 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import quote
 
-from serving import served
+from serving import postmaster_pid, served, server_pid, tree_cpu_seconds
 from sqlalchemy import create_engine, text
 
 from core.crs import transform_point
@@ -44,38 +48,66 @@ end
 """
 
 
+MIX = (
+    "30% unit, 10% children, 20% reverse (a quarter in GCJ-02), 25% name search (Hanzi and pinyin), "
+    "10% OGC items, 5% health"
+)
+
+
 def request_mix(database_url: str, size: int = 2000) -> list[str]:
-    """Paths of a mixed read workload drawn from the loaded data."""
+    """Paths of a mixed read workload drawn from the loaded data (any scale: Ordos or national)."""
     engine = create_engine(database_url)
     with engine.connect() as conn:
         codes = list(
             conn.execute(text("SELECT code FROM admin_unit WHERE NOT is_grouping AND valid_to IS NULL")).scalars()
         )
         parents = list(
-            conn.execute(text("SELECT DISTINCT parent_code FROM admin_unit WHERE parent_code IS NOT NULL")).scalars()
+            conn.execute(
+                text("SELECT DISTINCT parent_code FROM admin_unit a WHERE parent_code IN (SELECT code FROM admin_unit)")
+            ).scalars()
         )
-        points = [
+        points = [  # seeded random points inside the registered polygons
             tuple(r)
             for r in conn.execute(
-                text("SELECT ST_X(geom), ST_Y(geom) FROM reference_point WHERE unit_code IS NOT NULL")
+                text(
+                    "SELECT ST_X(g.geom), ST_Y(g.geom) FROM unit_polygon p,"
+                    " ST_Dump(ST_GeneratePoints(p.geom, 2, 7)) g WHERE p.status = 'registered' AND p.valid_to IS NULL"
+                )
+            )
+        ]
+        names = [
+            tuple(r)
+            for r in conn.execute(
+                text(
+                    "SELECT name, coalesce(romanization, name) FROM place_name WHERE status = 'standard'"
+                    " ORDER BY md5(id::text) LIMIT 2000"
+                )
             )
         ]
     engine.dispose()
     rng = random.Random(7)
     paths = []
     for i in range(size):
-        kind = i % 10
-        if kind < 4:
+        kind = i % 20
+        if kind < 6:
             paths.append(f"/api/v1/units/{rng.choice(codes)}")
-        elif kind < 6:
-            paths.append(f"/api/v1/units/{rng.choice(parents)}/children")
         elif kind < 8:
+            paths.append(f"/api/v1/units/{rng.choice(parents)}/children")
+        elif kind < 11:
             lon, lat = rng.choice(points)
             paths.append(f"/api/v1/reverse?lon={lon:.6f}&lat={lat:.6f}")
-        elif kind < 9:
+        elif kind < 12:
             x, y = rng.choice(points)
             lon, lat = transform_point(x, y, "EPSG:4490", "GCJ-02")
             paths.append(f"/api/v1/reverse?lon={lon:.6f}&lat={lat:.6f}&crs=gcj02")
+        elif kind < 17:
+            hanzi, latin = rng.choice(names)
+            paths.append(f"/api/v1/places/search?q={quote(hanzi if kind < 15 else latin.lower())}")
+        elif kind < 19:
+            lon, lat = rng.choice(points)
+            bbox = f"{lon - 0.05:.4f},{lat - 0.05:.4f},{lon + 0.05:.4f},{lat + 0.05:.4f}"
+            collection = "units-county" if kind == 17 else "place-names"
+            paths.append(f"/ogc/collections/{collection}/items?bbox={bbox}&limit=10&f=json")
         else:
             paths.append("/health")
     return paths
@@ -118,19 +150,30 @@ def main() -> None:
 
 
 def measure(base_url: str, lua: Path, paths: list[str], settings: Settings, args: argparse.Namespace) -> None:
-    """Run wrk at concurrency 16 and 64 and print the figures."""
+    """Run wrk at concurrency 16 and 64 and print the figures, with the CPU the server and PostgreSQL spent per
+    request when both run on this machine (a figure that holds on a shared machine, unlike requests/s)."""
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores; server: uvicorn, {args.workers} worker(s), "
         f"pool {settings.pool_size}/worker; load generator wrk (2 threads) on the same machine"
     )
-    print(f"mix: {len(paths)} paths (40% unit, 20% children, 30% reverse incl. GCJ-02, 10% health)")
+    print(f"mix: {len(paths)} paths ({MIX})")
+    engine = create_engine(settings.database_url)
+    with engine.connect() as conn:
+        database = postmaster_pid(conn)
+    engine.dispose()
+    processes = {who: pid for who, pid in (("server", server_pid(base_url)), ("PostgreSQL", database)) if pid}
     for connections in (16, 64):
         run_wrk(base_url, lua, connections, 3)  # warm-up
+        before = {who: tree_cpu_seconds(pid) for who, pid in processes.items()}
         r = run_wrk(base_url, lua, connections, args.duration)
+        per_request = ", ".join(
+            f"{who} {(tree_cpu_seconds(pid) - before[who]) * 1000 / r['requests']:.2f} ms CPU/request"
+            for who, pid in processes.items()
+        )
         print(
             f"c={connections}: {r['rps']:,.0f} req/s, p50 {r['p50'] / 1000:.1f} ms, p95 {r['p95'] / 1000:.1f} ms, "
             f"p99 {r['p99'] / 1000:.1f} ms, errors {int(r['errors'])}, non-2xx {int(r['non2xx'])}, "
-            f"{int(r['requests'])} requests in {args.duration} s"
+            f"{int(r['requests'])} requests in {args.duration} s" + (f"; {per_request}" if per_request else "")
         )
 
 

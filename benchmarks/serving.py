@@ -12,6 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 
 @contextmanager
@@ -45,3 +48,55 @@ def _healthy(base_url: str) -> bool:
         return httpx.get(base_url + "/health", timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def _process_tree(root: int) -> list[int]:
+    """``root`` and every process below it (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, []))
+    return tree
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU time (user + system) used so far by the live processes of a process tree."""
+    ticks = 0
+    for pid in _process_tree(root):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def server_pid(base_url: str) -> int | None:
+    """The pid of the `gaz serve` started for ``base_url`` on this machine, if any."""
+    port = base_url.rsplit(":", 1)[1]
+    for entry in Path("/proc").iterdir():
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"serve" in argv and port.encode() in argv and any(a.endswith(b"gaz") for a in argv):
+            return int(entry.name)
+    return None
+
+
+def postmaster_pid(conn: Connection) -> int | None:
+    """The pid of the PostgreSQL server ``conn`` talks to, when it runs on this machine (superuser only)."""
+    try:
+        data_dir = conn.execute(text("SHOW data_directory")).scalar_one()
+        return int((Path(data_dir) / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, DBAPIError):
+        return None

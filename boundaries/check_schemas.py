@@ -76,8 +76,12 @@ class PieceOut(BaseModel):
     area_m2: float
     point: list[float]
     geometry: dict[str, Any]
-    places: list[dict[str, Any]] = Field(default_factory=list, description="reference points inside")
-    facilities: list[dict[str, Any]] = Field(default_factory=list, description="facilities inside")
+    places: list[dict[str, Any]] | None = Field(
+        description="reference points inside when the comparison was made (null: not looked up then)"
+    )
+    facilities: list[dict[str, Any]] | None = Field(
+        description="facilities inside when the comparison was made (null: not looked up then)"
+    )
 
 
 class ComparisonOut(BaseModel):

@@ -14,8 +14,11 @@ from core.values import parse_date
 COMMANDS = ("check", "lines", "markers")
 
 
-def add_boundaries_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register ``gaz check topology``."""
+def add_boundaries_commands(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+    """Register ``gaz check topology``, ``gaz lines`` and ``gaz markers``; returns the ``gaz check`` subcommands
+    (``gaz check compare`` is added by the app: a comparison includes the places inside its pieces)."""
     check = sub.add_parser("check", help="boundary checks").add_subparsers(dest="check", required=True)
     topo = check.add_parser("topology", help="overlaps, gaps, slivers, invalid rings, spill over the parent")
     topo.add_argument("--parent", required=True, help="code of the parent unit, e.g. 150600")
@@ -37,6 +40,7 @@ def add_boundaries_commands(sub: argparse._SubParsersAction[argparse.ArgumentPar
     load.add_argument("file", type=Path)
     load.add_argument("--encoding")
     load.add_argument("--skip-invalid", action="store_true", help="write the valid rows, list the rest")
+    return check
 
 
 def run_boundaries_command(engine: Engine, args: argparse.Namespace) -> None:

@@ -2,12 +2,14 @@
 and, per line two units share, the largest offset between the versions (Hausdorff distance in metres).
 
 The versions are two polygon sources (e.g. AMap 2020 registered against DataV 2021), or the registered polygons
-with one unit's polygon replaced by a claimed one (uploaded as GeoJSON in a stated CRS). Names of the places
-inside the pieces are not looked up here (boundaries sits below the gazetteer): callers compose them.
+with one unit's polygon replaced by a claimed one (uploaded as GeoJSON in a stated CRS). The places and
+facilities inside the pieces are not looked up here (boundaries sits below the gazetteer and the facilities): the
+caller passes a function that finds them, and they are stored with the pieces as found that day.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -29,8 +31,12 @@ from core.errors import InvalidInput, NotFound
 
 MAX_TOLERANCE_M2 = 1e8
 PIECES_SHOWN = 100
+MAX_LABEL_LENGTH = 100
 # Half a decimetre in degrees: how close a neighbour's polygon must run to a unit's edge for the edge to be shared.
 SHARED_EDGE_DEG = 5e-7
+
+# Given the pieces' geometries (lon/lat), what lies inside each: {"places": [...], "facilities": [...]}.
+ContentsFinder = Callable[[Sequence[BaseGeometry]], Sequence[Mapping[str, list[dict[str, Any]]]]]
 
 
 @dataclass(frozen=True)
@@ -118,8 +124,10 @@ def compare_sources(
     tolerance_m2: float = 10_000.0,
     as_of: date | None = None,
     actor: str,
+    contents: ContentsFinder | None = None,
 ) -> dict[str, Any]:
-    """Compare two polygon sources for the units of ``level`` under ``parent``; store and return the result."""
+    """Compare two polygon sources for the units of ``level`` under ``parent``; store and return the result
+    (with what ``contents`` finds inside each piece; None stores the pieces without looking)."""
     tolerance = check_tolerance("tolerance_m2", tolerance_m2, MAX_TOLERANCE_M2)
     day = as_of or date.today()
     check_source(conn, first)
@@ -132,7 +140,7 @@ def compare_sources(
     for label, layer in ((first, layer_1), (second, layer_2)):
         if not layer:
             raise InvalidInput(f"none of the {len(codes)} units of level {level} has a polygon from {label!r} on {day}")
-    return _store(conn, parent_row, level, first, second, layer_1, layer_2, tolerance, day, actor)
+    return _store(conn, parent_row, level, first, second, layer_1, layer_2, tolerance, day, actor, contents)
 
 
 def compare_claim(
@@ -145,10 +153,13 @@ def compare_claim(
     tolerance_m2: float = 10_000.0,
     as_of: date | None = None,
     actor: str,
+    contents: ContentsFinder | None = None,
 ) -> dict[str, Any]:
     """Compare a claimed polygon of ``unit`` (GeoJSON in ``crs``) with the registered polygons of the unit and
     its siblings: the claim replaces the unit's polygon and takes precedence over its neighbours'."""
     tolerance = check_tolerance("tolerance_m2", tolerance_m2, MAX_TOLERANCE_M2)
+    if not label.strip() or len(label) > MAX_LABEL_LENGTH:
+        raise InvalidInput(f"label {label!r} must be 1 to {MAX_LABEL_LENGTH} characters")
     if not crs:
         raise InvalidInput("the claim states no CRS: give crs (e.g. EPSG:4490, EPSG:4546 or GCJ-02)")
     day = as_of or date.today()
@@ -165,8 +176,9 @@ def compare_claim(
         raise InvalidInput(f"unit {row['code']} {row['name']} has no registered polygon on {day} to compare with")
     claimed = {c: (claim if c == row["code"] else shapely.difference(g, claim)) for c, g in registered.items()}
     claimed = {c: g for c, g in claimed.items() if not g.is_empty}
+    second = f"{label}:{row['code']}"
     return _store(
-        conn, parent_row, row["level"], REGISTERED, f"{label}:{row['code']}", registered, claimed, tolerance, day, actor
+        conn, parent_row, row["level"], REGISTERED, second, registered, claimed, tolerance, day, actor, contents
     )
 
 
@@ -181,16 +193,20 @@ def _store(
     tolerance: float,
     day: date,
     actor: str,
+    contents: ContentsFinder | None,
 ) -> dict[str, Any]:
     pieces, small_count, small_area = disputed_pieces(layer_1, layer_2, tolerance)
     lines = line_offsets(layer_1, layer_2)
+    inside: Sequence[Mapping[str, list[dict[str, Any]] | None]] = [{"places": None, "facilities": None}] * len(pieces)
+    if contents is not None:
+        inside = contents([p.geometry for p in pieces])
     by_pair: dict[str, dict[str, float]] = {}
     for piece in pieces:
         key = f"{piece.first or '-'}>{piece.second or '-'}"
         entry = by_pair.setdefault(key, {"count": 0, "area_m2": 0.0})
         entry["count"] += 1
         entry["area_m2"] = round(entry["area_m2"] + piece.area_m2, 1)
-    summary = {
+    summary: dict[str, Any] = {
         "units_first": len(layer_1),
         "units_second": len(layer_2),
         "disputed": _total(pieces),
@@ -200,6 +216,10 @@ def _store(
         "by_pair": by_pair,
         "lines": lines,
         "max_hausdorff_m": max((line["hausdorff_m"] for line in lines), default=None),
+        "inside": {
+            key: sum(len(found[key] or []) for found in inside) if contents else None
+            for key in ("places", "facilities")
+        },
     }
     values = {
         "parent_code": parent_row["code"] if parent_row is not None else None,
@@ -212,7 +232,14 @@ def _store(
         "created_by": actor,
     }
     comparison_id = compare_queries.insert_comparison(conn, values)
-    compare_queries.insert_pieces(conn, comparison_id, [(p.first, p.second, p.area_m2, p.geometry) for p in pieces])
+    compare_queries.insert_pieces(
+        conn,
+        comparison_id,
+        [
+            (p.first, p.second, p.area_m2, p.geometry, found["places"], found["facilities"])
+            for p, found in zip(pieces, inside, strict=True)
+        ],
+    )
     audit.record(
         conn,
         actor=actor,
@@ -228,8 +255,9 @@ def _total(pieces: list[Piece]) -> dict[str, float]:
     return {"count": len(pieces), "area_m2": round(sum(p.area_m2 for p in pieces), 1)}
 
 
-def get_comparison(conn: Connection, comparison_id: int, *, limit: int = PIECES_SHOWN) -> dict[str, Any]:
-    """A stored comparison with its disputed pieces (largest first, GeoJSON lon/lat)."""
+def get_comparison(conn: Connection, comparison_id: int, *, limit: int | None = PIECES_SHOWN) -> dict[str, Any]:
+    """A stored comparison with its disputed pieces (largest first, all when ``limit`` is None; GeoJSON lon/lat)
+    and the places and facilities stored with each (None: not looked up when it was made)."""
     row = compare_queries.comparison(conn, comparison_id)
     if row is None:
         raise NotFound(f"no comparison {comparison_id}")
@@ -256,7 +284,28 @@ def get_comparison(conn: Connection, comparison_id: int, *, limit: int = PIECES_
                 "area_m2": round(p["area_m2"], 1),
                 "point": [round(p["lon"], 7), round(p["lat"], 7)],
                 "geometry": mapping(shapely.from_wkb(p["wkb"])),
+                "places": p["places"],
+                "facilities": p["facilities"],
             }
             for p in compare_queries.pieces(conn, comparison_id, limit)
+        ],
+    }
+
+
+def pieces_geojson(conn: Connection, comparison_id: int) -> dict[str, Any]:
+    """Every disputed piece of a stored comparison as a GeoJSON FeatureCollection (RFC 7946 lon/lat), largest
+    first; each feature's properties say which unit each version gives it to and what was found inside."""
+    comparison = get_comparison(conn, comparison_id, limit=None)
+    versions = {"comparison_id": comparison["id"], "first": comparison["first"], "second": comparison["second"]}
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": piece["id"],
+                "geometry": piece["geometry"],
+                "properties": versions | {k: v for k, v in piece.items() if k != "geometry"},
+            }
+            for piece in comparison["pieces"]
         ],
     }

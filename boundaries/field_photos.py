@@ -4,9 +4,6 @@ record (domain logic; no web framework here)."""
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -15,17 +12,10 @@ from sqlalchemy.engine import Connection
 from boundaries import inspection_queries
 from boundaries.field_settings import FieldSettings
 from core import audit
-from core.errors import Conflict, InvalidInput, NotFound, TooLarge
-from core.imports import has_control_characters
+from core.errors import Conflict, InvalidInput, NotFound
+from core.files import check_image, write_once
 
-SIGNATURES = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
-EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png"}
 MAX_PHOTOS = 20
-
-
-def sniff_media_type(content: bytes) -> str | None:
-    """JPEG or PNG from the file's first bytes; None for anything else."""
-    return next((media for media, magic in SIGNATURES.items() if content.startswith(magic)), None)
 
 
 def add_photo(
@@ -48,23 +38,16 @@ def add_photo(
         raise NotFound(f"no observation {submission_id!r} in inspection campaign {campaign_id}")
     if not 1 <= seq <= MAX_PHOTOS:
         raise InvalidInput(f"photo number {seq} must be 1–{MAX_PHOTOS}")
-    if len(content) > settings.photo_max_bytes:
-        raise TooLarge(f"photo of {len(content):,} bytes exceeds the limit of {settings.photo_max_bytes:,} bytes")
-    media_type = sniff_media_type(content)
-    if media_type is None:
-        raise InvalidInput(f"photo {original_name!r} is not a JPEG or PNG image (its first bytes are neither)")
-    declared = declared_type.split(";")[0].strip().lower()
-    if declared not in ("", "application/octet-stream", media_type):
-        raise InvalidInput(f"photo {original_name!r} is declared {declared!r} but its content is {media_type}")
-    if len(original_name) > 200 or has_control_characters(original_name):
-        raise InvalidInput(f"photo name {original_name!r} must be a single line of at most 200 characters")
-    digest = hashlib.sha256(content).hexdigest()
-    relative = f"{campaign_id}/{digest}.{EXTENSIONS[media_type]}"
+    image = check_image(
+        content, max_bytes=settings.photo_max_bytes, declared_type=declared_type, original_name=original_name
+    )
+    digest = image.sha256
+    relative = f"{campaign_id}/{image.file_name}"
     values = {
         "observation_id": observation["id"],
         "seq": seq,
-        "media_type": media_type,
-        "size_bytes": len(content),
+        "media_type": image.media_type,
+        "size_bytes": image.size_bytes,
         "sha256": digest,
         "path": relative,
         "original_name": original_name,
@@ -77,24 +60,12 @@ def add_photo(
         if stored["sha256"] == digest:
             return _photo_out(stored), False
         raise Conflict(f"observation {submission_id} already has another photo number {seq} ({stored['sha256']})")
-    _write_once(settings.photo_dir / relative, content)
+    write_once(settings.photo_dir / relative, content)
     audit.record(
         conn, actor=actor, action="create", object_type="observation_photo", object_id=str(photo_id), after=values
     )
     row = inspection_queries.photo(conn, photo_id)
     return _photo_out(row), True
-
-
-def _write_once(path: Path, content: bytes) -> None:
-    """Write a content-named file atomically (a temporary file renamed into place); an existing one is kept."""
-    if path.is_file():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as handle:
-        handle.write(content)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(handle.name, path)
 
 
 def _photo_out(row: Any) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from boundaries.service import units_at_point
 from core import audit
 from core.crs import geodesic_length_m, parse_crs
 from core.errors import InvalidInput, NotFound
+from core.files import archive_input
 from core.imports import (
     ImportReport,
     Rejected,
@@ -228,9 +229,9 @@ def import_markers(
             report.inserted += 1
         else:
             report.updated += 1
-    audit.record(
-        conn, actor=actor, action="import", object_type="boundary_marker", object_id=str(path), after=report.as_dict()
-    )
+    replay = archive_input(path, importer="markers", encoding=encoding, skip_invalid=skip_invalid)
+    after = {**report.as_dict(), "replay": replay}
+    audit.record(conn, actor=actor, action="import", object_type="boundary_marker", object_id=str(path), after=after)
     return report
 
 

@@ -96,6 +96,9 @@ class DisputedPiece(Base):
     second_unit: Mapped[str | None] = mapped_column(NbsCode)
     area_m2: Mapped[float] = mapped_column(Double)
     geom = mapped_column(Geometry("MULTIPOLYGON", srid=4490, spatial_index=True), nullable=False)
+    # What lay inside the piece when the comparison was made (None: not looked up, e.g. made before 0007).
+    places: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    facilities: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
 
 
 LINE_KINDS = ("shared", "outer")

@@ -186,6 +186,41 @@ def unit_at(conn: Connection, code: str, as_of: date) -> RowMapping | None:
     )
 
 
+def unit_record(conn: Connection, code: str, as_of: date) -> RowMapping | None:
+    """In one statement, the version of a unit valid on ``as_of`` with its ancestors (``path``, JSON, top first),
+    its children count and its registered polygon (``polygon_*``, WKB in EPSG:4490, area on the ellipsoid)."""
+    return (
+        conn.execute(
+            text(
+                f"WITH RECURSIVE up AS ("
+                f" SELECT {UNIT_COLUMNS}, 0 AS depth FROM admin_unit"
+                f"  WHERE code = :code AND period @> CAST(:as_of AS date)"
+                f" UNION ALL"
+                f" SELECT a.code, a.name, a.level, a.kind, a.is_grouping, a.parent_code, a.valid_from, a.valid_to,"
+                f"  up.depth + 1 FROM admin_unit a JOIN up ON a.code = up.parent_code"
+                f"  AND a.period @> CAST(:as_of AS date))"
+                f" SELECT u.code, u.name, u.level, u.kind, u.is_grouping, u.parent_code, u.valid_from, u.valid_to,"
+                f" (SELECT coalesce(json_agg(json_build_object('code', a.code, 'name', a.name, 'level', a.level,"
+                f"   'kind', a.kind, 'valid_from', a.valid_from, 'valid_to', a.valid_to) ORDER BY a.depth DESC),"
+                f"   '[]') FROM up a WHERE a.depth > 0 AND NOT a.is_grouping) AS path,"
+                f" (SELECT count(*) FROM admin_unit c WHERE c.period @> CAST(:as_of AS date) AND ("
+                f"   (c.parent_code = :code AND NOT c.is_grouping) OR c.parent_code = ANY(ARRAY("
+                f"   SELECT g.code FROM admin_unit g WHERE g.parent_code = :code AND g.is_grouping"
+                f"   AND g.period @> CAST(:as_of AS date))))) AS children_count,"
+                f" p.source AS polygon_source, p.status AS polygon_status, p.valid_from AS polygon_valid_from,"
+                f" p.valid_to AS polygon_valid_to, ST_AsBinary(p.geom) AS polygon_wkb,"
+                f" ST_Area(p.geom::geography) / 1e6 AS polygon_area_km2"
+                f" FROM up u LEFT JOIN unit_polygon p ON p.unit_code = u.code AND p.status = 'registered'"
+                f"  AND p.period @> CAST(:as_of AS date)"
+                f" WHERE u.depth = 0"
+            ),
+            {"code": code, "as_of": as_of},
+        )
+        .mappings()
+        .first()
+    )
+
+
 def unit_versions(conn: Connection, code: str) -> list[RowMapping]:
     """Every dated version of a code, oldest first."""
     return list(
@@ -220,9 +255,9 @@ def children(conn: Connection, code: str, as_of: date) -> list[RowMapping]:
         conn.execute(
             text(
                 f"SELECT {UNIT_COLUMNS} FROM admin_unit WHERE period @> CAST(:as_of AS date) AND ("
-                f" (parent_code = :code AND NOT is_grouping) OR parent_code IN ("
+                f" (parent_code = :code AND NOT is_grouping) OR parent_code = ANY(ARRAY("
                 f"  SELECT code FROM admin_unit WHERE parent_code = :code AND is_grouping"
-                f"  AND period @> CAST(:as_of AS date)))"
+                f"  AND period @> CAST(:as_of AS date))))"
                 f" ORDER BY code"
             ),
             {"code": code, "as_of": as_of},
@@ -258,6 +293,43 @@ def units_containing(conn: Connection, lon: float, lat: float, as_of: date) -> l
                 f" ORDER BY {LEVEL_ORDER.format(col='u.level')} DESC"
             ),
             {"lon": lon, "lat": lat, "as_of": as_of},
+        ).mappings()
+    )
+
+
+def unit_path_at_point(conn: Connection, lon: float, lat: float, as_of: date) -> list[RowMapping]:
+    """The deepest unit whose registered polygon contains the point on ``as_of`` (with its polygon ``source``)
+    and its loaded ancestors, top first; empty when no polygon contains the point."""
+    return list(
+        conn.execute(
+            text(
+                f"WITH RECURSIVE deepest AS ("
+                f" SELECT u.code, u.name, u.level, u.kind, u.is_grouping, u.parent_code, p.source FROM unit_polygon p"
+                f" JOIN admin_unit u ON u.code = p.unit_code AND u.period @> CAST(:as_of AS date)"
+                f" WHERE p.status = 'registered' AND p.period @> CAST(:as_of AS date)"
+                f" AND ST_Intersects(p.geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4490))"
+                f" ORDER BY {LEVEL_ORDER.format(col='u.level')} DESC LIMIT 1),"
+                f" up AS (SELECT *, 0 AS depth FROM deepest"
+                f" UNION ALL"
+                f" SELECT a.code, a.name, a.level, a.kind, a.is_grouping, a.parent_code, NULL, up.depth + 1"
+                f" FROM admin_unit a JOIN up ON a.code = up.parent_code AND a.period @> CAST(:as_of AS date))"
+                f" SELECT code, name, level, kind, source FROM up WHERE depth = 0 OR NOT is_grouping"
+                f" ORDER BY depth DESC"
+            ),
+            {"lon": lon, "lat": lat, "as_of": as_of},
+        ).mappings()
+    )
+
+
+def units_by_code(conn: Connection, codes: Sequence[str], as_of: date) -> list[RowMapping]:
+    """The versions of the units ``codes`` valid on ``as_of`` (codes without one are left out)."""
+    return list(
+        conn.execute(
+            text(
+                f"SELECT {UNIT_COLUMNS} FROM admin_unit"
+                f" WHERE code = ANY(CAST(:codes AS varchar[])) AND period @> CAST(:as_of AS date)"
+            ),
+            {"codes": list(codes), "as_of": as_of},
         ).mappings()
     )
 
@@ -330,13 +402,22 @@ def units_within(conn: Connection, prefix: str, level: str, as_of: date) -> list
 
 
 # --- published collections (served by the OGC API through boundaries.service.published_collections) ---
-PUBLISHED_UNITS = (
-    "SELECT u.id, u.code, u.name, u.level, u.kind, u.parent_code, u.valid_from, u.valid_to,"
-    " p.source AS polygon_source, p.geom AS polygon_geom FROM admin_unit u LEFT JOIN LATERAL ("
-    " SELECT source, geom FROM unit_polygon WHERE unit_code = u.code AND status = 'registered'"
-    " AND period && u.period ORDER BY valid_from DESC LIMIT 1) p ON true"
-    " WHERE NOT u.is_grouping AND u.level = '{level}'"
+# The unit versions of a level in two parts, so that a spatial filter on polygon_geom reaches the GiST index of
+# unit_polygon: those with a registered polygon overlapping their period, joined to the latest such polygon (the
+# registered periods of one unit never overlap), and those without one. The codes are compared as the exclusion
+# constraint's index has them (bigint), so that the test for a (later) registered polygon is one index probe.
+_UNIT_VERSIONS = (
+    "SELECT u.id, u.code, u.name, u.level, u.kind, u.parent_code, u.valid_from, u.valid_to, {polygon} FROM admin_unit u"
+    " {join} WHERE NOT u.is_grouping AND u.level = '{level}' AND NOT EXISTS (SELECT 1 FROM unit_polygon q"
+    " WHERE CAST(q.unit_code AS bigint) = CAST(u.code AS bigint) AND q.status = 'registered'"
+    " AND q.period && u.period{later})"
 )
+_WITH_POLYGON = {
+    "polygon": "p.source AS polygon_source, p.geom AS polygon_geom",
+    "join": "JOIN unit_polygon p ON p.unit_code = u.code AND p.status = 'registered' AND p.period && u.period",
+    "later": " AND q.valid_from > p.valid_from",
+}
+_WITHOUT_POLYGON = {"polygon": "NULL::text AS polygon_source, NULL::geometry AS polygon_geom", "join": "", "later": ""}
 PUBLISHED_POLYGONS = (
     "SELECT p.id, p.unit_code, n.name AS unit_name, p.source, p.status, p.repair_note IS NOT NULL AS repaired,"
     " p.valid_from, p.valid_to, p.geom FROM unit_polygon p LEFT JOIN LATERAL ("
@@ -345,9 +426,11 @@ PUBLISHED_POLYGONS = (
 )
 
 
-def published_units_sql(level: str) -> str:
-    """The published SELECT of the unit versions of one level (``level`` is one of models.LEVELS)."""
-    return PUBLISHED_UNITS.format(level=level)
+def published_units_sql(level: str, registered_polygon: bool | None = None) -> str:
+    """The published SELECT of the unit versions of one level (``level`` is one of models.LEVELS): those with a
+    registered polygon (True), those without (False), or all of them (None)."""
+    parts = {True: [_WITH_POLYGON], False: [_WITHOUT_POLYGON], None: [_WITH_POLYGON, _WITHOUT_POLYGON]}
+    return " UNION ALL ".join(_UNIT_VERSIONS.format(level=level, **part) for part in parts[registered_polygon])
 
 
 def polygon_sources(conn: Connection) -> list[str]:
@@ -394,4 +477,21 @@ def registered_pieces(conn: Connection, as_of: date) -> list[Any]:
             ),
             {"as_of": as_of},
         )
+    )
+
+
+def polygons_of_level(conn: Connection, prefix: str, level: str, as_of: date) -> list[RowMapping]:
+    """Every polygon (all sources and statuses) valid on ``as_of`` of the units of ``level`` under ``prefix``,
+    with the unit's name, its area on the ellipsoid in km² and the geometry as WKB (EPSG:4490)."""
+    return list(
+        conn.execute(
+            text(
+                "SELECT p.unit_code, a.name AS unit_name, p.source, p.status, p.valid_from,"
+                " ST_Area(p.geom::geography) / 1e6 AS area_km2, ST_AsBinary(p.geom) AS wkb"
+                " FROM unit_polygon p JOIN admin_unit a ON a.code = p.unit_code AND a.period @> CAST(:as_of AS date)"
+                " WHERE a.level = :level AND a.code LIKE :prefix AND p.period @> CAST(:as_of AS date)"
+                " ORDER BY p.source, p.unit_code, p.status"
+            ),
+            {"prefix": prefix + "%", "level": level, "as_of": as_of},
+        ).mappings()
     )

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import shapely
@@ -28,8 +28,9 @@ from boundaries.polygons import (
 from core import audit
 from core.crs import STORAGE_CRS, parse_crs, transform_geometry
 from core.errors import InvalidInput, NotFound
+from core.files import archive_input
 from core.imports import ImportReport, Rejected, enforce_all_or_nothing, file_checksum, require_file
-from core.values import GeoPoint, normalize_code, points_to_storage
+from core.values import GeoPoint, normalize_code, points_to_storage, significant_code
 
 
 def _today(as_of: date | None) -> date:
@@ -50,9 +51,11 @@ def import_divisions(
     rows = read_divisions(path, report, encoding)
     enforce_all_or_nothing(report, skip_invalid)
     report.inserted, report.updated, report.unchanged = queries.upsert_units(conn, rows, valid_from)
-    audit.record(
-        conn, actor=actor, action="import", object_type="admin_unit", object_id=str(path), after=report.as_dict()
+    replay = archive_input(
+        path, importer="divisions", valid_from=valid_from, encoding=encoding, skip_invalid=skip_invalid
     )
+    after = {**report.as_dict(), "replay": replay}
+    audit.record(conn, actor=actor, action="import", object_type="admin_unit", object_id=str(path), after=after)
     return report
 
 
@@ -92,9 +95,20 @@ def import_polygons(
     )
     if closed:
         report.notes.append(f"{closed} earlier registered polygon(s) closed on {valid_from}")
-    audit.record(
-        conn, actor=actor, action="import", object_type="unit_polygon", object_id=str(path), after=report.as_dict()
+    replay = archive_input(
+        path,
+        importer="polygons",
+        source=source,
+        status=status,
+        valid_from=valid_from,
+        crs=crs,
+        code_field=code_field,
+        on_invalid=on_invalid,
+        skip_invalid=skip_invalid,
+        layer=layer,
     )
+    after = {**report.as_dict(), "replay": replay}
+    audit.record(conn, actor=actor, action="import", object_type="unit_polygon", object_id=str(path), after=after)
     return report
 
 
@@ -116,34 +130,40 @@ def require_unit(conn: Connection, code: str, as_of: date | None = None) -> Any:
     day = _today(as_of)
     row = queries.unit_at(conn, full, day)
     if row is None:
-        versions = queries.unit_versions(conn, full)
-        if versions:
-            spans = ", ".join(f"{v['valid_from']}..{v['valid_to'] or ''}" for v in versions)
-            raise NotFound(f"unit {full} has no version valid on {day} (versions: {spans})")
-        raise NotFound(f"no unit with code {full}")
+        _unit_not_found(conn, full, day)
     return row
+
+
+def _unit_not_found(conn: Connection, full: str, day: date) -> NoReturn:
+    versions = queries.unit_versions(conn, full)
+    if versions:
+        spans = ", ".join(f"{v['valid_from']}..{v['valid_to'] or ''}" for v in versions)
+        raise NotFound(f"unit {full} has no version valid on {day} (versions: {spans})")
+    raise NotFound(f"no unit with code {full}")
 
 
 def get_unit(conn: Connection, code: str, *, as_of: date | None = None, crs: str = "EPSG:4326") -> dict[str, Any]:
     """A unit with its parent path, children count and registered polygon (GeoJSON in ``crs``, area in km²)."""
     out_crs = parse_crs(crs)
     day = _today(as_of)
-    row = require_unit(conn, code, day)
-    polygon = queries.registered_polygon(conn, row["code"], day)
+    full = normalize_code(code)
+    row = queries.unit_record(conn, full, day)
+    if row is None:
+        _unit_not_found(conn, full, day)
     result = unit_summary(row)
     result["is_grouping"] = row["is_grouping"]
     result["parent_code"] = row["parent_code"]
-    result["path"] = [unit_summary(a) for a in queries.ancestors(conn, row["code"], day)]
-    result["children_count"] = len(queries.children(conn, row["code"], day))
+    result["path"] = row["path"]
+    result["children_count"] = row["children_count"]
     result["polygon"] = None
-    if polygon is not None:
-        geom = transform_geometry(shapely.from_wkb(polygon["wkb"]), STORAGE_CRS, out_crs)
+    if row["polygon_wkb"] is not None:
+        geom = transform_geometry(shapely.from_wkb(row["polygon_wkb"]), STORAGE_CRS, out_crs)
         result["polygon"] = {
-            "source": polygon["source"],
-            "status": polygon["status"],
-            "valid_from": polygon["valid_from"],
-            "valid_to": polygon["valid_to"],
-            "area_km2": round(float(polygon["area_km2"]), 3),
+            "source": row["polygon_source"],
+            "status": row["polygon_status"],
+            "valid_from": row["polygon_valid_from"],
+            "valid_to": row["polygon_valid_to"],
+            "area_km2": round(float(row["polygon_area_km2"]), 3),
             "crs": out_crs,
             "geometry": mapping(geom),
         }
@@ -168,6 +188,21 @@ def units_at_point(conn: Connection, point: GeoPoint, *, as_of: date | None = No
     """Units whose registered polygon contains the point, deepest first."""
     rows = queries.units_containing(conn, point.lon, point.lat, _today(as_of))
     return [{**unit_summary_short(r), "polygon_source": r["source"]} for r in rows]
+
+
+def unit_path_at_point(conn: Connection, point: GeoPoint, *, as_of: date | None = None) -> list[dict[str, Any]]:
+    """The path of units down to the deepest one whose registered polygon contains the point, top first; the
+    last carries its ``polygon_source``. Empty when no registered polygon contains the point."""
+    rows = queries.unit_path_at_point(conn, point.lon, point.lat, _today(as_of))
+    path = [unit_summary_short(r) for r in rows]
+    if path:
+        path[-1]["polygon_source"] = rows[-1]["source"]
+    return path
+
+
+def find_units(conn: Connection, codes: list[str], *, as_of: date | None = None) -> dict[str, dict[str, Any]]:
+    """The units among ``codes`` (12-digit) valid on the date, by code."""
+    return {r["code"]: unit_summary(r) for r in queries.units_by_code(conn, codes, _today(as_of))}
 
 
 def unit_summary_short(row: Any) -> dict[str, Any]:
@@ -231,12 +266,13 @@ def units_within(conn: Connection, prefix: str, level: str, *, as_of: date | Non
     return [unit_summary(r) for r in queries.units_within(conn, prefix, level, _today(as_of))]
 
 
-def published_units_sql(level: str) -> str:
+def published_units_sql(level: str, registered_polygon: bool | None = None) -> str:
     """SELECT of the unit versions of a level for publishing: id, code, name, level, kind, parent_code,
-    valid_from, valid_to, polygon_source and polygon_geom (the registered polygon, EPSG:4490, or NULL)."""
+    valid_from, valid_to, polygon_source and polygon_geom (the registered polygon, EPSG:4490, or NULL); only the
+    versions with a registered polygon (True) or without one (False), so that a spatial filter can use the index."""
     if level not in LEVELS:
         raise InvalidInput(f"level {level!r} is not one of {', '.join(LEVELS)}")
-    return queries.published_units_sql(level)
+    return queries.published_units_sql(level, registered_polygon)
 
 
 def published_collections(conn: Connection) -> list[dict[str, Any]]:
@@ -346,3 +382,27 @@ def locate_points(
         "units": [units[i] for i in used],
         "results": [None if i < 0 else int(i) for i in mapped.tolist()],
     }
+
+
+def polygons_by_source(
+    conn: Connection, parent: str, level: str, *, as_of: date | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """The polygons valid on the date of the units of ``level`` under ``parent``, grouped by source (e.g.
+    amap-2020, datav-2021), each with unit code and name, status, area in km² and GeoJSON geometry (EPSG:4490)."""
+    if level not in LEVELS:
+        raise InvalidInput(f"level {level!r} is not one of {', '.join(LEVELS)}")
+    day = _today(as_of)
+    prefix = significant_code(require_unit(conn, parent, day)["code"])
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for row in queries.polygons_of_level(conn, prefix, level, day):
+        grouped.setdefault(row["source"], []).append(
+            {
+                "code": row["unit_code"],
+                "name": row["unit_name"],
+                "status": row["status"],
+                "valid_from": row["valid_from"],
+                "area_km2": round(float(row["area_km2"]), 3),
+                "geometry": mapping(shapely.from_wkb(row["wkb"])),
+            }
+        )
+    return grouped

@@ -15,9 +15,9 @@ pieces (over 0.01 square degree, about 100 km²) are geodesic (``core.crs.geodes
 
 from __future__ import annotations
 
+import functools
 import math
 import re
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -96,17 +96,25 @@ def _radii(lat_deg: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[n
     return _A * (1 - _E2) / w**3, _A / w  # meridian M, prime vertical N
 
 
+def _box_centres(geoms: NDArray[np.object_]) -> NDArray[np.float64]:
+    bounds = shapely.bounds(geoms)
+    return np.column_stack(((bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2))
+
+
+def _on_plane(coords: NDArray[np.float64], centres: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Lon/lat coordinates in metres on the local plane about each one's centre (see module doc)."""
+    lon0, lat0 = centres[:, 0], centres[:, 1]
+    m, n = _radii(lat0)
+    k = math.pi / 180
+    return np.column_stack(((coords[:, 0] - lon0) * k * n * np.cos(np.radians(lat0)), (coords[:, 1] - lat0) * k * m))
+
+
 def local_metric(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
     """Each lon/lat geometry mapped to metres on a local plane about the centre of its box (see module doc)."""
     if len(geoms) == 0:
         return geoms
-    bounds = shapely.bounds(geoms)
     coords, index = shapely.get_coordinates(geoms, return_index=True)
-    lon0 = (bounds[index, 0] + bounds[index, 2]) / 2
-    lat0 = (bounds[index, 1] + bounds[index, 3]) / 2
-    m, n = _radii(lat0)
-    k = math.pi / 180
-    metric = np.column_stack(((coords[:, 0] - lon0) * k * n * np.cos(np.radians(lat0)), (coords[:, 1] - lat0) * k * m))
+    metric = _on_plane(coords, _box_centres(geoms)[index])
     return shapely.set_coordinates(shapely.transform(geoms, lambda c: c), metric)
 
 
@@ -117,20 +125,40 @@ class PieceMeasures:
     area_m2: NDArray[np.float64]
     perimeter_m: NDArray[np.float64]
     thinness: NDArray[np.float64]
-    metric: NDArray[np.object_]
 
 
 def measure(pieces: NDArray[np.object_]) -> PieceMeasures:
-    """Area, perimeter and thinness of lon/lat pieces on the ellipsoid."""
-    metric = local_metric(pieces)
-    area = shapely.area(metric)
+    """Area, perimeter and thinness of lon/lat (multi)polygons on the ellipsoid.
+
+    Computed from the coordinates in bulk on each piece's local plane: per ring the shoelace sum and the length;
+    a polygon's area is its exterior's less its holes' (as GEOS does).
+    """
+    if np.all(shapely.get_type_id(pieces) == shapely.GeometryType.POLYGON):
+        parts, part_of = pieces, np.arange(len(pieces))
+    else:
+        parts, part_of = shapely.get_parts(pieces, return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    owner = part_of[ring_part]
+    exterior = np.concatenate(([True], ring_part[1:] != ring_part[:-1])) if len(rings) else np.zeros(0, dtype=bool)
+    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
+    # Each ring on the plane of the piece that holds it (the piece's box, not the ring's, sets the centre).
+    x, y = _on_plane(coords, _box_centres(pieces)[owner[ring_of]]).T
+    segment = np.flatnonzero(ring_of[1:] == ring_of[:-1])
+    ring_area = np.abs(
+        np.bincount(ring_of[segment], x[segment] * y[segment + 1] - x[segment + 1] * y[segment], minlength=len(rings))
+        / 2
+    )
+    ring_length = np.bincount(
+        ring_of[segment], np.hypot(x[segment + 1] - x[segment], y[segment + 1] - y[segment]), minlength=len(rings)
+    )
+    area = np.bincount(owner, np.where(exterior, ring_area, -ring_area), minlength=len(pieces)).astype(np.float64)
+    perimeter = np.bincount(owner, ring_length, minlength=len(pieces)).astype(np.float64)
     large = np.flatnonzero(shapely.area(pieces) > _LARGE_PIECE_DEG2)
     for i in large:
         area[i] = geodesic_area_m2(pieces[i])
-    perimeter = shapely.length(metric)
     with np.errstate(divide="ignore", invalid="ignore"):
         thinness = np.where(perimeter > 0, 4 * math.pi * area / perimeter**2, 0.0)
-    return PieceMeasures(area, perimeter, np.minimum(thinness, 1.0), metric)
+    return PieceMeasures(area, perimeter, np.minimum(thinness, 1.0))
 
 
 def width_m(area_m2: NDArray[np.float64], perimeter_m: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -164,12 +192,15 @@ def unshared_edges(geoms: NDArray[np.object_]) -> BaseGeometry:
     coords, ring_of = shapely.get_coordinates(rings, return_index=True)
     same_ring = ring_of[1:] == ring_of[:-1]
     start, end = coords[:-1], coords[1:]
-    flip = (start[:, 0] > end[:, 0]) | ((start[:, 0] == end[:, 0]) & (start[:, 1] > end[:, 1]))
-    low = np.where(flip[:, None], end, start)
-    high = np.where(flip[:, None], start, end)
-    flat = np.hstack([low, high])
-    flat[~same_ring] = np.nan  # the jump from one ring to the next is no segment
-    keys = np.ascontiguousarray(flat).view(np.dtype((np.void, 32))).ravel()  # the segment's bytes: exact match
+    # Number the distinct points (exact coordinates); a segment is the pair of its ends' numbers, lower first.
+    by_place = np.lexsort((coords[:, 1], coords[:, 0]))
+    placed = coords[by_place]
+    new_point = np.concatenate(([True], np.any(placed[1:] != placed[:-1], axis=1)))
+    point = np.empty(len(coords), dtype=np.int64)
+    point[by_place] = np.cumsum(new_point) - 1
+    flip = point[:-1] > point[1:]
+    keys = np.minimum(point[:-1], point[1:]) * (len(coords) + 1) + np.maximum(point[:-1], point[1:])
+    keys[~same_ring] = -1  # the jump from one ring to the next is no segment
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     inverse = inverse.ravel()
     net = np.bincount(inverse, weights=np.where(flip & same_ring, -1.0, 1.0))
@@ -203,9 +234,10 @@ def _cover(faces: NDArray[np.object_], children: NDArray[np.object_]) -> tuple[N
     # Each child is prepared once and tested against the faces' points in its box (faster than the reverse).
     child, face = shapely.STRtree(points).query(children, predicate="intersects")
     counts = np.bincount(face, minlength=len(faces)).astype(np.int64)
-    covering: dict[int, list[int]] = defaultdict(list)
-    for f, c in zip(face, child, strict=True):
-        covering[int(f)].append(int(c))
+    by_face = np.argsort(face, kind="stable")
+    bounds = np.concatenate(([0], np.cumsum(counts)))
+    grouped = child[by_face].tolist()
+    covering = {int(f): grouped[bounds[f] : bounds[f + 1]] for f in np.flatnonzero(counts)}
     # A face's point inside one child is in its interior (faces never cross an edge that is not cancelled); a
     # point touching several may sit on a cancelled edge: check those against the interiors.
     several = np.flatnonzero(counts >= 2)
@@ -271,28 +303,30 @@ def analyse(
     pieces += [(int(f), "outside_parent", tuple(sorted(codes[c] for c in covering[int(f)]))) for f in spill]
     empty = np.flatnonzero((counts == 0) & (in_parent | ~on_parent_edge))  # else outside both: nobody's ground
     child, near = shapely.STRtree(faces[empty]).query(children, predicate="intersects")
-    around: dict[int, set[str]] = defaultdict(set)
-    for k, c in zip(near, child, strict=True):
-        around[int(k)].add(codes[c])
-    for k, face in enumerate(empty):
-        kind = "uncovered_parent" if in_parent[face] and on_parent_edge[face] else "gap"
-        pieces.append((int(face), kind, tuple(sorted(around[k]))))
+    by_near = np.argsort(near, kind="stable")
+    bounds = np.concatenate(([0], np.cumsum(np.bincount(near, minlength=len(empty))))).tolist()
+    near_codes = [codes[c] for c in child[by_near].tolist()]
+    uncovered = (in_parent[empty] & on_parent_edge[empty]).tolist()
+    for k, face in enumerate(empty.tolist()):
+        units = tuple(sorted(near_codes[bounds[k] : bounds[k + 1]]))
+        pieces.append((face, "uncovered_parent" if uncovered[k] else "gap", units))
     shapes = faces[[p[0] for p in pieces]] if pieces else np.empty(0, dtype=object)
     measures = measure(shapes)
-    widths = width_m(measures.area_m2, measures.perimeter_m)
-    for i, (f, kind, units) in enumerate(pieces):
-        area = float(measures.area_m2[i])
-        width = float(widths[i]) if kind == "gap" else None
+    areas, thinness = measures.area_m2.tolist(), measures.thinness.tolist()
+    widths = width_m(measures.area_m2, measures.perimeter_m).tolist()
+    for i, ((_, kind, units), shape) in enumerate(zip(pieces, shapes.tolist(), strict=True)):
+        area = areas[i]
+        width = widths[i] if kind == "gap" else None
         if width is not None and width <= tolerances.gap_width_m:
             result.tolerated_gaps += 1
             result.tolerated_gap_area_m2 += area
             continue
         label = "sliver" if area < tolerances.sliver_area_m2 else kind
-        thinness = float(measures.thinness[i])
-        result.findings.append(Finding(label, kind, faces[f], units, area, width, thinness, _describe(kind, units)))
+        result.findings.append(Finding(label, kind, shape, units, area, width, thinness[i], _describe(kind, units)))
     return result
 
 
+@functools.cache
 def _describe(kind: str, units: tuple[str, ...]) -> str:
     who = ", ".join(units) or "no unit"
     if kind == "overlap":

@@ -46,3 +46,21 @@ def recent(conn: Connection, limit: int = 100, object_type: str | None = None) -
         {"limit": limit, "object_type": object_type},
     ).mappings()
     return [dict(row) for row in rows]
+
+
+def entries_from(conn: Connection, first_id: int) -> list[dict[str, Any]]:
+    """Every audit row from id ``first_id`` on, oldest first."""
+    rows = conn.execute(
+        text(
+            "SELECT id, at, actor, action, object_type, object_id, before, after FROM audit_log "
+            "WHERE id >= :first_id ORDER BY id"
+        ),
+        {"first_id": first_id},
+    ).mappings()
+    return [dict(row) for row in rows]
+
+
+def last_id(conn: Connection, before: int | None = None) -> int:
+    """The id of the latest audit row (below ``before`` when given; 0 when there is none)."""
+    query = "SELECT coalesce(max(id), 0) FROM audit_log WHERE CAST(:before AS bigint) IS NULL OR id < :before"
+    return int(conn.execute(text(query), {"before": before}).scalar_one())

@@ -22,10 +22,18 @@ MAX_REJECTS_SHOWN = 50
 
 @dataclass
 class Rejected:
-    """One input row refused, with the row's number in the file (1 = first data row) and why."""
+    """One input row refused, with the row's number in the file (1 = first data row) and why; ``field`` and
+    ``value`` name the bad field and its value where one field is to blame."""
 
     row: int
     reason: str
+    field: str | None = None
+    value: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The rejection as plain data (field and value only when known)."""
+        named = {"field": self.field, "value": self.value} if self.field else {}
+        return {"row": self.row, "reason": self.reason, **named}
 
 
 @dataclass
@@ -63,7 +71,7 @@ class ImportReport:
             "inserted": self.inserted,
             "updated": self.updated,
             "unchanged": self.unchanged,
-            "rejected": [{"row": r.row, "reason": r.reason} for r in self.rejected[:MAX_REJECTS_SHOWN]],
+            "rejected": [r.as_dict() for r in self.rejected[:MAX_REJECTS_SHOWN]],
             "rejected_count": len(self.rejected),
             "notes": self.notes,
         }
@@ -79,7 +87,7 @@ def enforce_all_or_nothing(report: ImportReport, skip_invalid: bool) -> None:
             f"(use --skip-invalid to write the valid rows):\n  "
             + "\n  ".join(lines)
             + (f"\n  ... and {more} more" if more > 0 else ""),
-            extra={"rejected": [{"row": r.row, "reason": r.reason} for r in report.rejected[:MAX_REJECTS_SHOWN]]},
+            extra={"rejected": [r.as_dict() for r in report.rejected[:MAX_REJECTS_SHOWN]]},
         )
 
 
@@ -105,13 +113,18 @@ def file_checksum(path: Path) -> str:
 
 
 def read_text(path: Path, encoding: str | None = None) -> str:
-    """The file's text (``.gz`` read directly). UTF-8 unless another encoding is declared.
+    """The file's text (``.gz`` read directly). UTF-8 unless another encoding is declared (see :func:`decode_text`)."""
+    require_file(path)
+    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    return decode_text(raw, path.name, encoding)
+
+
+def decode_text(raw: bytes, name: str, encoding: str | None = None) -> str:
+    """The text of a file's bytes (``name`` for messages; a BOM is dropped). UTF-8 unless another encoding is declared.
 
     An undeclared non-UTF-8 file is refused with the offset of the first bad byte and a hint
     (GBK files are common: declare them with ``encoding="gbk"``).
     """
-    require_file(path)
-    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
     if encoding:
         try:
             codec = codecs.lookup(encoding).name
@@ -122,13 +135,13 @@ def read_text(path: Path, encoding: str | None = None) -> str:
         try:
             return raw.decode(codec).lstrip("\ufeff")
         except UnicodeDecodeError as exc:
-            raise InvalidInput(f"{path.name}: not valid {encoding} at byte {exc.start}") from None
+            raise InvalidInput(f"{name}: not valid {encoding} at byte {exc.start}") from None
     try:
         return raw.decode("utf-8").lstrip("\ufeff")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise InvalidInput(
-            f"{path.name}: not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}, line {line}); "
+            f"{name}: not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}, line {line}); "
             "if the file is GBK, declare it (--encoding gbk)"
         ) from None
 

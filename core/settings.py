@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024, description="largest request body accepted")
     auth_failures_per_minute: int = Field(default=10, ge=1, description="failed key checks per client per minute")
     cors_origins: list[str] = Field(default_factory=list)
+    import_archive_dir: Path = Field(
+        default=PROJECT_ROOT / ".run" / "imports",
+        description="content-addressed archive of every imported file, so the audit log can re-run each import",
+    )
 
     @field_validator("database_url")
     @classmethod

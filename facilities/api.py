@@ -191,7 +191,10 @@ def eldercare_uncovered(
 @router.get("/coverage/beds", responses=CSV_OR_JSON)
 def beds(
     conn: Db,
-    target: Annotated[float, Query(description="beds per 1,000 residents aged 60+")] = coverage.DEFAULT_BED_TARGET,
+    target: Annotated[
+        float | None,
+        Query(description="beds per 1,000 residents aged 60+; the setting GAZ_BED_TARGET_PER_1000 when omitted"),
+    ] = None,
     year: int | None = None,
     unit: UnitParam = service.CITY_CODE,
     as_of: AsOf = None,
@@ -207,5 +210,5 @@ def prohibited_zones(
     widths: Annotated[str | None, Query(description="override buffer widths, e.g. road:200,river:500")] = None,
     format: Format = "json",
 ) -> Any:
-    """Cemeteries inside the buffers of the imported prohibited-zone layers (三沿七区)."""
+    """Cemeteries and individual graves (kind grave) inside the buffers of the prohibited-zone layers (三沿七区)."""
     return _answer(coverage.prohibited_zones(conn, widths=coverage.parse_widths(widths)), "hits", format)

@@ -43,7 +43,7 @@ def add_facilities_commands(sub: argparse._SubParsersAction) -> None:
     report.add_argument("report", choices=tuple(REPORTS))
     report.add_argument("--unit", default=service.CITY_CODE)
     report.add_argument("--walk-m", type=float, default=coverage.DEFAULT_WALK_M)
-    report.add_argument("--target", type=float, default=coverage.DEFAULT_BED_TARGET)
+    report.add_argument("--target", type=float, help="beds per 1,000 aged 60+ (default: GAZ_BED_TARGET_PER_1000)")
     report.add_argument("--widths", help="buffer widths per layer kind, e.g. road:200,river:500")
     report.add_argument("--csv", action="store_true", help="print the report's table as CSV")
 

@@ -1,5 +1,5 @@
 """Coverage indicators: burial sites per township, the 15-minute eldercare circle, beds per 1,000 elderly,
-cemeteries inside prohibited zones. Each result says which method it used."""
+cemeteries and individual graves inside prohibited zones. Each result says which method it used."""
 
 from __future__ import annotations
 
@@ -9,14 +9,17 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
+import shapely
+from shapely.geometry import mapping
 from sqlalchemy.engine import Connection
 
 from boundaries import service as boundaries
 from core.errors import InvalidInput
 from core.values import significant_code
 from facilities import queries
-from facilities.models import LAYER_KINDS
+from facilities.models import BURIAL_KINDS, KIND_LABELS, LAYER_KINDS
 from facilities.service import CITY_CODE, list_facilities
+from facilities.settings import PLACEHOLDER_BED_TARGET, coverage_settings
 from gazetteer import service as gazetteer
 
 TOWN_KINDS = {"苏木", "民族苏木", "乡", "民族乡", "镇"}
@@ -25,7 +28,6 @@ COMMUNITY_KIND = "社区"
 VILLAGE_KINDS = {"村", "嘎查"}
 LEVEL_DIGITS = {"city": 4, "county": 6, "township": 9}
 DEFAULT_WALK_M = 1000.0
-DEFAULT_BED_TARGET = 35.0
 METHODS = ("auto", "straight_line", "network")
 NETWORK_METHOD = (
     "road-network distance (pgRouting pgr_dijkstraCost over the imported road layers, undirected, segment lengths "
@@ -256,12 +258,16 @@ def eldercare_circle(
 def beds(
     conn: Connection,
     *,
-    target: float = DEFAULT_BED_TARGET,
+    target: float | None = None,
     year: int | None = None,
     unit: str = CITY_CODE,
     as_of: date | None = None,
 ) -> dict[str, Any]:
-    """Eldercare-institution beds per 1,000 residents aged 60+, per banner, against ``target``."""
+    """Eldercare-institution beds per 1,000 residents aged 60+, per banner, against ``target`` (the setting
+    GAZ_BED_TARGET_PER_1000 when None), with the share of nursing-type beds."""
+    target_source = "the request's target"
+    if target is None:
+        target, target_source = coverage_settings().bed_target_per_1000, "the setting GAZ_BED_TARGET_PER_1000"
     if not 0 < target <= 1000:
         raise InvalidInput(f"target {target} must be above 0 and at most 1000 beds per 1,000")
     root = _scope(conn, unit, as_of, ("city", "county"))
@@ -291,6 +297,7 @@ def beds(
                 "aged_60_plus": figure["aged_60_plus"] if figure else None,
                 "population_year": figure["year"] if figure else None,
                 "beds_per_1000": per_1000,
+                "nursing_bed_share": round(count["nursing_beds"] / count["beds"], 4) if count["beds"] else None,
                 "target": target,
                 "meets_target": None if per_1000 is None else per_1000 >= target,
             }
@@ -300,6 +307,14 @@ def beds(
         "method": "beds of operating eldercare institutions (养老机构) summed per banner from their unit codes, "
         "divided by the banner's latest imported aged-60+ population; banners without a figure show null",
         "target": target,
+        "target_note": f"target {target:g} beds per 1,000 aged 60+ from {target_source}"
+        + (
+            "; 35 is a placeholder default, not a figure from a cited plan (the national 14th five-year plan's "
+            "bed indicator is the share of nursing-type beds, given here as nursing_bed_share): set the office's "
+            "own target"
+            if target == PLACEHOLDER_BED_TARGET
+            else ""
+        ),
         "banners": rows,
     }
 
@@ -325,15 +340,37 @@ def parse_widths(raw: str | None) -> dict[str, float]:
 
 
 def prohibited_zones(conn: Connection, *, widths: dict[str, float] | None = None) -> dict[str, Any]:
-    """Cemeteries inside the buffer of any imported prohibited-zone feature, with layer and distance."""
+    """Cemeteries and individual graves inside the buffer of any imported prohibited-zone feature, with layer,
+    distance and the facility (one hit per facility and feature)."""
     hits = [
-        {**dict(h), "distance_m": round(float(h["distance_m"]), 1)}
-        for h in queries.facilities_in_zones(conn, "cemetery", widths or {})
+        {
+            **dict(h),
+            "facility_kind_label": KIND_LABELS[h["facility_kind"]],
+            "distance_m": round(float(h["distance_m"]), 1),
+        }
+        for h in queries.facilities_in_zones(conn, BURIAL_KINDS, widths or {})
     ]
     return {
-        "method": "straight-line geodesic distance from the cemetery's point to each layer feature; a hit is a "
-        "distance within the layer's buffer width (the import's width unless overridden per kind)",
+        "method": "straight-line geodesic distance from the point of each cemetery (公墓) and individual grave "
+        "(散埋乱葬坟墓, facility kind grave) to each layer feature; a hit is a distance within the layer's buffer "
+        "width (the import's width unless overridden per kind)",
         "widths_overridden": widths or {},
         "layers": [dict(r) for r in queries.layer_summary(conn)],
         "hits": hits,
     }
+
+
+def zone_buffers(conn: Connection, *, widths: dict[str, float] | None = None) -> list[dict[str, Any]]:
+    """The prohibited-zone features with their buffers (GeoJSON, EPSG:4490) for maps: layer, kind, feature,
+    width in metres (the import's unless overridden per kind)."""
+    return [
+        {
+            "layer": row["layer"],
+            "layer_kind": row["layer_kind"],
+            "feature_id": row["feature_id"],
+            "name": row["name"],
+            "width_m": row["width_m"],
+            "geometry": mapping(shapely.from_wkb(row["wkb"])),
+        }
+        for row in queries.zone_buffers(conn, widths or {})
+    ]

@@ -1,4 +1,5 @@
-"""Facilities (funeral, burial, eldercare, child welfare), population per unit, prohibited-zone layers."""
+"""Facilities (funeral, burial, eldercare, child welfare; individual graves), population per unit, prohibited-zone
+layers."""
 
 from __future__ import annotations
 
@@ -23,14 +24,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.database import Base, NbsCode
 
-KINDS = ("funeral_home", "cemetery", "eldercare_institution", "community_eldercare_site", "child_welfare")
+KINDS = ("funeral_home", "cemetery", "eldercare_institution", "community_eldercare_site", "child_welfare", "grave")
 KIND_LABELS = {
     "funeral_home": "殡仪馆",
     "cemetery": "公墓",
     "eldercare_institution": "养老机构",
     "community_eldercare_site": "社区养老服务设施",
     "child_welfare": "儿童福利机构",
+    "grave": "散埋乱葬坟墓",  # an individual grave outside a cemetery (a point), checked against prohibited zones
 }
+BURIAL_KINDS = ("cemetery", "grave")  # what the prohibited-zone check (三沿七区) looks for inside the buffers
 CEMETERY_TYPES = ("public_welfare", "commercial")
 OWNERSHIPS = ("public", "private")
 STATUSES = ("planned", "operating", "suspended", "closed")

@@ -244,21 +244,39 @@ def layer_summary(conn: Connection) -> list[RowMapping]:
     )
 
 
-def facilities_in_zones(conn: Connection, kind: str, widths: dict[str, float]) -> list[RowMapping]:
-    """Facilities of ``kind`` within each layer feature's buffer (width overridden per layer kind by ``widths``)."""
+def facilities_in_zones(conn: Connection, kinds: Sequence[str], widths: dict[str, float]) -> list[RowMapping]:
+    """Facilities of ``kinds`` within each layer feature's buffer (width overridden per layer kind by ``widths``),
+    with their point (EPSG:4490)."""
     return list(
         conn.execute(
             text(
                 "WITH zone AS (SELECT z.*,"
                 " COALESCE(CAST(CAST(:widths AS jsonb) ->> z.layer_kind AS float8), z.buffer_m) AS width_m"
                 " FROM prohibited_layer z)"
-                " SELECT f.id AS facility_id, f.name AS facility_name, f.cemetery_type, f.unit_code, f.illustrative,"
+                " SELECT f.id AS facility_id, f.name AS facility_name, f.kind AS facility_kind, f.cemetery_type,"
+                " f.unit_code, f.illustrative, ST_X(f.geom) AS lon, ST_Y(f.geom) AS lat,"
                 " z.layer, z.layer_kind, z.feature_id, z.name AS feature_name, z.width_m,"
                 " ST_Distance(f.geom::geography, z.geom::geography) AS distance_m"
                 " FROM facility f JOIN zone z ON ST_DWithin(f.geom::geography, z.geom::geography, z.width_m)"
-                " WHERE f.kind = :kind ORDER BY f.id, z.layer, z.feature_id"
+                " WHERE f.kind = ANY(:kinds) ORDER BY f.id, z.layer, z.feature_id"
             ),
-            {"kind": kind, "widths": json.dumps(widths)},
+            {"kinds": list(kinds), "widths": json.dumps(widths)},
+        ).mappings()
+    )
+
+
+def zone_buffers(conn: Connection, widths: dict[str, float]) -> list[RowMapping]:
+    """Every prohibited-zone feature with its buffer width (overridden per layer kind by ``widths``) and its
+    buffer for display as WKB (EPSG:4490; PostGIS's geography buffer, the feature itself for a width of 0)."""
+    return list(
+        conn.execute(
+            text(
+                "SELECT layer, layer_kind, feature_id, name, width_m, ST_AsBinary(CASE WHEN width_m > 0"
+                " THEN ST_Buffer(geom::geography, width_m)::geometry ELSE geom END) AS wkb FROM ("
+                " SELECT z.*, COALESCE(CAST(CAST(:widths AS jsonb) ->> z.layer_kind AS float8), z.buffer_m) AS width_m"
+                " FROM prohibited_layer z) AS zone ORDER BY layer, feature_id"
+            ),
+            {"widths": json.dumps(widths)},
         ).mappings()
     )
 

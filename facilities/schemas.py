@@ -9,7 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from core.imports import has_control_characters
 
-Kind = Literal["funeral_home", "cemetery", "eldercare_institution", "community_eldercare_site", "child_welfare"]
+Kind = Literal[
+    "funeral_home", "cemetery", "eldercare_institution", "community_eldercare_site", "child_welfare", "grave"
+]
 Status = Literal["planned", "operating", "suspended", "closed"]
 
 
@@ -48,6 +50,8 @@ class FacilityIn(BaseModel):
     def _consistent(self) -> FacilityIn:
         if (self.kind == "cemetery") != (self.cemetery_type is not None):
             raise ValueError("cemetery_type (public_welfare or commercial) is required for a cemetery and only for one")
+        if self.kind == "grave" and (self.beds is not None or self.nursing_beds is not None):
+            raise ValueError("a grave (散埋乱葬坟墓) has no beds")
         if self.nursing_beds is not None and (self.beds is None or self.nursing_beds > self.beds):
             raise ValueError(f"nursing_beds {self.nursing_beds} exceeds beds {self.beds}")
         return self

@@ -16,6 +16,7 @@ from boundaries import service as boundaries
 from core import audit
 from core.crs import STORAGE_CRS, parse_crs, transform_geometry
 from core.errors import Conflict, InvalidInput, NotFound
+from core.files import archive_input
 from core.imports import ImportReport, Rejected, enforce_all_or_nothing, has_control_characters
 from core.values import GeoPoint, normalize_code, significant_code
 from facilities import queries
@@ -289,7 +290,18 @@ def import_facilities(
         else:
             queries.update_facility(conn, old["id"], old["version"], record)
             report.updated += 1
-    audit.record(conn, actor=actor, action="import", object_type="facility", object_id=source, after=report.as_dict())
+    replay = archive_input(
+        content,
+        importer="facilities",
+        name=name,
+        file_format=file_format,
+        source=source,
+        crs=crs,
+        illustrative=illustrative,
+        skip_invalid=skip_invalid,
+    )
+    after = {**report.as_dict(), "replay": replay}
+    audit.record(conn, actor=actor, action="import", object_type="facility", object_id=source, after=after)
     return report
 
 
@@ -342,9 +354,9 @@ def import_population(
             report.rejected.append(Rejected(number, exc.detail))
     enforce_all_or_nothing(report, skip_invalid)
     report.inserted, report.updated, report.unchanged = queries.upsert_population(conn, source, rows)
-    audit.record(
-        conn, actor=actor, action="import", object_type="unit_population", object_id=source, after=report.as_dict()
-    )
+    replay = archive_input(content, importer="population", name=name, source=source, skip_invalid=skip_invalid)
+    after = {**report.as_dict(), "replay": replay}
+    audit.record(conn, actor=actor, action="import", object_type="unit_population", object_id=source, after=after)
     return report
 
 
@@ -415,9 +427,18 @@ def import_layer(
         edges = road_edges(features)
         queries.replace_road_edges(conn, layer, edges)
         report.notes.append(f"road network: {len(edges)} edge(s) for network distances")
-    audit.record(
-        conn, actor=actor, action="import", object_type="prohibited_layer", object_id=layer, after=report.as_dict()
+    replay = archive_input(
+        content,
+        importer="prohibited_layer",
+        name=name,
+        layer=layer,
+        layer_kind=layer_kind,
+        buffer_m=buffer_m,
+        crs=crs,
+        skip_invalid=skip_invalid,
     )
+    after = {**report.as_dict(), "replay": replay}
+    audit.record(conn, actor=actor, action="import", object_type="prohibited_layer", object_id=layer, after=after)
     return report
 
 
@@ -427,8 +448,9 @@ def published_collections(conn: Connection) -> list[dict[str, Any]]:
         {
             "id": "facilities",
             "title": "Civil-affairs facilities",
-            "description": "Funeral homes, cemeteries, eldercare institutions, community eldercare sites and child "
-            "welfare institutions with their unit; illustrative marks made-up records (demo, fixtures).",
+            "description": "Funeral homes, cemeteries, eldercare institutions, community eldercare sites, child "
+            "welfare institutions and individual graves (散埋乱葬, kind grave) with their unit; illustrative marks "
+            "made-up records (demo, fixtures).",
             "sql": queries.PUBLISHED_FACILITIES,
             "properties": {
                 "name": "string",

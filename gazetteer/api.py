@@ -6,17 +6,32 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy.engine import Connection
 
 from core.auth import Principal
 from core.errors import InvalidInput
 from core.values import GeoPoint
 from core.web import Db, require_role
-from gazetteer import review, service
+from gazetteer import geometry as place_geometry
+from gazetteer import place_api, place_export, review, service
 
 router = APIRouter(prefix="/api/v1", tags=["lookup"])
+ExportFormat = Annotated[
+    Literal["json", "csv", "geojson", "gpkg"], Query(description="json, csv (UTF-8 BOM), geojson or gpkg (GeoPackage)")
+]
+EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            "application/json": {},
+            "application/geo+json": {},
+            "text/csv": {},
+            "application/geopackage+sqlite3": {"schema": {"type": "string", "format": "binary"}},
+        }
+    }
+}
+router.include_router(place_api.router)  # the registry's files (import, exchange), ahead of /places/{id}
 
 
 @router.get("/reverse")
@@ -40,7 +55,7 @@ def romanize(text: Annotated[str, Query(description="a place name in Hanzi, e.g.
 @router.get(
     "/places/search",
     response_model=None,
-    responses={200: {"content": {"application/json": {}, "application/geo+json": {}, "text/csv": {}}}},
+    responses=EXPORT_RESPONSES,
 )
 def search_places(
     conn: Db,
@@ -51,36 +66,29 @@ def search_places(
     category: Annotated[str | None, Query(description="GB/T 18521 category code, e.g. 32")] = None,
     status: Annotated[str | None, Query(description="standard, alias, historic, retired or proposed")] = None,
     as_of: Annotated[date | None, Query(description="only names valid on this date")] = None,
-    format: Annotated[
-        Literal["json", "csv", "geojson"], Query(description="json, csv (UTF-8 BOM) or geojson")
-    ] = "json",
+    format: ExportFormat = "json",
 ) -> dict[str, Any] | Response:
     """Ranked place names: exact, then generic dropped, written-in prefix, prefix, one-character typo."""
     found = service.search_places(
         conn, q, limit=limit, offset=offset, unit=unit, category=category, status=status, as_of=as_of
     )
-    return _formatted(found, format, "search")
+    return _formatted(conn, found, format, "search")
 
 
-def _formatted(found: dict[str, Any], format: str, stem: str) -> dict[str, Any] | Response:
-    """The answer as JSON, a CSV download (UTF-8 with BOM) or a GeoJSON FeatureCollection."""
-    if format == "csv":
-        return Response(
-            service.export_csv(found["results"]).encode("utf-8"),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'},
-        )
-    if format == "geojson":
-        return JSONResponse(
-            jsonable_encoder(service.export_geojson(found["results"])), media_type="application/geo+json"
-        )
-    return found
+def _formatted(conn: Connection, found: dict[str, Any], format: str, stem: str) -> dict[str, Any] | Response:
+    """The answer as JSON, or as a CSV (UTF-8 with BOM), GeoJSON or GeoPackage export of its results."""
+    if format == "json":
+        return found
+    exported = place_export.export_hits(conn, found["results"], format, stem)
+    inline = format == "geojson"
+    headers = {} if inline else {"Content-Disposition": f'attachment; filename="{exported.filename}"'}
+    return Response(exported.content, media_type=exported.media_type, headers=headers)
 
 
 @router.get(
     "/lists/{tag}",
     response_model=None,
-    responses={200: {"content": {"application/json": {}, "application/geo+json": {}, "text/csv": {}}}},
+    responses=EXPORT_RESPONSES,
 )
 def list_by_tag(
     conn: Db,
@@ -88,12 +96,10 @@ def list_by_tag(
     unit: Annotated[str | None, Query(description="only places in this unit (NBS code)")] = None,
     status: str | None = None,
     limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
-    format: Annotated[
-        Literal["json", "csv", "geojson"], Query(description="json, csv (UTF-8 BOM) or geojson")
-    ] = "json",
+    format: ExportFormat = "json",
 ) -> dict[str, Any] | Response:
     """A thematic list of place names by tag."""
-    return _formatted(service.list_by_tag(conn, tag, unit=unit, status=status, limit=limit), format, "list")
+    return _formatted(conn, service.list_by_tag(conn, tag, unit=unit, status=status, limit=limit), format, "list")
 
 
 @router.get("/places/autocomplete")
@@ -165,6 +171,14 @@ class PointIn(BaseModel):
     crs: str = "EPSG:4326"
 
 
+class GeometryIn(BaseModel):
+    """A GeoJSON geometry east first in a named CRS (rings closed, at most 20,000 vertices)."""
+
+    type: Literal["Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon"]
+    coordinates: list[Any]
+    crs: str = "EPSG:4326"
+
+
 class ProposalIn(BaseModel):
     """A new name proposal."""
 
@@ -172,6 +186,7 @@ class ProposalIn(BaseModel):
     category: str
     unit: str
     point: PointIn | None = None
+    geometry: GeometryIn | None = Field(default=None, description="a line or polygon (or point) instead of point")
     meaning: str | None = None
     origin: str | None = None
     history: str | None = None
@@ -185,6 +200,7 @@ class UpdateIn(BaseModel):
     version: int
     changes: dict[str, Any] = Field(default_factory=dict)
     point: PointIn | None = None
+    geometry: GeometryIn | None = Field(default=None, description="a new line or polygon (or point) instead of point")
 
 
 class DecisionIn(BaseModel):
@@ -207,6 +223,10 @@ def _point(point: PointIn | None) -> GeoPoint | None:
     return None if point is None else GeoPoint.from_input(point.lon, point.lat, point.crs)
 
 
+def _geometry(geometry: GeometryIn | None) -> BaseGeometry | None:
+    return None if geometry is None else place_geometry.from_geojson(geometry.model_dump(exclude={"crs"}), geometry.crs)
+
+
 Editor = Annotated[Principal, Depends(require_role("editor", "approver"))]
 
 
@@ -219,6 +239,7 @@ def propose_place(conn: Db, body: ProposalIn, caller: Editor) -> dict[str, Any]:
         category=body.category,
         unit=body.unit,
         point=_point(body.point),
+        geometry=_geometry(body.geometry),
         meaning=body.meaning,
         origin=body.origin,
         history_text=body.history,
@@ -234,7 +255,13 @@ def update_place(
 ) -> dict[str, Any]:
     """Change descriptive fields at ``version`` (a stale version answers 409 and changes nothing)."""
     return service.update_place(
-        conn, place_name_id, version=body.version, changes=body.changes, point=_point(body.point), actor=caller.name
+        conn,
+        place_name_id,
+        version=body.version,
+        changes=body.changes,
+        point=_point(body.point),
+        geometry=_geometry(body.geometry),
+        actor=caller.name,
     )
 
 

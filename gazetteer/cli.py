@@ -12,6 +12,8 @@ from sqlalchemy import Engine
 from core.database import transaction
 from core.values import GeoPoint, parse_date
 from gazetteer import service
+from gazetteer.place_cli import add_places_commands, run_places
+from gazetteer.sign_cli import add_sign_commands, run_signs
 
 CLI_ACTOR = "cli"
 
@@ -51,10 +53,16 @@ def add_gazetteer_commands(sub: Any) -> None:
         decision.add_argument("--document-number", required=True)
         decision.add_argument("--approval-date", required=True)
         decision.add_argument("--effective-date")
+    add_places_commands(sub)
+    add_sign_commands(sub)
 
 
 def run_gazetteer(engine: Engine, args: argparse.Namespace) -> Any:
-    """Execute ``gaz names <action>``; returns the report printed by the caller."""
+    """Execute ``gaz names <action>`` (and ``gaz places <action>``); returns the report printed by the caller."""
+    if args.command == "places":
+        return run_places(engine, args)
+    if args.command == "signs":
+        return run_signs(engine, args)
     if args.action == "romanize":
         return service.romanize_text(args.text)
     with transaction(engine) as conn:
@@ -100,5 +108,7 @@ def print_result(result: Any) -> None:
         print(result.summary())
         for note in result.notes:
             print(f"  note: {note}")
+        for rejected in result.rejected:
+            print(f"  skipped row {rejected.row}: {rejected.reason}")
     else:
         print(json.dumps(result, ensure_ascii=False, default=str))

@@ -9,6 +9,7 @@ from geoalchemy2 import Geometry
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Computed,
     Date,
     Identity,
     Index,
@@ -49,6 +50,18 @@ class ReferencePoint(Base):
     properties: Mapped[dict[str, Any]] = mapped_column(JSONB)
 
 
+GENERALISATION_GRID_DEG = 0.1  # non-public records: a point snapped to a 0.1° grid (about 10 km)
+
+
+def public_location_rule(geom: str = "geom", secrecy: str = "secrecy") -> str:
+    """SQL of the secrecy rule: the geometry of a public record, a generalised point (on-surface point snapped to
+    a 0.1° grid) of any other. place_name stores it as public_geom; gazetteer.queries.public_location reads it."""
+    return (
+        f"CASE WHEN {secrecy} = 'public' THEN {geom}"
+        f" ELSE ST_SnapToGrid(ST_PointOnSurface({geom}), {GENERALISATION_GRID_DEG}) END"
+    )
+
+
 PLACE_STATUSES = ("proposed", "standard", "alias", "historic", "retired")
 SECRECY_LEVELS = ("public", "internal", "secret")
 ROMANIZATION_ORIGINS = ("official", "derived")
@@ -63,7 +76,6 @@ KEY_KINDS = (
     "initials",
     "official",
     "official_core",
-    "deletion",
 )
 
 
@@ -113,6 +125,11 @@ class PlaceName(Base):
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
     geom_source: Mapped[str | None] = mapped_column(Text)
+    # The location every public route shows (see public_location_rule), kept by PostgreSQL: spatial filters of the
+    # public routes (OGC bbox, CQL2, tiles) use its GiST index instead of generalising every row.
+    public_geom = mapped_column(
+        Geometry("GEOMETRY", srid=4490, spatial_index=True), Computed(public_location_rule(), persisted=True)
+    )
 
 
 class NameEvent(Base):
@@ -137,15 +154,36 @@ class NameEvent(Base):
 
 
 class PlaceKey(Base):
-    """Search keys of a place name (exact, core, pinyin, initials, traditional, one-character deletions).
+    """Search keys of a place name (exact, core, statistical, traditional, pinyin, initials, official forms).
 
-    Byte-wise (C) collation: btree equality and range (prefix) scans work on Hanzi and pinyin alike. No
-    foreign key: the keys are written in bulk (millions nationally) and replaced with their record by the service.
+    Byte-wise (C) collation: btree equality and range (prefix) scans work on Hanzi and pinyin alike. The key
+    index is ordered by record id within a key and kind, so that the records of one key come in id order (which
+    follows the administrative level for synced units) and a search can stop after the first few of a key shared
+    by hundreds (和平村). No foreign key: the keys are written in bulk (millions nationally) and replaced with
+    their record by the service.
     """
 
     __tablename__ = "place_key"
-    __table_args__ = (CheckConstraint(f"kind IN {KEY_KINDS}", name="kind"), Index("ix_place_key_key", "key"))
+    __table_args__ = (
+        CheckConstraint(f"kind IN {KEY_KINDS}", name="kind"),
+        Index("ix_place_key_key", "key", "kind", "place_name_id"),
+    )
 
     place_name_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     key: Mapped[str] = mapped_column(String(collation="C"), primary_key=True)
     kind: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
+class CoreDeletion(Base):
+    """The one-character deletions of every name core in the registry (SymSpell), one row per distinct
+    (deletion, core): the typo search looks a query's core and its deletions up here and gets the distinct cores
+    one edit away, however many records share them (the deletion 庄 stands for ~2,000 cores, not 20,000 records).
+    ``first_id`` is the lowest record id carrying the core: of a tie of more cores than a search reads, those
+    come first (the ranking's last tie-break is the id). Written with the keys; a core whose records are gone
+    stays and finds no record."""
+
+    __tablename__ = "place_core_deletion"
+
+    deletion: Mapped[str] = mapped_column(String(collation="C"), primary_key=True)
+    core: Mapped[str] = mapped_column(String(collation="C"), primary_key=True)
+    first_id: Mapped[int] = mapped_column(BigInteger)

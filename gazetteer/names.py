@@ -140,7 +140,8 @@ def search_keys(
     name: str, statistical_name: str | None, romanization: str | None, origin: str
 ) -> list[tuple[str, str]]:
     """Every (key, kind) of a place name for the key table: exact, core (generic dropped), statistical name,
-    traditional, pinyin and pinyin of the core, initials, official form (and of its core), deletions of the core."""
+    traditional, pinyin and pinyin of the core, initials, official form (and of its core). The deletions of the
+    core that the typo search needs are kept per distinct core (queries.replace_keys writes them)."""
     keys = list(_name_keys(name, romanization, origin))
     if statistical_name and statistical_name != name:
         keys.append((statistical_name, "statistical"))
@@ -175,8 +176,6 @@ def _name_keys(name: str, romanization: str | None, origin: str) -> tuple[tuple[
         add(latin_key(romanization), "official")
         official_core = " ".join(romanization.split()[:-1]) if core != name else ""
         add(latin_key(official_core), "official_core")
-    for deleted in deletions(core):
-        add(deleted, "deletion")
     return tuple(keys)
 
 

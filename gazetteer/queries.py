@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, RowMapping
 
 from core.imports import copy_rows
+from gazetteer.names import deletions
 
 
 def upsert_points(conn: Connection, source: str, rows: Sequence[dict[str, Any]]) -> tuple[int, int, int]:
@@ -69,20 +70,23 @@ def upsert_points(conn: Connection, source: str, rows: Sequence[dict[str, Any]])
     return counts.inserted, counts.updated, unchanged
 
 
-def nearest_unit_point(conn: Connection, lon: float, lat: float, *, within: str, level: str) -> RowMapping | None:
-    """The nearest reference point standing for a unit of ``level`` whose code starts with ``within``."""
-    return (
+def nearest_unit_points(
+    conn: Connection, lon: float, lat: float, *, within: str, levels: list[str]
+) -> list[RowMapping]:
+    """Per unit level of ``levels``, the nearest reference point standing for a unit of that level whose code
+    starts with ``within`` (levels without one are left out), in the order of ``levels``."""
+    return list(
         conn.execute(
             text(
-                "SELECT unit_code, name, source, ST_X(geom) AS lon, ST_Y(geom) AS lat,"
+                "SELECT n.* FROM unnest(CAST(:levels AS text[])) WITH ORDINALITY AS l(level, ord)"
+                " CROSS JOIN LATERAL (SELECT unit_code, name, source, ST_X(geom) AS lon, ST_Y(geom) AS lat,"
                 " ST_Distance(geom::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4490)::geography) AS distance_m"
-                " FROM reference_point WHERE unit_level = :level AND unit_code LIKE :prefix"
-                " ORDER BY geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4490) LIMIT 1"
+                " FROM reference_point WHERE unit_level = l.level AND unit_code LIKE :prefix"
+                " ORDER BY geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4490) LIMIT 1) n"
+                " ORDER BY l.ord"
             ),
-            {"lon": lon, "lat": lat, "prefix": within + "%", "level": level},
-        )
-        .mappings()
-        .first()
+            {"lon": lon, "lat": lat, "prefix": within + "%", "levels": levels},
+        ).mappings()
     )
 
 
@@ -106,16 +110,14 @@ def list_points(conn: Connection, prefix: str, level: str | None) -> list[RowMap
 
 
 # --- place names ---------------------------------------------------------------------------------
-GENERALISATION_GRID_DEG = 0.1  # non-public records: a point snapped to a 0.1° grid (about 10 km)
-
-
 def public_location(alias: str = "p") -> str:
     """SQL of the location a public route may show: the geometry of a public record, a generalised point
-    (on-surface point snapped to a 0.1° grid) of any other. Every public SELECT of a location goes through here."""
-    return (
-        f"(CASE WHEN {alias}.secrecy = 'public' THEN {alias}.geom"
-        f" ELSE ST_SnapToGrid(ST_PointOnSurface({alias}.geom), {GENERALISATION_GRID_DEG}) END)"
-    )
+    (on-surface point snapped to a 0.1° grid) of any other. Every public SELECT of a location goes through here.
+
+    It is the column ``public_geom`` of the row ``alias``: stored (and GiST-indexed) on place_name, where
+    PostgreSQL computes it by models.public_location_rule, so a spatial filter never sees the true geometry of a
+    record that is not public and still uses an index; a row of another table (a sign) computes it by that rule."""
+    return f"{alias}.public_geom"
 
 
 PLACE_COLUMNS = (
@@ -196,6 +198,7 @@ PLACE_NAME_INDEXES = {
     "ix_place_name_unit_code": "CREATE INDEX ix_place_name_unit_code ON place_name (unit_code)",
     "ix_place_name_admin_code": "CREATE INDEX ix_place_name_admin_code ON place_name (admin_code)",
     "idx_place_name_geom": "CREATE INDEX idx_place_name_geom ON place_name USING gist (geom)",
+    "idx_place_name_public_geom": "CREATE INDEX idx_place_name_public_geom ON place_name USING gist (public_geom)",
 }
 BULK_RECORDS = 100_000  # from this many records, the secondary indexes are rebuilt after the load
 
@@ -251,19 +254,117 @@ def update_statistical_names(conn: Connection, changes: Sequence[tuple[int, str]
 
 
 def replace_keys(conn: Connection, keys: Sequence[tuple[int, str, str]], ids: Sequence[int] = ()) -> None:
-    """Write the search keys (id, key, kind) after deleting the keys of ``ids``."""
+    """Write the search keys (id, key, kind) after deleting the keys of ``ids``, and the one-character deletions
+    of the records' cores (the core key, else the exact key of a name without a generic term)."""
     if ids:
         conn.execute(text("DELETE FROM place_key WHERE place_name_id = ANY(:ids)"), {"ids": list(ids)})
+    record_cores: dict[int, str] = {}
+    for place_name_id, key, kind in keys:
+        if kind == "core" or (kind == "exact" and place_name_id not in record_cores):
+            record_cores[place_name_id] = key
+    cores: dict[str, int] = {}  # core -> the lowest record id carrying it
+    for place_name_id, core in record_cores.items():
+        cores[core] = min(place_name_id, cores.get(core, place_name_id))
     if len(keys) >= BULK_KEYS:
         conn.execute(text("ALTER TABLE place_key DROP CONSTRAINT pk_place_key"))
         conn.execute(text("DROP INDEX ix_place_key_key"))
         _copy_text(conn, "place_key", KEY_COLUMNS, keys)
         conn.execute(text("ALTER TABLE place_key ADD CONSTRAINT pk_place_key PRIMARY KEY (place_name_id, key, kind)"))
-        conn.execute(text("CREATE INDEX ix_place_key_key ON place_key (key)"))
-        conn.execute(text("ANALYZE place_key"))  # fresh statistics: the planner must see the bulk load
-        conn.execute(text("ANALYZE place_name"))
+        conn.execute(text(KEY_INDEX))
+        _add_core_deletions(conn, cores)
+        for table in ("place_key", "place_core_deletion", "place_name"):
+            conn.execute(text(f"ANALYZE {table}"))  # fresh statistics: the planner must see the bulk load
     elif keys:
         _copy_text(conn, "place_key", KEY_COLUMNS, keys)
+        _add_core_deletions(conn, cores)
+
+
+KEY_INDEX = "CREATE INDEX ix_place_key_key ON place_key (key, kind, place_name_id)"
+
+
+def _add_core_deletions(conn: Connection, cores: dict[str, int]) -> None:
+    """Record the one-character deletions of each core (none for a core of one character) with the lowest record
+    id carrying it; a row already there keeps its own, older id. In bulk: COPY, then the primary key rebuilt."""
+    rows: dict[tuple[str, str], int] = {}
+    for core, first_id in cores.items():
+        for deleted in deletions(core):
+            rows[(deleted, core)] = first_id
+    if len(rows) < BULK_KEYS:
+        conn.execute(
+            text(
+                "INSERT INTO place_core_deletion (deletion, core, first_id) SELECT * FROM"
+                " unnest(CAST(:deletions AS text[]), CAST(:cores AS text[]), CAST(:ids AS bigint[]))"
+                " ON CONFLICT DO NOTHING"
+            ),
+            {"deletions": [d for d, _ in rows], "cores": [c for _, c in rows], "ids": list(rows.values())},
+        )
+        return
+    conn.execute(text("DROP TABLE IF EXISTS stage_core_deletion"))
+    conn.execute(
+        text(
+            'CREATE TEMP TABLE stage_core_deletion (deletion text COLLATE "C", core text COLLATE "C", first_id bigint)'
+            " ON COMMIT DROP"
+        )
+    )
+    _copy_text(conn, "stage_core_deletion", ("deletion", "core", "first_id"), [(*k, i) for k, i in rows.items()])
+    conn.execute(
+        text(
+            "DELETE FROM stage_core_deletion s USING place_core_deletion d"
+            " WHERE d.deletion = s.deletion AND d.core = s.core"
+        )
+    )
+    conn.execute(text("ALTER TABLE place_core_deletion DROP CONSTRAINT pk_place_core_deletion"))
+    conn.execute(text("INSERT INTO place_core_deletion SELECT deletion, core, first_id FROM stage_core_deletion"))
+    conn.execute(
+        text("ALTER TABLE place_core_deletion ADD CONSTRAINT pk_place_core_deletion PRIMARY KEY (deletion, core)")
+    )
+
+
+def find_near_in_unit(
+    conn: Connection,
+    core: str,
+    kinds: Sequence[str],
+    *,
+    unit_prefix: str,
+    category: str | None = None,
+    statuses: Sequence[str],
+    as_of: date | None,
+    limit: int,
+) -> list[RowMapping]:
+    """Place names of one unit with a key of the given kinds at most one edit from ``core`` (Levenshtein), best
+    level first: the unit's records are read through the unit code index and their keys compared directly."""
+    sql = (
+        f"SELECT {PLACE_COLUMNS}, k.key AS matched_key, k.kind AS matched_kind"
+        " FROM place_name p JOIN place_key k ON k.place_name_id = p.id"
+        f" WHERE {_filters(unit_prefix, category, statuses, as_of)} AND k.kind = ANY(:kinds)"
+        " AND levenshtein_less_equal(k.key, :core, 1) <= 1"
+        " ORDER BY p.level_rank, (p.valid_to IS NOT NULL), length(k.key), p.id LIMIT :limit"
+    )
+    params = {
+        "core": core,
+        "kinds": list(kinds),
+        "unit_prefix": unit_prefix + "%",
+        "category_prefix": (category or "") + "%",
+        "statuses": list(statuses),
+        "as_of": as_of,
+        "limit": limit,
+    }
+    return list(conn.execute(text(sql), params).mappings())
+
+
+def cores_near(conn: Connection, core: str, probes: Sequence[str], limit: int) -> list[str]:
+    """Up to ``limit`` distinct name cores one edit from ``core`` among those having one of ``probes`` (the core
+    and its deletions) among their deletions: shorter first, then those of the lowest record id."""
+    return list(
+        conn.execute(
+            text(
+                "SELECT core FROM place_core_deletion WHERE deletion = ANY(:probes)"
+                " AND levenshtein_less_equal(core, :core, 1) <= 1"
+                " GROUP BY core ORDER BY length(core), min(first_id), core LIMIT :limit"
+            ),
+            {"core": core, "probes": list(probes), "limit": limit},
+        ).scalars()
+    )
 
 
 def insert_events(conn: Connection, events: Sequence[dict[str, Any]]) -> None:
@@ -368,17 +469,35 @@ def find_by_keys(
     statuses: Sequence[str],
     as_of: date | None,
     limit: int,
+    per_key: int | None = None,
 ) -> list[RowMapping]:
     """Place names with a key equal to one of ``keys`` (or starting with ``prefix``) of the given kinds,
-    best level first; each row carries the matched key and kind."""
-    match = "k.key = ANY(:keys)" if prefix is None else "k.key >= :lo AND k.key < :hi"
-    sql = (
-        f"SELECT {PLACE_COLUMNS}, k.key AS matched_key, k.kind AS matched_kind"
-        " FROM place_key k JOIN place_name p ON p.id = k.place_name_id"
-        f" WHERE {match} AND k.kind = ANY(:kinds) AND {_filters(unit_prefix, category, statuses, as_of)}"
-        " ORDER BY p.level_rank, (p.valid_to IS NOT NULL), length(k.key), p.id LIMIT :limit"
-    )
+    best level first; each row carries the matched key and kind.
+
+    Unscoped lookups of ``keys`` read at most ``per_key`` (default ``limit``) records of each key and kind, the
+    lowest ids first (the key index's order; ids follow the administrative level of synced units), so a key shared
+    by hundreds of records (和平村) costs no more than a rare one. Scoped to a unit, every record of the keys is a
+    candidate (the planner may start from the unit's records)."""
+    filters = _filters(unit_prefix, category, statuses, as_of)
+    if prefix is None and unit_prefix is None:
+        sql = (
+            f"SELECT {PLACE_COLUMNS}, k.key AS matched_key, k.kind AS matched_kind"
+            " FROM unnest(CAST(:keys AS text[])) AS q(key), unnest(CAST(:kinds AS text[])) AS w(kind), LATERAL"
+            " (SELECT k.place_name_id, k.key, k.kind FROM place_key k JOIN place_name p ON p.id = k.place_name_id"
+            f' WHERE k.key = q.key COLLATE "C" AND k.kind = w.kind AND {filters}'
+            " ORDER BY k.place_name_id LIMIT :per_key) AS k JOIN place_name p ON p.id = k.place_name_id"
+            " ORDER BY p.level_rank, (p.valid_to IS NOT NULL), length(k.key), p.id LIMIT :limit"
+        )
+    else:
+        match = "k.key = ANY(:keys)" if prefix is None else "k.key >= :lo AND k.key < :hi"
+        sql = (
+            f"SELECT {PLACE_COLUMNS}, k.key AS matched_key, k.kind AS matched_kind"
+            " FROM place_key k JOIN place_name p ON p.id = k.place_name_id"
+            f" WHERE {match} AND k.kind = ANY(:kinds) AND {filters}"
+            " ORDER BY p.level_rank, (p.valid_to IS NOT NULL), length(k.key), p.id LIMIT :limit"
+        )
     params = {
+        "per_key": per_key or limit,
         "keys": list(keys),
         "kinds": list(kinds),
         "lo": prefix,
@@ -452,15 +571,17 @@ PUBLISHED_PLACE_NAMES = (
 )
 
 
-def published_units_sql(units_sql: str) -> str:
-    """Wrap the boundaries' published unit SELECT: the registered polygon, else the unit's reference point."""
-    return (
-        "SELECT u.id, u.code, u.name, u.kind, u.parent_code, u.valid_from, u.valid_to, u.polygon_source,"
-        " CASE WHEN u.polygon_geom IS NOT NULL THEN 'polygon' WHEN pt.geom IS NOT NULL THEN 'point' END"
-        " AS geometry_kind, COALESCE(u.polygon_geom, pt.geom) AS geom"
-        f" FROM ({units_sql}) u LEFT JOIN LATERAL (SELECT geom FROM reference_point"
-        " WHERE unit_code = u.code ORDER BY id LIMIT 1) pt ON u.polygon_geom IS NULL"
-    )
+def published_units_parts(with_polygon_sql: str, without_polygon_sql: str) -> list[str]:
+    """Wrap the boundaries' published unit SELECTs (the versions with a registered polygon, those without): the
+    registered polygon, else the unit's first reference point. Each part yields its geometry straight from a
+    table, so that a spatial filter uses the GiST index of unit_polygon or of reference_point."""
+    columns = "u.id, u.code, u.name, u.kind, u.parent_code, u.valid_from, u.valid_to, u.polygon_source"
+    return [
+        f"SELECT {columns}, 'polygon'::text AS geometry_kind, u.polygon_geom AS geom FROM ({with_polygon_sql}) u",
+        f"SELECT {columns}, CASE WHEN pt.geom IS NOT NULL THEN 'point' END AS geometry_kind, pt.geom AS geom"
+        f" FROM ({without_polygon_sql}) u LEFT JOIN reference_point pt ON pt.unit_code = u.code"
+        " AND NOT EXISTS (SELECT 1 FROM reference_point e WHERE e.unit_code = pt.unit_code AND e.id < pt.id)",
+    ]
 
 
 def create_trigram_index(conn: Connection) -> None:
@@ -535,3 +656,53 @@ def places_by_tag(
     )
     params = {"tag": tag, "unit_prefix": (unit_prefix or "") + "%", "statuses": list(statuses), "limit": limit}
     return list(conn.execute(text(sql), params).mappings())
+
+
+def open_places_named(conn: Connection, names: Sequence[str]) -> list[RowMapping]:
+    """The open records that are not administrative units with one of ``names`` (true geometry as WKB), for the
+    bulk import to find the records a file names again."""
+    if not names:
+        return []
+    sql = (
+        "SELECT p.id, p.name, p.unit_code, p.category, p.status, p.version, p.secrecy, p.tags, p.meaning, p.origin,"
+        " p.history, p.approving_body, p.document_number, p.approval_date, ST_AsBinary(p.geom) AS wkb"
+        " FROM place_name p WHERE p.id IN (SELECT place_name_id FROM place_key WHERE key = ANY(:names)"
+        " AND kind = 'exact') AND p.admin_code IS NULL AND p.valid_to IS NULL"
+    )
+    return list(conn.execute(text(sql), {"names": list(names)}).mappings())
+
+
+def standard_places_located(conn: Connection, unit_prefix: str, as_of: date) -> list[RowMapping]:
+    """The standard names valid on ``as_of`` within ``unit_prefix`` that have a location, by category then id
+    (public location: generalised for records that are not public)."""
+    sql = (
+        f"SELECT {PLACE_COLUMNS} FROM place_name p WHERE p.geom IS NOT NULL"
+        f" AND {_filters(unit_prefix, None, ('standard',), as_of)} ORDER BY p.category, p.id"
+    )
+    params = {"unit_prefix": unit_prefix + "%", "statuses": ["standard"], "as_of": as_of}
+    return list(conn.execute(text(sql), params).mappings())
+
+
+def public_geometries(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """GeoJSON geometry of the location a public route may show (see public_location) of records, by id."""
+    if not ids:
+        return {}
+    rows = conn.execute(
+        text(
+            f"SELECT p.id, ST_AsGeoJSON({public_location()}) AS geojson FROM place_name p"
+            " WHERE p.id = ANY(:ids) AND p.geom IS NOT NULL"
+        ),
+        {"ids": list(ids)},
+    )
+    return {r.id: json.loads(r.geojson) for r in rows}
+
+
+def exchange_records(conn: Connection, unit_prefix: str, statuses: Sequence[str]) -> list[RowMapping]:
+    """Every record of ``statuses`` in or of the units under ``unit_prefix``, with its public location (point
+    on it as lon/lat, whole as WKT), in unit, category and name order: the national exchange file."""
+    sql = (
+        f"SELECT {PLACE_COLUMNS}, ST_AsText({public_location()}, 9) AS wkt FROM place_name p"
+        f" WHERE {_filters(unit_prefix, None, statuses, None)}"
+        " ORDER BY coalesce(p.admin_code, p.unit_code), p.level_rank, p.category, p.name, p.valid_from, p.id"
+    )
+    return list(conn.execute(text(sql), {"unit_prefix": unit_prefix + "%", "statuses": list(statuses)}).mappings())

@@ -3,20 +3,20 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import shapely.geometry
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Connection
 
 from boundaries import service as boundaries
 from core import audit
 from core.crs import parse_crs
 from core.errors import Conflict, InvalidInput, NotFound
+from core.files import archive_input
 from core.imports import (
     ImportReport,
     Rejected,
@@ -26,7 +26,8 @@ from core.imports import (
     read_csv,
 )
 from core.values import GeoPoint, level_of_code, normalize_code, parent_of_code, parse_date, significant_code
-from gazetteer import history, names, queries
+from gazetteer import history, names, queries, signs
+from gazetteer.geometry import located
 from gazetteer.models import PLACE_STATUSES, SECRECY_LEVELS
 from gazetteer.romanization import romanize
 
@@ -97,13 +98,28 @@ def import_points(
     if unmatched:
         report.notes.append(f"{unmatched} point(s) not matched to a current unit (kept without a unit)")
     report.inserted, report.updated, report.unchanged = queries.upsert_points(conn, source, points)
+    replay = archive_input(
+        path,
+        importer="points",
+        source=source,
+        crs=crs,
+        lon_column=lon_column,
+        lat_column=lat_column,
+        name_column=name_column,
+        id_column=id_column,
+        category_column=category_column,
+        code_column=code_column,
+        hint_code_column=hint_code_column,
+        encoding=encoding,
+        skip_invalid=skip_invalid,
+    )
     audit.record(
         conn,
         actor=actor,
         action="import",
         object_type="reference_point",
         object_id=str(path),
-        after=report.as_dict(),
+        after={**report.as_dict(), "replay": replay},
     )
     return report
 
@@ -173,34 +189,36 @@ def _match_unit(
 
 def reverse(conn: Connection, point: GeoPoint, *, as_of: date | None = None) -> dict[str, Any]:
     """The unit path at a point (deepest level with a polygon), then the nearest lower-level unit points."""
-    units = boundaries.units_at_point(conn, point, as_of=as_of)
-    if not units:
+    path = boundaries.unit_path_at_point(conn, point, as_of=as_of)
+    if not path:
         raise NotFound(f"no registered unit polygon contains lon {point.lon:.6f}, lat {point.lat:.6f} (EPSG:4490)")
-    deepest = units[0]
-    path = [
-        {**boundaries.unit_summary_short(a), "relation": "contains"}
-        for a in boundaries.get_ancestors(conn, deepest["code"], as_of=as_of)
+    deepest = path[-1]
+    found = queries.nearest_unit_points(
+        conn,
+        point.lon,
+        point.lat,
+        within=significant_code(deepest["code"]),
+        levels=LEVELS_BELOW.get(deepest["level"], []),
+    )
+    units = boundaries.find_units(conn, [f["unit_code"] for f in found], as_of=as_of) if found else {}
+    nearest = [
+        {
+            **boundaries.unit_summary_short(units[f["unit_code"]]),
+            "relation": "nearest",
+            "distance_m": round(float(f["distance_m"]), 1),
+            "point": {"lon": f["lon"], "lat": f["lat"], "source": f["source"]},
+            "note": "nearest unit point (an approximate seat), not a containing polygon",
+        }
+        for f in found
+        if f["unit_code"] in units
     ]
-    path.append({**deepest, "relation": "contains"})
-    nearest = []
-    prefix = significant_code(deepest["code"])
-    for level in LEVELS_BELOW.get(deepest["level"], []):
-        found = queries.nearest_unit_point(conn, point.lon, point.lat, within=prefix, level=level)
-        if found is None:
-            continue
-        unit = boundaries.find_unit(conn, found["unit_code"], as_of=as_of)
-        if unit is None:
-            continue
-        nearest.append(
-            {
-                **boundaries.unit_summary_short(unit),
-                "relation": "nearest",
-                "distance_m": round(float(found["distance_m"]), 1),
-                "point": {"lon": found["lon"], "lat": found["lat"], "source": found["source"]},
-                "note": "nearest unit point (an approximate seat), not a containing polygon",
-            }
-        )
-    return {"lon": point.lon, "lat": point.lat, "crs": "EPSG:4490", "path": path, "nearest": nearest}
+    return {
+        "lon": point.lon,
+        "lat": point.lat,
+        "crs": "EPSG:4490",
+        "path": [{**unit, "relation": "contains"} for unit in path],
+        "nearest": nearest,
+    }
 
 
 def point_count(conn: Connection) -> int:
@@ -226,7 +244,8 @@ LATIN_EXACT = {
     "initials": ("initials", 80),
 }
 PREFIX_LATIN_KINDS = ("pinyin", "pinyin_core", "official", "official_core", "initials")
-FUZZY_CANDIDATES = 500
+FUZZY_KEYS = 64  # nationally, a typo tie of more cores than this keeps the shorter, then the lowest ids
+FUZZY_ROWS = 500  # within a unit, typo candidates read at most
 
 
 def sync_unit_names(conn: Connection, *, as_of: date | None = None, actor: str = "cli") -> dict[str, int]:
@@ -290,7 +309,8 @@ def sync_unit_names(conn: Connection, *, as_of: date | None = None, actor: str =
     counts = {"units": len(units), "created": len(rows), "statistical_name_updated": len(changed)}
     counts["unchanged"] = len(units) - len(rows) - len(changed)
     if rows or changed:
-        audit.record(conn, actor=actor, action="sync", object_type="place_name", object_id=None, after=counts)
+        after = {**counts, "as_of": day}  # the date decides the units: a replay of the log re-runs the sync on it
+        audit.record(conn, actor=actor, action="sync", object_type="place_name", object_id=None, after=after)
     return counts
 
 
@@ -430,7 +450,9 @@ def _search_latin(conn: Connection, key: str, scope: dict[str, Any], hits: _Hits
     if not key:
         raise InvalidInput("q has no letters or characters to search for")
     if not prefix_only:
-        for row in queries.find_by_keys(conn, [key], list(LATIN_EXACT), limit=hits.fetch * 4, **scope):
+        for row in queries.find_by_keys(
+            conn, [key], list(LATIN_EXACT), limit=hits.fetch * 4, per_key=hits.fetch, **scope
+        ):
             match, score = LATIN_EXACT[row["matched_kind"]]
             hits.take([row], match, score)
     if len(key) >= 2 and not hits.full:
@@ -461,13 +483,41 @@ def _search_hanzi(conn: Connection, raw: str, scope: dict[str, Any], hits: _Hits
         prefix_kinds = ("exact", "core", "statistical")
         rows = queries.find_by_keys(conn, [], prefix_kinds, prefix=simplified, limit=hits.fetch, **scope)
         hits.take(rows, "prefix", 70)
-    if prefix_only or hits.full:
+    if not prefix_only and not hits.full:
+        _search_typos(conn, core, generic, scope, hits)
+
+
+def _search_typos(conn: Connection, core: str, generic: str, scope: dict[str, Any], hits: _Hits) -> None:
+    """Names whose core is one edit (replaced, dropped or added character) from the query's core, the query's
+    generic term first. Within a unit, the unit's keys are compared directly. Nationally, the candidate cores come
+    from the distinct core deletions (a common deletion such as 庄 costs its distinct cores, not its 20,000
+    records); of a tie of more than FUZZY_KEYS cores the shorter are kept, then those of the lowest record id (the
+    ranking's last tie-break); the names of the query's generic are looked up first, the other generics only while
+    the page is not full."""
+    if scope["unit_prefix"] is not None:
+        _take_typos(
+            queries.find_near_in_unit(conn, core, ("core", "exact"), limit=FUZZY_ROWS, **scope), core, generic, hits
+        )
         return
     probes = sorted({core} | names.deletions(core))
-    rows = queries.find_by_keys(conn, probes, ("core", "exact", "deletion"), limit=FUZZY_CANDIDATES, **scope)
+    near = [*probes, *(c for c in queries.cores_near(conn, core, probes, FUZZY_KEYS) if c not in probes)]
+    near = near[:FUZZY_KEYS]  # the core and its deletions (shorter), then the nearby cores in their order
+    lookups: list[tuple[list[str], tuple[str, ...]]] = [([c + generic for c in near], ("exact",))] if generic else []
+    lookups.append((near, ("core", "exact")))
+    for keys, kinds in lookups:
+        rows = queries.find_by_keys(conn, keys, kinds, limit=hits.fetch, per_key=hits.wanted, **scope)
+        _take_typos(rows, core, generic, hits)
+        if hits.full:
+            return
+
+
+def _take_typos(rows: list[Any], core: str, generic: str, hits: _Hits) -> None:
+    """Take the rows whose core is one edit from ``core``; a one-character core replaced is another name."""
     for row in rows:
         candidate_core, candidate_generic = names.split_name(row["name"])
-        if _within_one_edit(core, candidate_core):
+        if _within_one_edit(core, candidate_core) and (
+            len(core) > 1 or len(candidate_core) != 1 or core == candidate_core
+        ):
             hits.take([row], "fuzzy", 52 if candidate_generic == generic else 50)
 
 
@@ -490,6 +540,7 @@ def _strip_written_prefix(conn: Connection, text_: str, scope: dict[str, Any]) -
         statuses=("standard",),
         as_of=scope["as_of"],
         limit=500,
+        per_key=10,  # a head naming a unit: the lowest ids of a key are its units (synced level by level)
     )
     units = [r for r in rows if r["admin_code"] and r["level_rank"] <= 4]
     position = 0
@@ -534,6 +585,7 @@ def get_place(conn: Connection, place_name_id: int, *, as_of: date | None = None
         version=row["version"],
         geometry_type=row["geometry_type"],
         geom_source=row["geom_source"],
+        geometry=queries.public_geometries(conn, [place_name_id]).get(place_name_id),
     )
     _add_unit_paths(conn, [record], as_of)
     record["names"] = [
@@ -580,6 +632,7 @@ def create_place(
     category: str,
     unit: str,
     point: GeoPoint | None = None,
+    geometry: BaseGeometry | None = None,
     secrecy: str = "public",
     status: str = "standard",
     valid_from: date | None = None,
@@ -588,7 +641,7 @@ def create_place(
     actor: str,
 ) -> dict[str, Any]:
     """Register a place name (not an administrative unit) in ``unit``, romanized and indexed; audited.
-    ``texts`` may carry meaning, origin and history."""
+    ``texts`` may carry meaning, origin and history; the location is a point or a geometry (line, polygon…)."""
     clean = names.normalize_query(name)
     if status not in PLACE_STATUSES or secrecy not in SECRECY_LEVELS:
         raise InvalidInput(f"status {status!r} or secrecy {secrecy!r} is not known")
@@ -607,7 +660,7 @@ def create_place(
         "category": names.check_category(category),
         "unit_code": code,
         "level_rank": names.NON_UNIT_RANK,
-        "geom": f"SRID=4490;POINT({point.lon} {point.lat})" if point else None,
+        "geom": located(conn, point, geometry, code),
         "status": status,
         "secrecy": secrecy,
         "tags": tags or [],
@@ -621,6 +674,14 @@ def create_place(
     return get_place(conn, place_name_id)
 
 
+def _published_unit_parts(level: str) -> list[str]:
+    """The published SELECT of a level's units in its two index-friendly parts (with a registered polygon or not)."""
+    return queries.published_units_parts(
+        boundaries.published_units_sql(level, registered_polygon=True),
+        boundaries.published_units_sql(level, registered_polygon=False),
+    )
+
+
 def published_collections(conn: Connection) -> list[dict[str, Any]]:
     """The collections this context publishes (see ogc.collections): units by level (registered polygon,
     else the unit's reference point), reference points, and place names (generalised where not public)."""
@@ -630,7 +691,8 @@ def published_collections(conn: Connection) -> list[dict[str, Any]]:
             "title": f"Administrative units: {level}",
             "description": f"Every version of the {level}-level units with its validity; geometry is the registered "
             "polygon (polygon_source) where one exists, else the unit's reference point, else none (geometry_kind).",
-            "sql": queries.published_units_sql(boundaries.published_units_sql(level)),
+            "sql": " UNION ALL ".join(_published_unit_parts(level)),
+            "parts": _published_unit_parts(level),
             "properties": {
                 "code": "string",
                 "name": "string",
@@ -686,7 +748,7 @@ def published_collections(conn: Connection) -> list[dict[str, Any]]:
         "temporal": True,
         "geometry_type": "geometry",
     }
-    return [*units, points, place_names]
+    return [*units, points, place_names, *signs.published_collections()]
 
 
 def replay_unit_history(conn: Connection, path: Path, *, actor: str = "cli") -> ImportReport:
@@ -786,9 +848,8 @@ def replay_unit_history(conn: Connection, path: Path, *, actor: str = "cli") -> 
     report.inserted = len(rows)
     report.updated = len(moved)
     report.notes.append(f"{len(events)} name events")
-    audit.record(
-        conn, actor=actor, action="import", object_type="name_event", object_id=str(path), after=report.as_dict()
-    )
+    after = {**report.as_dict(), "replay": archive_input(path, importer="unit_history")}
+    audit.record(conn, actor=actor, action="import", object_type="name_event", object_id=str(path), after=after)
     return report
 
 
@@ -829,6 +890,7 @@ def propose_place(
     category: str,
     unit: str,
     point: GeoPoint | None = None,
+    geometry: BaseGeometry | None = None,
     meaning: str | None = None,
     origin: str | None = None,
     history_text: str | None = None,
@@ -843,6 +905,7 @@ def propose_place(
         category=category,
         unit=unit,
         point=point,
+        geometry=geometry,
         secrecy=secrecy,
         status="proposed",
         tags=tags,
@@ -858,6 +921,7 @@ def update_place(
     version: int,
     changes: dict[str, Any],
     point: GeoPoint | None = None,
+    geometry: BaseGeometry | None = None,
     actor: str,
 ) -> dict[str, Any]:
     """Change the descriptive fields of a record (not its name: rename does that) at ``version``."""
@@ -867,7 +931,7 @@ def update_place(
             f"field(s) {', '.join(sorted(unknown))} cannot be changed here; editable: "
             f"{', '.join(queries.EDITABLE_FIELDS)} (the name changes through rename)"
         )
-    if not changes and point is None:
+    if not changes and point is None and geometry is None:
         raise InvalidInput("nothing to change")
     if "category" in changes:
         names.check_category(changes["category"])
@@ -878,7 +942,7 @@ def update_place(
     row = _record(conn, place_name_id, version)
     if row["status"] in ("retired", "historic"):
         raise Conflict(f"place name {place_name_id} is {row['status']}: it is kept as it was")
-    geom = f"SRID=4490;POINT({point.lon} {point.lat})" if point else None
+    geom = located(conn, point, geometry, row["unit_code"] or row["admin_code"])
     _write(conn, row, changes, geom)
     audit.record(
         conn,
@@ -887,7 +951,7 @@ def update_place(
         object_type="place_name",
         object_id=str(place_name_id),
         before=_public_fields(row),
-        after={**changes, "point": geom},
+        after={**changes, "geometry": geom},
     )
     return get_place(conn, place_name_id)
 
@@ -1075,22 +1139,6 @@ def retire_place(
 
 
 # --- lists and exports ---------------------------------------------------------------------------
-EXPORT_COLUMNS = (
-    "id",
-    "name",
-    "romanization",
-    "romanization_origin",
-    "category",
-    "category_name",
-    "unit_path_text",
-    "status",
-    "valid_from",
-    "valid_to",
-    "lon",
-    "lat",
-)
-
-
 def list_by_tag(
     conn: Connection, tag: str, *, unit: str | None = None, status: str | None = None, limit: int = 1000
 ) -> dict[str, Any]:
@@ -1110,24 +1158,15 @@ def list_by_tag(
     return {"tag": clean, "count": len(hits), "results": hits}
 
 
-def export_csv(hits: list[dict[str, Any]]) -> str:
-    """Hits as CSV, UTF-8 with a byte-order mark so that Excel reads the Chinese correctly."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_COLUMNS)
-    for hit in hits:
-        point = hit.get("point") or {}
-        flat = {**hit, "lon": point.get("lon"), "lat": point.get("lat")}
-        writer.writerow(["" if flat.get(c) is None else flat[c] for c in EXPORT_COLUMNS])
-    return "\ufeff" + out.getvalue()
-
-
-def export_geojson(hits: list[dict[str, Any]]) -> dict[str, Any]:
-    """Hits as an RFC 7946 FeatureCollection (lon/lat; the public location of each record)."""
-    features = []
-    for hit in hits:
-        point = hit.get("point")
-        geometry = {"type": "Point", "coordinates": [point["lon"], point["lat"]]} if point else None
-        properties = {c: hit.get(c) for c in EXPORT_COLUMNS if c not in ("lon", "lat")}
-        features.append({"type": "Feature", "id": hit["id"], "geometry": geometry, "properties": properties})
-    return {"type": "FeatureCollection", "features": features}
+def located_standard_places(conn: Connection, *, unit: str, as_of: date | None = None) -> list[dict[str, Any]]:
+    """The standard place names valid on the date (today) within ``unit`` that have a location, for maps: each
+    with name, romanization, category, unit path, secrecy and its public point (generalised unless public)."""
+    prefix = _unit_prefix(conn, unit) or ""
+    hits = []
+    for row in queries.standard_places_located(conn, prefix, as_of or date.today()):
+        hit = _hit(row, "map", 0)
+        del hit["_rank"], hit["match"], hit["score"]
+        hit["secrecy"] = row["secrecy"]
+        hits.append(hit)
+    _add_unit_paths(conn, hits, as_of)
+    return hits

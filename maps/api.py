@@ -35,15 +35,27 @@ def index(request: Request) -> str:
     return service.index_page(bool(_key(request)))
 
 
+MAX_ID = 2**63 - 1
+
+
 @router.get("/boundaries", response_class=HTMLResponse)
-def boundaries_map(conn: Db, request: Request, basemap: Basemap = "none") -> str:
-    """Banners (registered polygons) with Chinese labels, the city outline, township and village points."""
-    return service.boundaries_map(conn, basemap=basemap, tianditu_key=_key(request))
+def boundaries_map(
+    conn: Db,
+    request: Request,
+    basemap: Basemap = "none",
+    check: Annotated[int | None, Query(ge=1, le=MAX_ID, description="id of a stored topology check")] = None,
+    comparison: Annotated[int | None, Query(ge=1, le=MAX_ID, description="id of a stored comparison")] = None,
+) -> str:
+    """Banner polygons by source with Chinese labels, the city outline, township and village points; the
+    findings of a topology check (``check``) or the disputed pieces of a comparison (``comparison``)."""
+    return service.boundaries_map(
+        conn, basemap=basemap, tianditu_key=_key(request), check_id=check, comparison_id=comparison
+    )
 
 
 @router.get("/places", response_class=HTMLResponse)
 def places_map(conn: Db, request: Request, basemap: Basemap = "none") -> str:
-    """Reference points clustered by kind, with popups."""
+    """Standard place names with a location, clustered by GB/T 18521 category, with popups and record links."""
     return service.places_map(conn, basemap=basemap, tianditu_key=_key(request))
 
 
@@ -53,10 +65,21 @@ def coverage_map(
     request: Request,
     basemap: Basemap = "none",
     walk_m: Annotated[float, Query(description="walking distance of the circles")] = coverage.DEFAULT_WALK_M,
-    bed_target: Annotated[float, Query(description="beds per 1,000 aged 60+")] = coverage.DEFAULT_BED_TARGET,
+    bed_target: Annotated[
+        float | None, Query(description="beds per 1,000 aged 60+ (default: the setting GAZ_BED_TARGET_PER_1000)")
+    ] = None,
+    widths: Annotated[str | None, Query(description="prohibited-zone buffer widths, e.g. road:200,river:500")] = None,
 ) -> str:
-    """Sites and walking circles, covered/uncovered communities, burial gaps, choropleths per banner."""
-    return service.coverage_map(conn, basemap=basemap, tianditu_key=_key(request), walk_m=walk_m, bed_target=bed_target)
+    """Sites and walking circles, covered/uncovered communities, burial gaps, graves, cemeteries and graves
+    inside prohibited zones, choropleths per banner."""
+    return service.coverage_map(
+        conn,
+        basemap=basemap,
+        tianditu_key=_key(request),
+        walk_m=walk_m,
+        bed_target=bed_target,
+        widths=coverage.parse_widths(widths),
+    )
 
 
 @router.get("/assets/{package}/{name:path}")

@@ -71,6 +71,21 @@ class HtmlPopup(MacroElement):
         self.content = content
 
 
+class FeaturePopups(MacroElement):
+    """Popups of a GeoJSON layer, each feature's own escaped HTML (its ``popup`` property), bound with Leaflet."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "{{ this._parent.get_name() }}.bindPopup(function (layer) {"
+        " return layer.feature.properties.popup; }, {maxWidth: 360});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "FeaturePopups"
+
+
 class HtmlTooltip(MacroElement):
     """A tooltip bound with its text as a JSON string (folium's Tooltip puts the text in a JavaScript template
     literal, where a name holding a backtick or ``${...}`` would break out and run)."""
@@ -193,11 +208,16 @@ class Canvas:
         aliases: Sequence[str],
         show: bool = True,
     ) -> None:
-        """One overlay of polygons (features with ``geometry`` in EPSG:4490 and ``properties``) with tooltips."""
+        """One overlay of polygons (features with ``geometry`` in EPSG:4490 and ``properties``) with tooltips,
+        and popups where features carry one (``popup``: escaped HTML, see :func:`popup_html`)."""
         collection = {
             "type": "FeatureCollection",
             "features": [
-                {"type": "Feature", "geometry": self.geojson(f["geometry"]), "properties": f["properties"]}
+                {
+                    "type": "Feature",
+                    "geometry": self.geojson(f["geometry"]),
+                    "properties": {**f["properties"], **({"popup": f["popup"]} if "popup" in f else {})},
+                }
                 for f in features
             ],
         }
@@ -208,6 +228,8 @@ class Canvas:
             style_function=style,
             tooltip=folium.GeoJsonTooltip(fields=list(fields), aliases=list(aliases)) if features else None,
         )
+        if any("popup" in f for f in features):
+            layer.add_child(FeaturePopups())
         layer.add_to(self.map)
 
     def point(
@@ -260,6 +282,14 @@ def popup_html(title: str, rows: Sequence[tuple[str, Any]], link: str | None = N
     if link:
         lines.append(f'<a href="{html.escape(link)}" target="_blank">记录 record</a>')
     return "<br>".join(lines)
+
+
+def area_style(colour: str, *, fill_opacity: float = 0.6, dashed: bool = False) -> Callable[[Any], dict[str, Any]]:
+    """The style function of a polygon overlay drawn in one colour."""
+    style = {"color": colour, "weight": 2, "fillColor": colour, "fillOpacity": fill_opacity}
+    if dashed:
+        style["dashArray"] = "6 4"
+    return lambda _: style
 
 
 def classed_colour(value: float | None, bins: Sequence[tuple[float, str]]) -> str:

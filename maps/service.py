@@ -8,13 +8,13 @@ from typing import Any
 import shapely.geometry
 from sqlalchemy.engine import Connection
 
+from boundaries import checks, compare
 from boundaries import service as boundaries
-from core.errors import InvalidInput
 from facilities import coverage
 from facilities import service as facilities
 from facilities.service import CITY_CODE
 from gazetteer import service as gazetteer
-from maps.builders import BASEMAPS, Canvas, classed_colour, popup_html
+from maps.builders import BASEMAPS, Canvas, area_style, classed_colour, popup_html
 
 CITY_PREFIX = "1506"
 MAPS = {
@@ -51,9 +51,54 @@ def _banner_polygons(conn: Connection) -> list[dict[str, Any]]:
     return out
 
 
-def boundaries_map(conn: Connection, *, basemap: str = "none", tianditu_key: str = "") -> str:
-    """Units by level: the city outline and banner polygons (registered), Chinese labels, township/village points."""
-    canvas = Canvas(MAPS["boundaries"], basemap, tianditu_key=tianditu_key, notes=[APPROX_NOTE])
+# Colours and labels of the topology findings (boundaries.topology.KINDS) and of the disputed pieces.
+FINDING_STYLES = {
+    "overlap": ("#e41a1c", "重叠 overlap"),
+    "gap": ("#377eb8", "缝隙 gap"),
+    "sliver": ("#ff7f00", "碎片 sliver"),
+    "invalid": ("#984ea3", "无效几何 invalid ring"),
+    "outside_parent": ("#a65628", "超出上级 spill outside the parent"),
+    "uncovered_parent": ("#f781bf", "上级未覆盖 parent not covered"),
+}
+PIECE_STYLES = {
+    "between": ("#e7298a", "争议块 disputed between units"),
+    "first_only": ("#1b9e77", "仅{first}有 only in {first}"),
+    "second_only": ("#7570b3", "仅{second}有 only in {second}"),
+}
+SOURCE_COLOURS = ("#2166ac", "#4d4d4d", "#b8860b", "#35978f", "#8c510a")
+FINDINGS_DRAWN = 10_000  # at most this many findings or pieces of one check or comparison are drawn
+
+
+def _area_text(area_m2: float | None) -> str | None:
+    return None if area_m2 is None else f"{area_m2:,.1f} m² ({area_m2 / 1e6:,.4f} km²)"
+
+
+def _units_text(codes: list[str | None], names: dict[str, str]) -> str:
+    return "、".join(f"{names.get(c, '')} {c}".strip() if c else "无 none" for c in codes)
+
+
+def boundaries_map(
+    conn: Connection,
+    *,
+    basemap: str = "none",
+    tianditu_key: str = "",
+    check_id: int | None = None,
+    comparison_id: int | None = None,
+) -> str:
+    """Units by level: the city outline, the banners' polygons of each source (one layer per source), Chinese
+    labels, township/village points; with ``check_id`` or ``comparison_id`` the findings of a stored topology
+    check or the disputed pieces of a stored comparison, coloured by kind, with popups and a legend."""
+    notes = [APPROX_NOTE]
+    check, findings, comparison = None, [], None
+    if check_id is not None:
+        check = checks.get_check(conn, check_id, limit=0)
+        findings = checks.findings_geojson(conn, check_id, limit=FINDINGS_DRAWN)["features"]
+        notes += _check_notes(check, len(findings))
+    if comparison_id is not None:
+        comparison = compare.get_comparison(conn, comparison_id, limit=FINDINGS_DRAWN)
+        notes += _comparison_notes(comparison)
+    names = _unit_names(conn)
+    canvas = Canvas(MAPS["boundaries"], basemap, tianditu_key=tianditu_key, notes=notes)
     city = boundaries.get_unit(conn, CITY_CODE, crs="EPSG:4490")
     if city["polygon"] is not None:
         canvas.polygons(
@@ -68,25 +113,30 @@ def boundaries_map(conn: Connection, *, basemap: str = "none", tianditu_key: str
             fields=["name", "source"],
             aliases=["名称", "来源"],
         )
-    banners = _banner_polygons(conn)
-    canvas.polygons(
-        "旗区 Banners (registered polygons)",
-        [
-            {
-                "geometry": b["geometry"],
-                "properties": {"name": b["name"], "code": b["code"], "area_km2": b["area_km2"], "source": b["source"]},
-            }
-            for b in banners
-        ],
-        style=lambda _: {"color": "#2166ac", "weight": 2, "fillColor": "#92c5de", "fillOpacity": 0.25},
-        fields=["name", "code", "area_km2", "source"],
-        aliases=["名称", "代码", "面积 km²", "来源"],
-    )
+    legend: list[tuple[str, str]] = []
+    for number, (source, polygons) in enumerate(boundaries.polygons_by_source(conn, CITY_CODE, "county").items()):
+        colour = SOURCE_COLOURS[number % len(SOURCE_COLOURS)]
+        statuses = sorted({p["status"] for p in polygons})
+        registered = statuses == ["registered"]
+        label = f"旗区边界 {source} ({', '.join(statuses)})"
+        legend.append((colour, label))
+        canvas.polygons(
+            label,
+            [
+                {
+                    "geometry": p["geometry"],
+                    "properties": {k: p[k] for k in ("name", "code", "area_km2", "status")} | {"source": source},
+                }
+                for p in polygons
+            ],
+            style=area_style(colour, fill_opacity=0.2 if registered else 0.0, dashed=not registered),
+            fields=["name", "code", "area_km2", "source", "status"],
+            aliases=["名称", "代码", "面积 km²", "来源", "状态"],
+        )
     labels = canvas.group("旗区名称 Banner labels")
-    for banner in banners:
+    for banner in _banner_polygons(conn):
         spot = shapely.geometry.shape(banner["geometry"]).representative_point()
         canvas.label(labels, spot.x, spot.y, banner["name"])
-    names = _unit_names(conn)
     for level, title, colour in (
         ("township", "乡镇级单位 Township-level units (points)", "#d6604d"),
         ("village", "村级单位 Village-level units (points)", "#4393c3"),
@@ -107,51 +157,173 @@ def boundaries_map(conn: Connection, *, basemap: str = "none", tianditu_key: str
                     f"/api/v1/units/{point['unit_code']}",
                 ),
             )
+    if check is not None:
+        legend += _check_layers(canvas, check, findings, names)
+    if comparison is not None:
+        legend += _comparison_layers(canvas, comparison, names)
+    canvas.legend("图例 Legend", legend)
     return canvas.render()
+
+
+def _check_notes(check: dict[str, Any], drawn: int) -> list[str]:
+    total = sum(int(k["count"]) for k in check["summary"]["by_kind"].values())
+    parent = check["parent"]["code"] if check["parent"] else "all units"
+    return [
+        f"拓扑检查 topology check #{check['id']}: {check['level']} units under {parent}, polygons "
+        f"{check['source']}, as of {check['as_of']}; {total} findings"
+        + (f", the {drawn} largest drawn" if total > drawn else ", all drawn")
+    ]
+
+
+def _check_layers(
+    canvas: Canvas, check: dict[str, Any], found: list[dict[str, Any]], names: dict[str, str]
+) -> list[tuple[str, str]]:
+    """One overlay per kind of finding of a stored topology check; the legend entries drawn."""
+    entries = []
+    for kind, (colour, label) in FINDING_STYLES.items():
+        features = [f for f in found if f["properties"]["kind"] == kind]
+        if not features:
+            continue
+        entries.append((colour, label))
+        canvas.polygons(
+            f"检查 #{check['id']} {label}",
+            [
+                {
+                    "geometry": f["geometry"],
+                    "properties": {
+                        "kind": kind,
+                        "area_m2": f["properties"]["area_m2"],
+                        "units": ", ".join(f["properties"]["units"]),
+                    },
+                    "popup": _finding_popup(check["id"], label, f["properties"], names),
+                }
+                for f in features
+            ],
+            style=area_style(colour),
+            fields=["kind", "area_m2", "units"],
+            aliases=["类型 kind", "面积 m²", "单位 units"],
+        )
+    return entries
+
+
+def _finding_popup(check_id: int, label: str, finding: dict[str, Any], names: dict[str, str]) -> str:
+    width = finding["width_m"]
+    return popup_html(
+        f"{label} #{finding['id']}",
+        [
+            ("类型 kind", finding["kind"] + (f" / {finding['piece']}" if finding["piece"] else "")),
+            ("面积 area", _area_text(finding["area_m2"])),
+            ("宽度 width", None if width is None else f"{width:,.2f} m"),
+            ("单位 units", _units_text(finding["units"], names)),
+            ("说明 detail", finding["detail"]),
+        ],
+        f"/api/v1/boundaries/checks/{check_id}",
+    )
+
+
+def _comparison_notes(comparison: dict[str, Any]) -> list[str]:
+    total = comparison["summary"]["disputed"]["count"]
+    drawn = len(comparison["pieces"])
+    return [
+        f"边界比对 comparison #{comparison['id']}: {comparison['first']} / {comparison['second']}, "
+        f"{comparison['level']} units, as of {comparison['as_of']}, pieces of at least "
+        f"{comparison['tolerance_m2']:g} m²; {total} disputed pieces"
+        + (f", the {drawn} largest drawn" if total > drawn else ", all drawn")
+    ]
+
+
+def _comparison_layers(canvas: Canvas, comparison: dict[str, Any], names: dict[str, str]) -> list[tuple[str, str]]:
+    """One overlay per kind of disputed piece of a stored comparison; the legend entries drawn."""
+    first, second = comparison["first"], comparison["second"]
+    kinds = {
+        "between": [p for p in comparison["pieces"] if p["first_unit"] and p["second_unit"]],
+        "first_only": [p for p in comparison["pieces"] if not p["second_unit"]],
+        "second_only": [p for p in comparison["pieces"] if not p["first_unit"]],
+    }
+    entries = []
+    for kind, pieces in kinds.items():
+        colour, template = PIECE_STYLES[kind]
+        label = template.format(first=first, second=second)
+        if not pieces:
+            continue
+        entries.append((colour, label))
+        canvas.polygons(
+            f"比对 #{comparison['id']} {label}",
+            [
+                {
+                    "geometry": p["geometry"],
+                    "properties": {"area_m2": p["area_m2"], "first": p["first_unit"], "second": p["second_unit"]},
+                    "popup": popup_html(
+                        f"{label} #{p['id']}",
+                        [
+                            ("类型 kind", label),
+                            ("面积 area", _area_text(p["area_m2"])),
+                            (f"{first} 归属 unit", _units_text([p["first_unit"]], names)),
+                            (f"{second} 归属 unit", _units_text([p["second_unit"]], names)),
+                            ("地名 places inside", "、".join(x["name"] for x in p.get("places") or [])),
+                        ],
+                        f"/api/v1/boundaries/comparisons/{comparison['id']}",
+                    ),
+                }
+                for p in pieces
+            ],
+            style=area_style(colour),
+            fields=["area_m2", "first", "second"],
+            aliases=["面积 m²", first, second],
+        )
+    return entries
+
+
+PLACE_COLOURS = ("#d6604d", "#4393c3", "#5aae61", "#9970ab", "#bf812d", "#35978f", "#e7298a", "#666666")
+GENERALISED_NOTE = "非公开地名只显示概化位置 (0.1° 网格) (records that are not public show a generalised location)"
 
 
 def places_map(conn: Connection, *, basemap: str = "none", tianditu_key: str = "") -> str:
-    """Every reference point, clustered by kind, with popups (name, category, unit, source, link)."""
-    canvas = Canvas(MAPS["places"], basemap, tianditu_key=tianditu_key, notes=[APPROX_NOTE])
-    names = _unit_names(conn)
-    groups = {
-        "township": canvas.cluster("乡镇级地名 Township-level places"),
-        "village": canvas.cluster("村级地名 Village-level places"),
-        None: canvas.cluster("其他地名 Other places (not matched to a unit)"),
-    }
-    colours = {"township": "#d6604d", "village": "#4393c3", None: "#5aae61"}
-    for point in gazetteer.list_points(conn):
-        level = point["unit_level"] if point["unit_level"] in ("township", "village") else None
-        if point["unit_code"] is not None and not point["unit_code"].startswith(CITY_PREFIX):
-            continue
-        unit = point["unit_code"]
+    """The standard place names of Ordos valid today that have a location: one clustered overlay per GB/T 18521
+    category present, popups with name, romanization, category, unit and a link to the record. Records that are
+    not public are drawn at their generalised location only (the gazetteer's public location)."""
+    places = gazetteer.located_standard_places(conn, unit=CITY_CODE)
+    canvas = Canvas(MAPS["places"], basemap, tianditu_key=tianditu_key, notes=[GENERALISED_NOTE, APPROX_NOTE])
+    clusters: dict[str, Any] = {}
+    for place in places:
+        category = place["category"]
+        if category not in clusters:
+            clusters[category] = canvas.cluster(place_layer_name(category, place["category_name"]))
+        colour = PLACE_COLOURS[list(clusters).index(category) % len(PLACE_COLOURS)]
         canvas.point(
-            groups[level],
-            point["lon"],
-            point["lat"],
-            colour=colours[level],
-            tooltip=html.escape(point["name"]),
+            clusters[category],
+            place["point"]["lon"],
+            place["point"]["lat"],
+            colour=colour,
+            tooltip=html.escape(place["name"]),
             popup=popup_html(
-                point["name"],
+                place["name"],
                 [
-                    ("拼写 romanization", _romanization(point["name"])),
-                    ("类别 category", point["category"]),
-                    ("单位 unit", f"{names.get(unit, '')} {unit}" if unit else "未匹配 unmatched"),
-                    ("来源 source", point["source"]),
+                    ("拼写 romanization", _romanization(place)),
+                    ("类别 category", f"{category} {place['category_name'] or ''}".strip()),
+                    ("单位 unit", f"{place['unit_path_text']} {place['unit_code'] or ''}".strip()),
+                    ("位置 location", None if place["secrecy"] == "public" else "概化 generalised (0.1° grid)"),
                 ],
-                f"/api/v1/units/{unit}" if unit else None,
+                f"/api/v1/places/{place['id']}",
             ),
         )
+    canvas.legend(
+        "类别 GB/T 18521 category",
+        [(PLACE_COLOURS[n % len(PLACE_COLOURS)], cluster.layer_name) for n, cluster in enumerate(clusters.values())],
+    )
     return canvas.render()
 
 
-def _romanization(name: str) -> str | None:
-    """The name's romanization with its origin (official lexicon or derived), None for a name it cannot read."""
-    try:
-        spelled = gazetteer.romanize_text(gazetteer.core_name(name))
-    except InvalidInput:
+def place_layer_name(category: str, category_name: str | None) -> str:
+    """The overlay of a GB/T 18521 category on the places map."""
+    return f"{category} {category_name or '未知类别 unknown category'}"
+
+
+def _romanization(place: dict[str, Any]) -> str | None:
+    """The record's romanization with its origin (official lexicon or derived)."""
+    if not place["romanization"]:
         return None
-    return f"{spelled['plain']} ({spelled['origin']})" if spelled["plain"] != name else None
+    return f"{place['romanization']} ({place['romanization_origin']})"
 
 
 BED_BINS = ((0.5, "#d73027"), (1.0, "#fdae61"), (float("inf"), "#1a9850"))
@@ -164,23 +336,29 @@ def coverage_map(
     basemap: str = "none",
     tianditu_key: str = "",
     walk_m: float = coverage.DEFAULT_WALK_M,
-    bed_target: float = coverage.DEFAULT_BED_TARGET,
+    bed_target: float | None = None,
+    widths: dict[str, float] | None = None,
 ) -> str:
     """Community sites with walking circles, covered/uncovered communities, townships without a public-welfare
-    cemetery, and choropleths per banner (community share in the circle; beds per 1,000 elderly) with legends."""
+    cemetery, individual graves, the cemeteries and graves inside prohibited-zone buffers (``widths`` overriding
+    the layers' own per kind), and choropleths per banner (community share in the circle; beds per 1,000
+    elderly) with legends."""
     everything = facilities.list_facilities(conn, unit=CITY_CODE)
+    zones = coverage.prohibited_zones(conn, widths=widths)
     circle = coverage.eldercare_circle(conn, level="county", walk_m=walk_m)
-    notes = [circle["method"], APPROX_NOTE]
+    bed_result = coverage.beds(conn, target=bed_target)
+    target = bed_result["target"]
+    notes = [circle["method"], bed_result["target_note"], APPROX_NOTE]
     if any(f["illustrative"] for f in everything):
         notes.insert(0, ILLUSTRATIVE_NOTE)
     canvas = Canvas(MAPS["coverage"], basemap, tianditu_key=tianditu_key, notes=notes)
     banners = _banner_polygons(conn)
     share = {a["code"]: a["share"] for a in circle["areas"] if a["class"] == "community"}
-    beds = {b["code"]: b for b in coverage.beds(conn, target=bed_target)["banners"]}
+    beds = {b["code"]: b for b in bed_result["banners"]}
 
     def bed_ratio(code: str) -> float | None:
         value = beds.get(code, {}).get("beds_per_1000")
-        return None if value is None else value / bed_target
+        return None if value is None else value / target
 
     canvas.polygons(
         "社区一刻钟覆盖率(旗区) Community share in the circle, per banner",
@@ -242,7 +420,7 @@ def coverage_map(
         show=False,
     )
     canvas.legend(
-        "覆盖率 share (社区/公墓) | 床位 vs 目标 " + f"{bed_target:g}",
+        "覆盖率 share (社区/公墓) | 床位 vs 目标 " + f"{target:g}",
         [
             ("#d73027", "< 25% | < 50% of target"),
             ("#fdae61", "25–50% | 50–100%"),
@@ -298,8 +476,59 @@ def coverage_map(
                 tooltip=html.escape(town["name"]),
                 popup=popup_html(town["name"], [("类别 class", town["class"]), ("旗区", town["banner_name"])]),
             )
+    canvas.polygons(
+        "三沿七区缓冲区 Prohibited-zone buffers",
+        [
+            {
+                "geometry": z["geometry"],
+                "properties": {
+                    "layer": f"{z['layer']} ({z['layer_kind']})",
+                    "feature": z["name"] or z["feature_id"],
+                    "width_m": z["width_m"],
+                },
+            }
+            for z in coverage.zone_buffers(conn, widths=widths)
+        ],
+        style=area_style("#fb9a99", fill_opacity=0.3),
+        fields=["layer", "feature", "width_m"],
+        aliases=["图层 layer", "要素 feature", "缓冲 m"],
+    )
+    graves = canvas.group("散埋乱葬坟墓 Individual graves")
+    for grave in (f for f in everything if f["kind"] == "grave"):
+        canvas.point(
+            graves,
+            grave["lon"],
+            grave["lat"],
+            colour="#4d4d4d",
+            radius=4,
+            tooltip=html.escape(grave["name"]),
+            popup=_facility_popup(grave),
+        )
+    inside = canvas.group("三沿七区内的公墓/坟墓 Cemeteries and graves inside prohibited zones")
+    for hits in _hits_by_facility(zones["hits"]).values():
+        first = hits[0]
+        canvas.point(
+            inside,
+            first["lon"],
+            first["lat"],
+            colour="#e31a1c",
+            radius=8,
+            tooltip=html.escape(first["facility_name"]),
+            popup=popup_html(
+                first["facility_name"] + (" (示意 illustrative)" if first["illustrative"] else ""),
+                [("类型 kind", f"{first['facility_kind_label']} {first['facility_kind']}")]
+                + [
+                    (
+                        f"{h['layer']} ({h['layer_kind']}) {h['feature_name'] or h['feature_id']}",
+                        f"{h['distance_m']:,.1f} m ≤ {h['width_m']:g} m",
+                    )
+                    for h in hits
+                ],
+                f"/api/v1/facilities/{first['facility_id']}",
+            ),
+        )
     other = canvas.group("其他设施 Other facilities (cemeteries, funeral homes, institutions)")
-    for place in (f for f in everything if f["kind"] != "community_eldercare_site"):
+    for place in (f for f in everything if f["kind"] not in ("community_eldercare_site", "grave")):
         canvas.point(
             other,
             place["lon"],
@@ -310,6 +539,14 @@ def coverage_map(
             popup=_facility_popup(place),
         )
     return canvas.render()
+
+
+def _hits_by_facility(hits: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+    """Prohibited-zone hits grouped by facility (one marker per cemetery or grave)."""
+    grouped: dict[int, list[dict[str, Any]]] = {}
+    for hit in hits:
+        grouped.setdefault(hit["facility_id"], []).append(hit)
+    return grouped
 
 
 def _facility_popup(place: dict[str, Any]) -> str:
@@ -340,5 +577,8 @@ def index_page(tianditu_available: bool) -> str:
         '<!DOCTYPE html><html lang="zh"><head><meta charset="utf-8"><title>鄂尔多斯 地图 Ordos maps</title></head>'
         '<body style="font:15px sans-serif;margin:2em"><h1>鄂尔多斯市 地图 Ordos maps</h1>'
         f"<ul>{items}</ul><p>底图默认无 (离线可用); 高德底图时数据转换为 GCJ-02. "
-        "No basemap by default (works offline); on the AMap basemap data are shifted to GCJ-02.</p></body></html>"
+        "No basemap by default (works offline); on the AMap basemap data are shifted to GCJ-02.</p>"
+        "<p>边界图可显示一次拓扑检查或边界比对的结果: /maps/boundaries?check=&lt;id&gt; 或 ?comparison=&lt;id&gt; "
+        "(the boundaries map draws a stored topology check or comparison with ?check=&lt;id&gt; or "
+        "?comparison=&lt;id&gt;).</p></body></html>"
     )

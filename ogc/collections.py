@@ -8,7 +8,9 @@ A context publishes a collection as a dict (contexts sit below this package and 
 * ``properties``: published property name -> type (``string``, ``integer``, ``number``, ``boolean``, ``date``);
 * ``temporal``: whether the SELECT yields ``valid_from``/``valid_to`` (a ``[from, to)`` validity);
 * ``geometry_type``: ``polygon``, ``point``, ``line`` or ``geometry`` (mixed);
-* ``id_type``: ``integer`` or ``string``.
+* ``id_type``: ``integer`` or ``string``;
+* ``parts`` (optional): disjoint SELECTs whose UNION ALL is ``sql``. A page (ORDER BY id LIMIT) is then taken
+  from each part before the union, so that each part's own indexes serve it instead of a sort of the whole union.
 
 The SELECT is responsible for what may be published: a record with a secrecy level must already
 yield the generalised geometry the owning context gives (see each context's published SELECT).
@@ -48,6 +50,7 @@ class Collection:
     geometry_type: str = "geometry"
     id_type: str = "integer"
     params: Mapping[str, Any] = field(default_factory=dict)
+    parts: tuple[str, ...] = ()
 
     @classmethod
     def from_published(cls, raw: Mapping[str, Any]) -> Collection:
@@ -70,6 +73,7 @@ class Collection:
             geometry_type=raw.get("geometry_type", "geometry"),
             id_type=raw.get("id_type", "integer"),
             params=dict(raw.get("params", {})),
+            parts=tuple(raw.get("parts", ())),
         )
 
 

@@ -83,7 +83,7 @@ def items(collection_id: str, feature_collection: dict[str, Any]) -> str:
         if x["rel"] in ("next", "prev")
     ]
     summary = (
-        f"<p>{feature_collection['numberReturned']} of {feature_collection['numberMatched']} features</p>"
+        f"<p>{feature_collection['numberReturned']} of {feature_collection.get('numberMatched', 'many')} features</p>"
         f"{_links(feature_collection['links'] + pages)}"
     )
     return _page(f"{collection_id}: features", summary + _table(rows, columns))

@@ -39,6 +39,18 @@ def _where(conditions: Sequence[str]) -> str:
     return " WHERE " + " AND ".join(conditions) if conditions else ""
 
 
+def _page_from(collection: Collection, conditions: Sequence[str]) -> str:
+    """FROM and WHERE of a page ordered by id: a collection published in parts gives each part's first
+    ``offset + limit`` matches (its indexes find them), and the page is cut from their union."""
+    if not collection.parts:
+        return f"{_from(collection)}{_where(conditions)}"
+    firsts = " UNION ALL ".join(
+        f"(SELECT * FROM ({part}) t{_where(conditions)} ORDER BY t.id LIMIT :ogc_limit + :ogc_offset)"
+        for part in collection.parts
+    )
+    return f"({firsts}) t"
+
+
 def _properties_json(collection: Collection) -> str:
     pairs = ", ".join(f"'{name}', t.\"{name}\"" for name in collection.properties)
     return f"json_build_object({pairs})"
@@ -60,16 +72,18 @@ def feature_json(
         f"SELECT json_build_object('type', 'Feature', 'id', t.id,"
         f" 'geometry', ST_AsGeoJSON({geometry_out(crs, axis_order=True)}, {digits}, 0)::json,"
         f" 'properties', {_properties_json(collection)})::text"
-        f" FROM {_from(collection)}{_where(conditions)} ORDER BY t.id LIMIT :ogc_limit OFFSET :ogc_offset"
+        f" FROM {_page_from(collection, conditions)} ORDER BY t.id LIMIT :ogc_limit OFFSET :ogc_offset"
     )
     bound = {**collection.params, **params, "ogc_limit": limit, "ogc_offset": offset}
     return list(conn.execute(text(sql), bound).scalars())
 
 
-def count(conn: Connection, collection: Collection, conditions: Sequence[str], params: Mapping[str, Any]) -> int:
-    """Number of features matching the conditions."""
-    sql = f"SELECT count(*) FROM {_from(collection)}{_where(conditions)}"
-    return int(conn.execute(text(sql), {**collection.params, **params}).scalar_one())
+def count(
+    conn: Connection, collection: Collection, conditions: Sequence[str], params: Mapping[str, Any], *, cap: int
+) -> int:
+    """Number of features matching the conditions, counting no further than ``cap`` (``cap`` means "at least")."""
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM {_from(collection)}{_where(conditions)} LIMIT :ogc_cap) c"
+    return int(conn.execute(text(sql), {**collection.params, **params, "ogc_cap": cap}).scalar_one())
 
 
 def feature_rows(
@@ -86,7 +100,7 @@ def feature_rows(
     columns = ", ".join(f't."{name}"' for name in collection.properties)
     sql = (
         f"SELECT t.id, ST_AsBinary({geometry_out(crs, axis_order=False)}) AS wkb, {columns}"
-        f" FROM {_from(collection)}{_where(conditions)} ORDER BY t.id LIMIT :ogc_limit OFFSET :ogc_offset"
+        f" FROM {_page_from(collection, conditions)} ORDER BY t.id LIMIT :ogc_limit OFFSET :ogc_offset"
     )
     bound = {**collection.params, **params, "ogc_limit": limit, "ogc_offset": offset}
     yield from conn.execute(text(sql), bound).mappings()

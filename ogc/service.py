@@ -24,6 +24,7 @@ DEFAULT_LIMIT = 10
 MAX_LIMIT = 10_000
 MAX_OFFSET = 10**12
 EXPORT_MAX = 1_000_000
+COUNT_CAP = 10_000  # numberMatched is given up to this many matches (an exact count); beyond, it is left out
 STANDARD_PARAMETERS = frozenset(
     {"f", "bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "filter", "filter-lang", "filter-crs"}
 )
@@ -332,26 +333,46 @@ def items(
     found = require(conn, collection_id)
     query = parse_items_query(parameters, found)
     where, params = conditions(found, query)
-    features = queries.feature_json(conn, found, where, params, query.crs, limit=query.limit, offset=query.offset)
-    matched = queries.count(conn, found, where, params)
+    # One feature more than the page tells whether a next page exists without counting.
+    features = queries.feature_json(conn, found, where, params, query.crs, limit=query.limit + 1, offset=query.offset)
+    more = len(features) > query.limit
+    features = features[: query.limit]
+    matched = number_matched(conn, found, where, params, query, len(features), more)
     envelope: dict[str, Any] = {
         "type": "FeatureCollection",
-        "numberMatched": matched,
+        **({"numberMatched": matched} if matched is not None else {}),
         "numberReturned": len(features),
         "timeStamp": date.today().isoformat(),
-        "links": _page_links(url, parameters, query, matched, len(features)),
+        "links": _page_links(url, parameters, query, more),
     }
     head = ", ".join(f"{_json(k)}: {_json(v)}" for k, v in envelope.items())
     return "{" + head + ', "features": [' + ", ".join(features) + "]}", query.crs, envelope
+
+
+def number_matched(
+    conn: Connection,
+    collection: Collection,
+    where: list[str],
+    params: dict[str, Any],
+    query: ItemsQuery,
+    returned: int,
+    more: bool,
+) -> int | None:
+    """numberMatched of a page, or None (left out, as OGC API Features allows) when more than COUNT_CAP match.
+
+    The last page gives it for free (offset + returned); otherwise a count that stops at COUNT_CAP rows, so that
+    a page of a large collection never pays for counting all of it (a national table: seconds)."""
+    if not more and (returned > 0 or query.offset == 0):
+        return query.offset + returned
+    counted = queries.count(conn, collection, where, params, cap=COUNT_CAP)
+    return counted if counted < COUNT_CAP else None
 
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _page_links(
-    url: str, parameters: Mapping[str, str], query: ItemsQuery, matched: int, returned: int
-) -> list[dict[str, str]]:
+def _page_links(url: str, parameters: Mapping[str, str], query: ItemsQuery, more: bool) -> list[dict[str, str]]:
     def page(offset: int | None, fmt: str | None = None) -> str:
         kept = {k: v for k, v in parameters.items() if k not in ("offset", "f")}
         if offset:
@@ -364,7 +385,7 @@ def _page_links(
         link(page(query.offset), "self", GEOJSON, "this page"),
         link(page(query.offset, "html"), "alternate", "text/html"),
     ]
-    if query.offset + returned < matched:
+    if more:
         links.append(link(page(query.offset + query.limit), "next", GEOJSON, "next page"))
     if query.offset > 0:
         links.append(link(page(max(query.offset - query.limit, 0)), "prev", GEOJSON, "previous page"))

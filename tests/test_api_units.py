@@ -93,10 +93,10 @@ def test_bad_unit_requests(ordos_api: httpx.Client, path: str, status: int, need
     assert needle in body["detail"] and body["code"]
 
 
-def test_health_reports_postgis_and_counts(ordos_api: httpx.Client) -> None:
+def test_health_reports_postgis_and_stats_the_counts(ordos_api: httpx.Client) -> None:
     body = ordos_api.get("/health").json()
-    assert body["status"] == "ok" and body["postgis"].startswith("3.")
-    counts = body["counts"]
+    assert body == {"status": "ok", "postgis": body["postgis"]} and body["postgis"].startswith("3.")
+    counts = ordos_api.get("/api/v1/stats").json()["counts"]
     assert (counts["units_city"], counts["units_county"], counts["units_township"], counts["units_village"]) == (
         1,
         9,

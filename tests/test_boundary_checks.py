@@ -145,6 +145,18 @@ def test_local_measures_agree_with_the_ellipsoid() -> None:
     assert measured.area_m2[0] == pytest.approx(geodesic_area_m2(piece), rel=1e-4)
 
 
+def test_bulk_measures_of_holes_and_multipolygons() -> None:
+    """Area less the holes, perimeter of every ring, for polygons and multipolygons alike (1 km pieces)."""
+    outer = shapely.box(109.5, 39.5, 109.512, 39.509)
+    holed = outer.difference(shapely.box(109.503, 39.503, 109.506, 39.506))
+    both = shapely.MultiPolygon([holed, shapely.box(109.52, 39.5, 109.53, 39.505)])
+    measured = measure(shapely.from_wkb([holed.wkb, both.wkb]))
+    for geom, area, perimeter in zip((holed, both), measured.area_m2, measured.perimeter_m, strict=True):
+        assert area == pytest.approx(geodesic_area_m2(geom), rel=1e-4)
+        assert perimeter == pytest.approx(GRS80.geometry_length(geom.boundary), rel=1e-4)  # holes' rings too
+    assert measured.area_m2[1] > measured.area_m2[0] > 0
+
+
 # --- the real Ordos data ---------------------------------------------------------------------------
 def vendor_union(data_root: Path, relative: str) -> shapely.Geometry:
     features = json.loads((data_root / relative).read_text(encoding="utf-8"))["features"]

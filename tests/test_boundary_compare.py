@@ -1,9 +1,12 @@
 """Two-version comparison: exact pieces and offsets on hand-made fixtures, AMap against DataV on the real
-Ordos data (against an independent computation), claims through the API with the places inside, bad input."""
+Ordos data (against an independent computation), claims through the API with the places inside (stored as found
+that day), ``gaz check compare`` run as a subprocess, bad input through both."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -14,14 +17,18 @@ from pyproj import Geod
 from shapely.geometry import mapping, shape
 from sqlalchemy import Engine, text
 
+from app.boundary_compare import run_comparison
 from boundaries import service
-from boundaries.compare import compare_sources
+from boundaries.compare import compare_sources, get_comparison
 from core import auth
 from core.crs import transform_geometry
 from core.database import transaction
+from facilities import service as facilities
+from gazetteer import service as gazetteer
 from tests.boundary_fixtures import add_polygon, add_units, box
 
 GRS80 = Geod(ellps="GRS80")
+PROJECT = Path(__file__).resolve().parent.parent
 
 
 def add_second_version(conn: object, code: str, rings: list) -> None:
@@ -188,3 +195,279 @@ def test_source_comparison_through_the_api_is_audited(api: httpx.Client, ordos_e
     with ordos_engine.connect() as conn:
         rows = conn.execute(text("SELECT actor FROM audit_log WHERE object_type = 'boundary_comparison'")).all()
     assert [r.actor for r in rows] == ["inspector"]
+
+
+# --- what lies inside the pieces is stored with the comparison ----------------------------------------------
+def dongsheng_point(engine: Engine) -> shapely.Point:
+    """A reference point of 东胜区 (150602) at least 0.02° inside its registered polygon."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT ST_X(r.geom) AS lon, ST_Y(r.geom) AS lat FROM reference_point r JOIN unit_polygon p"
+                " ON p.unit_code = '150602000000' AND p.status = 'registered' AND ST_Contains(p.geom,"
+                " ST_Buffer(r.geom, 0.02)) ORDER BY r.id LIMIT 1"
+            )
+        ).one()
+    return shapely.Point(row.lon, row.lat)
+
+
+def kangbashi_claim(engine: Engine, around: shapely.Point) -> dict:
+    """康巴什区's registered polygon plus a 2 km square around ``around`` (a hand-made claim)."""
+    with engine.connect() as conn:
+        wkb = conn.execute(
+            text(
+                "SELECT ST_AsBinary(geom) FROM unit_polygon WHERE unit_code = '150603000000' AND status = 'registered'"
+            )
+        ).scalar_one()
+    square = shapely.box(around.x - 0.01, around.y - 0.01, around.x + 0.01, around.y + 0.01)
+    return mapping(shapely.union_all([shapely.from_wkb(bytes(wkb)), square]))
+
+
+def add_facility(conn: object, name: str, lon: float, lat: float) -> dict:
+    """A hand-made (illustrative) eldercare site at lon/lat."""
+    record = {"name": name, "kind": "community_eldercare_site", "lon": lon, "lat": lat, "crs": "EPSG:4490"}
+    return facilities.create_facility(
+        conn,  # type: ignore[arg-type]
+        facilities.parse_facility(record | {"illustrative": True}),
+        actor="test",
+    )
+
+
+def add_reference_point(conn: object, tmp_path: Path, name: str, lon: float, lat: float) -> None:
+    """A hand-made reference point from a one-row CSV."""
+    path = tmp_path / f"{name}.csv"
+    path.write_text(f"id,name,lon,lat\nfx-1,{name},{lon},{lat}\n", encoding="utf-8")
+    gazetteer.import_points(
+        conn,  # type: ignore[arg-type]
+        path,
+        source="fixture-points",
+        crs="EPSG:4490",
+        lon_column="lon",
+        lat_column="lat",
+        name_column="name",
+        id_column="id",
+    )
+
+
+def piece_at(result: dict, point: shapely.Point) -> dict:
+    (piece,) = [p for p in result["pieces"] if shape(p["geometry"]).contains(point)]
+    return piece
+
+
+def test_places_and_facilities_inside_are_stored_as_found_that_day(
+    api: httpx.Client, ordos_engine: Engine, tmp_path: Path
+) -> None:
+    """A facility inside the disputed piece is stored with the comparison; a facility and a reference point added
+    afterwards do not appear in the stored comparison (API read too), but a new comparison finds them."""
+    centre = dongsheng_point(ordos_engine)
+    claim = kangbashi_claim(ordos_engine, centre)
+    with transaction(ordos_engine) as conn:
+        before = add_facility(conn, "手工测试养老站甲", centre.x + 0.004, centre.y + 0.004)
+        old = run_comparison(conn, unit="150603", claim=claim, crs="EPSG:4490", label="fixture-claim", actor="test")
+    piece = piece_at(old, centre)
+    assert (piece["first_unit"], piece["second_unit"]) == ("150602000000", "150603000000")
+    assert [f["name"] for f in piece["facilities"]] == ["手工测试养老站甲"]
+    assert piece["facilities"][0]["id"] == before["id"] and piece["facilities"][0]["illustrative"] is True
+    assert piece["places"] and old["summary"]["inside"]["facilities"] == 1
+    with transaction(ordos_engine) as conn:
+        add_facility(conn, "手工测试养老站乙", centre.x - 0.004, centre.y - 0.004)
+        add_reference_point(conn, tmp_path, "手工测试地名丙", centre.x + 0.005, centre.y - 0.005)
+    with ordos_engine.connect() as conn:
+        stored = get_comparison(conn, old["id"])
+    assert piece_at(stored, centre)["facilities"] == piece["facilities"]
+    assert piece_at(stored, centre)["places"] == piece["places"]
+    served = api.get(f"/api/v1/boundaries/comparisons/{old['id']}").json()
+    served_piece = piece_at(served, centre)
+    assert [f["name"] for f in served_piece["facilities"]] == ["手工测试养老站甲"]
+    assert "手工测试地名丙" not in [p["name"] for p in served_piece["places"]]
+    with transaction(ordos_engine) as conn:
+        new = run_comparison(conn, unit="150603", claim=claim, crs="EPSG:4490", label="fixture-claim", actor="test")
+    fresh = piece_at(new, centre)
+    assert sorted(f["name"] for f in fresh["facilities"]) == ["手工测试养老站乙", "手工测试养老站甲"]
+    assert [p["name"] for p in fresh["places"]] == [p["name"] for p in piece["places"]] + ["手工测试地名丙"]
+
+
+def test_pieces_compared_without_looking_inside_store_null(engine: Engine, tmp_path: Path) -> None:
+    """boundaries alone cannot look up places: its pieces say "not looked up" (null), not "nothing inside"."""
+    with transaction(engine) as conn:
+        add_units(conn, tmp_path, "9913", ["991301"])
+        add_polygon(conn, "991301", [box(0, 0, 1000, 1000)])
+        add_second_version(conn, "991301", [box(0, 0, 1000, 1200)])
+        result = compare_sources(conn, parent="9913", level="county", second="fixture-b", tolerance_m2=0, actor="t")
+    assert [(p["places"], p["facilities"]) for p in result["pieces"]] == [(None, None)]
+    assert result["summary"]["inside"] == {"places": None, "facilities": None}
+
+
+def test_pieces_geojson_route(api: httpx.Client, ordos_engine: Engine) -> None:
+    body = {"parent": "150600", "level": "county", "second": "datav-2021"}
+    made = api.post("/api/v1/boundaries/compare", headers=key(ordos_engine), json=body).json()
+    geojson = api.get(f"/api/v1/boundaries/comparisons/{made['id']}/pieces.geojson").json()
+    assert len(geojson["features"]) == made["summary"]["disputed"]["count"] > 0
+    total = sum(f["properties"]["area_m2"] for f in geojson["features"])
+    assert total == pytest.approx(made["summary"]["disputed"]["area_m2"], abs=1)
+    assert api.get("/api/v1/boundaries/comparisons/424242/pieces.geojson").status_code == 404
+
+
+# --- CLI -----------------------------------------------------------------------------------------
+def gaz(engine: Engine, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GAZ_DATABASE_URL": engine.url.render_as_string(hide_password=False)}
+    return subprocess.run(
+        [str(PROJECT / ".venv" / "bin" / "gaz"), *args],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def comparisons(engine: Engine) -> list[tuple[int, int]]:
+    """(id, number of stored pieces) of every stored comparison."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT c.id, count(p.id) FROM boundary_comparison c LEFT JOIN disputed_piece p ON p.comparison_id"
+                " = c.id GROUP BY c.id ORDER BY c.id"
+            )
+        ).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+def test_cli_compares_two_sources_and_writes_the_pieces(ordos_engine: Engine, tmp_path: Path) -> None:
+    """AMap (registered) against DataV: the summary, the stored comparison and the GeoJSON agree."""
+    out = tmp_path / "pieces.geojson"
+    done = gaz(
+        ordos_engine,
+        "check",
+        "compare",
+        "--parent",
+        "150600",
+        "--level",
+        "county",
+        "--second",
+        "datav-2021",
+        "--out",
+        str(out),
+        "--show",
+        "3",
+    )
+    assert done.returncode == 0, done.stderr
+    [(comparison_id, piece_count)] = comparisons(ordos_engine)
+    with ordos_engine.connect() as conn:
+        stored = get_comparison(conn, comparison_id, limit=None)
+    summary = stored["summary"]
+    assert piece_count == summary["disputed"]["count"] > 0
+    assert f"comparison {comparison_id}: registered vs datav-2021" in done.stdout and "鄂尔多斯市" in done.stdout
+    assert f"disputed          {summary['disputed']['count']} pieces" in done.stdout
+    largest = stored["pieces"][0]
+    assert f"#{largest['id']} {largest['area_m2'] / 1e6:10.4f} km²" in done.stdout
+    worst = max(summary["lines"], key=lambda line: line["hausdorff_m"])
+    assert f"{worst['hausdorff_m']:8.1f} m" in done.stdout and "Hausdorff" in done.stdout
+    features = json.loads(out.read_text(encoding="utf-8"))["features"]
+    assert len(features) == piece_count
+    assert features[0]["properties"]["first_unit"] == largest["first_unit"]
+    area = sum(abs(GRS80.geometry_area_perimeter(shape(f["geometry"]))[0]) for f in features)
+    assert area == pytest.approx(summary["disputed"]["area_m2"], rel=1e-3)
+    with ordos_engine.connect() as conn:
+        actors = conn.execute(text("SELECT actor FROM audit_log WHERE object_type = 'boundary_comparison'")).all()
+    assert [a.actor for a in actors] == ["cli"]
+
+
+def test_cli_compares_a_claim_file_with_its_crs(ordos_engine: Engine, tmp_path: Path) -> None:
+    """A claim file in the Gauss-Krüger zone EPSG:4546, as a one-feature FeatureCollection."""
+    centre = dongsheng_point(ordos_engine)
+    claim = shapely.geometry.shape(kangbashi_claim(ordos_engine, centre))
+    in_zone = transform_geometry(claim, "EPSG:4490", "EPSG:4546")
+    path = tmp_path / "claim.geojson"
+    document = {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "properties": {}, "geometry": mapping(in_zone)}],
+    }
+    path.write_text(json.dumps(document), encoding="utf-8")
+    done = gaz(
+        ordos_engine,
+        "check",
+        "compare",
+        "--unit",
+        "150603",
+        "--claim",
+        str(path),
+        "--crs",
+        "EPSG:4546",
+        "--label",
+        "kangbashi-2026",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "registered vs kangbashi-2026:150603000000" in done.stdout
+    assert "150602000000 东胜区 -> kangbashi-2026:150603000000: 150603000000 康巴什区" in done.stdout
+    [(comparison_id, _)] = comparisons(ordos_engine)
+    with ordos_engine.connect() as conn:
+        piece = piece_at(get_comparison(conn, comparison_id), centre)
+    assert piece["area_m2"] > 1e6 and piece["places"]
+    assert f"inside: {piece['places'][0]['name']}" in done.stdout
+
+
+BOW_TIE_FILE = {"type": "Feature", "properties": {}, "geometry": BOW_TIE}
+
+
+@pytest.mark.parametrize(
+    ("args", "files", "needle"),
+    [
+        (["--parent", "150600", "--level", "county", "--second", "nobody-1999"], {}, "nobody-1999"),
+        (["--parent", "159999", "--level", "county", "--second", "datav-2021"], {}, "159999000000"),
+        (["--parent", "150600", "--level", "county", "--second", "registered"], {}, "two different"),
+        (["--parent", "150600", "--level", "county"], {}, "second"),
+        (
+            ["--parent", "150600", "--level", "county", "--second", "datav-2021", "--tolerance-m2", "-1"],
+            {},
+            "tolerance_m2",
+        ),
+        (
+            ["--parent", "150600", "--level", "county", "--second", "datav-2021", "--as-of", "2023-02-30"],
+            {},
+            "2023-02-30",
+        ),
+        (["--unit", "159999", "--claim", "{claim}", "--crs", "EPSG:4490"], {"claim": SMALL}, "159999000000"),
+        (["--unit", "150603", "--claim", "{claim}"], {"claim": SMALL}, "no CRS"),
+        (["--unit", "150603", "--claim", "{claim}", "--crs", "EPSG:3857"], {"claim": SMALL}, "EPSG:3857"),
+        (
+            ["--unit", "150603", "--claim", "{claim}", "--crs", "EPSG:4490"],
+            {"claim": BOW_TIE_FILE},
+            "Self-intersection",
+        ),
+        (["--unit", "150603", "--claim", "{claim}", "--crs", "EPSG:4490", "--label", ""], {"claim": SMALL}, "label"),
+        (["--unit", "150603", "--claim", "{claim}", "--crs", "EPSG:4490"], {"claim": "not json {"}, "not readable"),
+        (
+            ["--unit", "150603", "--claim", "{claim}", "--crs", "EPSG:4490"],
+            {"claim": {"type": "FeatureCollection", "features": [BOW_TIE_FILE, BOW_TIE_FILE]}},
+            "2 features",
+        ),
+        (["--unit", "150603", "--claim", "{tmp}/missing.geojson", "--crs", "EPSG:4490"], {}, "does not exist"),
+        (
+            ["--unit", "150603", "--claim", "{claim}", "--crs", "EPSG:4490", "--second", "datav-2021"],
+            {"claim": SMALL},
+            "claim needs",
+        ),
+        (
+            ["--parent", "150600", "--level", "county", "--second", "datav-2021", "--out", "{tmp}/no/such/dir.geojson"],
+            {},
+            "does not exist",
+        ),
+    ],
+)
+def test_cli_bad_comparisons_exit_non_zero_and_write_nothing(
+    ordos_engine: Engine, tmp_path: Path, args: list[str], files: dict, needle: str
+) -> None:
+    for name, content in files.items():
+        text_ = content if isinstance(content, str) else json.dumps(content)
+        (tmp_path / f"{name}.geojson").write_text(text_, encoding="utf-8")
+    argv = [a.replace("{claim}", str(tmp_path / "claim.geojson")).replace("{tmp}", str(tmp_path)) for a in args]
+    out = tmp_path / "pieces.geojson"
+    if "--out" not in argv:
+        argv += ["--out", str(out)]
+    done = gaz(ordos_engine, "check", "compare", *argv)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert done.stderr.startswith("error: ") and needle in done.stderr, done.stderr
+    assert done.stdout == ""
+    assert comparisons(ordos_engine) == []
+    assert not out.exists()

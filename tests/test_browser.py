@@ -18,8 +18,15 @@ import httpx
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.test_coverage import add
+from core.database import transaction
+from core.values import GeoPoint
+from gazetteer import service as gazetteer
+from gazetteer.names import CATEGORIES
+from maps.service import FINDING_STYLES, place_layer_name
+from tests.test_coverage import ROAD, add
 from tests.test_facilities import editor
+from tests.test_graves import GRAVES, import_graves
+from tests.test_maps import located_standard_names, stored_check_and_comparison
 
 PROJECT = Path(__file__).resolve().parent.parent
 ARTIFACTS = PROJECT / ".run" / "artifacts" / "maps"
@@ -85,11 +92,8 @@ def counts(summary: dict[str, Any]) -> dict[str, int]:
     return {label: layer["features"] for label, layer in summary["overlays"].items()}
 
 
-def unit_points(engine: Engine, level: str | None) -> int:
+def unit_points(engine: Engine, level: str) -> int:
     with engine.connect() as conn:
-        if level is None:  # everything the places map shows: points of Ordos units and unmatched points
-            sql = "SELECT count(*) FROM reference_point WHERE unit_code IS NULL OR unit_code LIKE '1506%'"
-            return int(conn.execute(text(sql)).scalar_one())
         return int(
             conn.execute(
                 text("SELECT count(*) FROM reference_point WHERE unit_level = :l AND unit_code LIKE '1506%'"),
@@ -108,19 +112,66 @@ def test_boundaries_map_matches_the_api(api: httpx.Client, ordos_engine: Engine,
     layers = counts(summary)
     banners = api.get("/api/v1/units/150600/children").json()
     with_polygon = [b for b in banners if api.get(f"/api/v1/units/{b['code']}").json()["polygon"] is not None]
-    assert layers["旗区 Banners (registered polygons)"] == len(with_polygon) == 9
+    assert layers["旗区边界 amap-2020 (registered)"] == len(with_polygon) == 9
+    assert layers["旗区边界 amap-2020 (registered)"] == ogc_count(api, "polygons-amap-2020")
+    assert layers["旗区边界 datav-2021 (reference)"] == ogc_count(api, "polygons-datav-2021", status="reference") == 9
     assert layers["旗区名称 Banner labels"] == len(with_polygon)
     assert layers["市界 City outline (registered)"] == 1
     assert layers["乡镇级单位 Township-level units (points)"] == unit_points(ordos_engine, "township") > 0
     assert layers["村级单位 Village-level units (points)"] == unit_points(ordos_engine, "village") > 0
     assert summary["overlays"]["村级单位 Village-level units (points)"]["shown"] is False
-    assert summary["overlays"]["旗区 Banners (registered polygons)"]["shown"] is True
+    assert summary["overlays"]["旗区边界 amap-2020 (registered)"]["shown"] is True
 
 
-def test_places_map_clusters_every_point(api: httpx.Client, ordos_engine: Engine, browse: Any) -> None:
+def test_boundaries_map_shows_a_check_and_a_comparison(api: httpx.Client, ordos_engine: Engine, browse: Any) -> None:
+    check, comparison = stored_check_and_comparison(api, ordos_engine)
+    url = f"{api.base_url}/maps/boundaries?check={check['id']}&comparison={comparison['id']}"
+    layers = counts(browse(url, "boundaries-check-comparison.png"))
+    findings = api.get(f"/api/v1/boundaries/checks/{check['id']}/findings.geojson").json()["features"]
+    drawn = {label: n for label, n in layers.items() if label.startswith(f"检查 #{check['id']} ")}
+    expected = {}
+    for kind, (_, label) in FINDING_STYLES.items():
+        found = sum(1 for f in findings if f["properties"]["kind"] == kind)
+        if found:
+            expected[f"检查 #{check['id']} {label}"] = found
+    assert drawn == expected and sum(drawn.values()) == len(findings) > 0
+    pieces = api.get(f"/api/v1/boundaries/comparisons/{comparison['id']}", params={"limit": 10_000}).json()["pieces"]
+    first, second = comparison["first"], comparison["second"]
+    prefix = f"比对 #{comparison['id']} "
+    assert layers[f"{prefix}争议块 disputed between units"] == sum(
+        1 for p in pieces if p["first_unit"] and p["second_unit"]
+    )
+    assert layers.get(f"{prefix}仅{first}有 only in {first}", 0) == sum(1 for p in pieces if not p["second_unit"])
+    assert layers.get(f"{prefix}仅{second}有 only in {second}", 0) == sum(1 for p in pieces if not p["first_unit"])
+    assert (
+        sum(n for label, n in layers.items() if label.startswith(prefix)) == comparison["summary"]["disputed"]["count"]
+    )
+
+
+def ogc_count(api: httpx.Client, collection: str, **filters: str) -> int:
+    """The number of features of an OGC API collection valid today (with property filters)."""
+    response = api.get(f"/ogc/collections/{collection}/items", params={"limit": 1, **filters})
+    assert response.status_code == 200, response.text
+    return int(response.json()["numberMatched"])
+
+
+def test_places_map_has_a_layer_per_category(api: httpx.Client, ordos_engine: Engine, browse: Any) -> None:
+    with transaction(ordos_engine) as conn:  # a hand-made secret fixture record: drawn, generalised
+        gazetteer.create_place(
+            conn,
+            name="保密测试点",
+            category="6",
+            unit="150602",
+            point=GeoPoint.from_input(109.987654, 39.812345, "EPSG:4490"),
+            secrecy="secret",
+            actor="test",
+        )
     layers = counts(browse(f"{api.base_url}/maps/places", "places.png"))
-    assert sum(layers.values()) == unit_points(ordos_engine, None) > 0
-    assert layers["村级地名 Village-level places"] == unit_points(ordos_engine, "village")
+    expected = {place_layer_name(c, name): located_standard_names(api, c) for c, name in CATEGORIES.items()}
+    expected = {label: n for label, n in expected.items() if n}  # one overlay per category present
+    assert layers == expected
+    assert sum(layers.values()) == located_standard_names(api) > 100
+    assert layers[place_layer_name("6", CATEGORIES["6"])] == 1
 
 
 def test_coverage_map_matches_the_coverage_api(api: httpx.Client, ordos_engine: Engine, browse: Any) -> None:
@@ -161,16 +212,31 @@ def test_coverage_map_matches_the_coverage_api(api: httpx.Client, ordos_engine: 
         lon=109.98,
         lat=39.81,
     )
+    # the hand-made line as a river (a road would switch the eldercare circle to network distances)
+    river: dict[str, Any] = {"layer": "示例河流(fixture)", "layer_kind": "river", "buffer_m": 500, "crs": "EPSG:4490"}
+    assert api.post(
+        "/api/v1/prohibited-layers/import", params=river, content=json.dumps(ROAD), headers=headers
+    ).is_success
+    assert import_graves(api, headers, GRAVES.read_bytes()).is_success
+    add(api, headers, name="近路公墓(fixture)", kind="cemetery", cemetery_type="commercial", lon=109.78, lat=39.602)
     layers = counts(browse(f"{api.base_url}/maps/coverage", "coverage.png"))
     sites = api.get("/api/v1/facilities?kind=community_eldercare_site&status=operating").json()
     everything = api.get("/api/v1/facilities").json()
+    graves = api.get("/api/v1/facilities?kind=grave").json()
+    hits = api.get("/api/v1/coverage/prohibited-zones").json()["hits"]
+    assert layers["散埋乱葬坟墓 Individual graves"] == len(graves) == 3
+    zones = api.get("/api/v1/coverage/prohibited-zones").json()["layers"]
+    assert layers["三沿七区缓冲区 Prohibited-zone buffers"] == sum(z["features"] for z in zones) == 1
+    inside = layers["三沿七区内的公墓/坟墓 Cemeteries and graves inside prohibited zones"]
+    assert inside == len({h["facility_id"] for h in hits}) == 3  # two graves and the cemetery by the river
     circle = api.get("/api/v1/coverage/eldercare?level=county").json()
     covered = sum(a["covered"] for a in circle["areas"])
     located = sum(a["located"] for a in circle["areas"])
     assert layers["社区养老服务设施及1000 m 圈 Community eldercare sites and circles"] == 2 * len(sites) == 6
     assert layers["已覆盖社区/村 Covered communities and villages"] == covered > 0
     assert layers["未覆盖社区/村 Uncovered communities and villages"] == len(circle["uncovered"]) == located - covered
-    assert layers["其他设施 Other facilities (cemeteries, funeral homes, institutions)"] == len(everything) - len(sites)
+    others = len(everything) - len(sites) - len(graves)
+    assert layers["其他设施 Other facilities (cemeteries, funeral homes, institutions)"] == others
     banners = len(api.get("/api/v1/coverage/beds").json()["banners"])
     assert layers["社区一刻钟覆盖率(旗区) Community share in the circle, per banner"] == banners
     assert layers["每千老人床位(旗区) Beds per 1,000 aged 60+, per banner"] == banners

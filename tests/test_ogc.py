@@ -24,6 +24,7 @@ from boundaries import service as boundaries
 from core.database import transaction
 from core.values import GeoPoint
 from gazetteer import service as gazetteer
+from ogc import service as ogc_service
 from ogc.collections import published
 from ogc.cql2 import GeometryFilter, compile_filter
 
@@ -518,6 +519,27 @@ def test_secret_place_is_published_generalised_only(api: httpx.Client, ordos_eng
     # The exact point does not find it either: the filter sees only the published geometry.
     exact = items(api, "place-names", filter=f"S_INTERSECTS(geom, POINT({SECRET_POINT[0]} {SECRET_POINT[1]}))")
     assert "试验水源地" not in exact.text
+    # Nor does a bbox around the exact point (the index serves the published geometry only); one around the
+    # generalised point does, in CRS84 and in the Gauss-Krüger zone.
+    x, y = SECRET_POINT
+    around_exact = ",".join(str(c) for c in (x - 0.001, y - 0.001, x + 0.001, y + 0.001))
+    generalised = "109.799,39.599,109.801,39.601"
+    east, north = Transformer.from_crs("EPSG:4490", "EPSG:4546", always_xy=True).transform(109.8, 39.6)
+    gauss = {"bbox": f"{north - 50},{east - 50},{north + 50},{east + 50}", "bbox-crs": "EPSG:4546"}
+    assert "试验水源地" not in items(api, "place-names", bbox=around_exact).text
+    assert [f["id"] for f in features(api, "place-names", bbox=generalised, name="试验水源地")] == [created["id"]]
+    assert [f["id"] for f in features(api, "place-names", name="试验水源地", **gauss)] == [created["id"]]
+    # The stored published geometry follows the record: made public, it is found at its exact point.
+    with transaction(ordos_engine) as conn:
+        gazetteer.update_place(
+            conn, created["id"], version=created["version"], changes={"secrecy": "public"}, actor="t"
+        )
+    assert [f["id"] for f in features(api, "place-names", bbox=around_exact, name="试验水源地")] == [created["id"]]
+    assert features(api, "place-names", bbox=generalised, name="试验水源地") == []
+    with transaction(ordos_engine) as conn:
+        gazetteer.update_place(
+            conn, created["id"], version=created["version"] + 1, changes={"secrecy": "secret"}, actor="t"
+        )
     # In the vector tiles it sits at the generalised point only: not in the tile of its exact point.
     assert tile_of(*SECRET_POINT, 16) != tile_of(109.8, 39.6, 16)
     for point, expected in ((SECRET_POINT, False), ((109.8, 39.6), True)):
@@ -528,6 +550,77 @@ def test_secret_place_is_published_generalised_only(api: httpx.Client, ordos_eng
         path.write_bytes(tile.content)
         names = set(gpd.read_file(path, engine="pyogrio")["name"]) if tile.content else set()
         assert ("试验水源地" in names) is expected
+
+
+# --- index-friendly published SELECTs and a bounded numberMatched -------------------------------------------
+# The units' published SELECT as it was before it was split into index-friendly parts (COALESCE of the latest
+# registered polygon and the first reference point, through LATERAL joins): the reference the parts must match.
+REFERENCE_UNITS = (
+    "SELECT u.id, u.code, u.name, u.kind, u.parent_code, u.valid_from, u.valid_to, p.source AS polygon_source,"
+    " CASE WHEN p.geom IS NOT NULL THEN 'polygon' WHEN pt.geom IS NOT NULL THEN 'point' END AS geometry_kind,"
+    " ST_AsEWKB(COALESCE(p.geom, pt.geom)) AS wkb FROM admin_unit u LEFT JOIN LATERAL (SELECT source, geom"
+    " FROM unit_polygon WHERE unit_code = u.code AND status = 'registered' AND period && u.period"
+    " ORDER BY valid_from DESC LIMIT 1) p ON true LEFT JOIN LATERAL (SELECT geom FROM reference_point"
+    " WHERE unit_code = u.code ORDER BY id LIMIT 1) pt ON p.geom IS NULL"
+    " WHERE NOT u.is_grouping AND u.level = :level ORDER BY u.id"
+)
+
+
+def test_units_in_parts_publish_what_the_reference_select_gives(ordos_engine: Engine) -> None:
+    with transaction(ordos_engine) as conn:
+        # Hand-made fixture (not a real decision): 东胜区's registered polygon succeeded in 2024 by a smaller one,
+        # so that a unit version overlaps two registered polygons and the latest must be the one published.
+        conn.execute(
+            text(
+                "UPDATE unit_polygon SET valid_to = '2024-01-01' WHERE unit_code = '150602000000'"
+                " AND status = 'registered' AND valid_to IS NULL"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO unit_polygon (unit_code, source, status, geom, valid_from) SELECT unit_code, source,"
+                " 'registered', ST_Multi(ST_Buffer(geom, -0.01)), '2024-01-01' FROM unit_polygon"
+                " WHERE unit_code = '150602000000' AND status = 'registered' AND valid_to = '2024-01-01'"
+            )
+        )
+        collections = published(conn)
+        for level in boundaries.LEVELS:
+            collection = collections[f"units-{level}"]
+            assert len(collection.parts) == 2
+            columns = "id, code, name, kind, parent_code, valid_from, valid_to, polygon_source, geometry_kind"
+            parts = conn.execute(
+                text(f"SELECT {columns}, ST_AsEWKB(geom) AS wkb FROM ({collection.sql}) t ORDER BY id")  # noqa: S608
+            ).all()
+            reference = conn.execute(text(REFERENCE_UNITS), {"level": level}).all()
+            assert parts == reference, level
+            if level == "county":
+                newest = conn.execute(
+                    text(
+                        "SELECT ST_AsEWKB(geom) FROM unit_polygon WHERE unit_code = '150602000000'"
+                        " AND valid_from = '2024-01-01'"
+                    )
+                ).scalar_one()
+                assert [r.wkb for r in parts if r.code == "150602000000"] == [newest]
+
+
+def test_number_matched_is_left_out_beyond_the_count_cap(
+    ordos_api: httpx.Client, counties: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    total = items(ordos_api, "units-township", limit=1000).json()["numberMatched"]  # the last page: no count
+    monkeypatch.setattr(ogc_service, "COUNT_CAP", 20)
+    assert total > 20
+    first = items(ordos_api, "units-township", limit=10).json()
+    assert "numberMatched" not in first and first["numberReturned"] == 10
+    assert any(link["rel"] == "next" for link in first["links"])
+    last = items(ordos_api, "units-township", limit=10, offset=total - 3).json()
+    assert last["numberMatched"] == total and last["numberReturned"] == 3
+    assert not any(link["rel"] == "next" for link in last["links"])
+    beyond = items(ordos_api, "units-township", limit=10, offset=total + 5).json()
+    assert beyond["numberReturned"] == 0 and "numberMatched" not in beyond
+    few = items(ordos_api, "units-county", limit=2).json()  # fewer than the cap: counted, with a next page
+    assert few["numberMatched"] == len(counties) and any(link["rel"] == "next" for link in few["links"])
+    page = ordos_api.get("/ogc/collections/units-township/items", params={"f": "html", "limit": 10})
+    assert page.status_code == 200 and "10 of many features" in page.text
 
 
 # --- the other contexts' collections ------------------------------------------------------------------

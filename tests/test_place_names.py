@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import httpx
 import pytest
+import shapely
 from sqlalchemy import Engine, inspect, text
 
 from app.main import create_app
@@ -21,6 +24,12 @@ from gazetteer.romanization import romanize
 GOLDEN = Path(__file__).resolve().parent / "fixtures" / "romanization_golden_ordos.csv"
 # A hand-made fixture: a secret place at an exact point inside 康巴什区 (not real data).
 SECRET_POINT = (109.781234, 39.612345)
+# ...and a secret pipeline (line) and reservoir (polygon) beside it, every vertex with distinctive digits.
+SECRET_LINE = [(109.771717, 39.603131), (109.791919, 39.621212)]
+SECRET_RING = [(109.772727, 39.604141), (109.785353, 39.604141), (109.785353, 39.616161), (109.772727, 39.604141)]
+SECRET_DIGITS = re.compile(
+    "|".join(re.escape(f"{v:.4f}") for xy in (SECRET_POINT, *SECRET_LINE, *SECRET_RING) for v in xy)
+)
 
 
 def test_registry_tables_exist(engine: Engine) -> None:
@@ -266,9 +275,17 @@ def _public_place_routes() -> list[str]:
     return sorted(p for p, ops in paths.items() if "get" in ops and p.startswith(public))
 
 
+def gpkg_as_text(content: bytes) -> str:
+    """A GeoPackage export read back with geopandas, as GeoJSON text (its coordinates are binary in the file)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "export.gpkg"
+        path.write_bytes(content)
+        return str(gpd.read_file(path, engine="pyogrio").to_json(ensure_ascii=False))
+
+
 def test_secret_location_never_leaves_through_a_public_route(api: httpx.Client, ordos_engine: Engine) -> None:
     """Walks every public GET route of the registry (from the app's OpenAPI): a route added without an entry
-    here fails, and no answer may carry the secret point's exact coordinates."""
+    here fails, and no answer may carry the exact coordinates of the secret point, line or polygon."""
     with transaction(ordos_engine) as conn:
         created = service.create_place(
             conn,
@@ -280,28 +297,53 @@ def test_secret_location_never_leaves_through_a_public_route(api: httpx.Client, 
             tags=["测试"],
             actor="test",
         )
+        secret_shapes = [
+            service.create_place(
+                conn,
+                name=name,
+                category="8",
+                unit="150603",
+                geometry=shape,
+                secrecy="secret",
+                tags=["测试"],
+                actor="test",
+            )
+            for name, shape in (
+                ("试验水源地输水管", shapely.LineString(SECRET_LINE)),
+                ("试验水源地水库", shapely.Polygon(SECRET_RING)),
+            )
+        ]
         exact = conn.execute(
             text("SELECT ST_X(geom), ST_Y(geom) FROM place_name WHERE id = :id"), {"id": created["id"]}
         ).one()
+        stored = conn.execute(
+            text("SELECT ST_AsText(geom) FROM place_name WHERE id = ANY(:ids) ORDER BY id"),
+            {"ids": [s["id"] for s in secret_shapes]},
+        ).scalars()
     assert exact == pytest.approx(SECRET_POINT)
+    assert [SECRET_DIGITS.search(wkt) is not None for wkt in stored] == [True, True]  # the digits are really there
+    names_ = ("试验水源地", "试验水源地输水管", "试验水源地水库")
     calls: dict[str, list[dict[str, Any]]] = {
-        "/api/v1/places/search": [{"q": "试验水源地", "format": f} for f in ("json", "csv", "geojson")],
+        "/api/v1/places/search": [{"q": "试验水源地", "format": f} for f in ("json", "csv", "geojson", "gpkg")],
         "/api/v1/places/autocomplete": [{"q": "试验水源"}],
         "/api/v1/places/nearby": [
             {"lon": SECRET_POINT[0], "lat": SECRET_POINT[1], "crs": "EPSG:4490", "radius_m": 2e4}
         ],
         "/api/v1/places/{place_name_id}": [{}],
-        "/api/v1/lists/{tag}": [{"format": f} for f in ("json", "csv", "geojson")],
+        "/api/v1/places/exchange": [{"unit": "150603"}],
+        "/api/v1/lists/{tag}": [{"format": f} for f in ("json", "csv", "geojson", "gpkg")],
     }
     assert set(_public_place_routes()) == set(calls), "a new public route needs its secrecy check here"
-    digits = re.compile(r"109\.7812|39\.6123")
     for path, variants in calls.items():
-        concrete = path.replace("{place_name_id}", str(created["id"])).replace("{tag}", "测试")
-        for params in variants:
-            response = api.get(concrete, params=params)
-            assert response.status_code == 200, (path, params, response.text)
-            assert "试验水源地" in response.text, (path, params)  # the record is really in the answer...
-            assert not digits.search(response.text), (path, params)  # ...but not its exact location
+        for record in (created, *secret_shapes) if "{place_name_id}" in path else (created,):
+            concrete = path.replace("{place_name_id}", str(record["id"])).replace("{tag}", "测试")
+            for params in variants:
+                response = api.get(concrete, params=params)
+                assert response.status_code == 200, (path, params, response.text)
+                shown = gpkg_as_text(response.content) if params.get("format") == "gpkg" else response.text
+                wanted = [record["name"]] if "{place_name_id}" in path else names_
+                assert all(n in shown for n in wanted), (path, params)  # the records are really in the answer...
+                assert not SECRET_DIGITS.search(shown), (path, params)  # ...but not their exact locations
     found = api.get("/api/v1/places/search", params={"q": "试验水源地"}).json()["results"][0]
     assert (found["point"]["lon"], found["point"]["lat"]) == pytest.approx((109.8, 39.6))
 
