@@ -33,7 +33,8 @@ class Browser:
     """Chromium driven through the DevTools pipe (fd 3 in, fd 4 out); events are kept in order of arrival."""
 
     def __init__(self) -> None:
-        self.profile = tempfile.TemporaryDirectory()
+        # Chromium's helper processes may still write into the profile just after the browser exits.
+        self.profile = tempfile.TemporaryDirectory(ignore_cleanup_errors=True)
         to_browser_r, self.to_browser = os.pipe()
         self.from_browser, from_browser_w = os.pipe()
 

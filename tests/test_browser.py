@@ -57,7 +57,7 @@ def chromium_binary() -> str:
 
 def chromium(url: str, *args: str) -> str:
     """Run headless Chromium on ``url`` with a fresh profile; its standard output."""
-    with tempfile.TemporaryDirectory() as profile:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:  # helpers may outlive the browser
         done = subprocess.run(
             [chromium_binary(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args, url],
             capture_output=True,
