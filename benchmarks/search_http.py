@@ -33,10 +33,9 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-import httpx
 from fastapi import FastAPI, Query
 from load import LUA, run_wrk
-from serving import tree_cpu_seconds
+from serving import healthy, tree_cpu_seconds
 from sqlalchemy import Engine, create_engine, text
 
 from app.main import create_app
@@ -82,12 +81,7 @@ def served(workers: int) -> Iterator[tuple[str, int]]:
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(base_url + "/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
+        while not healthy(base_url):
             if time.monotonic() > deadline or server.poll() is not None:
                 sys.exit("the server did not start")
             time.sleep(0.2)

@@ -33,7 +33,7 @@ def served(workers: int = 1, start_timeout_s: float = 120) -> Iterator[str]:
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + start_timeout_s
-        while not _healthy(base_url):
+        while not healthy(base_url):
             if time.monotonic() > deadline or server.poll() is not None:
                 sys.exit("the server did not start")
             time.sleep(0.2)
@@ -43,7 +43,7 @@ def served(workers: int = 1, start_timeout_s: float = 120) -> Iterator[str]:
         server.wait()
 
 
-def _healthy(base_url: str) -> bool:
+def healthy(base_url: str) -> bool:
     try:
         return httpx.get(base_url + "/health", timeout=2).status_code == 200
     except httpx.HTTPError:
