@@ -142,7 +142,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             ssl_keyfile=args.ssl_keyfile,
         )
         return 0
-    engine = make_engine(settings)
+    # A command is batch work: its statements get the import limit, not a request's.
+    engine = make_engine(settings, statement_timeout_s=settings.import_statement_timeout_s)
     try:
         if args.command == "db":
             (schema.upgrade if args.action == "upgrade" else schema.downgrade)(

@@ -21,7 +21,7 @@ from boundaries.check_schemas import (
 )
 from core.auth import Principal
 from core.values import GeoPoint
-from core.web import Db, require_role
+from core.web import Db, ImportDb, RequestBody, require_role
 
 router = APIRouter(prefix="/api/v1/boundaries", tags=["boundaries"])
 
@@ -105,15 +105,14 @@ def set_agreement(
 
 
 @router.post("/markers/import")
-async def import_markers(
-    request: Request,
-    conn: Db,
+def import_markers(
+    conn: ImportDb,
+    content: RequestBody,
     caller: Annotated[Principal, Depends(require_role("editor"))],
     name: Annotated[str, Query(min_length=1, max_length=200, description="name of the file, for the report")],
     skip_invalid: bool = False,
 ) -> dict[str, Any]:
     """Import markers from a CSV body (number, unit_a, unit_b, type, x, y, crs, description), all or nothing."""
-    content = await request.body()
     report = lines.import_markers_content(conn, content, name=name, skip_invalid=skip_invalid, actor=caller.name)
     return report.as_dict()
 
@@ -249,9 +248,10 @@ def submit_observation(
 
 
 @router.put("/inspections/{campaign_id}/observations/{submission_id}/photos/{seq}", status_code=201)
-async def upload_photo(
+def upload_photo(
     request: Request,
     conn: Db,
+    content: RequestBody,
     campaign_id: int,
     submission_id: str,
     seq: int,
@@ -261,7 +261,6 @@ async def upload_photo(
 ) -> dict[str, Any]:
     """Attach photo number ``seq`` (the body: JPEG or PNG bytes) to an observation (201); the same photo again
     answers 200; its SHA-256 is recorded and the file stored outside the database."""
-    content = await request.body()
     photo, new = field_photos.add_photo(
         conn,
         campaign_id,

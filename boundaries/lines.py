@@ -21,6 +21,7 @@ from boundaries.management_models import MARKER_TYPES
 from boundaries.service import units_at_point
 from core import audit
 from core.crs import geodesic_length_m, parse_crs
+from core.database import hold_import_lock
 from core.errors import InvalidInput, NotFound
 from core.files import archive_input
 from core.imports import (
@@ -183,6 +184,7 @@ def import_markers(
     """Load markers from CSV (number, unit_a, unit_b — empty for an outer line —, type, x, y, crs, description):
     every row is checked first (line exists, coordinates valid, within 1 km of the line); all or nothing."""
     report = ImportReport(source=require_file(path).name, checksum=file_checksum(path))
+    hold_import_lock(conn, "markers", path.name)
     rows = read_csv(path, MARKER_COLUMNS, encoding)
     parsed: list[tuple[int, dict[str, Any], str]] = []
     seen: dict[str, int] = {}

@@ -27,6 +27,7 @@ from boundaries.polygons import (
 )
 from core import audit
 from core.crs import STORAGE_CRS, parse_crs, transform_geometry
+from core.database import hold_import_lock
 from core.errors import InvalidInput, NotFound
 from core.files import archive_input
 from core.imports import ImportReport, Rejected, enforce_all_or_nothing, file_checksum, require_file
@@ -48,6 +49,7 @@ def import_divisions(
 ) -> ImportReport:
     """Load a division-code file (Ordos or national layout) as unit versions valid from ``valid_from``."""
     report = ImportReport(source=require_file(path).name, checksum=file_checksum(path))
+    hold_import_lock(conn, "divisions", path.name)
     rows = read_divisions(path, report, encoding)
     enforce_all_or_nothing(report, skip_invalid)
     report.inserted, report.updated, report.unchanged = queries.upsert_units(conn, rows, valid_from)

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import Engine, MetaData, String, create_engine, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase
 
 from core.errors import Conflict, GazError, InvalidInput, ServiceUnavailable
@@ -32,21 +32,65 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def make_engine(settings: Settings, url: str | None = None) -> Engine:
-    """Engine for the configured database, or for ``url`` (a replica), pool sized from the settings."""
+def make_engine(settings: Settings, url: str | None = None, *, statement_timeout_s: int | None = None) -> Engine:
+    """Engine for the configured database, or for ``url`` (a replica), pool sized from the settings.
+
+    Every connection carries server-side limits, so no session can hold a lock for minutes: a statement is cancelled
+    after ``statement_timeout_s`` (default the request limit ``GAZ_STATEMENT_TIMEOUT_S``; the CLI passes the import
+    limit), a lock is waited for at most ``GAZ_LOCK_TIMEOUT_S``, and a session idle inside an open transaction is
+    ended after ``GAZ_IDLE_IN_TRANSACTION_TIMEOUT_S``.
+    """
+    limits = {
+        "statement_timeout": 1000 * (statement_timeout_s or settings.statement_timeout_s),
+        "lock_timeout": 1000 * settings.lock_timeout_s,
+        "idle_in_transaction_session_timeout": 1000 * settings.idle_in_transaction_timeout_s,
+        # psycopg prepares a statement run five times on a connection; PostgreSQL then switches to a generic plan
+        # when it does not look dearer, and for `period @> $date` it guesses 0.5 % of rows instead of nearly all:
+        # a 0.2 ms children count became a 260 ms scan of the 665k-row period index. Plan every execution.
+        "plan_cache_mode": "force_custom_plan",
+    }
     return create_engine(
         url or settings.database_url,
         pool_size=settings.pool_size,
         max_overflow=settings.pool_size,
         pool_pre_ping=True,
-        # psycopg prepares a statement run five times on a connection; PostgreSQL then switches to a generic plan
-        # when it does not look dearer, and for `period @> $date` it guesses 0.5 % of rows instead of nearly all:
-        # a 0.2 ms children count became a 260 ms scan of the 665k-row period index. Plan every execution.
+        pool_timeout=settings.slot_wait_s,
         connect_args={
             "connect_timeout": settings.connect_timeout_s,
-            "options": "-c plan_cache_mode=force_custom_plan",
+            "options": " ".join(f"-c {name}={value}" for name, value in limits.items()),
         },
     )
+
+
+def set_statement_timeout(conn: Connection, seconds: int) -> None:
+    """Raise or lower the statement limit for the rest of ``conn``'s transaction (imports take longer)."""
+    conn.execute(text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": str(1000 * seconds)})
+
+
+def hold_import_lock(conn: Connection, importer: str, source: str) -> None:
+    """Take the per-source import lock for the rest of ``conn``'s transaction, or refuse at once (409) when another
+    import of the same source holds it: two imports of one file never race, and the second caller is told why."""
+    key = f"import:{importer}:{source}"
+    taken = conn.execute(text("SELECT pg_try_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}).scalar_one()
+    if not taken:
+        raise Conflict(f"an import of this source is running: {source!r} ({importer}); try again when it has finished")
+
+
+# Lock waits and cancellations from the connection limits set in make_engine (PostgreSQL error codes, Appendix A).
+LOCK_SQLSTATES = {
+    "55P03": "the rows are locked by another writer longer than the lock timeout",
+    "40001": "a concurrent write changed the same rows",
+    "40P01": "a concurrent write waited on this one (deadlock)",
+}
+CANCELLED_SQLSTATES = {
+    "57014": "the statement ran past the statement timeout and was cancelled",
+    "25P03": "the transaction stayed idle past the idle-in-transaction timeout",
+    "57P01": "the database is shutting down",
+}
+
+
+def _first_line(exc: DBAPIError) -> str:
+    return (str(exc.orig).splitlines() or [""])[0]
 
 
 @contextmanager
@@ -65,10 +109,14 @@ def translated_db_errors() -> Iterator[None]:
         if sqlstate in ("23505", "23P01"):
             raise Conflict(text_) from exc
         raise InvalidInput(text_) from exc
-    except OperationalError as exc:
-        raise ServiceUnavailable(f"database unavailable: {str(exc.orig).splitlines()[0]}") from exc
     except DBAPIError as exc:
         sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+        if sqlstate in LOCK_SQLSTATES:
+            raise Conflict(f"{LOCK_SQLSTATES[sqlstate]}: try again") from exc
+        if sqlstate in CANCELLED_SQLSTATES:
+            raise ServiceUnavailable(f"{CANCELLED_SQLSTATES[sqlstate]}: nothing was changed") from exc
+        if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
+            raise ServiceUnavailable(f"database unavailable: {_first_line(exc)}") from exc
         # data exception: a bad value reached SQL, or the driver refused to send it (a NUL character)
         if sqlstate.startswith("22") or isinstance(exc, DataError):
             raise InvalidInput(str(exc.orig).splitlines()[0]) from exc

@@ -28,6 +28,30 @@ class Settings(BaseSettings):
         description="read-only streaming replicas (JSON list of URLs); GET requests are served from them",
     )
     connect_timeout_s: int = Field(default=5, ge=1, le=60)
+    statement_timeout_s: int = Field(
+        default=30, ge=1, le=3600, description="longest statement of a request; PostgreSQL cancels it after this (503)"
+    )
+    import_statement_timeout_s: int = Field(
+        default=600, ge=1, le=86400, description="longest statement of an import (API or CLI) and of every CLI command"
+    )
+    lock_timeout_s: int = Field(
+        default=10, ge=1, le=3600, description="longest wait for a row or table lock held by another writer (409)"
+    )
+    idle_in_transaction_timeout_s: int = Field(
+        default=60, ge=1, le=3600, description="PostgreSQL ends a session idle in an open transaction after this"
+    )
+    concurrent_imports: int = Field(
+        default=1, ge=1, le=32, description="imports one server worker runs at once; more wait for their turn"
+    )
+    import_wait_s: float = Field(
+        default=120, gt=0, le=3600, description="longest wait of an import for its turn (then 503, try again)"
+    )
+    gil_switch_interval_s: float = Field(
+        default=0.0005, gt=0, le=0.1, description="CPython thread switch interval of the server (readers by imports)"
+    )
+    slot_wait_s: float = Field(
+        default=10, gt=0, le=600, description="longest wait of a request for a database connection (then 503)"
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     pool_size: int = Field(default=10, ge=1, le=200)

@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import json
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 from urllib.parse import unquote_to_bytes
 
@@ -15,13 +16,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import auth
-from core.database import transaction, translated_db_errors
-from core.errors import GazError, Unauthorized
+from core.database import set_statement_timeout, transaction, translated_db_errors
+from core.errors import GazError, ServiceUnavailable, Unauthorized
+from core.settings import Settings
 
 READ_METHODS = ("GET", "HEAD")
 
@@ -47,11 +49,14 @@ def _open(request: Request) -> Connection:
 
 def _close(conn: Connection, commit: bool) -> None:
     try:
-        with translated_db_errors():
-            if commit:
+        if commit:
+            with translated_db_errors():
                 conn.commit()
-            else:
+        else:
+            try:
                 conn.rollback()
+            except DBAPIError:  # the connection is gone (the request's own error is what the caller is told)
+                conn.invalidate()
     finally:
         conn.close()
 
@@ -74,7 +79,7 @@ async def db(request: Request) -> AsyncIterator[Connection]:
     when replicas are configured — the next one in turn, skipping unreachable ones, the primary last;
     writes go to the primary.
     """
-    async with request.app.state.connection_slots:
+    async with _slot(request, request.app.state.connection_slots):
         conn = await run_in_threadpool(_open, request)
         try:
             with translated_db_errors():
@@ -83,6 +88,22 @@ async def db(request: Request) -> AsyncIterator[Connection]:
             await run_in_threadpool(_close, conn, False)
             raise
         await run_in_threadpool(_close, conn, True)
+
+
+@asynccontextmanager
+async def _slot(request: Request, slots: asyncio.Semaphore) -> AsyncIterator[None]:
+    """Hold one of ``slots``; 503 when none comes free within ``GAZ_SLOT_WAIT_S`` (a frozen or overloaded database
+    answers in bounded time instead of queueing requests for ever)."""
+    wait_s: float = request.app.state.settings.slot_wait_s
+    try:
+        async with asyncio.timeout(wait_s):
+            await slots.acquire()
+    except TimeoutError:
+        raise ServiceUnavailable(f"every database connection is busy; none came free within {wait_s:g} s") from None
+    try:
+        yield
+    finally:
+        slots.release()
 
 
 class ReadEngines:
@@ -114,6 +135,46 @@ class ReadEngines:
 Db = Annotated[Connection, Depends(db, scope="function")]
 
 
+async def import_turn(request: Request) -> AsyncIterator[None]:
+    """One of the worker's import turns (``GAZ_CONCURRENT_IMPORTS``), waited for without holding a connection or a
+    thread; 503 when none comes free within ``GAZ_IMPORT_WAIT_S``. Imports queue instead of taking every core from
+    the readers."""
+    settings: Settings = request.app.state.settings
+    turns: asyncio.Semaphore = request.app.state.import_turns
+    try:
+        async with asyncio.timeout(settings.import_wait_s):
+            await turns.acquire()
+    except TimeoutError:
+        raise ServiceUnavailable(
+            f"other imports are running; none finished within {settings.import_wait_s:g} s: try again"
+        ) from None
+    try:
+        yield
+    finally:
+        turns.release()
+
+
+def import_db(request: Request, _: Annotated[None, Depends(import_turn, scope="function")], conn: Db) -> Connection:
+    """The request's connection, taken once the import has its turn, with the import statement limit
+    (``GAZ_IMPORT_STATEMENT_TIMEOUT_S``)."""
+    settings: Settings = request.app.state.settings
+    with translated_db_errors():
+        set_statement_timeout(conn, settings.import_statement_timeout_s)
+    return conn
+
+
+ImportDb = Annotated[Connection, Depends(import_db)]
+
+
+async def request_body(request: Request) -> bytes:
+    """The raw request body, read on the event loop so the route itself can be a plain ``def`` (see README:
+    database work never runs on the event loop)."""
+    return await request.body()
+
+
+RequestBody = Annotated[bytes, Depends(request_body)]
+
+
 async def principal(
     request: Request,
     x_api_key: Annotated[str | None, Header()] = None,
@@ -134,7 +195,7 @@ async def principal(
             return auth.authenticate(conn, key)
 
     try:
-        async with request.app.state.auth_slots:  # never the requests' slots: see connection_slots
+        async with _slot(request, request.app.state.auth_slots):  # never the requests' slots: see connection_slots
             return await run_in_threadpool(lookup)
     except Unauthorized:
         limiter.failed(client)

@@ -5,18 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy.engine import Connection
+from fastapi import APIRouter, Depends, Query, Response
 
 from core.auth import Principal
-from core.web import db, require_role
+from core.web import Db, ImportDb, RequestBody, require_role
 from facilities import coverage, service
 from facilities.schemas import FacilityIn, FacilityOut, FacilityUpdate
 
 router = APIRouter(prefix="/api/v1", tags=["facilities"])
-# The transaction ends (commits) before the response is sent: a client that reads right after a write sees it,
-# and a failed commit cannot follow a success answer (FastAPI's default scope ends it after the response).
-Db = Annotated[Connection, Depends(db, scope="function")]
 Editor = Annotated[Principal, Depends(require_role("editor"))]
 Format = Annotated[Literal["json", "csv"], Query(description="json, or csv (UTF-8 with BOM)")]
 UnitParam = Annotated[str, Query(description="NBS code of the city, a banner or a township")]
@@ -51,9 +47,9 @@ def create_facility(conn: Db, body: FacilityIn, caller: Editor) -> dict[str, Any
 
 
 @router.post("/facilities/import")
-async def import_facilities(
-    request: Request,
-    conn: Db,
+def import_facilities(
+    conn: ImportDb,
+    content: RequestBody,
     caller: Editor,
     source: Annotated[str, Query(description="name of the list (re-imports of one source update it)")],
     format: Annotated[Literal["csv", "geojson"], Query(description="csv or geojson")],
@@ -62,7 +58,6 @@ async def import_facilities(
     skip_invalid: bool = False,
 ) -> dict[str, Any]:
     """Import facilities from the request body (CSV with lon/lat, or GeoJSON points), all or nothing."""
-    content = await request.body()
     report = service.import_facilities(
         conn,
         content,
@@ -104,15 +99,14 @@ def population(conn: Db, unit: UnitParam = service.CITY_CODE, year: int | None =
 
 
 @router.post("/population/import")
-async def import_population(
-    request: Request,
-    conn: Db,
+def import_population(
+    conn: ImportDb,
+    content: RequestBody,
     caller: Editor,
     source: Annotated[str, Query(description="where the figures come from")],
     skip_invalid: bool = False,
 ) -> dict[str, Any]:
     """Import population per unit from a CSV body: unit_code, year, total, aged_60_plus."""
-    content = await request.body()
     report = service.import_population(
         conn, content, name=f"{source}.csv", source=source, skip_invalid=skip_invalid, actor=caller.name
     )
@@ -120,9 +114,9 @@ async def import_population(
 
 
 @router.post("/prohibited-layers/import")
-async def import_layer(
-    request: Request,
-    conn: Db,
+def import_layer(
+    conn: ImportDb,
+    content: RequestBody,
     caller: Editor,
     layer: Annotated[str, Query(description="layer name, e.g. G18 highway")],
     layer_kind: Annotated[
@@ -133,7 +127,6 @@ async def import_layer(
     skip_invalid: bool = False,
 ) -> dict[str, Any]:
     """Import a prohibited-zone layer (GeoJSON body) with its buffer width."""
-    content = await request.body()
     report = service.import_layer(
         conn,
         content,

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from boundaries import service as boundaries
 from core import audit
 from core.crs import STORAGE_CRS, parse_crs, transform_geometry
+from core.database import hold_import_lock
 from core.errors import Conflict, InvalidInput, NotFound
 from core.files import archive_input
 from core.imports import ImportReport, Rejected, enforce_all_or_nothing, has_control_characters
@@ -245,6 +246,7 @@ def import_facilities(
     """
     if not source.strip():
         raise InvalidInput("source must name the list the facilities come from")
+    hold_import_lock(conn, "facilities", source)
     text_ = decode_text(content, name)
     if file_format == "csv":
         records, stated = _csv_records(text_, name), None
@@ -321,6 +323,7 @@ def import_population(
     """Load population per unit and year (total, aged 60+) from CSV; unknown unit codes are rejected."""
     if not source.strip():
         raise InvalidInput("source must name where the figures come from")
+    hold_import_lock(conn, "population", source)
     reader = csv.DictReader(io.StringIO(decode_text(content, name), newline=""))
     header = reader.fieldnames or []
     missing = [c for c in POPULATION_REQUIRED if c not in header]
@@ -383,6 +386,7 @@ def import_layer(
         raise InvalidInput(f"layer_kind {layer_kind!r} is not one of {', '.join(LAYER_KINDS)}")
     if not (buffer_m >= 0 and buffer_m <= 100_000):
         raise InvalidInput(f"buffer_m {buffer_m} must be between 0 and 100000 metres")
+    hold_import_lock(conn, "prohibited_layer", layer)
     if not layer.strip():
         raise InvalidInput("layer must be named")
     try:

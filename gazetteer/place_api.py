@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 
 from core.auth import Principal
-from core.web import Db, require_role
+from core.web import Db, ImportDb, require_role
 from gazetteer import place_import
 from gazetteer.exchange import exchange_file
 
@@ -18,8 +18,8 @@ Editor = Annotated[Principal, Depends(require_role("editor", "approver"))]
 
 
 @router.post("/places/import")
-async def import_places(
-    conn: Db,
+def import_places(
+    conn: ImportDb,
     caller: Editor,
     file: Annotated[UploadFile, File(description="CSV (name, category, unit, lon/lat or wkt, ...) or GeoJSON")],
     crs: Annotated[str | None, Query(description="CRS of the coordinates (overrides the file's), e.g. GCJ-02")] = None,
@@ -31,7 +31,7 @@ async def import_places(
 ) -> dict[str, Any]:
     """Import place names from an uploaded file, all or nothing (the rejection report names row, field and value);
     re-importing the same file changes nothing."""
-    content = await file.read()
+    content = file.file.read()
     report = place_import.import_places(
         conn,
         content,

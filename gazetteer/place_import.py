@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection
 from boundaries import service as boundaries
 from core import audit
 from core.crs import parse_crs
+from core.database import hold_import_lock
 from core.errors import InvalidInput
 from core.files import archive_input
 from core.imports import ImportReport, Rejected, decode_text, enforce_all_or_nothing, has_control_characters
@@ -88,6 +89,7 @@ def import_places(
 ) -> ImportReport:
     """Import place names from a CSV or GeoJSON file's bytes (module docstring), all or nothing unless
     ``skip_invalid``; one audit row for the batch."""
+    hold_import_lock(conn, "places", name)
     kind = file_format(name, fmt)
     text_ = decode_text(content, name, encoding)
     if kind == "csv":

@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from core.auth import Principal
-from core.web import Db, principal, require_role
+from core.web import Db, ImportDb, RequestBody, principal, require_role
 from gazetteer import signs
 
 router = APIRouter(prefix="/api/v1/signs", tags=["signs"])
@@ -78,16 +78,15 @@ def list_signs(
 
 
 @router.post("/import")
-async def import_signs(
-    request: Request,
-    conn: Db,
+def import_signs(
+    conn: ImportDb,
+    content: RequestBody,
     caller: Editor,
     crs: Annotated[str, Query(description="CRS of the lon/lat columns (EPSG:4490/4326/4545/4546, GCJ-02, BD-09)")],
     skip_invalid: bool = False,
 ) -> dict[str, Any]:
     """Import signs from a CSV body (inventory_no, place_name_id, printed_name, condition, lon, lat; optional
     printed_romanization, installed_on, notes): all or nothing with the rejected rows listed; re-import unchanged."""
-    content = await request.body()
     with tempfile.TemporaryDirectory() as folder:
         path = FilePath(folder) / "signs.csv"
         path.write_bytes(content)
@@ -134,9 +133,10 @@ def update_sign(conn: Db, sign_id: SignId, body: SignUpdate, caller: Editor) -> 
 
 
 @router.put("/{sign_id}/photo", status_code=201)
-async def put_photo(
+def put_photo(
     request: Request,
     conn: Db,
+    content: RequestBody,
     sign_id: SignId,
     response: Response,
     caller: Editor,
@@ -145,7 +145,6 @@ async def put_photo(
 ) -> dict[str, Any]:
     """The sign's photo (body: JPEG or PNG bytes, checked by content; size limit GAZ_PHOTO_MAX_BYTES): 201 when
     stored, 200 when the same photo is there already; SHA-256 recorded, the file kept outside the database."""
-    content = await request.body()
     sign, changed = signs.set_photo(
         conn,
         sign_id,

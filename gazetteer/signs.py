@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from boundaries import service as boundaries
 from core import audit
 from core.crs import parse_crs
+from core.database import hold_import_lock
 from core.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from core.files import PhotoSettings, archive_input, check_image, write_once
 from core.imports import ImportReport, Rejected, enforce_all_or_nothing, file_checksum, has_control_characters, read_csv
@@ -379,6 +380,7 @@ def import_signs(
     ``crs``; optional printed_romanization, installed_on, notes), keyed by inventory number: the whole file is
     validated first and one rejected row means nothing is written (unless ``skip_invalid``); re-importing the same
     file changes nothing; a changed row is updated and its version bumped. One audit row per batch."""
+    hold_import_lock(conn, "signs", path.name)
     source_crs = parse_crs(crs)
     report = ImportReport(source=path.name, checksum=file_checksum(path) if path.is_file() else "")
     rows = read_csv(path, IMPORT_REQUIRED, encoding)
