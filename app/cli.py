@@ -6,7 +6,9 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -87,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("--name", required=True)
     rotate = users.add_parser("rotate", help="replace a user's key with a new one (printed) and void the old")
     rotate.add_argument("--name", required=True)
+    users.add_parser("list", help="every user: name, role, created, last used, revoked (never the key)")
 
     serve = sub.add_parser("serve", help="serve the API")
     serve.add_argument("--host")
@@ -174,7 +177,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             print_result(run_gazetteer(engine, args))
         elif args.command == "users":
             with transaction(engine) as conn:
-                if args.action == "create":
+                if args.action == "list":
+                    print_users(auth.list_users(conn))
+                elif args.action == "create":
                     print(auth.create_user(conn, args.name, args.role))
                 elif args.action == "rotate":
                     print(auth.rotate_key(conn, args.name))
@@ -184,6 +189,21 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         engine.dispose()
     return 0
+
+
+def print_users(users: list[dict[str, Any]]) -> None:
+    """The users as an aligned table; times to the second in the database's time zone, ``-`` for never."""
+
+    def when(moment: datetime | None) -> str:
+        return "-" if moment is None else moment.isoformat(sep=" ", timespec="seconds")
+
+    table = [("name", "role", "created", "last used", "revoked")]
+    table += [
+        (u["name"], u["role"], when(u["created_at"]), when(u["last_used_at"]), when(u["revoked_at"])) for u in users
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 def import_file(conn: object, args: argparse.Namespace) -> ImportReport:

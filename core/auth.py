@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -17,6 +19,20 @@ from core.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequ
 from core.models import ROLES
 
 KEY_PREFIX = "gaz_"
+# One statement: find the key's holder and, at most once a minute per user, note when the key was last used (a busy
+# client does not write the row on every request).
+AUTHENTICATE = text(
+    """
+    WITH holder AS (
+        SELECT id, name, role, last_used_at FROM api_user WHERE key_hash = :key_hash AND revoked_at IS NULL
+    ), touched AS (
+        UPDATE api_user SET last_used_at = now() FROM holder
+        WHERE api_user.id = holder.id
+          AND (holder.last_used_at IS NULL OR holder.last_used_at < now() - interval '1 minute')
+    )
+    SELECT name, role FROM holder
+    """
+)
 
 
 @dataclass(frozen=True)
@@ -81,14 +97,21 @@ def rotate_key(conn: Connection, name: str, *, actor: str = "cli") -> str:
     return key
 
 
+def list_users(conn: Connection) -> list[dict[str, Any]]:
+    """Every key holder by name: role, created, last used (to the minute; ``None`` if never), revoked — never the
+    key or its hash."""
+    rows = conn.execute(
+        text('SELECT name, role, created_at, last_used_at, revoked_at FROM api_user ORDER BY name COLLATE "C"')
+    )
+    return [dict(row._mapping) for row in rows]
+
+
 def authenticate(conn: Connection, key: str | None) -> Principal:
-    """The principal holding ``key``; the public when no key is given; 401 for an unknown or revoked key."""
+    """The principal holding ``key`` (its last use noted, see AUTHENTICATE); the public when no key is given; 401
+    for an unknown or revoked key."""
     if not key:
         return PUBLIC
-    row = conn.execute(
-        text("SELECT name, role FROM api_user WHERE key_hash = :key_hash AND revoked_at IS NULL"),
-        {"key_hash": hash_key(key)},
-    ).first()
+    row = conn.execute(AUTHENTICATE, {"key_hash": hash_key(key)}).first()
     if row is None:
         raise Unauthorized("API key is unknown or revoked")
     return Principal(name=row.name, role=row.role)
@@ -118,12 +141,15 @@ class FailedAuthLimiter:
         return failures
 
     def check(self, client: str) -> None:
-        """Raise TooManyRequests while the client is over its limit."""
+        """Raise TooManyRequests while the client is over its limit, saying when the oldest failure of the window
+        expires (the earliest moment a retry can pass)."""
         with self._lock:
-            if len(self._recent(client, time.monotonic())) >= self.per_minute:
+            now = time.monotonic()
+            failures = self._recent(client, now)
+            if len(failures) >= self.per_minute:
+                wait_s = max(1, math.ceil(self.window_s - (now - failures[0])))
                 raise TooManyRequests(
-                    f"too many failed authentications from {client}; retry in a minute",
-                    extra={"retry_after_s": int(self.window_s)},
+                    f"too many failed authentications from {client}; retry in {wait_s} s", retry_after_s=wait_s
                 )
 
     def failed(self, client: str) -> None:

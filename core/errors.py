@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
 class GazError(Exception):
-    """Base of every error the service raises on purpose."""
+    """Base of every error the service raises on purpose: ``extra`` adds fields to the error body, ``headers``
+    are sent with the answer (``WWW-Authenticate`` on 401, ``Retry-After`` on 429)."""
 
     status_code = 500
     code = "internal_error"
 
-    def __init__(self, detail: str, *, extra: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, detail: str, *, extra: dict[str, Any] | None = None, headers: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.extra = extra or {}
+        self.headers = dict(headers or {})
 
 
 class InvalidInput(GazError):
@@ -39,10 +44,13 @@ class Conflict(GazError):
 
 
 class Unauthorized(GazError):
-    """No valid credentials were given."""
+    """No valid credentials were given; the answer names the scheme to use (RFC 9110 ``WWW-Authenticate``)."""
 
     status_code = 401
     code = "unauthorized"
+
+    def __init__(self, detail: str, *, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(detail, extra=extra, headers={"WWW-Authenticate": "Bearer"})
 
 
 class Forbidden(GazError):
@@ -67,7 +75,11 @@ class ServiceUnavailable(GazError):
 
 
 class TooManyRequests(GazError):
-    """The caller failed authentication too often; retry later."""
+    """The caller failed authentication too often; retry after ``retry_after_s`` seconds (body field and the
+    ``Retry-After`` header)."""
 
     status_code = 429
     code = "too_many_requests"
+
+    def __init__(self, detail: str, *, retry_after_s: int) -> None:
+        super().__init__(detail, extra={"retry_after_s": retry_after_s}, headers={"Retry-After": str(retry_after_s)})

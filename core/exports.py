@@ -1,13 +1,17 @@
-"""Writing a GeoDataFrame as a file: GeoPackage, Shapefile (zip, UTF-8 with .cpg), GeoJSON, CSV with BOM and WKT.
-Shared by the OGC exports and the place-name registry's exports."""
+"""Writing files for download: the one CSV writer of the service (:func:`csv_text`: UTF-8 with BOM, cells safe to
+open in a spreadsheet) and a GeoDataFrame as GeoPackage, Shapefile (zip, UTF-8 with .cpg), GeoJSON or CSV with WKT.
+Shared by the OGC exports, the place-name registry's exports, the sign check and the coverage reports."""
 
 from __future__ import annotations
 
+import csv
 import io
 import tempfile
 import warnings
 import zipfile
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -21,14 +25,38 @@ MEDIA_TYPES = {
 }
 _FAMILIES = {"Point": "point", "MultiPoint": "point", "LineString": "line", "MultiLineString": "line",
              "Polygon": "polygon", "MultiPolygon": "polygon"}  # fmt: skip
+# A text cell starting with one of these is read by Excel and LibreOffice as a formula (or can become one).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """A cell as a spreadsheet shows it without running it (OWASP's rule against CSV injection): text starting
+    with ``= + - @``, a tab or a carriage return gets a leading single quote; numbers, dates and booleans stay
+    values (a negative number is no formula); ``None`` and NaN are empty."""
+    if isinstance(value, str):
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return value
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Iterable[Any]]) -> str:
+    """The one way the service writes CSV: a byte-order mark (Excel then reads the Chinese as UTF-8), the header
+    (none when it is empty), then the rows, every cell through :func:`safe_cell`; RFC 4180 line ends."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    if header:
+        writer.writerow(safe_cell(name) for name in header)
+    writer.writerows((safe_cell(cell) for cell in row) for row in rows)
+    return "\ufeff" + out.getvalue()
 
 
 def write_frame(gdf: gpd.GeoDataFrame, layer: str, fmt: str) -> bytes:
     """The bytes of ``gdf`` written as ``fmt``."""
     if fmt == "csv":
-        table = pd.DataFrame(gdf.drop(columns="geometry"))
+        table = pd.DataFrame(gdf.drop(columns="geometry")).astype(object)
         table["wkt"] = [None if g is None else g.wkt for g in gdf.geometry]
-        return table.to_csv(index=False).encode("utf-8-sig")
+        return csv_text([str(c) for c in table.columns], table.itertuples(index=False)).encode("utf-8")
     with tempfile.TemporaryDirectory(prefix="ogc-export-") as folder:
         root = Path(folder)
         if fmt == "gpkg":

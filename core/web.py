@@ -222,8 +222,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(GazError)
     async def gaz_error(_: Request, exc: GazError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return JSONResponse(error_body(exc.code, exc.detail, exc.extra), status_code=exc.status_code, headers=headers)
+        return JSONResponse(
+            error_body(exc.code, exc.detail, exc.extra), status_code=exc.status_code, headers=exc.headers or None
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -233,9 +234,22 @@ def install_error_handlers(app: FastAPI) -> None:
         ]
         return JSONResponse(error_body("invalid_input", "; ".join(problems)), status_code=422)
 
+    from starlette.routing import Match  # here, not at the top: this body is the error handlers' own part
+
+    def allowed_methods(scope: Scope) -> str:
+        """Every method some route answers at the scope's path (Starlette's Allow names the first route's only)."""
+        return ", ".join(
+            method
+            for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+            if any(route.matches({**scope, "method": method})[0] is Match.FULL for route in app.router.routes)
+        )
+
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(error_body("http_error", str(exc.detail)), status_code=exc.status_code)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405 and "Allow" in headers:  # RFC 9110: a 405 lists the methods the path answers
+            headers["Allow"] = allowed_methods(request.scope)
+        return JSONResponse(error_body("http_error", str(exc.detail)), status_code=exc.status_code, headers=headers)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -3,8 +3,6 @@ cemeteries and individual graves inside prohibited zones. Each result says which
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from datetime import date
 from typing import Any
@@ -15,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from boundaries import service as boundaries
 from core.errors import InvalidInput
+from core.exports import csv_text
 from core.values import significant_code
 from facilities import queries
 from facilities.models import BURIAL_KINDS, KIND_LABELS, LAYER_KINDS
@@ -42,13 +41,9 @@ DISTANCE_METHOD = (
 
 
 def to_csv(rows: list[dict[str, Any]]) -> str:
-    """Rows as CSV text with a UTF-8 BOM (so spreadsheet programs read the Chinese correctly)."""
-    out = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\r\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    return "\ufeff" + out.getvalue()
+    """Rows (dicts with the same keys) as CSV text with a UTF-8 BOM, cells safe for spreadsheets (``csv_text``)."""
+    columns = list(rows[0]) if rows else []
+    return csv_text(columns, ([row[c] for c in columns] for row in rows))
 
 
 def _scope(conn: Connection, unit: str, as_of: date | None, allowed: tuple[str, ...]) -> dict[str, Any]:

@@ -30,15 +30,15 @@ specification the province issues before the first filing.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from boundaries import service as boundaries
 from core.errors import InvalidInput
+from core.exports import csv_text
 from core.values import CODE_LENGTHS, normalize_code, significant_code
 from gazetteer import names, queries
 
@@ -46,6 +46,7 @@ FILED_STATUSES = ("standard", "alias", "historic", "retired")
 STATUS_LABELS = {"standard": "标准地名", "alias": "别名", "historic": "曾用名", "retired": "已销名"}
 SECRECY_LABELS = {"public": "公开", "internal": "内部", "secret": "秘密"}
 ORIGIN_LABELS = {"official": "官方", "derived": "派生"}
+MICRODEGREE = Decimal("0.000001")
 # (national field name, how the value is taken from a record and its unit path)
 FIELDS: tuple[tuple[str, str], ...] = (
     ("标准名称", "name"),
@@ -90,14 +91,8 @@ def exchange_file(conn: Connection, unit: str) -> ExchangeFile:
         raise InvalidInput(f"unit {unit!r} is not a current unit code")
     rows = queries.exchange_records(conn, significant_code(code), FILED_STATUSES)
     paths = _unit_paths(conn, {r["unit_code"] for r in rows if r["unit_code"]})
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([national for national, _ in FIELDS])
-    for row in rows:
-        writer.writerow([_value(row, source, paths) for _, source in FIELDS])
-    return ExchangeFile(
-        ("\ufeff" + out.getvalue()).encode("utf-8"), f"exchange-{significant_code(code)}.csv", len(rows)
-    )
+    content = csv_text([national for national, _ in FIELDS], ([_value(r, s, paths) for _, s in FIELDS] for r in rows))
+    return ExchangeFile(content.encode("utf-8"), f"exchange-{significant_code(code)}.csv", len(rows))
 
 
 def _value(row: Any, source: str, paths: dict[str, str]) -> Any:
@@ -106,7 +101,7 @@ def _value(row: Any, source: str, paths: dict[str, str]) -> Any:
     if source == "category_name":
         return names.CATEGORIES.get(row["category"], "")
     if source in ("lon", "lat"):
-        return "" if row[source] is None else f"{row[source]:.6f}"
+        return None if row[source] is None else Decimal(row[source]).quantize(MICRODEGREE)  # a number, 6 places
     labels = {"status": STATUS_LABELS, "secrecy": SECRECY_LABELS, "romanization_origin": ORIGIN_LABELS}.get(source)
     value = row[source]
     if labels is not None:

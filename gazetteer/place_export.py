@@ -6,8 +6,6 @@ polygon of a public record, the generalised point of any other.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +14,7 @@ import geopandas as gpd
 import shapely
 from sqlalchemy.engine import Connection
 
-from core.exports import MEDIA_TYPES, write_frame
+from core.exports import MEDIA_TYPES, csv_text, write_frame
 from gazetteer import queries
 
 FORMATS = ("csv", "geojson", "gpkg")
@@ -64,16 +62,15 @@ def _properties(hit: dict[str, Any]) -> dict[str, Any]:
 def _csv(hits: list[dict[str, Any]], geometries: dict[int, dict[str, Any]]) -> bytes:
     """CSV, UTF-8 with a byte-order mark so that Excel reads the Chinese; the point on the location as lon/lat
     and the whole location as WKT."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow((*EXPORT_COLUMNS, "wkt"))
+    rows = []
     for hit in hits:
         point = hit.get("point") or {}
         flat = {**hit, "lon": point.get("lon"), "lat": point.get("lat")}
         geometry = geometries.get(hit["id"])
-        wkt = shapely.geometry.shape(geometry).wkt if geometry else None
-        writer.writerow(["" if v is None else v for v in (*(flat.get(c) for c in EXPORT_COLUMNS), wkt)])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+        rows.append(
+            [*(flat.get(c) for c in EXPORT_COLUMNS), shapely.geometry.shape(geometry).wkt if geometry else None]
+        )
+    return csv_text((*EXPORT_COLUMNS, "wkt"), rows).encode("utf-8")
 
 
 def _feature_collection(hits: list[dict[str, Any]], geometries: dict[int, dict[str, Any]]) -> dict[str, Any]:

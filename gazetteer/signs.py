@@ -9,8 +9,6 @@ location the registry gives (gazetteer.queries.public_location).
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from datetime import date
 from pathlib import Path
@@ -23,6 +21,7 @@ from core import audit
 from core.crs import parse_crs
 from core.database import hold_import_lock
 from core.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from core.exports import csv_text
 from core.files import PhotoSettings, archive_input, check_image, write_once
 from core.imports import ImportReport, Rejected, enforce_all_or_nothing, file_checksum, has_control_characters, read_csv
 from core.values import GeoPoint, level_of_code, normalize_code, parse_date, significant_code
@@ -501,9 +500,7 @@ def check_signs(conn: Connection, *, unit: str | None = None) -> dict[str, Any]:
 
 def check_csv(result: dict[str, Any]) -> str:
     """The check as CSV, one row per finding, UTF-8 with a byte-order mark (Excel reads the Chinese correctly)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CHECK_COLUMNS)
+    rows = []
     for sign in result["signs"]:
         base = {
             **sign,
@@ -514,8 +511,8 @@ def check_csv(result: dict[str, Any]) -> str:
         }
         for item in sign["findings"]:
             flat = {**base, **item}
-            writer.writerow(["" if flat.get(c) is None else flat[c] for c in CHECK_COLUMNS])
-    return "\ufeff" + out.getvalue()
+            rows.append([flat.get(c) for c in CHECK_COLUMNS])
+    return csv_text(CHECK_COLUMNS, rows)
 
 
 def published_collections() -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import httpx
 import pytest
@@ -164,10 +165,55 @@ def test_failed_authentication_is_rate_limited(api: httpx.Client, ordos_engine: 
     """After 10 wrong keys in a minute the client gets 429, even with a right key, until the window passes."""
     good = make_key(ordos_engine, "root", "admin")
     for _ in range(10):
-        assert api.get("/api/v1/audit", headers={"X-API-Key": "gaz_wrong"}).status_code == 401
+        wrong = api.get("/api/v1/audit", headers={"X-API-Key": "gaz_wrong"})
+        assert wrong.status_code == 401 and wrong.headers["WWW-Authenticate"] == "Bearer"
     refused = api.get("/api/v1/audit", headers=good)
     assert refused.status_code == 429 and refused.json()["code"] == "too_many_requests"
+    # Retry-After (RFC 9110, seconds): when the oldest failure leaves the one-minute window; the body says the same
+    assert 55 <= int(refused.headers["Retry-After"]) <= 60
+    assert refused.json()["retry_after_s"] == int(refused.headers["Retry-After"])
     assert api.get("/api/v1/units/150603").status_code == 200  # anonymous reads are not affected
+
+
+def test_last_use_of_a_key_is_noted_at_most_once_a_minute(api: httpx.Client, ordos_engine: Engine) -> None:
+    """A successful authentication notes when the key was used, but writes the row again only a minute later."""
+    admin = make_key(ordos_engine, "root", "admin")
+    make_key(ordos_engine, "idle", "editor")
+
+    def last_used() -> dict[str, datetime | None]:
+        with ordos_engine.connect() as conn:
+            return {r.name: r.last_used_at for r in conn.execute(text("SELECT name, last_used_at FROM api_user"))}
+
+    assert last_used() == {"root": None, "idle": None}
+    assert api.get("/api/v1/audit", headers=admin).status_code == 200
+    first = last_used()["root"]
+    assert first is not None and last_used()["idle"] is None
+    assert api.get("/api/v1/audit", headers=admin).status_code == 200
+    assert last_used()["root"] == first  # within the minute: not written again
+    with transaction(ordos_engine) as conn:
+        conn.execute(text("UPDATE api_user SET last_used_at = now() - interval '2 minutes' WHERE name = 'root'"))
+    stale = last_used()["root"]
+    assert api.get("/api/v1/audit", headers=admin).status_code == 200
+    assert stale is not None and (last_used()["root"] or stale) > stale
+    assert api.get("/api/v1/audit", headers={"X-API-Key": "gaz_wrong"}).status_code == 401
+    assert last_used()["idle"] is None
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("DELETE", "/api/v1/units/150603", {"GET"}),
+        ("DELETE", "/api/v1/facilities", {"GET", "POST"}),  # two routes on one path: both methods named
+        ("POST", "/health", {"GET"}),
+    ],
+)
+def test_method_not_allowed_names_the_allowed_methods(
+    ordos_api: httpx.Client, method: str, path: str, allowed: set[str]
+) -> None:
+    """405 carries Allow (RFC 9110 requires it) with every method the path answers, in the one error format."""
+    response = ordos_api.request(method, path)
+    assert response.status_code == 405 and response.json()["code"] == "http_error"
+    assert set(response.headers["Allow"].split(", ")) == allowed
 
 
 def test_oversized_body_is_413_and_writes_nothing(api: httpx.Client, ordos_engine: Engine) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, text
 from boundaries.service import import_divisions
 from core.crs import ACCEPTED_CRS_NAMES
 from core.database import transaction
+from tests.conftest import LiveServer
 
 PROJECT = Path(__file__).resolve().parent.parent
 GAZ = PROJECT / ".venv" / "bin" / "gaz"
@@ -183,6 +184,28 @@ def test_users_create_prints_a_key_once(engine: Engine) -> None:
         users = conn.execute(text("SELECT name, role, key_hash FROM api_user")).all()
     assert [(u.name, u.role) for u in users] == [("x", "editor")]
     assert key not in users[0].key_hash  # only the hash is stored
+
+
+def test_users_list_shows_roles_and_times_never_the_key(engine: Engine) -> None:
+    """gaz users list: one line per user with role, created, last used (a real request through the server) and
+    revoked; neither the keys nor their hashes appear."""
+    assert gaz(engine, "users", "list").stdout.split() == ["name", "role", "created", "last", "used", "revoked"]
+    keys = {name: gaz(engine, "users", "create", "--name", name, "--role", role).stdout.strip()
+            for name, role in (("王主任", "admin"), ("ed", "editor"))}  # fmt: skip
+    assert gaz(engine, "users", "revoke", "--name", "ed").returncode == 0
+    with LiveServer(engine.url.render_as_string(hide_password=False)) as client:
+        assert client.get("/api/v1/audit", headers={"X-API-Key": keys["王主任"]}).status_code == 200
+    listed = gaz(engine, "users", "list")
+    assert listed.returncode == 0, listed.stderr
+    with engine.connect() as conn:
+        secrets = [*keys.values(), *conn.execute(text("SELECT key_hash FROM api_user")).scalars()]
+    assert not any(secret in listed.stdout for secret in secrets)
+    header, *lines = listed.stdout.splitlines()
+    assert re.split(r"\s{2,}", header) == ["name", "role", "created", "last used", "revoked"]
+    when = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d\d:\d\d"
+    assert re.fullmatch(rf"ed\s+editor\s+{when}\s+-\s+{when}", lines[0]), lines[0]
+    assert re.fullmatch(rf"王主任\s+admin\s+{when}\s+{when}\s+-", lines[1]), lines[1]
+    assert len(lines) == 2
 
 
 # --- gaz load --------------------------------------------------------------------------------------
