@@ -21,6 +21,7 @@ from boundaries.locator import UnitLocator
 from core import audit
 from core.auth import FailedAuthLimiter, Principal
 from core.database import make_engine, postgis_version
+from core.security_headers import SecurityHeaders
 from core.settings import Settings
 from core.web import (
     BodySizeLimit,
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"]
         )
+    app.add_middleware(SecurityHeaders)  # last: outermost, so every response gets its headers
     app.include_router(units_router)
     app.include_router(batch_router)
     app.include_router(boundaries_router)

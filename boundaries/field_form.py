@@ -2,7 +2,18 @@
 
 What is typed is queued in the phone's storage under a client-made ``submission_id`` (the observation in
 localStorage, photos in IndexedDB) and sent until the server answers, so a dropped network loses nothing and a
-retry after a lost answer stores nothing twice (the server keeps one observation per submission_id)."""
+retry after a lost answer stores nothing twice (the server keeps one observation per submission_id).
+
+The inspector's key is kept in sessionStorage, not localStorage. localStorage is shared by every page of the
+origin: a script planted on any of them (a map page, say) could read the key at any time. sessionStorage
+belongs to this browser tab alone and is gone when the tab closes: a script on another page, in another tab,
+cannot reach it, and no page can frame the form (``frame-ancestors 'none'``). Same-origin storage is never a
+wall against a script already running on the origin — one could open the form in a new window and read what is
+typed there — so the first defence is the Content-Security-Policy that keeps planted scripts from running at
+all (core.security_headers; the form's own script carries the response's nonce). An HttpOnly cookie would keep
+the key from scripts but needs cookie authentication (and CSRF defences) on the API, and a planted script could
+still send requests that carry it. The cost: the key is typed again in a new tab; the queue (no secret) stays
+in localStorage and is sent once the key is typed."""
 
 from __future__ import annotations
 
@@ -15,6 +26,7 @@ from sqlalchemy.engine import Connection
 from boundaries import inspections, lines
 from boundaries.field_settings import FieldSettings
 from boundaries.management_models import MARKER_STATUSES
+from core.security_headers import SCRIPT_OPEN
 
 STATUS_LABELS = {
     "intact": "完好 intact",
@@ -68,6 +80,7 @@ def field_form_page(conn: Connection, campaign_id: int, settings: FieldSettings 
         crs_options=crs_options,
         max_mb=f"{settings.photo_max_bytes / 1024 / 1024:g}",
         config=_json_for_script(config),
+        script_open=SCRIPT_OPEN,
         script=SCRIPT,
     )
 
@@ -98,7 +111,7 @@ button {{ padding: 10px 14px; margin: 6px 0; }}
 <div>{title}<br><span class="hint">{period}</span></div>
 <fieldset><legend>巡查员密钥 Inspector key</legend>
 <input type="password" id="key" autocomplete="off" placeholder="X-API-Key">
-<div class="hint">只需输入一次, 保存在本机 — typed once, kept on this phone.</div>
+<div class="hint">本标签页内只需输入一次, 关闭即清除 — typed once, kept in this tab until it is closed.</div>
 </fieldset>
 <form id="form">
 <fieldset><legend>界桩 Marker</legend>
@@ -124,7 +137,7 @@ button {{ padding: 10px 14px; margin: 6px 0; }}
 <div id="state" data-state="idle" role="status">—</div>
 <ul id="queue"></ul>
 <script type="application/json" id="config">{config}</script>
-<script>{script}</script>
+{script_open}{script}</script>
 </body></html>
 """
 
@@ -132,7 +145,7 @@ SCRIPT = r"""
 "use strict";
 const CONFIG = JSON.parse(document.getElementById("config").textContent);
 const QUEUE = "gaz-field-queue";
-const KEY = "gaz-field-key";
+const KEY = "gaz-field-key";  // in sessionStorage: this tab only (see the module's docstring)
 const $ = (id) => document.getElementById(id);
 let flushing = false;
 
@@ -183,7 +196,7 @@ function render(queue) {
 
 async function send(method, url, body, type) {
   const response = await fetch(url, {
-    method, body, headers: { "Content-Type": type, "X-API-Key": localStorage.getItem(KEY) || "" },
+    method, body, headers: { "Content-Type": type, "X-API-Key": sessionStorage.getItem(KEY) || "" },
   });
   let detail = "";
   if (!response.ok) {
@@ -242,7 +255,7 @@ async function submit(event) {
   event.preventDefault();
   const key = $("key").value.trim();
   if (!key) { setState("refused", "请输入密钥 type your key first"); return; }
-  localStorage.setItem(KEY, key);
+  sessionStorage.setItem(KEY, key);
   const status = document.querySelector("input[name=status]:checked");
   const body = {
     submission_id: newSubmissionId(), observed_on: $("observed").value,
@@ -289,7 +302,8 @@ function locate() {
   );
 }
 
-$("key").value = localStorage.getItem(KEY) || "";
+localStorage.removeItem(KEY);  // where earlier versions of the form kept it
+$("key").value = sessionStorage.getItem(KEY) || "";
 $("observed").value = today();
 $("form").addEventListener("submit", submit);
 $("locate").addEventListener("click", locate);

@@ -1,4 +1,6 @@
-"""The map viewer under /maps/: an index, the map pages and the assets they need (all served here)."""
+"""The map viewer under /maps/: an index, the map pages and the assets they need (all served here).
+
+A map page's Content-Security-Policy (core.security_headers) allows one foreign origin: its basemap's tiles."""
 
 from __future__ import annotations
 
@@ -8,10 +10,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from sqlalchemy.engine import Connection
 
+from core.security_headers import CSP, page_policy
 from core.web import db
 from facilities import coverage
 from maps import service
 from maps.assets import asset_path
+from maps.builders import TILE_ORIGINS
 from maps.settings import MapSettings
 
 router = APIRouter(prefix="/maps", tags=["maps"])
@@ -38,6 +42,11 @@ def index(request: Request) -> str:
 MAX_ID = 2**63 - 1
 
 
+def _map_page(page: str, basemap: str) -> HTMLResponse:
+    """A map page whose policy lets in the images of its basemap's tile server, and nothing else from outside."""
+    return HTMLResponse(page, headers={CSP: page_policy({"img": TILE_ORIGINS[basemap]})})
+
+
 @router.get("/boundaries", response_class=HTMLResponse)
 def boundaries_map(
     conn: Db,
@@ -45,18 +54,19 @@ def boundaries_map(
     basemap: Basemap = "none",
     check: Annotated[int | None, Query(ge=1, le=MAX_ID, description="id of a stored topology check")] = None,
     comparison: Annotated[int | None, Query(ge=1, le=MAX_ID, description="id of a stored comparison")] = None,
-) -> str:
+) -> HTMLResponse:
     """Banner polygons by source with Chinese labels, the city outline, township and village points; the
     findings of a topology check (``check``) or the disputed pieces of a comparison (``comparison``)."""
-    return service.boundaries_map(
+    page = service.boundaries_map(
         conn, basemap=basemap, tianditu_key=_key(request), check_id=check, comparison_id=comparison
     )
+    return _map_page(page, basemap)
 
 
 @router.get("/places", response_class=HTMLResponse)
-def places_map(conn: Db, request: Request, basemap: Basemap = "none") -> str:
+def places_map(conn: Db, request: Request, basemap: Basemap = "none") -> HTMLResponse:
     """Standard place names with a location, clustered by GB/T 18521 category, with popups and record links."""
-    return service.places_map(conn, basemap=basemap, tianditu_key=_key(request))
+    return _map_page(service.places_map(conn, basemap=basemap, tianditu_key=_key(request)), basemap)
 
 
 @router.get("/coverage", response_class=HTMLResponse)
@@ -69,10 +79,10 @@ def coverage_map(
         float | None, Query(description="beds per 1,000 aged 60+ (default: the setting GAZ_BED_TARGET_PER_1000)")
     ] = None,
     widths: Annotated[str | None, Query(description="prohibited-zone buffer widths, e.g. road:200,river:500")] = None,
-) -> str:
+) -> HTMLResponse:
     """Sites and walking circles, covered/uncovered communities, burial gaps, graves, cemeteries and graves
     inside prohibited zones, choropleths per banner."""
-    return service.coverage_map(
+    page = service.coverage_map(
         conn,
         basemap=basemap,
         tianditu_key=_key(request),
@@ -80,6 +90,7 @@ def coverage_map(
         bed_target=bed_target,
         widths=coverage.parse_widths(widths),
     )
+    return _map_page(page, basemap)
 
 
 @router.get("/assets/{package}/{name:path}")

@@ -1,11 +1,14 @@
 """Folium map building blocks: an offline map canvas, layers in the display CRS, legends, the layer summary.
 
 Data arrive in EPSG:4490 lon/lat. On the AMap basemap (GCJ-02) every coordinate is shifted to GCJ-02 before it
-is drawn; on the others (OSM, Tianditu, none) it is drawn as is (CGCS2000 = WGS84 at map scale)."""
+is drawn; on the others (OSM, Tianditu, none) it is drawn as is (CGCS2000 = WGS84 at map scale).
+
+Every user-supplied string is escaped here, by maps.escape, on its way into the page: the builders take plain
+text (layer names, labels, tooltips, legend entries, feature properties) and escape it themselves; popups are
+:class:`~maps.escape.Html` made by :func:`popup_html`."""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,9 +21,19 @@ from shapely.geometry import mapping
 
 from core.crs import STORAGE_CRS, transform_geometry, transform_point
 from core.errors import InvalidInput
+from core.security_headers import SCRIPT_OPEN
 from maps.assets import CLUSTER_CSS, CLUSTER_JS, MAP_CSS, MAP_JS
+from maps.escape import Html, joined, markup, text
 
 BASEMAPS = ("none", "osm", "tianditu", "amap")
+# The origins each basemap's tiles come from: the only foreign origin a map page may load from (images only;
+# its Content-Security-Policy names them, see maps.api).
+TILE_ORIGINS: dict[str, tuple[str, ...]] = {
+    "none": (),
+    "osm": ("https://tile.openstreetmap.org",),
+    "tianditu": ("https://*.tianditu.gov.cn",),
+    "amap": ("https://*.is.autonavi.com",),
+}
 ORDOS_CENTRE = (39.6, 108.9)  # lat, lon
 ORDOS_BOUNDS = [[37.55, 106.65], [40.9, 111.5]]  # south-west, north-east (lat, lon)
 NO_DATA_COLOUR = "#cccccc"
@@ -28,7 +41,6 @@ NO_DATA_COLOUR = "#cccccc"
 # A small script run after the page has loaded: it reads each overlay of the layer switcher from Leaflet, counts
 # its features (leaf layers) and writes the result into <body data-layer-counts>, for readers and for the tests.
 LAYER_SUMMARY_JS = """
-<script>
 window.addEventListener("load", function () {
   function leaves(layer) {
     if (typeof layer.getLayers !== "function") { return 1; }
@@ -52,8 +64,18 @@ window.addEventListener("load", function () {
     document.body.setAttribute("data-layer-counts", JSON.stringify(summary));
   }, 0);
 });
-</script>
 """
+
+# The page: folium's Figure template with the response's nonce (core.security_headers) on the scripts this code
+# writes — the one holding the map's JavaScript, and folium's fixed <script> in the head, which no stored text
+# reaches — and never on anything in the body, where the (escaped) text lives.
+PAGE = Template(
+    '<!DOCTYPE html>\n<html lang="zh">\n<head>\n<title>{{ this.title|e }}</title>\n'
+    "{{ this.header.render(**kwargs)|replace('<script>', '" + SCRIPT_OPEN + "') }}\n"
+    "</head>\n<body>\n{{ this.html.render(**kwargs) }}\n</body>\n"
+    + SCRIPT_OPEN
+    + "\n{{ this.script.render(**kwargs) }}\n</script>\n</html>\n"
+)
 
 
 class HtmlPopup(MacroElement):
@@ -65,7 +87,7 @@ class HtmlPopup(MacroElement):
         "{% endmacro %}"
     )
 
-    def __init__(self, content: str) -> None:
+    def __init__(self, content: Html) -> None:
         super().__init__()
         self._name = "HtmlPopup"
         self.content = content
@@ -87,8 +109,8 @@ class FeaturePopups(MacroElement):
 
 
 class HtmlTooltip(MacroElement):
-    """A tooltip bound with its text as a JSON string (folium's Tooltip puts the text in a JavaScript template
-    literal, where a name holding a backtick or ``${...}`` would break out and run)."""
+    """A tooltip bound with its (escaped) HTML as a JSON string (folium's Tooltip puts the text in a JavaScript
+    template literal, where a name holding a backtick or ``${...}`` would break out and run)."""
 
     _template = Template(
         "{% macro script(this, kwargs) %}"
@@ -96,10 +118,10 @@ class HtmlTooltip(MacroElement):
         "{% endmacro %}"
     )
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, content: Html) -> None:
         super().__init__()
         self._name = "HtmlTooltip"
-        self.text = text
+        self.text = content
 
 
 class Canvas:
@@ -117,12 +139,14 @@ class Canvas:
         self.map.default_js = MAP_JS
         self.map.default_css = MAP_CSS
         self._page: Figure = self.map.get_root()  # type: ignore[assignment]
+        self._page._template = PAGE
+        self._page.title = title
         self.map.fit_bounds(ORDOS_BOUNDS)
         self._add_basemap(tianditu_key)
         shift = "数据已转换为 GCJ-02 以对齐高德底图 (data shifted to GCJ-02 to match the AMap basemap)"
         lines = [*notes, shift] if basemap == "amap" else list(notes)
         self.panel(title, lines)
-        self._page.html.add_child(folium.Element(LAYER_SUMMARY_JS))
+        self._page.script.add_child(folium.Element(LAYER_SUMMARY_JS))
 
     def _add_basemap(self, tianditu_key: str) -> None:
         if self.basemap == "osm":
@@ -150,27 +174,39 @@ class Canvas:
 
     def panel(self, title: str, lines: Sequence[str]) -> None:
         """A fixed panel at the bottom left with the title and notes (method, illustrative data...)."""
-        body = "".join(f"<div>{html.escape(line)}</div>" for line in lines)
+        body = joined(markup("<div>{}</div>", line) for line in lines)
         self._page.html.add_child(
             folium.Element(
-                '<div class="map-panel" style="position:fixed;bottom:60px;left:8px;z-index:1000;max-width:46%;'
-                "background:rgba(255,255,255,.92);padding:6px 9px;font:13px sans-serif;border-radius:4px;"
-                f'box-shadow:0 1px 4px rgba(0,0,0,.3)"><b>{html.escape(title)}</b>{body}</div>'
+                markup(
+                    '<div class="map-panel" style="position:fixed;bottom:60px;left:8px;z-index:1000;max-width:46%;'
+                    "background:rgba(255,255,255,.92);padding:6px 9px;font:13px sans-serif;border-radius:4px;"
+                    'box-shadow:0 1px 4px rgba(0,0,0,.3)"><b>{}</b>{}</div>',
+                    title,
+                    body,
+                )
             )
         )
 
     def legend(self, title: str, entries: Sequence[tuple[str, str]]) -> None:
         """A legend (colour swatches with labels) at the bottom right."""
-        rows = "".join(
-            f'<div><span style="display:inline-block;width:14px;height:10px;background:{colour};'
-            f'margin-right:5px;border:1px solid #666"></span>{html.escape(label)}</div>'
+        rows = joined(
+            markup(
+                '<div><span style="display:inline-block;width:14px;height:10px;background:{};'
+                'margin-right:5px;border:1px solid #666"></span>{}</div>',
+                colour,
+                label,
+            )
             for colour, label in entries
         )
         self._page.html.add_child(
             folium.Element(
-                '<div class="map-legend" style="position:fixed;bottom:28px;right:8px;z-index:1000;'
-                'background:rgba(255,255,255,.92);padding:6px 9px;font:12px sans-serif;border-radius:4px">'
-                f"<b>{html.escape(title)}</b>{rows}</div>"
+                markup(
+                    '<div class="map-legend" style="position:fixed;bottom:28px;right:8px;z-index:1000;'
+                    'background:rgba(255,255,255,.92);padding:6px 9px;font:12px sans-serif;border-radius:4px">'
+                    "<b>{}</b>{}</div>",
+                    title,
+                    rows,
+                )
             )
         )
 
@@ -185,14 +221,14 @@ class Canvas:
         return dict(mapping(transform_geometry(geom, STORAGE_CRS, self.display_crs)))
 
     def group(self, name: str, *, show: bool = True) -> folium.FeatureGroup:
-        """An overlay listed in the layer switcher."""
-        group = folium.FeatureGroup(name=name, show=show)
+        """An overlay listed in the layer switcher (``name``: plain text)."""
+        group = folium.FeatureGroup(name=text(name), show=show)
         group.add_to(self.map)
         return group
 
     def cluster(self, name: str) -> MarkerCluster:
-        """A clustered overlay, its plugin assets served by the app."""
-        cluster = MarkerCluster(name=name)
+        """A clustered overlay (``name``: plain text), its plugin assets served by the app."""
+        cluster = MarkerCluster(name=text(name))
         cluster.default_js = CLUSTER_JS
         cluster.default_css = CLUSTER_CSS
         cluster.add_to(self.map)
@@ -209,24 +245,24 @@ class Canvas:
         show: bool = True,
     ) -> None:
         """One overlay of polygons (features with ``geometry`` in EPSG:4490 and ``properties``) with tooltips,
-        and popups where features carry one (``popup``: escaped HTML, see :func:`popup_html`)."""
+        and popups where features carry one (``popup``: :class:`Html`, see :func:`popup_html`). The name, the
+        aliases and the properties are plain text: escaped here, since folium's GeoJsonTooltip writes them into
+        ``innerHTML``."""
         collection = {
             "type": "FeatureCollection",
             "features": [
                 {
                     "type": "Feature",
                     "geometry": self.geojson(f["geometry"]),
-                    "properties": {**f["properties"], **({"popup": f["popup"]} if "popup" in f else {})},
+                    "properties": {k: _property(v) for k, v in f["properties"].items()}
+                    | ({"popup": f["popup"]} if "popup" in f else {}),
                 }
                 for f in features
             ],
         }
+        tooltip = folium.GeoJsonTooltip(fields=list(fields), aliases=[text(a) for a in aliases])
         layer = folium.GeoJson(
-            collection,
-            name=name,
-            show=show,
-            style_function=style,
-            tooltip=folium.GeoJsonTooltip(fields=list(fields), aliases=list(aliases)) if features else None,
+            collection, name=text(name), show=show, style_function=style, tooltip=tooltip if features else None
         )
         if any("popup" in f for f in features):
             layer.add_child(FeaturePopups())
@@ -238,27 +274,30 @@ class Canvas:
         lon: float,
         lat: float,
         *,
-        popup: str,
+        popup: Html,
         colour: str,
         radius: float = 5,
         tooltip: str | None = None,
     ) -> None:
-        """A circle marker with an HTML popup (text is escaped by the caller's use of :func:`popup_html`)."""
+        """A circle marker with a popup (made by :func:`popup_html`) and a tooltip (plain text)."""
         marker = folium.CircleMarker(
             self.latlon(lon, lat), radius=radius, color=colour, fill=True, fill_opacity=0.85, weight=1
         )
         marker.add_child(HtmlPopup(popup))
         if tooltip is not None:
-            marker.add_child(HtmlTooltip(tooltip))
+            marker.add_child(HtmlTooltip(text(tooltip)))
         marker.add_to(parent)
 
-    def label(self, parent: Any, lon: float, lat: float, text: str) -> None:
-        """A text label (Chinese name) at a point."""
+    def label(self, parent: Any, lon: float, lat: float, label: str) -> None:
+        """A text label (Chinese name, plain text) at a point."""
         folium.Marker(
             self.latlon(lon, lat),
             icon=folium.DivIcon(
-                html=f'<div style="font:bold 12px sans-serif;color:#222;white-space:nowrap;'
-                f'text-shadow:0 0 3px #fff,0 0 3px #fff">{html.escape(text)}</div>',
+                html=markup(
+                    '<div style="font:bold 12px sans-serif;color:#222;white-space:nowrap;'
+                    'text-shadow:0 0 3px #fff,0 0 3px #fff">{}</div>',
+                    label,
+                ),
                 icon_size=(0, 0),
             ),
         ).add_to(parent)
@@ -275,13 +314,19 @@ class Canvas:
         return self._page.render()
 
 
-def popup_html(title: str, rows: Sequence[tuple[str, Any]], link: str | None = None) -> str:
-    """An escaped popup: a bold title, label/value rows, and an optional link."""
-    lines = [f"<b>{html.escape(title)}</b>"]
-    lines += [f"{html.escape(label)}: {html.escape(str(value))}" for label, value in rows if value not in (None, "")]
+def popup_html(title: str, rows: Sequence[tuple[str, Any]], link: str | None = None) -> Html:
+    """A popup from plain text: a bold title, label/value rows, and an optional link."""
+    lines = [markup("<b>{}</b>", title)]
+    lines += [markup("{}: {}", label, value) for label, value in rows if value not in (None, "")]
     if link:
-        lines.append(f'<a href="{html.escape(link)}" target="_blank">记录 record</a>')
-    return "<br>".join(lines)
+        lines.append(markup('<a href="{}" target="_blank">记录 record</a>', link))
+    return joined(lines, "<br>")
+
+
+def _property(value: Any) -> Any:
+    """A feature property as folium's tooltip shows it: numbers and nulls as they are, anything else as
+    escaped text."""
+    return value if value is None or isinstance(value, int | float) else text(value)
 
 
 def area_style(colour: str, *, fill_opacity: float = 0.6, dashed: bool = False) -> Callable[[Any], dict[str, Any]]:

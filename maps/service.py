@@ -1,8 +1,8 @@
-"""The viewer's maps, built from the contexts' services (no SQL here)."""
+"""The viewer's maps, built from the contexts' services (no SQL here). Names go to the builders as plain text:
+they escape them (maps.escape)."""
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import shapely.geometry
@@ -15,6 +15,7 @@ from facilities import service as facilities
 from facilities.service import CITY_CODE
 from gazetteer import service as gazetteer
 from maps.builders import BASEMAPS, Canvas, area_style, classed_colour, popup_html
+from maps.escape import Html, joined, markup
 
 CITY_PREFIX = "1506"
 MAPS = {
@@ -150,7 +151,7 @@ def boundaries_map(
                 point["lat"],
                 colour=colour,
                 radius=4 if level == "village" else 6,
-                tooltip=html.escape(name),
+                tooltip=name,
                 popup=popup_html(
                     name,
                     [("代码 code", point["unit_code"]), ("来源 source", point["source"])],
@@ -206,7 +207,7 @@ def _check_layers(
     return entries
 
 
-def _finding_popup(check_id: int, label: str, finding: dict[str, Any], names: dict[str, str]) -> str:
+def _finding_popup(check_id: int, label: str, finding: dict[str, Any], names: dict[str, str]) -> Html:
     width = finding["width_m"]
     return popup_html(
         f"{label} #{finding['id']}",
@@ -285,17 +286,19 @@ def places_map(conn: Connection, *, basemap: str = "none", tianditu_key: str = "
     places = gazetteer.located_standard_places(conn, unit=CITY_CODE)
     canvas = Canvas(MAPS["places"], basemap, tianditu_key=tianditu_key, notes=[GENERALISED_NOTE, APPROX_NOTE])
     clusters: dict[str, Any] = {}
+    layer_names: list[str] = []
     for place in places:
         category = place["category"]
         if category not in clusters:
-            clusters[category] = canvas.cluster(place_layer_name(category, place["category_name"]))
+            layer_names.append(place_layer_name(category, place["category_name"]))
+            clusters[category] = canvas.cluster(layer_names[-1])
         colour = PLACE_COLOURS[list(clusters).index(category) % len(PLACE_COLOURS)]
         canvas.point(
             clusters[category],
             place["point"]["lon"],
             place["point"]["lat"],
             colour=colour,
-            tooltip=html.escape(place["name"]),
+            tooltip=place["name"],
             popup=popup_html(
                 place["name"],
                 [
@@ -309,7 +312,7 @@ def places_map(conn: Connection, *, basemap: str = "none", tianditu_key: str = "
         )
     canvas.legend(
         "类别 GB/T 18521 category",
-        [(PLACE_COLOURS[n % len(PLACE_COLOURS)], cluster.layer_name) for n, cluster in enumerate(clusters.values())],
+        [(PLACE_COLOURS[n % len(PLACE_COLOURS)], name) for n, name in enumerate(layer_names)],
     )
     return canvas.render()
 
@@ -438,7 +441,7 @@ def coverage_map(
             site["lat"],
             colour="#762a83",
             radius=6,
-            tooltip=html.escape(site["name"]),
+            tooltip=site["name"],
             popup=_facility_popup(site),
         )
     covered = canvas.group("已覆盖社区/村 Covered communities and villages")
@@ -452,7 +455,7 @@ def coverage_map(
             unit["lat"],
             colour="#1a9850" if unit["covered"] else "#d73027",
             radius=4,
-            tooltip=html.escape(unit["name"]),
+            tooltip=unit["name"],
             popup=popup_html(
                 unit["name"],
                 [
@@ -473,7 +476,7 @@ def coverage_map(
                 point["lat"],
                 colour="#8c510a",
                 radius=6,
-                tooltip=html.escape(town["name"]),
+                tooltip=town["name"],
                 popup=popup_html(town["name"], [("类别 class", town["class"]), ("旗区", town["banner_name"])]),
             )
     canvas.polygons(
@@ -501,7 +504,7 @@ def coverage_map(
             grave["lat"],
             colour="#4d4d4d",
             radius=4,
-            tooltip=html.escape(grave["name"]),
+            tooltip=grave["name"],
             popup=_facility_popup(grave),
         )
     inside = canvas.group("三沿七区内的公墓/坟墓 Cemeteries and graves inside prohibited zones")
@@ -513,7 +516,7 @@ def coverage_map(
             first["lat"],
             colour="#e31a1c",
             radius=8,
-            tooltip=html.escape(first["facility_name"]),
+            tooltip=first["facility_name"],
             popup=popup_html(
                 first["facility_name"] + (" (示意 illustrative)" if first["illustrative"] else ""),
                 [("类型 kind", f"{first['facility_kind_label']} {first['facility_kind']}")]
@@ -535,7 +538,7 @@ def coverage_map(
             place["lat"],
             colour="#01665e",
             radius=5,
-            tooltip=html.escape(place["name"]),
+            tooltip=place["name"],
             popup=_facility_popup(place),
         )
     return canvas.render()
@@ -549,7 +552,7 @@ def _hits_by_facility(hits: list[dict[str, Any]]) -> dict[int, list[dict[str, An
     return grouped
 
 
-def _facility_popup(place: dict[str, Any]) -> str:
+def _facility_popup(place: dict[str, Any]) -> Html:
     title = place["name"] + (" (示意 illustrative)" if place["illustrative"] else "")
     return popup_html(
         title,
@@ -567,10 +570,13 @@ def _facility_popup(place: dict[str, Any]) -> str:
 def index_page(tianditu_available: bool) -> str:
     """The viewer's index: a link to every map, with each basemap choice."""
     choices = [b for b in BASEMAPS if b != "tianditu" or tianditu_available]
-    items = "".join(
-        f'<li><a href="/maps/{name}">{html.escape(title)}</a> — '
-        + " · ".join(f'<a href="/maps/{name}?basemap={b}">{b}</a>' for b in choices if b != "none")
-        + "</li>"
+    items = joined(
+        markup(
+            '<li><a href="/maps/{}">{}</a> — {}</li>',
+            name,
+            title,
+            joined((markup('<a href="/maps/{}?basemap={}">{}</a>', name, b, b) for b in choices if b != "none"), " · "),
+        )
         for name, title in MAPS.items()
     )
     return (
