@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -11,11 +10,12 @@ from boundaries import service
 from boundaries.schemas import BatchPointsIn, BatchReverseOut, PolygonCreated, PolygonIn, UnitOut, UnitRef
 from core.auth import Principal
 from core.errors import Forbidden
+from core.values import IsoDate
 from core.web import Db, require_role
 
 router = APIRouter(prefix="/api/v1/units", tags=["units"])
 
-AsOf = Annotated[date | None, Query(description="the date to answer for (YYYY-MM-DD); today when omitted")]
+AsOf = Annotated[IsoDate | None, Query(description="the date to answer for (YYYY-MM-DD); today when omitted")]
 CODE_DOC = "NBS code with 2, 4, 6, 9 or 12 digits (150603 = 150603000000)"
 
 

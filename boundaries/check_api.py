@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -20,7 +19,7 @@ from boundaries.check_schemas import (
     ObservationIn,
 )
 from core.auth import Principal
-from core.values import GeoPoint
+from core.values import GeoPoint, IsoDate
 from core.web import Db, ImportDb, RequestBody, require_role
 
 router = APIRouter(prefix="/api/v1/boundaries", tags=["boundaries"])
@@ -139,7 +138,7 @@ def at_point(
     lon: Annotated[float, Query(description="longitude or easting, east first")],
     lat: Annotated[float, Query(description="latitude or northing")],
     crs: Annotated[str, Query(description="CRS of the coordinates")] = "EPSG:4326",
-    as_of: Annotated[date | None, Query()] = None,
+    as_of: Annotated[IsoDate | None, Query(description="YYYY-MM-DD; today when omitted")] = None,
 ) -> dict[str, Any]:
     """Which unit, the nearest boundary line and its distance (m), and whether the point is in dispute."""
     return lines.at_point(conn, GeoPoint.from_input(lon, lat, crs), as_of=as_of)

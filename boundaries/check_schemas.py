@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from boundaries.checks import MAX_GAP_WIDTH_M, MAX_SLIVER_AREA_M2
+from core.values import Coordinate, IsoDate
 
 
 class CheckIn(BaseModel):
@@ -18,7 +19,7 @@ class CheckIn(BaseModel):
     source: str = Field("registered", description="'registered' (default) or a polygon source name, e.g. datav-2021")
     gap_width_m: float = Field(0.0, ge=0, le=MAX_GAP_WIDTH_M, description="gaps no wider than this are tolerated")
     sliver_area_m2: float = Field(100.0, ge=0, le=MAX_SLIVER_AREA_M2, description="pieces smaller are slivers")
-    as_of: date | None = Field(None, description="date of the polygons and units; today when omitted")
+    as_of: IsoDate | None = Field(None, description="date of the polygons and units; today when omitted")
 
 
 class FindingOut(BaseModel):
@@ -64,7 +65,7 @@ class CompareIn(BaseModel):
     crs: str | None = Field(None, description="CRS of the claim: EPSG:4490/4326/4545/4546, GCJ-02 or BD-09")
     label: str = Field("claim", min_length=1, max_length=100, description="name of the claim's version")
     tolerance_m2: float = Field(10_000.0, ge=0, le=1e8, description="smaller pieces are not reported")
-    as_of: date | None = None
+    as_of: IsoDate | None = None
 
 
 class PieceOut(BaseModel):
@@ -105,7 +106,7 @@ class LinesDeriveIn(BaseModel):
 
     parent: str
     level: str
-    as_of: date | None = None
+    as_of: IsoDate | None = None
 
 
 class AgreementIn(BaseModel):
@@ -119,7 +120,7 @@ class DocumentIn(BaseModel):
 
     title: str = Field(min_length=1, max_length=300)
     reference: str | None = Field(None, max_length=300)
-    issued_on: date | None = None
+    issued_on: IsoDate | None = None
 
 
 class DisputeIn(BaseModel):
@@ -127,7 +128,7 @@ class DisputeIn(BaseModel):
 
     title: str = Field(min_length=1, max_length=300)
     units: list[str] = Field(min_length=1, max_length=20, description="codes of the units involved")
-    opened_on: date
+    opened_on: IsoDate
     geometry: dict[str, Any] | None = Field(None, description="the disputed ground: GeoJSON Polygon/MultiPolygon")
     crs: str | None = Field(None, description="CRS of the geometry")
     documents: list[DocumentIn] = Field(default_factory=list)
@@ -140,7 +141,7 @@ class DisputeUpdate(BaseModel):
     """A change of a dispute case: new status, added documents and/or a note, dated."""
 
     version: int = Field(ge=1, description="the version read (a stale version is refused with 409)")
-    on_date: date
+    on_date: IsoDate
     status: str | None = None
     add_documents: list[DocumentIn] = Field(default_factory=list)
     note: str = Field("", max_length=2000)
@@ -151,8 +152,8 @@ class CampaignIn(BaseModel):
 
     title: str = Field(min_length=1, max_length=300)
     line_ids: list[int] = Field(min_length=1, max_length=200)
-    period_start: date
-    period_end: date
+    period_start: IsoDate
+    period_end: IsoDate
     inspectors: list[str] = Field(min_length=1, max_length=50)
     tolerance_m: float = Field(5.0, gt=0, le=100, description="a marker further from its agreed position is displaced")
 
@@ -160,8 +161,8 @@ class CampaignIn(BaseModel):
 class FixIn(BaseModel):
     """A GNSS fix, east first, in a stated CRS (phones often give GCJ-02 or BD-09)."""
 
-    x: float
-    y: float
+    x: Coordinate
+    y: Coordinate
     crs: str
 
 
@@ -169,7 +170,7 @@ class ObservationIn(BaseModel):
     """One observation: a marker (marker_id, status, optional fix) or a line (line_id, notes)."""
 
     submission_id: str = Field(description="made by the client once per report: resubmitting it is harmless")
-    observed_on: date
+    observed_on: IsoDate
     marker_id: int | None = None
     line_id: int | None = None
     status: str | None = Field(None, description="intact, damaged, moved, missing or rebuilt")

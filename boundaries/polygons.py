@@ -15,7 +15,7 @@ from shapely.geometry.base import BaseGeometry
 from core.crs import STORAGE_CRS, geodesic_area_m2, parse_crs, transform_geometry
 from core.errors import InvalidInput
 from core.imports import ImportReport, Rejected, require_file
-from core.values import normalize_code
+from core.values import normalize_code, require_numeric_coordinates
 
 # Lon/lat box around China: a layer whose coordinates land outside it was given the wrong CRS.
 CHINA_BOUNDS = (73.0, 3.0, 136.0, 54.0)
@@ -173,6 +173,8 @@ def parse_geojson_geometry(geojson: dict[str, Any], crs: str) -> tuple[BaseGeome
 
     Rings must be closed as RFC 7946 requires: an open ring is refused, not silently closed.
     """
+    if isinstance(geojson, dict) and isinstance(geojson.get("coordinates"), list):
+        require_numeric_coordinates(geojson["coordinates"], str(geojson.get("type")))
     _require_closed_rings(geojson)
     try:
         source = shapely.geometry.shape(geojson)

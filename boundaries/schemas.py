@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from core.values import Coordinate, IsoDate
+
 
 class UnitRef(BaseModel):
     """A unit version in short."""
@@ -48,7 +50,7 @@ class PolygonIn(BaseModel):
     crs: str = Field(description="EPSG:4490, EPSG:4326, EPSG:4545, EPSG:4546, GCJ-02 or BD-09")
     source: str = Field(min_length=1, max_length=200)
     status: Literal["registered", "reference", "claimed", "draft"] = "draft"
-    valid_from: date
+    valid_from: IsoDate
     on_invalid: Literal["refuse", "repair"] = "refuse"
 
 
@@ -67,7 +69,7 @@ class BatchPointsIn(BaseModel):
     """Many points in one CRS, east first."""
 
     crs: str = Field(default="EPSG:4326", description="EPSG:4490, EPSG:4326, EPSG:4545, EPSG:4546, GCJ-02 or BD-09")
-    points: list[tuple[float, float]] = Field(min_length=1, max_length=200_000)
+    points: list[tuple[Coordinate, Coordinate]] = Field(min_length=1, max_length=200_000)
 
 
 class LocatedUnit(BaseModel):

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import codecs
+import collections
 import csv
+import functools
 import gzip
 import hashlib
 import io
-from collections.abc import Iterable, Sequence
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,9 +19,12 @@ from typing import Any
 from sqlalchemy.engine import Connection
 from tqdm import tqdm
 
-from core.errors import InvalidInput
+from core.errors import InvalidInput, TooLarge
+from core.settings import Settings
 
 MAX_REJECTS_SHOWN = 50
+COMPRESSED_SUFFIXES = (".gz", ".zip")  # read directly: .gz CSV and vector files, .zip shapefiles (GDAL /vsizip/)
+CHUNK_BYTES = 1 << 20
 
 
 @dataclass
@@ -97,10 +104,46 @@ def progress(rows: Sequence[Any], description: str) -> Iterable[Any]:
 
 
 def require_file(path: Path) -> Path:
-    """The path, if it names a readable file."""
+    """The path, if it names a readable file; a ``.gz`` or ``.zip`` file must also stay within the decompressed-size
+    limit (see :func:`decompressed_chunks`; streamed, in constant memory)."""
     if not path.is_file():
         raise InvalidInput(f"file not found: {path}")
+    if path.suffix.lower() in COMPRESSED_SUFFIXES:
+        collections.deque(decompressed_chunks(path), maxlen=0)
     return path
+
+
+def decompressed_chunks(path: Path, limit: int | None = None) -> Iterator[bytes]:
+    """The content of a ``.gz`` file (of a ``.zip`` file: its members one after another), decompressed in chunks.
+
+    Refused (413) as soon as it passes ``limit`` bytes (default: the setting ``GAZ_MAX_DECOMPRESSED_BYTES``), so a
+    gzip bomb never reaches memory; a file that is not valid gzip or zip is refused (422). Both name the file.
+    """
+    limit = limit or Settings().max_decompressed_bytes
+    kind = "zip" if path.suffix.lower() == ".zip" else "gzip"
+    total = 0
+    try:
+        for chunk in _expanded(path, kind):
+            total += len(chunk)
+            if total > limit:
+                raise TooLarge(
+                    f"{path.name}: decompresses to more than {limit:,} bytes, the limit for compressed input "
+                    "(GAZ_MAX_DECOMPRESSED_BYTES); nothing was imported"
+                )
+            yield chunk
+    except (OSError, EOFError, zlib.error, zipfile.BadZipFile, NotImplementedError) as exc:
+        raise InvalidInput(f"{path.name}: not a valid {kind} file ({exc})") from None
+
+
+def _expanded(path: Path, kind: str) -> Iterator[bytes]:
+    if kind == "gzip":
+        with gzip.open(path, "rb") as stream:
+            yield from iter(functools.partial(stream.read, CHUNK_BYTES), b"")
+        return
+    with zipfile.ZipFile(path) as archive:
+        for member in archive.infolist():
+            with archive.open(member) as stream:
+                yield from iter(functools.partial(stream.read, CHUNK_BYTES), b"")
 
 
 def file_checksum(path: Path) -> str:
@@ -113,9 +156,12 @@ def file_checksum(path: Path) -> str:
 
 
 def read_text(path: Path, encoding: str | None = None) -> str:
-    """The file's text (``.gz`` read directly). UTF-8 unless another encoding is declared (see :func:`decode_text`)."""
-    require_file(path)
-    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    """The file's text (``.gz`` decompressed within the limit of :func:`decompressed_chunks`). UTF-8 unless another
+    encoding is declared (see :func:`decode_text`)."""
+    if path.suffix.lower() == ".gz" and path.is_file():
+        raw = b"".join(decompressed_chunks(path))
+    else:
+        raw = require_file(path).read_bytes()
     return decode_text(raw, path.name, encoding)
 
 

@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     pool_size: int = Field(default=10, ge=1, le=200)
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024, description="largest request body accepted")
+    max_decompressed_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        ge=1024,
+        description="largest size a .gz or .zip input (CLI or upload) may expand to; a larger one is refused (413)",
+    )
     auth_failures_per_minute: int = Field(default=10, ge=1, description="failed key checks per client per minute")
     cors_origins: list[str] = Field(default_factory=list)
     import_archive_dir: Path = Field(

@@ -6,8 +6,10 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import BeforeValidator, StrictFloat
 
 from core.crs import STORAGE_CRS, parse_crs, transform_coords, transform_point
 from core.errors import InvalidInput
@@ -15,6 +17,7 @@ from core.errors import InvalidInput
 CODE_LENGTHS = (2, 4, 6, 9, 12)
 LEVEL_BY_CODE_LENGTH = {2: "province", 4: "city", 6: "county", 9: "township", 12: "village"}
 GAUSS_KRUGER = ("EPSG:4545", "EPSG:4546")
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def normalize_code(raw: str | int) -> str:
@@ -55,13 +58,51 @@ def parent_of_code(code: str) -> str | None:
 
 
 def parse_date(raw: str | date | None, name: str = "date") -> date | None:
-    """An ISO date (YYYY-MM-DD), or None when not given."""
+    """A date written exactly ``YYYY-MM-DD`` (or a date), or None when not given. Numbers, ``20230630`` and week
+    dates are refused: a stray ``0`` must not become 1970-01-01."""
     if raw is None or isinstance(raw, date):
         return raw
+    text_ = raw.strip() if isinstance(raw, str) else ""
     try:
-        return date.fromisoformat(str(raw).strip())
+        if not ISO_DATE.fullmatch(text_):
+            raise ValueError
+        return date.fromisoformat(text_)
     except ValueError:
         raise InvalidInput(f"{name} {raw!r} is not a date: use YYYY-MM-DD") from None
+
+
+def _iso_date_input(value: Any) -> Any:
+    """Let only a date, None or a ``YYYY-MM-DD`` string on to pydantic's date parsing (which takes numbers as Unix
+    times and accepts datetimes)."""
+    if value is None or isinstance(value, date) or (isinstance(value, str) and ISO_DATE.fullmatch(value)):
+        return value
+    raise ValueError("not a date: use YYYY-MM-DD")
+
+
+# Types of the HTTP boundary (pydantic models and query parameters): a date written YYYY-MM-DD and nothing else;
+# a coordinate that is a JSON number (not true/false, not a string). User text is pydantic's StrictStr.
+IsoDate = Annotated[date, BeforeValidator(_iso_date_input)]
+Coordinate = StrictFloat
+
+
+def is_number(value: Any) -> bool:
+    """True for an int or float that is not a bool (JSON numbers; ``true`` is not 1)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def require_numeric_coordinates(coordinates: Any, kind: str) -> None:
+    """Refuse GeoJSON ``coordinates`` (nested lists of positions; tuples too, as shapely's ``mapping`` writes them)
+    holding anything but numbers in a position (``[0, false]``, ``["109.7", 39.6]``, ``null``), naming the first bad
+    position."""
+    pending = [coordinates]
+    while pending:
+        part = pending.pop()
+        if not isinstance(part, list | tuple) or not part:
+            raise InvalidInput(f"{kind} coordinates hold {part!r}, not a position (a list of numbers)"[:300])
+        if isinstance(part[0], list | tuple):
+            pending.extend(reversed(part))
+        elif not all(is_number(c) for c in part):
+            raise InvalidInput(f"{kind} position {part!r} is not a list of numbers"[:300])
 
 
 @dataclass(frozen=True)
@@ -76,7 +117,7 @@ class GeoPoint:
         """Validate ``(x, y)`` given east first in ``crs`` and convert it to EPSG:4490."""
         name = parse_crs(crs)
         for label, value in (("x (lon/easting)", x), ("y (lat/northing)", y)):
-            if value is None or not math.isfinite(value):
+            if not is_number(value) or not math.isfinite(value):
                 raise InvalidInput(f"coordinate {label} {value!r} is not a finite number")
         if name in GAUSS_KRUGER:  # CM zones without zone prefix: false easting 500 km
             easting_ok, northing_ok = 100_000 <= x <= 900_000, 300_000 <= y <= 6_200_000

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
 from core.auth import Principal
+from core.values import IsoDate
 from core.web import Db, ImportDb, RequestBody, require_role
 from facilities import coverage, service
 from facilities.schemas import FacilityIn, FacilityOut, FacilityUpdate
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/v1", tags=["facilities"])
 Editor = Annotated[Principal, Depends(require_role("editor"))]
 Format = Annotated[Literal["json", "csv"], Query(description="json, or csv (UTF-8 with BOM)")]
 UnitParam = Annotated[str, Query(description="NBS code of the city, a banner or a township")]
-AsOf = Annotated[date | None, Query(description="date of the units (YYYY-MM-DD); today when omitted")]
+AsOf = Annotated[IsoDate | None, Query(description="date of the units (YYYY-MM-DD); today when omitted")]
 # The coverage routes answer JSON, or CSV with format=csv: both are declared in the OpenAPI.
 CSV_OR_JSON: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}}}

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from core.imports import has_control_characters
+from core.values import IsoDate
 
 Kind = Literal[
     "funeral_home", "cemetery", "eldercare_institution", "community_eldercare_site", "child_welfare", "grave"
@@ -32,7 +33,7 @@ class FacilityIn(BaseModel):
     address: str | None = Field(default=None, max_length=500)
     operator: str | None = Field(default=None, max_length=200)
     status: Status = "operating"
-    opened_on: date | None = None
+    opened_on: IsoDate | None = None
     unit_code: str | None = Field(default=None, description="declared unit (checked against the point)")
     lon: float = Field(description="longitude, or easting for EPSG:4545/4546")
     lat: float = Field(description="latitude, or northing for EPSG:4545/4546")

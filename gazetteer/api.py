@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, with_config
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Connection
+from typing_extensions import TypedDict
 
 from core.auth import Principal
 from core.errors import InvalidInput
-from core.values import GeoPoint
+from core.values import Coordinate, GeoPoint, IsoDate
 from core.web import Db, require_role
 from gazetteer import geometry as place_geometry
 from gazetteer import place_api, place_export, review, service
@@ -40,7 +40,7 @@ def reverse(
     lon: Annotated[float, Query(description="longitude, or easting for EPSG:4545/4546")],
     lat: Annotated[float, Query(description="latitude, or northing for EPSG:4545/4546")],
     crs: Annotated[str, Query(description="EPSG:4490, EPSG:4326, EPSG:4545, EPSG:4546, GCJ-02 or BD-09")] = "EPSG:4326",
-    as_of: Annotated[date | None, Query(description="date to answer for; today when omitted")] = None,
+    as_of: Annotated[IsoDate | None, Query(description="date to answer for (YYYY-MM-DD); today when omitted")] = None,
 ) -> dict[str, Any]:
     """The unit path at a point: containing polygons down to the deepest level, then the nearest unit points."""
     return service.reverse(conn, GeoPoint.from_input(lon, lat, crs), as_of=as_of)
@@ -65,7 +65,7 @@ def search_places(
     unit: Annotated[str | None, Query(description="only places in this unit (NBS code, 2–12 digits)")] = None,
     category: Annotated[str | None, Query(description="GB/T 18521 category code, e.g. 32")] = None,
     status: Annotated[str | None, Query(description="standard, alias, historic, retired or proposed")] = None,
-    as_of: Annotated[date | None, Query(description="only names valid on this date")] = None,
+    as_of: Annotated[IsoDate | None, Query(description="only names valid on this date (YYYY-MM-DD)")] = None,
     format: ExportFormat = "json",
 ) -> dict[str, Any] | Response:
     """Ranked place names: exact, then generic dropped, written-in prefix, prefix, one-character typo."""
@@ -132,7 +132,7 @@ def nearby(
 def get_place(
     conn: Db,
     place_name_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
-    as_of: Annotated[date | None, Query(description="date of the unit path")] = None,
+    as_of: Annotated[IsoDate | None, Query(description="date of the unit path (YYYY-MM-DD)")] = None,
 ) -> dict[str, Any]:
     """The whole record of a place name, the other names of its place and its events."""
     return service.get_place(conn, place_name_id, as_of=as_of)
@@ -144,8 +144,8 @@ class ReviewRequest(BaseModel):
     name: str = Field(description="the proposed name in Chinese characters", max_length=200)
     category: str = Field(description="GB/T 18521 category code, e.g. 32 for a village")
     unit: str = Field(description="NBS code of the unit it lies in (2–12 digits)")
-    lon: float | None = None
-    lat: float | None = None
+    lon: Coordinate | None = None
+    lat: Coordinate | None = None
     crs: str = "EPSG:4326"
 
 
@@ -164,10 +164,10 @@ def naming_review(
 
 
 class PointIn(BaseModel):
-    """A point east first in a named CRS."""
+    """A point east first in a named CRS (coordinates are JSON numbers)."""
 
-    lon: float
-    lat: float
+    lon: Coordinate
+    lat: Coordinate
     crs: str = "EPSG:4326"
 
 
@@ -194,11 +194,27 @@ class ProposalIn(BaseModel):
     secrecy: str = "public"
 
 
+@with_config(ConfigDict(extra="forbid"))
+class PlaceChanges(TypedDict, total=False):
+    """The descriptive fields to change, only those given (the name changes through rename); text is JSON strings,
+    ``null`` clears a text."""
+
+    category: StrictStr
+    meaning: StrictStr | None
+    origin: StrictStr | None
+    history: StrictStr | None
+    tags: list[StrictStr]
+    secrecy: StrictStr
+    approving_body: StrictStr | None
+    document_number: StrictStr | None
+    approval_date: IsoDate | None
+
+
 class UpdateIn(BaseModel):
     """Descriptive fields to change at a known version."""
 
     version: int
-    changes: dict[str, Any] = Field(default_factory=dict)
+    changes: PlaceChanges = Field(default_factory=lambda: PlaceChanges())
     point: PointIn | None = None
     geometry: GeometryIn | None = Field(default=None, description="a new line or polygon (or point) instead of point")
 
@@ -209,8 +225,8 @@ class DecisionIn(BaseModel):
     version: int
     approving_body: str | None = None
     document_number: str | None = None
-    approval_date: date | None = None
-    effective_date: date | None = None
+    approval_date: IsoDate | None = None
+    effective_date: IsoDate | None = None
 
 
 class RenameIn(DecisionIn):
@@ -249,20 +265,66 @@ def propose_place(conn: Db, body: ProposalIn, caller: Editor) -> dict[str, Any]:
     )
 
 
-@router.patch("/places/{place_name_id}")
+@router.patch(
+    "/places/{place_name_id}",
+    responses={202: {"description": "a lowering of the secrecy: the pending proposal (the record is unchanged)"}},
+)
 def update_place(
-    conn: Db, place_name_id: Annotated[int, Path(ge=1, le=2**63 - 1)], body: UpdateIn, caller: Editor
+    conn: Db,
+    place_name_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    body: UpdateIn,
+    caller: Editor,
+    response: Response,
 ) -> dict[str, Any]:
-    """Change descriptive fields at ``version`` (a stale version answers 409 and changes nothing)."""
-    return service.update_place(
+    """Change descriptive fields at ``version`` (a stale version answers 409 and changes nothing). Lowering the
+    secrecy is not written: it answers 202 with a pending proposal an approver must approve, and must come alone
+    (with other changes: 422, nothing written); raising it is immediate."""
+    update = service.update_place(
         conn,
         place_name_id,
         version=body.version,
-        changes=body.changes,
+        changes=dict(body.changes),
         point=_point(body.point),
         geometry=_geometry(body.geometry),
         actor=caller.name,
     )
+    if not update.applied:
+        response.status_code = 202
+    return update.answer
+
+
+Approver = Annotated[Principal, Depends(require_role("approver"))]
+ProposalId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+ProposalStatus = Annotated[
+    Literal["pending", "approved", "rejected"] | None, Query(description="only proposals of this status")
+]
+
+
+# Proposals to lower secrecy live beside the registry, not under /places: they need a key, and every GET under
+# /places is a public route (tests/test_place_names.py walks them for leaked locations).
+@router.get("/secrecy-proposals")
+def secrecy_proposals(
+    conn: Db,
+    caller: Editor,
+    place: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="only the proposals of this record")] = None,
+    status: ProposalStatus = None,
+) -> list[dict[str, Any]]:
+    """Proposals to lower the secrecy of place names, newest first: record, levels, who proposed and who decided,
+    when (``status=pending``: what awaits an approver)."""
+    return service.secrecy_proposals(conn, place, status=status)
+
+
+@router.post("/secrecy-proposals/{proposal_id}/approve")
+def approve_secrecy(conn: Db, proposal_id: ProposalId, caller: Approver) -> dict[str, Any]:
+    """An approver other than the proposer lowers the record's secrecy as proposed (the proposer: 403; the record
+    changed since the proposal: 409)."""
+    return service.decide_secrecy_proposal(conn, proposal_id, approve=True, actor=caller.name)
+
+
+@router.post("/secrecy-proposals/{proposal_id}/reject")
+def reject_secrecy(conn: Db, proposal_id: ProposalId, caller: Approver) -> dict[str, Any]:
+    """An approver other than the proposer rejects the proposal; the record keeps its secrecy."""
+    return service.decide_secrecy_proposal(conn, proposal_id, approve=False, actor=caller.name)
 
 
 @router.post("/places/{place_name_id}/approve")

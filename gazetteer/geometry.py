@@ -3,7 +3,8 @@ and converted to EPSG:4490, and the check that it lies where its unit is.
 
 Rules (the same for the API, the CLI and the bulk import):
 - types: Point, LineString, Polygon, MultiPoint, MultiLineString, MultiPolygon (no GeometryCollection);
-- coordinates east first, finite and in range of the CRS (the first bad vertex is named);
+- coordinates east first, JSON numbers (not ``false`` or ``"1"``), finite and in range of the CRS (the first bad
+  vertex is named);
 - a polygon ring has at least 4 positions and is closed (RFC 7946: an open ring is refused, not closed silently);
 - the geometry is non-empty and valid (OGC simple features: no self-intersection), at most
   :data:`MAX_VERTICES` vertices;
@@ -25,7 +26,7 @@ from sqlalchemy.engine import Connection
 from boundaries import service as boundaries
 from core.crs import parse_crs
 from core.errors import InvalidInput
-from core.values import CODE_LENGTHS, code_length, points_to_storage
+from core.values import CODE_LENGTHS, code_length, points_to_storage, require_numeric_coordinates
 
 GEOMETRY_TYPES = ("Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon")
 MAX_VERTICES = 20_000
@@ -44,6 +45,7 @@ def from_geojson(geojson: Any, crs: str) -> BaseGeometry:
     coordinates = geojson.get("coordinates")
     if not isinstance(coordinates, list) or not coordinates:
         raise InvalidInput(f"{kind} has no coordinates")
+    require_numeric_coordinates(coordinates, kind)
     _require_closed_rings(kind, coordinates)
     try:
         source = shapely.geometry.shape(geojson)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from geoalchemy2 import Geometry
@@ -11,6 +11,8 @@ from sqlalchemy import (
     CheckConstraint,
     Computed,
     Date,
+    DateTime,
+    ForeignKey,
     Identity,
     Index,
     Integer,
@@ -63,7 +65,8 @@ def public_location_rule(geom: str = "geom", secrecy: str = "secrecy") -> str:
 
 
 PLACE_STATUSES = ("proposed", "standard", "alias", "historic", "retired")
-SECRECY_LEVELS = ("public", "internal", "secret")
+SECRECY_LEVELS = ("public", "internal", "secret")  # lowest first: lowering is a proposal, raising is immediate
+PROPOSAL_STATUSES = ("pending", "approved", "rejected")
 ROMANIZATION_ORIGINS = ("official", "derived")
 EVENT_KINDS = ("naming", "renaming", "retirement", "recode")
 KEY_KINDS = (
@@ -77,6 +80,11 @@ KEY_KINDS = (
     "official",
     "official_core",
 )
+
+
+def lowers_secrecy(current: str, new: str) -> bool:
+    """True when ``new`` is a lower secrecy level than ``current`` (e.g. secret → internal, internal → public)."""
+    return SECRECY_LEVELS.index(new) < SECRECY_LEVELS.index(current)
 
 
 class PlaceName(Base):
@@ -130,6 +138,41 @@ class PlaceName(Base):
     public_geom = mapped_column(
         Geometry("GEOMETRY", srid=4490, spatial_index=True), Computed(public_location_rule(), persisted=True)
     )
+
+
+class SecrecyProposal(Base):
+    """A proposal to lower a record's secrecy (密级), made by one person and decided by another (two-person rule):
+    pending until an approver who did not propose it approves (the record's secrecy is lowered then) or rejects it.
+
+    ``record_version`` is the record's version when proposed: an approval applies to exactly that record. At most
+    one proposal of a record is pending; the database refuses a decision by the proposer.
+    """
+
+    __tablename__ = "place_secrecy_proposal"
+    __table_args__ = (
+        CheckConstraint(f"status IN {PROPOSAL_STATUSES}", name="status"),
+        CheckConstraint(f"from_secrecy IN {SECRECY_LEVELS}", name="from_secrecy"),
+        CheckConstraint(f"to_secrecy IN {SECRECY_LEVELS}", name="to_secrecy"),
+        CheckConstraint("(status = 'pending') = (decided_by IS NULL AND decided_at IS NULL)", name="decided"),
+        CheckConstraint("decided_by IS NULL OR decided_by <> proposed_by", name="two_persons"),
+        Index(
+            "uq_place_secrecy_proposal_pending",
+            "place_name_id",
+            unique=True,
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    place_name_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("place_name.id"), index=True)
+    from_secrecy: Mapped[str] = mapped_column(Text)
+    to_secrecy: Mapped[str] = mapped_column(Text)
+    record_version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(Text, server_default=text("'pending'"))
+    proposed_by: Mapped[str] = mapped_column(Text)
+    proposed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
+    decided_by: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class NameEvent(Base):

@@ -11,8 +11,9 @@ Columns (CSV header or GeoJSON feature properties):
 
 A record is identified by (name, unit, category) among the open records that are not administrative units:
 re-importing the same file changes nothing; a row whose other fields changed updates its record (version + 1);
-the import never changes a record's status (approve / retire do). Names are romanized and indexed exactly as
-those created through the API; a standard row with an approval gets its naming event (命名).
+the import never changes a record's status (approve / retire do) nor lowers its secrecy (only a proposal an
+approver approves does). Names are romanized and indexed exactly as those created through the API; a standard row
+with an approval gets its naming event (命名).
 Historic names and aliases come through rename and the history replay, not through this import.
 """
 
@@ -39,7 +40,7 @@ from core.files import archive_input
 from core.imports import ImportReport, Rejected, decode_text, enforce_all_or_nothing, has_control_characters
 from core.values import normalize_code, parse_date
 from gazetteer import geometry, names, queries
-from gazetteer.models import SECRECY_LEVELS
+from gazetteer.models import SECRECY_LEVELS, lowers_secrecy
 from gazetteer.romanization import romanize
 
 FORMATS = ("csv", "geojson")
@@ -147,7 +148,8 @@ def import_places(
 
 
 def _match_existing(conn: Connection, planned: list[dict[str, Any]], report: ImportReport) -> dict[tuple, Any]:
-    """The open records the rows name (by name, unit, category); a row that would change a status is rejected."""
+    """The open records the rows name (by name, unit, category); a row that would change a status or lower a
+    secrecy is rejected."""
     existing = {
         (r["name"], r["unit_code"], r["category"]): r
         for r in queries.open_places_named(conn, sorted({row["name"] for row in planned}))
@@ -157,6 +159,14 @@ def _match_existing(conn: Connection, planned: list[dict[str, Any]], report: Imp
         if old is not None and old["status"] != row["status"]:
             why = f"record {old['id']} is {old['status']}; an import does not change a status (approve or retire it)"
             report.rejected.append(Rejected(row["_row"], f"status {row['status']!r}: {why}", "status", row["status"]))
+        elif old is not None and lowers_secrecy(old["secrecy"], row["secrecy"]):
+            why = (
+                f"record {old['id']} is {old['secrecy']}; an import does not lower secrecy (PATCH the record: an "
+                "approver must approve the lowering)"
+            )
+            report.rejected.append(
+                Rejected(row["_row"], f"secrecy {row['secrecy']!r}: {why}", "secrecy", row["secrecy"])
+            )
     return existing
 
 

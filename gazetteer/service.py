@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import shapely.geometry
 from shapely.geometry.base import BaseGeometry
@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from boundaries import service as boundaries
 from core import audit
 from core.crs import parse_crs
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.files import archive_input
 from core.imports import (
     ImportReport,
@@ -26,9 +26,9 @@ from core.imports import (
     read_csv,
 )
 from core.values import GeoPoint, level_of_code, normalize_code, parent_of_code, parse_date, significant_code
-from gazetteer import history, names, queries, signs
+from gazetteer import history, names, queries, secrecy_queries, signs
 from gazetteer.geometry import located
-from gazetteer.models import PLACE_STATUSES, SECRECY_LEVELS
+from gazetteer.models import PLACE_STATUSES, PROPOSAL_STATUSES, SECRECY_LEVELS, lowers_secrecy
 from gazetteer.romanization import romanize
 
 # Statistical names carry the committee or office; the place name does not.
@@ -914,6 +914,14 @@ def propose_place(
     )
 
 
+class Update(NamedTuple):
+    """What :func:`update_place` did: wrote the record (``applied``; ``answer`` is the record) or, for a lowering of
+    its secrecy, filed a proposal for an approver (``answer`` is the pending proposal; the record is unchanged)."""
+
+    answer: dict[str, Any]
+    applied: bool
+
+
 def update_place(
     conn: Connection,
     place_name_id: int,
@@ -923,8 +931,14 @@ def update_place(
     point: GeoPoint | None = None,
     geometry: BaseGeometry | None = None,
     actor: str,
-) -> dict[str, Any]:
-    """Change the descriptive fields of a record (not its name: rename does that) at ``version``."""
+) -> Update:
+    """Change the descriptive fields of a record (not its name: rename does that) at ``version``.
+
+    Raising the secrecy (密级) is a change like any other. Lowering it (to public, or secret to internal) is not
+    written: it becomes a pending proposal that an approver other than ``actor`` must approve (two-person rule,
+    :func:`decide_secrecy_proposal`). A lowering travels alone: with other changes it is refused (422), nothing
+    written, so a PATCH is applied whole or not at all.
+    """
     unknown = set(changes) - set(queries.EDITABLE_FIELDS)
     if unknown:
         raise InvalidInput(
@@ -942,6 +956,13 @@ def update_place(
     row = _record(conn, place_name_id, version)
     if row["status"] in ("retired", "historic"):
         raise Conflict(f"place name {place_name_id} is {row['status']}: it is kept as it was")
+    if "secrecy" in changes and lowers_secrecy(row["secrecy"], changes["secrecy"]):
+        if len(changes) > 1 or point is not None or geometry is not None:
+            raise InvalidInput(
+                f"lowering the secrecy of place name {place_name_id} ({row['secrecy']} → {changes['secrecy']}) is a "
+                "proposal an approver must approve: send it alone, without other changes; nothing was written"
+            )
+        return Update(_propose_secrecy(conn, row, changes["secrecy"], actor), applied=False)
     geom = located(conn, point, geometry, row["unit_code"] or row["admin_code"])
     _write(conn, row, changes, geom)
     audit.record(
@@ -953,7 +974,86 @@ def update_place(
         before=_public_fields(row),
         after={**changes, "geometry": geom},
     )
-    return get_place(conn, place_name_id)
+    return Update(get_place(conn, place_name_id), applied=True)
+
+
+def _propose_secrecy(conn: Connection, row: Any, secrecy: str, actor: str) -> dict[str, Any]:
+    """File the proposal to lower the record's secrecy to ``secrecy`` (at most one pending per record); audited."""
+    pending = secrecy_queries.proposals(conn, place_name_id=row["id"], status="pending")
+    if pending:
+        raise Conflict(
+            f"proposal {pending[0]['id']} by {pending[0]['proposed_by']} to lower the secrecy of place name "
+            f"{row['id']} to {pending[0]['to_secrecy']} is pending: an approver approves or rejects it first",
+            extra={"proposal_id": pending[0]["id"]},
+        )
+    proposal_id = secrecy_queries.insert_proposal(conn, row["id"], row["secrecy"], secrecy, row["version"], actor)
+    audit.record(
+        conn,
+        actor=actor,
+        action="propose_secrecy",
+        object_type="place_name",
+        object_id=str(row["id"]),
+        before={"secrecy": row["secrecy"], "version": row["version"]},
+        after={"secrecy": secrecy, "proposal_id": proposal_id, "proposed_by": actor},
+    )
+    return secrecy_queries.proposals(conn, place_name_id=row["id"], status="pending")[0]
+
+
+def secrecy_proposals(
+    conn: Connection, place_name_id: int | None = None, *, status: str | None = None
+) -> list[dict[str, Any]]:
+    """The proposals to lower secrecy of a record (of every record when None), newest first, optionally only
+    those of one status (pending, approved, rejected)."""
+    if status is not None and status not in PROPOSAL_STATUSES:
+        raise InvalidInput(f"status {status!r} is not one of {', '.join(PROPOSAL_STATUSES)}")
+    if place_name_id is not None and queries.place_by_id(conn, place_name_id) is None:
+        raise NotFound(f"no place name with id {place_name_id}")
+    return secrecy_queries.proposals(conn, place_name_id=place_name_id, status=status)
+
+
+def decide_secrecy_proposal(conn: Connection, proposal_id: int, *, approve: bool, actor: str) -> dict[str, Any]:
+    """Approve (the record's secrecy is lowered) or reject a pending proposal; answers the decided proposal.
+
+    The proposer may not decide their own proposal (403: two persons). An approval applies to the record as it
+    was proposed: when the record changed since (another version), it is refused (409) — reject the proposal and
+    propose again. The audit row names both the proposer and the approver.
+    """
+    found = secrecy_queries.proposal_for_update(conn, proposal_id)
+    if found is None:
+        raise NotFound(f"no secrecy proposal {proposal_id}")
+    place_name_id = found["place_name_id"]
+    if found["status"] != "pending":
+        raise Conflict(f"secrecy proposal {proposal_id} was already {found['status']} by {found['decided_by']}")
+    if found["proposed_by"] == actor:
+        raise Forbidden(
+            f"secrecy proposal {proposal_id} was made by {actor}: another approver must decide it (two-person rule)"
+        )
+    decision = "approved" if approve else "rejected"
+    if approve:
+        try:
+            row = _record(conn, place_name_id, found["record_version"])
+        except Conflict as exc:
+            raise Conflict(
+                f"place name {place_name_id} changed since the proposal (version {found['record_version']} → "
+                f"{exc.extra['current_version']}): reject proposal {proposal_id} and propose again"
+            ) from None
+        _write(conn, row, {"secrecy": found["to_secrecy"]})
+    decided_at = secrecy_queries.decide(conn, proposal_id, decision, actor)
+    audit.record(
+        conn,
+        actor=actor,
+        action="approve_secrecy" if approve else "reject_secrecy",
+        object_type="place_name",
+        object_id=str(place_name_id),
+        before={"secrecy": found["from_secrecy"], "version": found["record_version"]},
+        after={
+            "secrecy": found["to_secrecy"] if approve else found["from_secrecy"],
+            "proposal_id": proposal_id,
+            "proposed_by": found["proposed_by"],
+            f"{decision}_by": actor,
+        },
+    )
+    return {**found, "status": decision, "decided_by": actor, "decided_at": decided_at}
 
 
 def _approval(approving_body: str | None, document_number: str | None, approval_date: Any) -> dict[str, Any]:

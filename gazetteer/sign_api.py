@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import tempfile
-from datetime import date
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, with_config
+from typing_extensions import TypedDict
 
 from core.auth import Principal
+from core.values import Coordinate, IsoDate
 from core.web import Db, ImportDb, RequestBody, principal, require_role
 from gazetteer import signs
 
@@ -24,8 +25,8 @@ CONDITIONS = "good, faded, damaged or missing"
 class SignPoint(BaseModel):
     """Where the sign stands, east first in a named CRS (EPSG:4490/4326/4545/4546, GCJ-02, BD-09)."""
 
-    lon: float
-    lat: float
+    lon: Coordinate
+    lat: Coordinate
     crs: str = "EPSG:4326"
 
 
@@ -37,18 +38,29 @@ class SignIn(BaseModel):
     printed_name: str = Field(description="the name as printed on the sign")
     printed_romanization: str | None = Field(default=None, description="the romanization as printed on the sign")
     condition: str = Field(description=CONDITIONS)
-    installed_on: date | None = None
+    installed_on: IsoDate | None = None
     notes: str | None = None
     point: SignPoint
+
+
+@with_config(ConfigDict(extra="forbid"))
+class SignChanges(TypedDict, total=False):
+    """The fields of a sign to change, only those given (condition: good, faded, damaged or missing); text is JSON
+    strings, ``null`` clears an optional one."""
+
+    place_name_id: int
+    printed_name: StrictStr
+    printed_romanization: StrictStr | None
+    condition: StrictStr
+    installed_on: IsoDate | None
+    notes: StrictStr | None
 
 
 class SignUpdate(BaseModel):
     """Changes to a sign read at ``version``."""
 
     version: int
-    changes: dict[str, Any] = Field(
-        default_factory=dict, description=f"any of: {', '.join(signs.EDITABLE)} (condition: {CONDITIONS})"
-    )
+    changes: SignChanges = Field(default_factory=lambda: SignChanges())
     point: SignPoint | None = None
 
 
@@ -129,7 +141,8 @@ def get_sign(conn: Db, sign_id: SignId) -> dict[str, Any]:
 def update_sign(conn: Db, sign_id: SignId, body: SignUpdate, caller: Editor) -> dict[str, Any]:
     """Change a sign at ``version`` (a stale version answers 409 and changes nothing)."""
     point = None if body.point is None else (body.point.lon, body.point.lat, body.point.crs)
-    return signs.update_sign(conn, sign_id, version=body.version, changes=body.changes, point=point, actor=caller.name)
+    changes = dict(body.changes)
+    return signs.update_sign(conn, sign_id, version=body.version, changes=changes, point=point, actor=caller.name)
 
 
 @router.put("/{sign_id}/photo", status_code=201)

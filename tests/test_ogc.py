@@ -529,11 +529,13 @@ def test_secret_place_is_published_generalised_only(api: httpx.Client, ordos_eng
     assert "试验水源地" not in items(api, "place-names", bbox=around_exact).text
     assert [f["id"] for f in features(api, "place-names", bbox=generalised, name="试验水源地")] == [created["id"]]
     assert [f["id"] for f in features(api, "place-names", name="试验水源地", **gauss)] == [created["id"]]
-    # The stored published geometry follows the record: made public, it is found at its exact point.
+    # The stored published geometry follows the record: made public (proposed, approved by another), it is found at
+    # its exact point.
     with transaction(ordos_engine) as conn:
-        gazetteer.update_place(
+        proposal = gazetteer.update_place(
             conn, created["id"], version=created["version"], changes={"secrecy": "public"}, actor="t"
-        )
+        ).answer
+        gazetteer.decide_secrecy_proposal(conn, proposal["id"], approve=True, actor="approver")
     assert [f["id"] for f in features(api, "place-names", bbox=around_exact, name="试验水源地")] == [created["id"]]
     assert features(api, "place-names", bbox=generalised, name="试验水源地") == []
     with transaction(ordos_engine) as conn:

@@ -170,10 +170,21 @@ def test_bad_proposals(
     assert counts(ordos_engine) == before
 
 
-def test_update_refuses_the_name_and_unknown_fields(api: httpx.Client, keys: dict[str, dict[str, str]]) -> None:
+def test_update_refuses_the_name_unknown_fields_and_wrong_types(
+    api: httpx.Client, keys: dict[str, dict[str, str]]
+) -> None:
     proposal = propose(api, keys["editor"])
     url = f"/api/v1/places/{proposal['id']}"
-    for changes, needle in (({"name": "别名"}, "rename"), ({"colour": "red"}, "colour"), ({}, "nothing")):
+    for changes, needle in (
+        ({"name": "别名"}, "changes.name: Extra inputs are not permitted"),
+        ({"colour": "red"}, "changes.colour"),
+        ({}, "nothing"),
+        ({"meaning": 5}, "changes.meaning"),  # was stored as "5"
+        ({"tags": "广场"}, "changes.tags"),
+        ({"approval_date": 0}, "changes.approval_date"),  # was read as 1970-01-01
+        ({"secrecy": "top"}, "top"),
+    ):
         response = api.patch(url, headers=keys["editor"], json={"version": 1, "changes": changes})
         assert response.status_code == 422 and needle in response.json()["detail"], response.text
+    assert api.get(url).json()["version"] == 1
     assert api.patch(url, headers=keys["inspector"], json={"version": 1, "changes": {"origin": "x"}}).status_code == 403

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from typing import Any
 
 import pytest
 
 from core.errors import InvalidInput
-from core.values import GeoPoint, level_of_code, normalize_code, parent_of_code, parse_date, significant_code
+from core.values import (
+    GeoPoint,
+    level_of_code,
+    normalize_code,
+    parent_of_code,
+    parse_date,
+    require_numeric_coordinates,
+    significant_code,
+)
 
 
 @pytest.mark.parametrize(
@@ -51,10 +60,43 @@ def test_levels_and_parents_follow_the_code_structure() -> None:
 
 def test_dates() -> None:
     assert parse_date("2023-06-30") == date(2023, 6, 30)
+    assert parse_date(" 2023-06-30 ") == date(2023, 6, 30)
     assert parse_date(None) is None
-    for bad in ("2023-13-01", "30.06.2023", "yesterday"):
+    for bad in ("2023-13-01", "30.06.2023", "yesterday", "20230630", "2023-W26-5", "0", "2023-6-30"):
         with pytest.raises(InvalidInput, match=bad):
             parse_date(bad, "as_of")
+    for number in (0, 20230630):  # a number is no date (not a Unix time either)
+        with pytest.raises(InvalidInput, match="YYYY-MM-DD"):
+            parse_date(number, "as_of")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("coordinates", "needle"),
+    [
+        ([0, False], "position [0, False]"),
+        ([[109.7, 39.6], [109.8, "39.7"]], "position [109.8, '39.7']"),
+        ([[[109.7, 39.6], [109.8, None]]], "position [109.8, None]"),
+        ([[109.7, 39.6], 5], "hold 5"),
+        ([], "hold []"),
+    ],
+)
+def test_geojson_positions_are_numbers(coordinates: Any, needle: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        require_numeric_coordinates(coordinates, "LineString")
+    assert needle in caught.value.detail
+
+
+def test_deeply_nested_coordinates_do_not_recurse() -> None:
+    nested: Any = [109.7, 39.6]
+    for _ in range(100_000):
+        nested = [nested]
+    require_numeric_coordinates(nested, "MultiPolygon")  # no RecursionError: checked iteratively
+
+
+@pytest.mark.parametrize("bad", [False, True, "109.7", None, math.nan])
+def test_a_point_coordinate_is_a_number(bad: Any) -> None:
+    with pytest.raises(InvalidInput, match="not a finite number"):
+        GeoPoint.from_input(bad, 39.6, "EPSG:4490")
 
 
 def test_points_in_every_crs_land_in_storage_lon_lat() -> None:
