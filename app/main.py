@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -21,6 +20,7 @@ from boundaries.locator import UnitLocator
 from core import audit
 from core.auth import FailedAuthLimiter, Principal
 from core.database import make_engine, postgis_version
+from core.import_runner import ImportRunner
 from core.security_headers import SecurityHeaders
 from core.settings import Settings
 from core.web import (
@@ -36,6 +36,7 @@ from facilities.api import router as facilities_router
 from gazetteer import service as gazetteer_service
 from gazetteer.api import router as lookup_router
 from gazetteer.book_api import router as gazetteer_book_router
+from gazetteer.names import warm_up
 from gazetteer.sign_api import router as signs_router
 from maps.api import router as maps_router
 from ogc.api import router as ogc_router
@@ -52,16 +53,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.connection_slots, app.state.auth_slots = connection_slots(settings.pool_size)
         app.state.read_engines = None
         app.state.import_turns = asyncio.Semaphore(settings.concurrent_imports)
-        # A request's thread waits for the GIL up to the switch interval at each handoff (a dozen per request); with
-        # an import's Python work in another thread, CPython's 5 ms default made readers' p99 230-540 ms. 0.5 ms: ~20x
-        # shorter waits for a few more switches of the busy thread.
-        sys.setswitchinterval(settings.gil_switch_interval_s)
+        app.state.imports = ImportRunner(settings)
+        warm_up()
         if settings.replica_urls:
             replicas = [make_engine(settings, url) for url in settings.replica_urls]
             app.state.read_engines = ReadEngines(replicas, app.state.engine)
         yield
         if app.state.read_engines is not None:
             app.state.read_engines.dispose()
+        app.state.imports.close()
         app.state.engine.dispose()
 
     app = FastAPI(

@@ -20,7 +20,7 @@ from boundaries.check_schemas import (
 )
 from core.auth import Principal
 from core.values import GeoPoint, IsoDate
-from core.web import Db, ImportDb, RequestBody, require_role
+from core.web import Db, Imports, RequestBody, require_role
 
 router = APIRouter(prefix="/api/v1/boundaries", tags=["boundaries"])
 
@@ -105,15 +105,14 @@ def set_agreement(
 
 @router.post("/markers/import")
 def import_markers(
-    conn: ImportDb,
+    imports: Imports,
     content: RequestBody,
     caller: Annotated[Principal, Depends(require_role("editor"))],
     name: Annotated[str, Query(min_length=1, max_length=200, description="name of the file, for the report")],
     skip_invalid: bool = False,
 ) -> dict[str, Any]:
     """Import markers from a CSV body (number, unit_a, unit_b, type, x, y, crs, description), all or nothing."""
-    report = lines.import_markers_content(conn, content, name=name, skip_invalid=skip_invalid, actor=caller.name)
-    return report.as_dict()
+    return imports.run(lines.import_markers_content, content, name=name, skip_invalid=skip_invalid, actor=caller.name)
 
 
 @router.get("/markers")

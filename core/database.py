@@ -62,11 +62,6 @@ def make_engine(settings: Settings, url: str | None = None, *, statement_timeout
     )
 
 
-def set_statement_timeout(conn: Connection, seconds: int) -> None:
-    """Raise or lower the statement limit for the rest of ``conn``'s transaction (imports take longer)."""
-    conn.execute(text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": str(1000 * seconds)})
-
-
 def hold_import_lock(conn: Connection, importer: str, source: str) -> None:
     """Take the per-source import lock for the rest of ``conn``'s transaction, or refuse at once (409) when another
     import of the same source holds it: two imports of one file never race, and the second caller is told why."""

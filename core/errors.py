@@ -21,6 +21,14 @@ class GazError(Exception):
         self.extra = extra or {}
         self.headers = dict(headers or {})
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled whole (detail, extra fields, headers): an import worker's error reaches the server intact."""
+        return (_restore, (type(self), self.detail, self.extra, self.headers))
+
+
+def _restore(cls: type[GazError], detail: str, extra: dict[str, Any], headers: dict[str, str]) -> GazError:
+    return cls(detail, extra=extra, headers=headers)
+
 
 class InvalidInput(GazError):
     """The caller sent a value the service refuses (bad coordinate, CRS, code, file...)."""

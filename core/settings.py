@@ -41,13 +41,10 @@ class Settings(BaseSettings):
         default=60, ge=1, le=3600, description="PostgreSQL ends a session idle in an open transaction after this"
     )
     concurrent_imports: int = Field(
-        default=1, ge=1, le=32, description="imports one server worker runs at once; more wait for their turn"
+        default=1, ge=1, le=32, description="import worker processes of a server; more imports wait for their turn"
     )
     import_wait_s: float = Field(
         default=120, gt=0, le=3600, description="longest wait of an import for its turn (then 503, try again)"
-    )
-    gil_switch_interval_s: float = Field(
-        default=0.0005, gt=0, le=0.1, description="CPython thread switch interval of the server (readers by imports)"
     )
     slot_wait_s: float = Field(
         default=10, gt=0, le=600, description="longest wait of a request for a database connection (then 503)"

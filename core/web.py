@@ -21,8 +21,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import auth
-from core.database import set_statement_timeout, transaction, translated_db_errors
+from core.database import transaction, translated_db_errors
 from core.errors import GazError, ServiceUnavailable, Unauthorized
+from core.import_runner import ImportRunner
 from core.settings import Settings
 
 READ_METHODS = ("GET", "HEAD")
@@ -135,10 +136,9 @@ class ReadEngines:
 Db = Annotated[Connection, Depends(db, scope="function")]
 
 
-async def import_turn(request: Request) -> AsyncIterator[None]:
-    """One of the worker's import turns (``GAZ_CONCURRENT_IMPORTS``), waited for without holding a connection or a
-    thread; 503 when none comes free within ``GAZ_IMPORT_WAIT_S``. Imports queue instead of taking every core from
-    the readers."""
+async def import_turn(request: Request) -> AsyncIterator[ImportRunner]:
+    """The server's import runner, once the import has one of the worker's turns (``GAZ_CONCURRENT_IMPORTS``),
+    waited for without holding a connection or a thread; 503 when none comes free within ``GAZ_IMPORT_WAIT_S``."""
     settings: Settings = request.app.state.settings
     turns: asyncio.Semaphore = request.app.state.import_turns
     try:
@@ -149,21 +149,13 @@ async def import_turn(request: Request) -> AsyncIterator[None]:
             f"other imports are running; none finished within {settings.import_wait_s:g} s: try again"
         ) from None
     try:
-        yield
+        yield request.app.state.imports
     finally:
         turns.release()
 
 
-def import_db(request: Request, _: Annotated[None, Depends(import_turn, scope="function")], conn: Db) -> Connection:
-    """The request's connection, taken once the import has its turn, with the import statement limit
-    (``GAZ_IMPORT_STATEMENT_TIMEOUT_S``)."""
-    settings: Settings = request.app.state.settings
-    with translated_db_errors():
-        set_statement_timeout(conn, settings.import_statement_timeout_s)
-    return conn
-
-
-ImportDb = Annotated[Connection, Depends(import_db)]
+# An import route takes this instead of a connection: the import runs in a worker process (core.import_runner).
+Imports = Annotated[ImportRunner, Depends(import_turn, scope="function")]
 
 
 async def request_body(request: Request) -> bytes:

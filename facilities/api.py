@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from core.auth import Principal
 from core.values import IsoDate
-from core.web import Db, ImportDb, RequestBody, require_role
+from core.web import Db, Imports, RequestBody, require_role
 from facilities import coverage, service
 from facilities.schemas import FacilityIn, FacilityOut, FacilityUpdate
 
@@ -48,7 +48,7 @@ def create_facility(conn: Db, body: FacilityIn, caller: Editor) -> dict[str, Any
 
 @router.post("/facilities/import")
 def import_facilities(
-    conn: ImportDb,
+    imports: Imports,
     content: RequestBody,
     caller: Editor,
     source: Annotated[str, Query(description="name of the list (re-imports of one source update it)")],
@@ -58,8 +58,8 @@ def import_facilities(
     skip_invalid: bool = False,
 ) -> dict[str, Any]:
     """Import facilities from the request body (CSV with lon/lat, or GeoJSON points), all or nothing."""
-    report = service.import_facilities(
-        conn,
+    return imports.run(
+        service.import_facilities,
         content,
         name=f"{source}.{format}",
         file_format=format,
@@ -69,7 +69,6 @@ def import_facilities(
         skip_invalid=skip_invalid,
         actor=caller.name,
     )
-    return report.as_dict()
 
 
 @router.get("/facilities/{facility_id}", response_model=FacilityOut)
@@ -100,22 +99,26 @@ def population(conn: Db, unit: UnitParam = service.CITY_CODE, year: int | None =
 
 @router.post("/population/import")
 def import_population(
-    conn: ImportDb,
+    imports: Imports,
     content: RequestBody,
     caller: Editor,
     source: Annotated[str, Query(description="where the figures come from")],
     skip_invalid: bool = False,
 ) -> dict[str, Any]:
     """Import population per unit from a CSV body: unit_code, year, total, aged_60_plus."""
-    report = service.import_population(
-        conn, content, name=f"{source}.csv", source=source, skip_invalid=skip_invalid, actor=caller.name
+    return imports.run(
+        service.import_population,
+        content,
+        name=f"{source}.csv",
+        source=source,
+        skip_invalid=skip_invalid,
+        actor=caller.name,
     )
-    return report.as_dict()
 
 
 @router.post("/prohibited-layers/import")
 def import_layer(
-    conn: ImportDb,
+    imports: Imports,
     content: RequestBody,
     caller: Editor,
     layer: Annotated[str, Query(description="layer name, e.g. G18 highway")],
@@ -127,8 +130,8 @@ def import_layer(
     skip_invalid: bool = False,
 ) -> dict[str, Any]:
     """Import a prohibited-zone layer (GeoJSON body) with its buffer width."""
-    report = service.import_layer(
-        conn,
+    return imports.run(
+        service.import_layer,
         content,
         name=f"{layer}.geojson",
         layer=layer,
@@ -138,7 +141,6 @@ def import_layer(
         skip_invalid=skip_invalid,
         actor=caller.name,
     )
-    return report.as_dict()
 
 
 @router.get("/coverage/burial", responses=CSV_OR_JSON)

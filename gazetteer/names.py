@@ -105,6 +105,16 @@ def _converters() -> tuple[object, object]:
     return opencc.OpenCC("s2t"), opencc.OpenCC("t2s")
 
 
+def warm_up() -> None:
+    """Load the romanizer's dictionaries and the OpenCC converters now, at startup, not in the first request that
+    needs them: loading holds the GIL in long C calls (pypinyin's dictionary is one JSON document, decoded in
+    400-900 ms) and stalled every other request of the worker meanwhile."""
+    romanize("鄂尔多斯市康巴什区")
+    pinyin_key("康巴什")
+    to_traditional("康巴什")
+    to_simplified("康巴什")
+
+
 def to_traditional(text: str) -> str:
     """Traditional characters of a simplified string (OpenCC s2t)."""
     return str(_converters()[0].convert(text))  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 
 from core.auth import Principal
-from core.web import Db, ImportDb, require_role
+from core.web import Db, Imports, require_role
 from gazetteer import place_import
 from gazetteer.exchange import exchange_file
 
@@ -19,7 +19,7 @@ Editor = Annotated[Principal, Depends(require_role("editor", "approver"))]
 
 @router.post("/places/import")
 def import_places(
-    conn: ImportDb,
+    imports: Imports,
     caller: Editor,
     file: Annotated[UploadFile, File(description="CSV (name, category, unit, lon/lat or wkt, ...) or GeoJSON")],
     crs: Annotated[str | None, Query(description="CRS of the coordinates (overrides the file's), e.g. GCJ-02")] = None,
@@ -32,8 +32,8 @@ def import_places(
     """Import place names from an uploaded file, all or nothing (the rejection report names row, field and value);
     re-importing the same file changes nothing."""
     content = file.file.read()
-    report = place_import.import_places(
-        conn,
+    return imports.run(
+        place_import.import_places,
         content,
         name=file.filename or "upload",
         fmt=format,
@@ -42,7 +42,6 @@ def import_places(
         skip_invalid=skip_invalid,
         actor=caller.name,
     )
-    return report.as_dict()
 
 
 @router.get(

@@ -13,7 +13,7 @@ from typing_extensions import TypedDict
 
 from core.auth import Principal
 from core.values import Coordinate, IsoDate
-from core.web import Db, ImportDb, RequestBody, principal, require_role
+from core.web import Db, Imports, RequestBody, principal, require_role
 from gazetteer import signs
 
 router = APIRouter(prefix="/api/v1/signs", tags=["signs"])
@@ -91,7 +91,7 @@ def list_signs(
 
 @router.post("/import")
 def import_signs(
-    conn: ImportDb,
+    imports: Imports,
     content: RequestBody,
     caller: Editor,
     crs: Annotated[str, Query(description="CRS of the lon/lat columns (EPSG:4490/4326/4545/4546, GCJ-02, BD-09)")],
@@ -102,8 +102,7 @@ def import_signs(
     with tempfile.TemporaryDirectory() as folder:
         path = FilePath(folder) / "signs.csv"
         path.write_bytes(content)
-        report = signs.import_signs(conn, path, crs=crs, skip_invalid=skip_invalid, actor=caller.name)
-    return report.as_dict()
+        return imports.run(signs.import_signs, path, crs=crs, skip_invalid=skip_invalid, actor=caller.name)
 
 
 @router.get(
