@@ -17,9 +17,8 @@ from fastapi import APIRouter, Depends, Query
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Connection
 
-from boundaries import compare
-from boundaries.check_schemas import CompareIn, ComparisonOut
-from boundaries.checks import REGISTERED
+from boundaries import service as compare
+from boundaries.service import REGISTERED, CompareIn, ComparisonOut
 from core.auth import Principal
 from core.errors import InvalidInput
 from core.web import Db, require_role

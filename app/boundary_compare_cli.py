@@ -13,7 +13,6 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from app.boundary_compare import run_comparison
-from boundaries import compare
 from boundaries import service as boundaries
 from core.database import transaction
 from core.errors import InvalidInput
@@ -106,7 +105,7 @@ def run_compare_command(engine: Engine, args: argparse.Namespace) -> None:
         )
         names = unit_names(conn, result)
         if args.out is not None:
-            write_geojson(args.out, compare.pieces_geojson(conn, result["id"]))
+            write_geojson(args.out, boundaries.pieces_geojson(conn, result["id"]))
     for line in summary_lines(result, names, args.show):
         print(line)
     if args.out is not None:

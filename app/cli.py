@@ -150,7 +150,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.command == "db":
             (schema.upgrade if args.action == "upgrade" else schema.downgrade)(
-                engine, getattr(args, "revision", "heads")
+                engine, getattr(args, "revision", "head")
             )
             print(f"database at {args.action} target")
         elif args.command == "import":

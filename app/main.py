@@ -12,11 +12,11 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app.boundary_compare import router as boundary_compare_router
 from boundaries import service as boundaries_service
-from boundaries.api import batch_router
-from boundaries.api import router as units_router
-from boundaries.check_api import router as boundaries_router
-from boundaries.field_api import router as field_router
-from boundaries.locator import UnitLocator
+from boundaries.checks.api import router as boundaries_router
+from boundaries.inspections.api import router as field_router
+from boundaries.service import UnitLocator
+from boundaries.units.api import batch_router
+from boundaries.units.api import router as units_router
 from core import audit
 from core.auth import FailedAuthLimiter, Principal
 from core.database import make_engine, postgis_version
@@ -34,10 +34,10 @@ from core.web import (
 )
 from facilities.api import router as facilities_router
 from gazetteer import service as gazetteer_service
-from gazetteer.api import router as lookup_router
-from gazetteer.book_api import router as gazetteer_book_router
-from gazetteer.names import warm_up
-from gazetteer.sign_api import router as signs_router
+from gazetteer.book.api import router as gazetteer_book_router
+from gazetteer.places.api import router as lookup_router
+from gazetteer.service import warm_up
+from gazetteer.signs.api import router as signs_router
 from maps.api import router as maps_router
 from ogc.api import router as ogc_router
 from ogc.api import tiles_router

@@ -10,12 +10,16 @@ from alembic.config import Config
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import Engine, MetaData
 
-import boundaries.management_models  # noqa: F401  (registers the tables)
-import boundaries.models  # noqa: F401  (registers the tables)
+import boundaries.checks.models  # noqa: F401  (registers the tables)
+import boundaries.compare.models  # noqa: F401  (registers the tables)
+import boundaries.disputes.models  # noqa: F401  (registers the tables)
+import boundaries.inspections.models  # noqa: F401  (registers the tables)
+import boundaries.lines.models  # noqa: F401  (registers the tables)
+import boundaries.units.models  # noqa: F401  (registers the tables)
 import core.models  # noqa: F401
 import facilities.models  # noqa: F401
-import gazetteer.models  # noqa: F401
-import gazetteer.sign_models  # noqa: F401
+import gazetteer.places.models  # noqa: F401
+import gazetteer.signs.models  # noqa: F401
 from core.database import Base
 
 target_metadata: MetaData = Base.metadata
@@ -41,8 +45,8 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "heads") -> None:
-    """Migrate the database up to ``revision`` (every branch head by default: each context adds its own)."""
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate the database up to ``revision`` (the one head by default: one linear history since 0014)."""
     command.upgrade(alembic_config(engine), revision)
 
 

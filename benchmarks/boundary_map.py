@@ -18,7 +18,8 @@ from pathlib import Path
 from coverage_maps import fresh_ordos_database, median_time
 from sqlalchemy import create_engine
 
-from boundaries import checks, compare
+from boundaries.checks import service as checks
+from boundaries.compare import service as compare
 from core.database import transaction
 from core.settings import Settings
 from maps import service as maps

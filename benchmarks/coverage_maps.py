@@ -29,9 +29,12 @@ from app.manifest import load_manifest
 from core.database import transaction
 from core.errors import InvalidInput
 from core.settings import Settings
-from facilities import coverage, service
+from facilities import coverage
+from facilities import importers as facility_imports
+from facilities import registry as service
 from facilities.schemas import FacilityIn
-from gazetteer import service as gazetteer
+from gazetteer.points import service as reference_points
+from maps import coverage as coverage_maps
 from maps import service as maps
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -71,7 +74,7 @@ def main() -> None:
     engine = create_engine(url)
     rng = random.Random(20261129)
     with engine.connect() as conn:
-        anchors = gazetteer.list_points(conn, within="1506", level="village")
+        anchors = reference_points.list_points(conn, within="1506", level="village")
     rows = []
     for number in range(args.sites):
         anchor = anchors[number % len(anchors)]
@@ -86,7 +89,7 @@ def main() -> None:
 
     started = time.perf_counter()
     with transaction(engine) as conn:
-        report = service.import_facilities(
+        report = facility_imports.import_facilities(
             conn,
             content,
             name="bench.csv",
@@ -147,7 +150,7 @@ def main() -> None:
         for name, build in (
             ("boundaries", maps.boundaries_map),
             ("places", maps.places_map),
-            ("coverage", maps.coverage_map),
+            ("coverage", coverage_maps.coverage_map),
         ):
             page = build(conn)
             seconds = median_time(lambda build=build: build(conn), 3)

@@ -28,8 +28,11 @@ import shapely
 from pyproj import Geod
 from sqlalchemy import create_engine
 
-from boundaries import field_photos, inspection_report, inspections, lines
-from boundaries.field_settings import FieldSettings
+from boundaries.inspections import photos as field_photos
+from boundaries.inspections import report as inspection_report
+from boundaries.inspections import service as inspections
+from boundaries.inspections.settings import FieldSettings
+from boundaries.lines import service as lines
 from core.crs import transform_point
 from core.database import transaction
 from core.settings import Settings

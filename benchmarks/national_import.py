@@ -24,8 +24,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app import schema
-from boundaries import service
-from boundaries.divisions import read_divisions
+from boundaries.units import service
+from boundaries.units.divisions import read_divisions
 from core.database import transaction
 from core.imports import ImportReport
 from core.settings import Settings

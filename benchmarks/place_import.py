@@ -31,7 +31,10 @@ from core.database import transaction
 from core.errors import InvalidInput
 from core.settings import Settings
 from core.values import GeoPoint
-from gazetteer import exchange, place_export, place_import, service
+from gazetteer.places import exchange, service
+from gazetteer.places import export as place_export
+from gazetteer.places import importer as place_import
+from gazetteer.points import service as reference_points
 
 PROJECT = Path(__file__).resolve().parent.parent
 SYLLABLES = "东西南北中新和平安宁兴盛德泰福康乐永昌丰"
@@ -91,7 +94,7 @@ def main() -> None:
     url = fresh_ordos_database(Settings().database_url, "gaz_bench_place_import", args.data_root)
     engine = create_engine(url)
     with engine.connect() as conn:
-        anchors = [p for p in service.list_points(conn, within="1506", level="village") if p["unit_code"]]
+        anchors = [p for p in reference_points.list_points(conn, within="1506", level="village") if p["unit_code"]]
         before = service.place_name_count(conn)
     rows = illustrative_rows(anchors, args.rows, random.Random(20261129))
     content = as_csv(rows)

@@ -29,7 +29,7 @@ from sqlalchemy.engine import make_url
 from app import schema
 from app.manifest import load_manifest
 from app.replay import replay_log
-from boundaries import service
+from boundaries.units import service
 from core.database import transaction
 from core.settings import PROJECT_ROOT, Settings
 

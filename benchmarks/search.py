@@ -48,13 +48,15 @@ from sqlalchemy.engine import make_url
 
 from app import schema
 from app.manifest import load_manifest
-from boundaries import service as boundaries
+from boundaries.units import service as boundaries
 from core.database import transaction
 from core.errors import InvalidInput
 from core.settings import Settings
 from core.values import normalize_code, parent_of_code, significant_code
-from gazetteer import names, queries, service
-from gazetteer.romanization import pinyin_key, pinyin_keys, split_name, strip_tones, syllables
+from gazetteer.places import names, queries, unit_names
+from gazetteer.romanization.service import pinyin_key, pinyin_keys, split_name, strip_tones, syllables
+from gazetteer.search import queries as search_queries
+from gazetteer.search import service as name_search
 
 PROJECT = Path(__file__).resolve().parent.parent
 QUERY_FILE = Path(__file__).resolve().parent / "search_queries.csv"
@@ -225,10 +227,10 @@ def measure(engine: Engine, label: str, rows: list[dict[str, str]], unit: str | 
         ties = tied_answers(conn, rows, unit)
 
         def ours(q: str) -> list[int]:
-            return [h["id"] for h in service.search_places(conn, q, limit=10, unit=unit)["results"]]
+            return [h["id"] for h in name_search.search_places(conn, q, limit=10, unit=unit)["results"]]
 
         def trigram(q: str) -> list[int]:
-            return [r["id"] for r in queries.trigram_search(conn, q, 10)]
+            return [r["id"] for r in search_queries.trigram_search(conn, q, 10)]
 
         engines: dict[str, Callable[[str], list[int]]] = {"ours": ours, "pg_trgm": trigram}
         for run in engines.values():
@@ -335,7 +337,7 @@ def build_national(url: str, data_root: Path) -> None:
     imported = time.perf_counter() - started
     started = time.perf_counter()
     with transaction(engine) as conn:
-        counts = service.sync_unit_names(conn)
+        counts = unit_names.sync_unit_names(conn)
     synced = time.perf_counter() - started
     with transaction(engine) as conn:
         keys = conn.execute(text("SELECT count(*) FROM place_key")).scalar_one()

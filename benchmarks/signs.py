@@ -30,10 +30,15 @@ from sqlalchemy import create_engine, text
 
 from core.database import transaction
 from core.settings import Settings
-from gazetteer import book, sign_queries, sign_rules, signs
+from gazetteer.book import service as book
+from gazetteer.signs import queries
+from gazetteer.signs import rules as sign_rules
+from gazetteer.signs import service as signs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from coverage_maps import fresh_ordos_database  # noqa: E402
+
+from gazetteer.signs import check as sign_check
 
 BANNERS = ("150602", "150603", "150621", "150622", "150623", "150624", "150625", "150626", "150627")
 
@@ -73,8 +78,8 @@ def sign_rows(conn: Any, count: int, rng: random.Random) -> list[str]:
 def check_one_query_per_sign(conn: Any) -> int:
     """Baseline: the same findings, reading each sign's place and its other names one sign at a time."""
     findings = 0
-    for row in sign_queries.list_signs(conn):
-        place = sign_queries.place_record(conn, row["place_name_id"])
+    for row in queries.list_signs(conn):
+        place = queries.place_record(conn, row["place_name_id"])
         assert place is not None
         standard = conn.execute(
             text(
@@ -83,10 +88,10 @@ def check_one_query_per_sign(conn: Any) -> int:
             ),
             {"p": place["place_id"]},
         ).first()
-        others = [dict(r) for r in sign_queries.other_names(conn, [place["place_id"]])]
+        others = [dict(r) for r in queries.other_names(conn, [place["place_id"]])]
         found = sign_rules.check_name(row["printed_name"], standard.name if standard else None, others)
         if standard is not None:
-            expected = signs.expected_romanization(standard.name, standard.admin_code)
+            expected = sign_check.expected_romanization(standard.name, standard.admin_code)
             if expected is not None:
                 found += sign_rules.check_romanization(row["printed_romanization"], expected)
         findings += len(found)
@@ -148,7 +153,7 @@ def main() -> None:
     total = args.signs + baseline_n
     with engine.connect() as conn:
         started = time.perf_counter()
-        result = signs.check_signs(conn)
+        result = sign_check.check_signs(conn)
         checked = time.perf_counter() - started
         started = time.perf_counter()
         baseline_findings = check_one_query_per_sign(conn)

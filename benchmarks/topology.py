@@ -30,9 +30,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app import schema
-from boundaries import check_queries, service
-from boundaries.checks import member_units, run_topology_check
-from boundaries.topology import Tolerances, analyse, unshared_edges
+from boundaries.checks import queries
+from boundaries.checks.service import member_units, run_topology_check
+from boundaries.checks.topology import Tolerances, analyse, unshared_edges
+from boundaries.units import service
 from core.database import transaction
 from core.settings import Settings
 
@@ -130,7 +131,7 @@ def main() -> None:
 
         with engine.connect() as conn:
             _, members = member_units(conn, None, "county", date.today())
-            polygons = check_queries.polygons_of(conn, [m["code"] for m in members], SOURCE, date.today())
+            polygons = queries.polygons_of(conn, [m["code"] for m in members], SOURCE, date.today())
         codes = list(polygons)
         geoms = shapely.from_wkb([polygons[c]["wkb"] for c in codes])
         vertices = int(shapely.get_num_coordinates(geoms).sum())

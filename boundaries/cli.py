@@ -7,7 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from boundaries import checks, lines
+from boundaries.checks import service as checks
+from boundaries.lines import service as lines
 from core.database import transaction
 from core.values import parse_date
 

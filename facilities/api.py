@@ -9,7 +9,9 @@ from fastapi import APIRouter, Depends, Query, Response
 from core.auth import Principal
 from core.values import IsoDate
 from core.web import Db, Imports, RequestBody, require_role
-from facilities import coverage, service
+from facilities import coverage
+from facilities import importers as facility_imports
+from facilities import registry as service
 from facilities.schemas import FacilityIn, FacilityOut, FacilityUpdate
 
 router = APIRouter(prefix="/api/v1", tags=["facilities"])
@@ -59,7 +61,7 @@ def import_facilities(
 ) -> dict[str, Any]:
     """Import facilities from the request body (CSV with lon/lat, or GeoJSON points), all or nothing."""
     return imports.run(
-        service.import_facilities,
+        facility_imports.import_facilities,
         content,
         name=f"{source}.{format}",
         file_format=format,
@@ -107,7 +109,7 @@ def import_population(
 ) -> dict[str, Any]:
     """Import population per unit from a CSV body: unit_code, year, total, aged_60_plus."""
     return imports.run(
-        service.import_population,
+        facility_imports.import_population,
         content,
         name=f"{source}.csv",
         source=source,
@@ -131,7 +133,7 @@ def import_layer(
 ) -> dict[str, Any]:
     """Import a prohibited-zone layer (GeoJSON body) with its buffer width."""
     return imports.run(
-        service.import_layer,
+        facility_imports.import_layer,
         content,
         name=f"{layer}.geojson",
         layer=layer,

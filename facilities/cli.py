@@ -12,7 +12,9 @@ from sqlalchemy import Engine
 
 from core.database import transaction
 from core.imports import ImportReport, require_file
-from facilities import coverage, service
+from facilities import coverage
+from facilities import importers as facility_imports
+from facilities import registry as service
 
 REPORTS = {"burial": "townships", "eldercare": "areas", "uncovered": "uncovered", "beds": "banners", "zones": "hits"}
 
@@ -61,7 +63,7 @@ def run_facilities_command(engine: Engine, args: argparse.Namespace) -> ImportRe
         content = require_file(args.file).read_bytes()
         if args.facilities == "import":
             file_format = "geojson" if args.file.suffix.lower() in (".geojson", ".json") else "csv"
-            return service.import_facilities(
+            return facility_imports.import_facilities(
                 conn,
                 content,
                 name=args.file.name,
@@ -72,10 +74,10 @@ def run_facilities_command(engine: Engine, args: argparse.Namespace) -> ImportRe
                 skip_invalid=args.skip_invalid,
             )
         if args.facilities == "population":
-            return service.import_population(
+            return facility_imports.import_population(
                 conn, content, name=args.file.name, source=args.source, skip_invalid=args.skip_invalid
             )
-        return service.import_layer(
+        return facility_imports.import_layer(
             conn,
             content,
             name=args.file.name,

@@ -17,7 +17,7 @@ from core.exports import csv_text
 from core.values import significant_code
 from facilities import queries
 from facilities.models import BURIAL_KINDS, KIND_LABELS, LAYER_KINDS
-from facilities.service import CITY_CODE, list_facilities
+from facilities.registry import CITY_CODE, list_facilities
 from facilities.settings import PLACEHOLDER_BED_TARGET, coverage_settings
 from gazetteer import service as gazetteer
 

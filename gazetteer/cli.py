@@ -11,9 +11,10 @@ from sqlalchemy import Engine
 
 from core.database import transaction
 from core.values import GeoPoint, parse_date
-from gazetteer import service
-from gazetteer.place_cli import add_places_commands, run_places
-from gazetteer.sign_cli import add_sign_commands, run_signs
+from gazetteer.places import editing, service, unit_names
+from gazetteer.places.cli import add_places_commands, run_places
+from gazetteer.search import service as name_search
+from gazetteer.signs.cli import add_sign_commands, run_signs
 
 CLI_ACTOR = "cli"
 
@@ -67,12 +68,12 @@ def run_gazetteer(engine: Engine, args: argparse.Namespace) -> Any:
         return service.romanize_text(args.text)
     with transaction(engine) as conn:
         if args.action == "sync":
-            return service.sync_unit_names(conn, as_of=parse_date(args.as_of, "--as-of"))
+            return unit_names.sync_unit_names(conn, as_of=parse_date(args.as_of, "--as-of"))
         if args.action == "replay-history":
-            return service.replay_unit_history(conn, args.file)
+            return unit_names.replay_unit_history(conn, args.file)
         if args.action == "propose":
             point = None if args.lon is None else GeoPoint.from_input(args.lon, args.lat, args.crs)
-            created = service.propose_place(
+            created = editing.propose_place(
                 conn, name=args.name, category=args.category, unit=args.unit, point=point, actor=CLI_ACTOR
             )
             return {"id": created["id"], "name": created["name"], "status": created["status"], "version": 1}
@@ -86,11 +87,11 @@ def run_gazetteer(engine: Engine, args: argparse.Namespace) -> Any:
                 "actor": CLI_ACTOR,
             }
             if args.action == "rename":
-                done = service.rename_place(conn, args.id, new_name=args.new_name, **decision)
+                done = editing.rename_place(conn, args.id, new_name=args.new_name, **decision)
             else:
                 done = getattr(service, f"{args.action}_place")(conn, args.id, **decision)
             return {k: done[k] for k in ("id", "name", "status", "version", "valid_from", "valid_to")}
-        found = service.search_places(
+        found = name_search.search_places(
             conn, args.q, unit=args.unit, as_of=parse_date(args.as_of, "--as-of"), limit=args.limit
         )
         return [

@@ -12,7 +12,8 @@ from sqlalchemy.engine import Connection
 
 from core.security_headers import CSP, page_policy
 from core.web import db
-from facilities import coverage
+from facilities import service as coverage
+from maps import coverage as coverage_maps
 from maps import service
 from maps.assets import asset_path
 from maps.builders import TILE_ORIGINS
@@ -82,7 +83,7 @@ def coverage_map(
 ) -> HTMLResponse:
     """Sites and walking circles, covered/uncovered communities, burial gaps, graves, cemeteries and graves
     inside prohibited zones, choropleths per banner."""
-    page = service.coverage_map(
+    page = coverage_maps.coverage_map(
         conn,
         basemap=basemap,
         tianditu_key=_key(request),

@@ -8,13 +8,10 @@ from typing import Any
 import shapely.geometry
 from sqlalchemy.engine import Connection
 
-from boundaries import checks, compare
 from boundaries import service as boundaries
-from facilities import coverage
-from facilities import service as facilities
 from facilities.service import CITY_CODE
 from gazetteer import service as gazetteer
-from maps.builders import BASEMAPS, Canvas, area_style, classed_colour, popup_html
+from maps.builders import BASEMAPS, Canvas, area_style, popup_html
 from maps.escape import Html, joined, markup
 
 CITY_PREFIX = "1506"
@@ -92,11 +89,11 @@ def boundaries_map(
     notes = [APPROX_NOTE]
     check, findings, comparison = None, [], None
     if check_id is not None:
-        check = checks.get_check(conn, check_id, limit=0)
-        findings = checks.findings_geojson(conn, check_id, limit=FINDINGS_DRAWN)["features"]
+        check = boundaries.get_check(conn, check_id, limit=0)
+        findings = boundaries.findings_geojson(conn, check_id, limit=FINDINGS_DRAWN)["features"]
         notes += _check_notes(check, len(findings))
     if comparison_id is not None:
-        comparison = compare.get_comparison(conn, comparison_id, limit=FINDINGS_DRAWN)
+        comparison = boundaries.get_comparison(conn, comparison_id, limit=FINDINGS_DRAWN)
         notes += _comparison_notes(comparison)
     names = _unit_names(conn)
     canvas = Canvas(MAPS["boundaries"], basemap, tianditu_key=tianditu_key, notes=notes)
@@ -327,244 +324,6 @@ def _romanization(place: dict[str, Any]) -> str | None:
     if not place["romanization"]:
         return None
     return f"{place['romanization']} ({place['romanization_origin']})"
-
-
-BED_BINS = ((0.5, "#d73027"), (1.0, "#fdae61"), (float("inf"), "#1a9850"))
-SHARE_BINS = ((0.25, "#d73027"), (0.5, "#fdae61"), (0.75, "#a6d96a"), (float("inf"), "#1a9850"))
-
-
-def coverage_map(
-    conn: Connection,
-    *,
-    basemap: str = "none",
-    tianditu_key: str = "",
-    walk_m: float = coverage.DEFAULT_WALK_M,
-    bed_target: float | None = None,
-    widths: dict[str, float] | None = None,
-) -> str:
-    """Community sites with walking circles, covered/uncovered communities, townships without a public-welfare
-    cemetery, individual graves, the cemeteries and graves inside prohibited-zone buffers (``widths`` overriding
-    the layers' own per kind), and choropleths per banner (community share in the circle; beds per 1,000
-    elderly) with legends."""
-    everything = facilities.list_facilities(conn, unit=CITY_CODE)
-    zones = coverage.prohibited_zones(conn, widths=widths)
-    circle = coverage.eldercare_circle(conn, level="county", walk_m=walk_m)
-    bed_result = coverage.beds(conn, target=bed_target)
-    target = bed_result["target"]
-    notes = [circle["method"], bed_result["target_note"], APPROX_NOTE]
-    if any(f["illustrative"] for f in everything):
-        notes.insert(0, ILLUSTRATIVE_NOTE)
-    canvas = Canvas(MAPS["coverage"], basemap, tianditu_key=tianditu_key, notes=notes)
-    banners = _banner_polygons(conn)
-    share = {a["code"]: a["share"] for a in circle["areas"] if a["class"] == "community"}
-    beds = {b["code"]: b for b in bed_result["banners"]}
-
-    def bed_ratio(code: str) -> float | None:
-        value = beds.get(code, {}).get("beds_per_1000")
-        return None if value is None else value / target
-
-    canvas.polygons(
-        "社区一刻钟覆盖率(旗区) Community share in the circle, per banner",
-        [
-            {
-                "geometry": b["geometry"],
-                "properties": {
-                    "name": b["name"],
-                    "share": share.get(b["code"]),
-                    "colour": classed_colour(share.get(b["code"]), SHARE_BINS),
-                },
-            }
-            for b in banners
-        ],
-        style=lambda f: {"color": "#555", "weight": 1, "fillColor": f["properties"]["colour"], "fillOpacity": 0.5},
-        fields=["name", "share"],
-        aliases=["旗区", "覆盖率 share"],
-    )
-    canvas.polygons(
-        "每千老人床位(旗区) Beds per 1,000 aged 60+, per banner",
-        [
-            {
-                "geometry": b["geometry"],
-                "properties": {
-                    "name": b["name"],
-                    "beds_per_1000": beds.get(b["code"], {}).get("beds_per_1000"),
-                    "colour": classed_colour(bed_ratio(b["code"]), BED_BINS),
-                },
-            }
-            for b in banners
-        ],
-        style=lambda f: {"color": "#555", "weight": 1, "fillColor": f["properties"]["colour"], "fillOpacity": 0.5},
-        fields=["name", "beds_per_1000"],
-        aliases=["旗区", "床位/千老人"],
-        show=False,
-    )
-    burial = coverage.burial(conn)
-    burial_share: dict[str, float | None] = {}
-    for banner in banners:
-        towns = [t for t in burial["townships"] if t["banner_code"] == banner["code"]]
-        with_site = sum(1 for t in towns if t["has_public_welfare_cemetery"])
-        burial_share[banner["code"]] = round(with_site / len(towns), 4) if towns else None
-    canvas.polygons(
-        "乡镇公益性公墓覆盖率(旗区) Share of townships with a public-welfare cemetery, per banner",
-        [
-            {
-                "geometry": b["geometry"],
-                "properties": {
-                    "name": b["name"],
-                    "share": burial_share[b["code"]],
-                    "colour": classed_colour(burial_share[b["code"]], SHARE_BINS),
-                },
-            }
-            for b in banners
-        ],
-        style=lambda f: {"color": "#555", "weight": 1, "fillColor": f["properties"]["colour"], "fillOpacity": 0.5},
-        fields=["name", "share"],
-        aliases=["旗区", "覆盖率 share"],
-        show=False,
-    )
-    canvas.legend(
-        "覆盖率 share (社区/公墓) | 床位 vs 目标 " + f"{target:g}",
-        [
-            ("#d73027", "< 25% | < 50% of target"),
-            ("#fdae61", "25–50% | 50–100%"),
-            ("#a6d96a", "50–75%"),
-            ("#1a9850", "≥ 75% | ≥ target"),
-            ("#cccccc", "无数据 no data"),
-        ],
-    )
-    sites = canvas.group(f"社区养老服务设施及{walk_m:g} m 圈 Community eldercare sites and circles")
-    for site in (f for f in everything if f["kind"] == "community_eldercare_site" and f["status"] == "operating"):
-        canvas.circle(sites, site["lon"], site["lat"], walk_m, "#762a83")
-        canvas.point(
-            sites,
-            site["lon"],
-            site["lat"],
-            colour="#762a83",
-            radius=6,
-            tooltip=site["name"],
-            popup=_facility_popup(site),
-        )
-    covered = canvas.group("已覆盖社区/村 Covered communities and villages")
-    uncovered = canvas.group("未覆盖社区/村 Uncovered communities and villages")
-    distance = {u["code"]: u["distance_m"] for u in circle["uncovered"]}
-    for unit in circle["located"]:
-        target = covered if unit["covered"] else uncovered
-        canvas.point(
-            target,
-            unit["lon"],
-            unit["lat"],
-            colour="#1a9850" if unit["covered"] else "#d73027",
-            radius=4,
-            tooltip=unit["name"],
-            popup=popup_html(
-                unit["name"],
-                [
-                    ("类别 class", unit["class"]),
-                    ("代码 code", unit["code"]),
-                    ("最近站点距离 m", distance.get(unit["code"])),
-                ],
-            ),
-        )
-    without = {t["code"]: t for t in burial["townships"] if not t["has_public_welfare_cemetery"]}
-    no_burial = canvas.group("无公益性公墓的乡镇(点) Townships without a public-welfare cemetery")
-    for point in gazetteer.list_points(conn, within=CITY_PREFIX, level="township"):
-        town = without.pop(point["unit_code"], None)
-        if town is not None:
-            canvas.point(
-                no_burial,
-                point["lon"],
-                point["lat"],
-                colour="#8c510a",
-                radius=6,
-                tooltip=town["name"],
-                popup=popup_html(town["name"], [("类别 class", town["class"]), ("旗区", town["banner_name"])]),
-            )
-    canvas.polygons(
-        "三沿七区缓冲区 Prohibited-zone buffers",
-        [
-            {
-                "geometry": z["geometry"],
-                "properties": {
-                    "layer": f"{z['layer']} ({z['layer_kind']})",
-                    "feature": z["name"] or z["feature_id"],
-                    "width_m": z["width_m"],
-                },
-            }
-            for z in coverage.zone_buffers(conn, widths=widths)
-        ],
-        style=area_style("#fb9a99", fill_opacity=0.3),
-        fields=["layer", "feature", "width_m"],
-        aliases=["图层 layer", "要素 feature", "缓冲 m"],
-    )
-    graves = canvas.group("散埋乱葬坟墓 Individual graves")
-    for grave in (f for f in everything if f["kind"] == "grave"):
-        canvas.point(
-            graves,
-            grave["lon"],
-            grave["lat"],
-            colour="#4d4d4d",
-            radius=4,
-            tooltip=grave["name"],
-            popup=_facility_popup(grave),
-        )
-    inside = canvas.group("三沿七区内的公墓/坟墓 Cemeteries and graves inside prohibited zones")
-    for hits in _hits_by_facility(zones["hits"]).values():
-        first = hits[0]
-        canvas.point(
-            inside,
-            first["lon"],
-            first["lat"],
-            colour="#e31a1c",
-            radius=8,
-            tooltip=first["facility_name"],
-            popup=popup_html(
-                first["facility_name"] + (" (示意 illustrative)" if first["illustrative"] else ""),
-                [("类型 kind", f"{first['facility_kind_label']} {first['facility_kind']}")]
-                + [
-                    (
-                        f"{h['layer']} ({h['layer_kind']}) {h['feature_name'] or h['feature_id']}",
-                        f"{h['distance_m']:,.1f} m ≤ {h['width_m']:g} m",
-                    )
-                    for h in hits
-                ],
-                f"/api/v1/facilities/{first['facility_id']}",
-            ),
-        )
-    other = canvas.group("其他设施 Other facilities (cemeteries, funeral homes, institutions)")
-    for place in (f for f in everything if f["kind"] not in ("community_eldercare_site", "grave")):
-        canvas.point(
-            other,
-            place["lon"],
-            place["lat"],
-            colour="#01665e",
-            radius=5,
-            tooltip=place["name"],
-            popup=_facility_popup(place),
-        )
-    return canvas.render()
-
-
-def _hits_by_facility(hits: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
-    """Prohibited-zone hits grouped by facility (one marker per cemetery or grave)."""
-    grouped: dict[int, list[dict[str, Any]]] = {}
-    for hit in hits:
-        grouped.setdefault(hit["facility_id"], []).append(hit)
-    return grouped
-
-
-def _facility_popup(place: dict[str, Any]) -> Html:
-    title = place["name"] + (" (示意 illustrative)" if place["illustrative"] else "")
-    return popup_html(
-        title,
-        [
-            ("类型 kind", place["kind_label"]),
-            ("公墓性质", place["cemetery_type"]),
-            ("床位 beds", place["beds"]),
-            ("单位 unit", place["unit_code"]),
-            ("状态 status", place["status"]),
-        ],
-        f"/api/v1/facilities/{place['id']}",
-    )
 
 
 def index_page(tianditu_available: bool) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Connection
 
-from boundaries import service
+from boundaries.units import service
 
 HEADER = "code,short_code,name,level,level_name,parent_code,kind_from_name,full_name"
 VALID_FROM = date(2020, 1, 1)

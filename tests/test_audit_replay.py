@@ -14,7 +14,7 @@ from sqlalchemy import Engine, text
 
 from core import auth
 from core.database import transaction
-from facilities import service as facilities
+from facilities import registry as facilities
 
 SQUARE = [[109.77, 39.60], [109.79, 39.60], [109.79, 39.62], [109.77, 39.62], [109.77, 39.60]]
 FACILITY = {"kind": "eldercare_institution", "beds": 40, "lon": 109.78, "lat": 39.61, "crs": "EPSG:4490"}

@@ -15,9 +15,9 @@ from pyproj import Geod
 from shapely.geometry import shape
 from sqlalchemy import Engine, text
 
-from boundaries import service
-from boundaries.checks import get_check, run_topology_check
-from boundaries.topology import Tolerances, analyse, measure
+from boundaries.checks.service import get_check, run_topology_check
+from boundaries.checks.topology import Tolerances, analyse, measure
+from boundaries.units import service
 from core import auth
 from core.crs import geodesic_area_m2, transform_geometry
 from core.database import transaction

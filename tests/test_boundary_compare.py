@@ -18,13 +18,13 @@ from shapely.geometry import mapping, shape
 from sqlalchemy import Engine, text
 
 from app.boundary_compare import run_comparison
-from boundaries import service
-from boundaries.compare import compare_sources, get_comparison
+from boundaries.compare.service import compare_sources, get_comparison
+from boundaries.units import service
 from core import auth
 from core.crs import transform_geometry
 from core.database import transaction
-from facilities import service as facilities
-from gazetteer import service as gazetteer
+from facilities import registry as facilities
+from gazetteer.points import service as reference_points
 from tests.boundary_fixtures import add_polygon, add_units, box
 
 GRS80 = Geod(ellps="GRS80")
@@ -237,7 +237,7 @@ def add_reference_point(conn: object, tmp_path: Path, name: str, lon: float, lat
     """A hand-made reference point from a one-row CSV."""
     path = tmp_path / f"{name}.csv"
     path.write_text(f"id,name,lon,lat\nfx-1,{name},{lon},{lat}\n", encoding="utf-8")
-    gazetteer.import_points(
+    reference_points.import_points(
         conn,  # type: ignore[arg-type]
         path,
         source="fixture-points",

@@ -11,7 +11,7 @@ import shapely
 from pyproj import Geod
 from sqlalchemy import Engine, text
 
-from boundaries import lines
+from boundaries.lines import service as lines
 from core import auth
 from core.crs import transform_point
 from core.database import transaction

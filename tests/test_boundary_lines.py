@@ -15,7 +15,7 @@ from pyproj import Geod
 from shapely.geometry import shape
 from sqlalchemy import Engine, text
 
-from boundaries import lines
+from boundaries.lines import service as lines
 from core import auth
 from core.crs import geodesic_length_m, transform_point
 from core.database import transaction

@@ -20,8 +20,8 @@ from sqlalchemy import Engine, text
 
 from core.database import transaction
 from core.values import GeoPoint
-from gazetteer import service as gazetteer
-from gazetteer.names import CATEGORIES
+from gazetteer.places import service as gazetteer
+from gazetteer.places.names import CATEGORIES
 from maps.service import FINDING_STYLES, place_layer_name
 from tests.test_coverage import ROAD, add
 from tests.test_facilities import editor

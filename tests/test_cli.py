@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from boundaries.service import import_divisions
+from boundaries.units.service import import_divisions
 from core.crs import ACCEPTED_CRS_NAMES
 from core.database import transaction
 from tests.conftest import LiveServer

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, text
 
 from core.database import transaction
 from core.values import GeoPoint
-from gazetteer import service
+from gazetteer.places import service
 
 URL = "/api/v1/gazetteer-book"
 

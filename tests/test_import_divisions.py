@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from boundaries.service import find_unit, get_children, import_divisions
+from boundaries.units.service import find_unit, get_children, import_divisions
 from core.database import transaction
 from core.errors import Conflict, InvalidInput
 from core.imports import ImportReport

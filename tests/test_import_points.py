@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from boundaries.service import import_divisions
+from boundaries.units.service import import_divisions
 from core.crs import ACCEPTED_CRS_NAMES, gcj02_to_wgs84
 from core.database import transaction
 from core.errors import InvalidInput
 from core.imports import ImportReport
-from gazetteer.service import core_name, import_points
+from gazetteer.points.service import core_name, import_points
 
 TOWNSHIPS = "ordos/places/ordos_township_points_vonng_adcode.csv"
 VILLAGES = "ordos/places/ordos_village_points_vonng_adcode.csv"

@@ -18,9 +18,9 @@ import shapely
 from shapely.geometry import LineString, Point, Polygon, mapping
 from sqlalchemy import Engine, text
 
-from boundaries import queries
-from boundaries.polygons import file_crs_name, read_layer
-from boundaries.service import get_unit, import_divisions, import_polygons
+from boundaries.units import queries
+from boundaries.units.polygons import file_crs_name, read_layer
+from boundaries.units.service import get_unit, import_divisions, import_polygons
 from core.crs import gcj02_to_wgs84, transform_geometry
 from core.database import transaction
 from core.errors import Conflict, InvalidInput

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from core.crs import wgs84_to_gcj02
 from core.database import transaction
 from core.values import GeoPoint
-from gazetteer import service as gazetteer
+from gazetteer.places import service as gazetteer
 from tests.test_boundary_compare import key
 from tests.test_coverage import add
 from tests.test_facilities import editor

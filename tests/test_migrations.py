@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 
 from app import schema
@@ -60,3 +61,14 @@ def test_overlapping_periods_of_one_code_are_refused(engine: Engine) -> None:
             )
         )
         assert conn.execute(text("SELECT count(*) FROM admin_unit")).scalar_one() == 2
+
+
+def test_one_linear_history_from_the_merge_on() -> None:
+    """`alembic heads` shows one head; from the merge revision 0014 on, each revision revises exactly the one before
+    it (the contexts' earlier branches end in 0014)."""
+    scripts = ScriptDirectory(str(schema.MIGRATIONS_DIR))
+    assert scripts.get_heads() == [scripts.get_current_head()]
+    merge = scripts.get_revision("0014")
+    assert merge.down_revision == ("0006", "0007", "0008", "0010", "0012", "0013")
+    later = [r for r in scripts.walk_revisions() if r.revision > "0014"]
+    assert all(isinstance(r.down_revision, str) for r in later)

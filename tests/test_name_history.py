@@ -14,7 +14,8 @@ from sqlalchemy import Engine, text
 
 from core.database import transaction
 from core.errors import InvalidInput
-from gazetteer import history, service
+from gazetteer.places import history, service, unit_names
+from gazetteer.search import service as name_search
 
 PROJECT = Path(__file__).resolve().parent.parent
 GAZ = PROJECT / ".venv" / "bin" / "gaz"
@@ -57,14 +58,14 @@ def test_replay_rules_on_a_small_hand_made_list() -> None:
 @pytest.fixture
 def replayed(ordos_engine: Engine, data_root: Path) -> Engine:
     with transaction(ordos_engine) as conn:
-        report = service.replay_unit_history(conn, data_root / HISTORY)
+        report = unit_names.replay_unit_history(conn, data_root / HISTORY)
     assert report.rejected == [] and "27 name events" in report.notes
     return ordos_engine
 
 
 def test_old_names_are_searchable_and_marked_historic(replayed: Engine) -> None:
     with transaction(replayed) as conn:
-        top = service.search_places(conn, "独贵特拉镇")["results"][0]
+        top = name_search.search_places(conn, "独贵特拉镇")["results"][0]
         assert (top["name"], top["status"], top["match"]) == ("独贵特拉镇", "historic", "exact")
         assert (top["valid_from"], top["valid_to"]) == (date(2017, 10, 31), date(2020, 6, 30))
         record = service.get_place(conn, top["id"])
@@ -72,20 +73,20 @@ def test_old_names_are_searchable_and_marked_historic(replayed: Engine) -> None:
         assert [(e["kind"], e["old_name"], e["new_name"]) for e in record["events"]] == [
             ("renaming", "独贵特拉镇", "独贵塔拉镇")
         ]
-        current = service.search_places(conn, "独贵塔拉镇")["results"][0]
+        current = name_search.search_places(conn, "独贵塔拉镇")["results"][0]
         assert current["status"] == "standard" and current["valid_from"] == date(2020, 6, 30)
 
 
 def test_as_of_answers_the_names_valid_that_day(replayed: Engine) -> None:
     with transaction(replayed) as conn:
-        then = [h["name"] for h in service.search_places(conn, "兴", as_of=date(2019, 12, 1), limit=50)["results"]]
-        now = [h["name"] for h in service.search_places(conn, "兴", as_of=date(2024, 1, 1), limit=50)["results"]]
+        then = [h["name"] for h in name_search.search_places(conn, "兴", as_of=date(2019, 12, 1), limit=50)["results"]]
+        now = [h["name"] for h in name_search.search_places(conn, "兴", as_of=date(2024, 1, 1), limit=50)["results"]]
         assert "兴盛街道" in then and "兴胜街道" not in then
         assert "兴胜街道" in now and "兴盛街道" not in now
-        abolished = service.search_places(conn, "蒙西工业园区")["results"][0]
+        abolished = name_search.search_places(conn, "蒙西工业园区")["results"][0]
         assert (abolished["status"], abolished["valid_to"]) == ("retired", date(2021, 10, 31))
         # A form change is no event: 交通街道 has been the name since the first release.
-        traffic = service.search_places(conn, "交通街道")["results"][0]
+        traffic = name_search.search_places(conn, "交通街道")["results"][0]
         assert traffic["valid_from"] == date(2017, 10, 31)
         assert service.get_place(conn, traffic["id"])["events"] == []
 
@@ -94,7 +95,7 @@ def test_replaying_again_changes_nothing(replayed: Engine, data_root: Path) -> N
     with replayed.connect() as conn:
         before = conn.execute(text("SELECT count(*) FROM place_name")).scalar_one()
     with transaction(replayed) as conn:
-        report = service.replay_unit_history(conn, data_root / HISTORY)
+        report = unit_names.replay_unit_history(conn, data_root / HISTORY)
     assert report.inserted == 0 and report.unchanged == report.read
     with replayed.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM place_name")).scalar_one() == before
@@ -113,7 +114,7 @@ def test_bad_history_file_writes_nothing(ordos_engine: Engine, tmp_path: Path, l
     path = tmp_path / "history.csv"
     path.write_text("as_of,commit,code,name\n2019-10-31,x,150602001,交通街道\n" + line + "\n", encoding="utf-8")
     with pytest.raises(InvalidInput, match=needle), transaction(ordos_engine) as conn:
-        service.replay_unit_history(conn, path)
+        unit_names.replay_unit_history(conn, path)
     with ordos_engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM name_event")).scalar_one() == 0
 

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, text
 
 from core import auth
 from core.database import transaction
-from gazetteer import service
+from gazetteer.places import unit_names
 
 URL = "/api/v1/naming/review"
 
@@ -27,7 +27,7 @@ def rules(body: dict[str, Any]) -> dict[str, str]:
 
 def test_review_rules(api: httpx.Client, ordos_engine: Engine, data_root: Path) -> None:
     with transaction(ordos_engine) as conn:
-        service.replay_unit_history(conn, data_root / "ordos/codes/ordos_townships_history_nbs.csv")
+        unit_names.replay_unit_history(conn, data_root / "ordos/codes/ordos_townships_history_nbs.csv")
     editor = key(ordos_engine, "ed", "editor")
     with ordos_engine.connect() as conn:
         audit_before = conn.execute(text("SELECT count(*) FROM audit_log")).scalar_one()

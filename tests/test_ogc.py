@@ -20,10 +20,12 @@ import shapely.geometry
 from pyproj import Transformer
 from sqlalchemy import Engine, text
 
-from boundaries import service as boundaries
+from boundaries.units import service as boundaries
 from core.database import transaction
 from core.values import GeoPoint
-from gazetteer import service as gazetteer
+from gazetteer.places import editing
+from gazetteer.places import service as gazetteer
+from gazetteer.points import service as reference_points
 from ogc import service as ogc_service
 from ogc.collections import published
 from ogc.cql2 import GeometryFilter, compile_filter
@@ -148,7 +150,7 @@ def test_units_fall_back_to_the_reference_point(ordos_api: httpx.Client, shared_
     kinds = {f["properties"]["geometry_kind"] for f in townships}
     assert "point" in kinds
     with transaction(shared_ordos_engine) as conn:
-        points = {p["unit_code"]: p for p in gazetteer.list_points(conn, within=ORDOS, level="township")}
+        points = {p["unit_code"]: p for p in reference_points.list_points(conn, within=ORDOS, level="township")}
     for feature in townships:
         code = feature["properties"]["code"]
         if feature["properties"]["geometry_kind"] == "point":
@@ -532,14 +534,14 @@ def test_secret_place_is_published_generalised_only(api: httpx.Client, ordos_eng
     # The stored published geometry follows the record: made public (proposed, approved by another), it is found at
     # its exact point.
     with transaction(ordos_engine) as conn:
-        proposal = gazetteer.update_place(
+        proposal = editing.update_place(
             conn, created["id"], version=created["version"], changes={"secrecy": "public"}, actor="t"
         ).answer
-        gazetteer.decide_secrecy_proposal(conn, proposal["id"], approve=True, actor="approver")
+        editing.decide_secrecy_proposal(conn, proposal["id"], approve=True, actor="approver")
     assert [f["id"] for f in features(api, "place-names", bbox=around_exact, name="试验水源地")] == [created["id"]]
     assert features(api, "place-names", bbox=generalised, name="试验水源地") == []
     with transaction(ordos_engine) as conn:
-        gazetteer.update_place(
+        editing.update_place(
             conn, created["id"], version=created["version"] + 1, changes={"secrecy": "secret"}, actor="t"
         )
     # In the vector tiles it sits at the generalised point only: not in the tile of its exact point.
@@ -627,8 +629,8 @@ def test_number_matched_is_left_out_beyond_the_count_cap(
 
 # --- the other contexts' collections ------------------------------------------------------------------
 def test_findings_of_a_stored_check_and_facilities(api: httpx.Client, ordos_engine: Engine) -> None:
-    from boundaries import checks
-    from facilities import service as facilities
+    from boundaries.checks import service as checks
+    from facilities import registry as facilities
     from facilities.schemas import FacilityIn
 
     with transaction(ordos_engine) as conn:
@@ -656,7 +658,7 @@ def test_findings_of_a_stored_check_and_facilities(api: httpx.Client, ordos_engi
 
 
 def test_boundary_lines_and_markers(api: httpx.Client, ordos_engine: Engine, tmp_path: Path) -> None:
-    from boundaries import lines
+    from boundaries.lines import service as lines
 
     with transaction(ordos_engine) as conn:
         lines.derive_lines(conn, parent="150600", level="county", actor="test")

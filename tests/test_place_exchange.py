@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 
 from core.database import transaction
 from core.values import GeoPoint
-from gazetteer import service
+from gazetteer.places import editing, service
 
 PROJECT = Path(__file__).resolve().parent.parent
 GAZ = PROJECT / ".venv" / "bin" / "gaz"
@@ -43,9 +43,9 @@ def registry(ordos_engine: Engine) -> dict[str, int]:
             conn, name="试验水井", category="8", unit="150603", actor="t", secrecy="secret",
             point=GeoPoint.from_input(*SECRET_POINT, "EPSG:4490"),
         )  # fmt: skip
-        service.propose_place(conn, name="试验新村", category="32", unit="150603", actor="t")
+        editing.propose_place(conn, name="试验新村", category="32", unit="150603", actor="t")
         square = service.create_place(conn, name="试验广场", category="9", unit="150603", actor="t")
-        renamed = service.rename_place(
+        renamed = editing.rename_place(
             conn, square["id"], version=1, new_name="试验文化广场", approving_body="康巴什区人民政府",
             document_number="康府发〔2030〕1号", approval_date="2029-12-01", effective_date="2030-01-01", actor="t",
         )  # fmt: skip

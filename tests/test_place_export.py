@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from core.database import transaction
 from core.values import GeoPoint
-from gazetteer import service
+from gazetteer.places import service
 
 
 def read_gpkg(content: bytes) -> gpd.GeoDataFrame:

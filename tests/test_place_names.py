@@ -18,8 +18,9 @@ from app.main import create_app
 from core.database import transaction
 from core.errors import InvalidInput
 from core.values import GeoPoint
-from gazetteer import names, service
-from gazetteer.romanization import romanize
+from gazetteer.places import names, service, unit_names
+from gazetteer.romanization.service import romanize
+from gazetteer.search import service as name_search
 
 GOLDEN = Path(__file__).resolve().parent / "fixtures" / "romanization_golden_ordos.csv"
 # A hand-made fixture: a secret place at an exact point inside 康巴什区 (not real data).
@@ -83,15 +84,15 @@ def test_manifest_load_gives_every_unit_a_place_name(shared_ordos_engine: Engine
 
 def test_sync_is_idempotent_and_keeps_the_registry_name(ordos_engine: Engine) -> None:
     with transaction(ordos_engine) as conn:
-        assert service.sync_unit_names(conn)["created"] == 0
+        assert unit_names.sync_unit_names(conn)["created"] == 0
         conn.execute(text("UPDATE admin_unit SET name = '天骄街道办事处' WHERE code = '150602006000'"))
-        counts = service.sync_unit_names(conn)
+        counts = unit_names.sync_unit_names(conn)
         assert counts["statistical_name_updated"] == 1 and counts["created"] == 0
         row = conn.execute(
             text("SELECT name, statistical_name, version FROM place_name WHERE admin_code = '150602006000'")
         ).one()
         assert (row.name, row.statistical_name, row.version) == ("天骄街道", "天骄街道办事处", 2)
-        hits = service.search_places(conn, "天骄街道办事处")["results"]
+        hits = name_search.search_places(conn, "天骄街道办事处")["results"]
         assert hits[0]["name"] == "天骄街道" and hits[0]["match"] == "exact"
 
 

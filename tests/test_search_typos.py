@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import Engine, text
 
 from app import schema
-from boundaries.service import import_divisions
+from boundaries.units.service import import_divisions
 from core.database import transaction
-from gazetteer import queries, service
+from gazetteer.places import queries, service, unit_names
+from gazetteer.search import service as name_search
 
 
 @pytest.mark.parametrize("unit", [None, "150600", "150625"])
@@ -23,9 +24,9 @@ def test_one_typo_found_nationally_and_within_a_unit(
     shared_ordos_engine: Engine, unit: str | None, q: str, name: str
 ) -> None:
     with shared_ordos_engine.connect() as conn:
-        top = service.search_places(conn, q, unit=unit)["results"][0]
+        top = name_search.search_places(conn, q, unit=unit)["results"][0]
         assert (top["name"], top["match"], top["score"]) == (name, "fuzzy", 52)
-        elsewhere = service.search_places(conn, q, unit="150602")["results"]
+        elsewhere = name_search.search_places(conn, q, unit="150602")["results"]
         assert name not in {h["name"] for h in elsewhere}
 
 
@@ -34,7 +35,7 @@ def test_a_replaced_one_character_core_is_another_name(shared_ordos_engine: Engi
         cores = set(conn.execute(text("SELECT core FROM place_core_deletion")).scalars())
         assert {"独贵塔拉", "鄂托克"} <= cores  # deletions of the real cores were written with the keys
         for unit in (None, "150600"):
-            hits = service.search_places(conn, "胜区", unit=unit, limit=50)["results"]  # 东胜区 one edit away
+            hits = name_search.search_places(conn, "胜区", unit=unit, limit=50)["results"]  # 东胜区 one edit away
             fuzzy = {h["name"] for h in hits if h["match"] == "fuzzy"}
             assert "东胜区" in fuzzy
             assert not {n for n in fuzzy if len(n) == 2 and n.endswith("区")}  # no X区 for 胜区
@@ -47,7 +48,7 @@ def test_new_names_get_their_core_deletions(ordos_engine: Engine) -> None:
         deletions = conn.execute(text("SELECT deletion FROM place_core_deletion WHERE core = '试验'")).scalars()
         assert set(deletions) == {"试", "验"}
         for unit in (None, "150603"):
-            top = service.search_places(conn, "试检广场", unit=unit)["results"][0]
+            top = name_search.search_places(conn, "试检广场", unit=unit)["results"][0]
             assert (top["name"], top["match"]) == ("试验广场", "fuzzy")
 
 
@@ -66,7 +67,7 @@ def test_migration_0010_moves_the_deletion_keys_both_ways(ordos_engine: Engine) 
     assert snapshot() == written
     with ordos_engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM place_key WHERE kind = 'deletion'")).scalar_one() == 0
-        top = service.search_places(conn, "独贵塔垃镇")["results"][0]
+        top = name_search.search_places(conn, "独贵塔垃镇")["results"][0]
         assert top["name"] == "独贵塔拉镇"
 
 
@@ -76,12 +77,12 @@ def test_bulk_sync_writes_the_same_core_deletions(
     monkeypatch.setattr(queries, "BULK_KEYS", 100)  # the national path (COPY, keys rebuilt) on the Ordos file
     with transaction(engine) as conn:
         import_divisions(conn, data_root / "ordos/codes/ordos_divisions_nbs2023.csv", valid_from=date(2023, 6, 30))
-        service.sync_unit_names(conn)
+        unit_names.sync_unit_names(conn)
     sql = text("SELECT deletion, core FROM place_core_deletion")
     with engine.connect() as bulk, shared_ordos_engine.connect() as row_by_row:
         written = set(bulk.execute(sql).all())
         assert written and written <= set(row_by_row.execute(sql).all())  # the manifest adds history's names
-        assert service.search_places(bulk, "独贵塔垃镇")["results"][0]["name"] == "独贵塔拉镇"
+        assert name_search.search_places(bulk, "独贵塔垃镇")["results"][0]["name"] == "独贵塔拉镇"
         key = bulk.execute(
             text("SELECT count(*) FROM pg_indexes WHERE indexname IN ('pk_place_core_deletion', 'ix_place_key_key')")
         )

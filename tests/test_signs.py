@@ -19,8 +19,9 @@ from app.main import create_app
 from core import auth
 from core.database import transaction
 from core.values import GeoPoint
-from gazetteer import service, sign_rules
-from gazetteer.romanization import romanize
+from gazetteer.places import editing, service
+from gazetteer.romanization.service import romanize
+from gazetteer.signs import rules as sign_rules
 from tests.test_cli import gaz
 from tests.test_field_photos import tiny_png
 
@@ -402,7 +403,7 @@ def test_check_lists_every_sign_off_the_standard(
             actor="t",
         )
         square = service.create_place(conn, name="试验广场", category="9", unit="150602", actor="t")
-        service.rename_place(
+        editing.rename_place(
             conn,
             square["id"],
             version=1,

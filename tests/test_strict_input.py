@@ -18,9 +18,10 @@ from sqlalchemy import Engine, text
 
 from core import auth
 from core.database import transaction
-from gazetteer import queries, signs
-from gazetteer.api import PlaceChanges
-from gazetteer.sign_api import SignChanges
+from gazetteer.places import queries
+from gazetteer.places.api import PlaceChanges
+from gazetteer.signs import service as signs
+from gazetteer.signs.api import SignChanges
 
 PROJECT = Path(__file__).resolve().parent.parent
 GAZ = PROJECT / ".venv" / "bin" / "gaz"

@@ -24,7 +24,7 @@ from shapely.geometry import mapping, shape
 from sqlalchemy import Engine, text
 
 from app.main import create_app
-from boundaries import lines
+from boundaries.lines import service as lines
 from core.database import transaction
 from core.security_headers import NONCE_PLACEHOLDER
 from maps.builders import TILE_ORIGINS

@@ -1,0 +1,79 @@
+"""In-process point locator over the registered polygons valid today (batch reverse geocoding).
+
+The polygons are read once, split into pieces of at most 256 vertices (ST_Subdivide) and kept in a
+shapely STRtree; a cheap fingerprint of the polygon table is checked on every call and the index is
+rebuilt when any polygon was added, changed or closed.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+import shapely
+from sqlalchemy.engine import Connection
+
+from boundaries.units import queries
+
+LEVEL_RANK = {"province": 1, "city": 2, "county": 3, "township": 4, "village": 5}
+
+
+@dataclass
+class _Index:
+    fingerprint: str
+    day: date
+    tree: shapely.STRtree
+    piece_unit: np.ndarray  # piece index -> unit index
+    unit_rank: np.ndarray  # unit index -> level rank
+    units: list[dict[str, Any]] = field(default_factory=list)
+
+
+class UnitLocator:
+    """Finds, for many points at once, the deepest unit whose registered polygon contains each."""
+
+    def __init__(self) -> None:
+        self._index: _Index | None = None
+        self._lock = threading.Lock()
+
+    def _current(self, conn: Connection) -> _Index:
+        fingerprint = queries.polygons_fingerprint(conn)
+        today = date.today()
+        index = self._index
+        if index is not None and index.fingerprint == fingerprint and index.day == today:
+            return index
+        with self._lock:
+            rows = queries.registered_pieces(conn, today)
+            units: dict[str, int] = {}
+            unit_rows: list[dict[str, Any]] = []
+            piece_unit = np.empty(len(rows), dtype=np.int64)
+            for i, row in enumerate(rows):
+                if row.code not in units:
+                    units[row.code] = len(unit_rows)
+                    unit_rows.append({"code": row.code, "name": row.name, "level": row.level, "kind": row.kind})
+                piece_unit[i] = units[row.code]
+            pieces = shapely.from_wkb([row.wkb for row in rows])
+            self._index = _Index(
+                fingerprint=fingerprint,
+                day=today,
+                tree=shapely.STRtree(pieces),
+                piece_unit=piece_unit,
+                unit_rank=np.array([LEVEL_RANK[u["level"]] for u in unit_rows], dtype=np.int64),
+                units=unit_rows,
+            )
+            return self._index
+
+    def locate(self, conn: Connection, lons: np.ndarray, lats: np.ndarray) -> tuple[np.ndarray, list[dict[str, Any]]]:
+        """For each point (EPSG:4490) the index into the returned unit list of its deepest unit, or -1."""
+        index = self._current(conn)
+        points = shapely.points(lons, lats)
+        point_idx, piece_idx = index.tree.query(points, predicate="intersects")
+        result = np.full(len(points), -1, dtype=np.int64)
+        if len(point_idx):
+            unit_idx = index.piece_unit[piece_idx]
+            order = np.lexsort((index.unit_rank[unit_idx], point_idx))  # by point, then shallow → deep
+            last_of_point = np.r_[point_idx[order][1:] != point_idx[order][:-1], True]
+            result[point_idx[order][last_of_point]] = unit_idx[order][last_of_point]
+        return result, index.units

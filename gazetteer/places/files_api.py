@@ -1,0 +1,63 @@
+"""HTTP routes of the registry's files: bulk import of place names, the national exchange file (thin: parse,
+call the service)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
+
+from core.auth import Principal
+from core.web import Db, Imports, require_role
+from gazetteer.places import importer as place_import
+from gazetteer.places.exchange import exchange_file
+
+# Included by gazetteer.api's router (prefix /api/v1) ahead of its routes: /places/exchange before /places/{id}.
+router = APIRouter(tags=["lookup"])
+Editor = Annotated[Principal, Depends(require_role("editor", "approver"))]
+
+
+@router.post("/places/import")
+def import_places(
+    imports: Imports,
+    caller: Editor,
+    file: Annotated[UploadFile, File(description="CSV (name, category, unit, lon/lat or wkt, ...) or GeoJSON")],
+    crs: Annotated[str | None, Query(description="CRS of the coordinates (overrides the file's), e.g. GCJ-02")] = None,
+    format: Annotated[
+        Literal["csv", "geojson"] | None, Query(description="csv or geojson; from the file name when omitted")
+    ] = None,
+    encoding: Annotated[str | None, Query(description="file encoding when not UTF-8, e.g. gbk")] = None,
+    skip_invalid: Annotated[bool, Query(description="write the valid rows and list the rest")] = False,
+) -> dict[str, Any]:
+    """Import place names from an uploaded file, all or nothing (the rejection report names row, field and value);
+    re-importing the same file changes nothing."""
+    content = file.file.read()
+    return imports.run(
+        place_import.import_places,
+        content,
+        name=file.filename or "upload",
+        fmt=format,
+        crs=crs,
+        encoding=encoding,
+        skip_invalid=skip_invalid,
+        actor=caller.name,
+    )
+
+
+@router.get(
+    "/places/exchange",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
+def exchange(
+    conn: Db,
+    unit: Annotated[str, Query(description="NBS code of the unit to file (city, banner, township, village)")],
+) -> Response:
+    """The unit's place-name records in the record layout of the national place-name database (国家地名信息库):
+    CSV, UTF-8 with BOM, national field names; non-public locations generalised."""
+    filed = exchange_file(conn, unit)
+    return Response(
+        filed.content,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filed.filename}"'},
+    )

@@ -1,0 +1,88 @@
+"""The house rules, read from the source: contexts depend in one direction (core <- boundaries <- gazetteer <-
+facilities <- ogc, maps <- app <- migrations), and outside a context code imports only that context's door, its
+``service`` facade (the app and the migrations also mount and register its ``api``, ``cli`` and ``models``)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parent.parent
+FLOORS = {"core": 0, "boundaries": 1, "gazetteer": 2, "facilities": 3, "ogc": 4, "maps": 4, "app": 5, "migrations": 6}
+CONTEXTS = ("boundaries", "gazetteer", "facilities")
+WIRING = ("app", "migrations")
+WIRING_ROOMS = ("api", "cli", "models")
+
+
+def imported_modules(tree: ast.Module) -> list[tuple[int, str]]:
+    """Every absolute module an import statement names, a ``from package import module`` as the module."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module in FLOORS:  # from boundaries import service -> boundaries.service
+                found += [(node.lineno, f"{node.module}.{alias.name}") for alias in node.names]
+            else:
+                found.append((node.lineno, node.module))
+    return found
+
+
+def violations(path: Path, source: str) -> list[str]:
+    """The house rules ``source`` (the text of ``path``, inside the project) breaks."""
+    owner = path.relative_to(PROJECT).parts[0]
+    found = []
+    for line, module in imported_modules(ast.parse(source)):
+        parts = module.split(".")
+        target = parts[0]
+        if target not in FLOORS or target == owner:
+            continue
+        where = f"{path.relative_to(PROJECT)}:{line} imports {module}"
+        if FLOORS[target] >= FLOORS[owner]:
+            found.append(f"{where}: {owner} may not depend on {target} (contexts depend in one direction)")
+        elif target in CONTEXTS and module != f"{target}.service":
+            if not (owner in WIRING and len(parts) == 2 and parts[1] in WIRING_ROOMS) and not (
+                owner in WIRING and parts[-1] in WIRING_ROOMS
+            ):
+                found.append(f"{where}: outside {target}, import only {target}.service (its door)")
+    return found
+
+
+def project_modules() -> list[Path]:
+    return sorted(p for top in FLOORS for p in (PROJECT / top).rglob("*.py"))
+
+
+def test_every_module_keeps_the_house_rules() -> None:
+    modules = project_modules()
+    assert len(modules) > 100
+    broken = [v for path in modules for v in violations(path, path.read_text())]
+    assert broken == []
+
+
+@pytest.mark.parametrize(
+    ("module", "statement", "rule"),
+    [
+        ("maps/service.py", "from boundaries.checks import service as checks", "import only boundaries.service"),
+        ("ogc/collections.py", "from gazetteer.places.queries import PLACE_COLUMNS", "import only gazetteer.service"),
+        ("gazetteer/places/service.py", "from facilities import service", "may not depend on facilities"),
+        ("boundaries/units/service.py", "import gazetteer.service", "may not depend on gazetteer"),
+        ("core/web.py", "from boundaries import service", "may not depend on boundaries"),
+        ("facilities/coverage.py", "from boundaries.units.queries import unit_geometry", "import only boundaries"),
+    ],
+)
+def test_a_forbidden_import_is_found(module: str, statement: str, rule: str) -> None:
+    """The check fails when a forbidden import is added (each kind of rule, in a real module's text)."""
+    path = PROJECT / module
+    assert violations(path, path.read_text()) == []
+    broken = violations(path, path.read_text() + "\n" + statement + "\n")
+    assert len(broken) == 1 and rule in broken[0], broken
+
+
+def test_the_wiring_may_mount_routers_and_register_tables() -> None:
+    """The app mounts each context's routers and the migrations register its tables; a service room stays closed."""
+    path = PROJECT / "app" / "main.py"
+    allowed = "from boundaries.checks.api import router\nimport gazetteer.signs.models\nfrom facilities import cli\n"
+    assert violations(path, allowed) == []
+    assert violations(path, "from boundaries.checks.service import REGISTERED\n") != []
