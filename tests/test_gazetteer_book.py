@@ -131,3 +131,18 @@ def test_book_refuses_what_is_not_a_banner(ordos_api: httpx.Client, code: str, s
     response = ordos_api.get(f"{URL}/{code}")
     assert response.status_code == status, response.text
     assert needle in response.json()["detail"]
+
+
+def test_book_printed_to_pdf(ordos_api: httpx.Client) -> None:
+    """The same page printed by the one printer (core.printing): an A4 PDF of several pages (title, contents,
+    entries); an unknown format is refused."""
+    response = ordos_api.get(f"{URL}/150603", params={"format": "pdf"})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    pdf = response.content
+    assert pdf.startswith(b"%PDF-")
+    sizes = {tuple(round(float(v)) for v in box) for box in re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf)}
+    assert sizes == {(595, 842)}  # A4 in points
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) >= 2
+    refused = ordos_api.get(f"{URL}/150603", params={"format": "docx"})
+    assert refused.status_code == 422 and "docx" in refused.text

@@ -6,12 +6,8 @@ from __future__ import annotations
 
 import html
 import math
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Callable
 from datetime import UTC
-from pathlib import Path
 from typing import Any
 
 import shapely
@@ -23,13 +19,13 @@ from boundaries.inspections import photos as field_photos
 from boundaries.inspections import service as inspections
 from boundaries.lines import service as lines
 from boundaries.units import service
-from core.errors import InvalidInput, ServiceUnavailable
+from core.errors import InvalidInput
+from core.printing import html_to_pdf
 
 GRS80 = Geod(ellps="GRS80")
 MAP_W, MAP_H, MARGIN = 680.0, 420.0, 36.0
 COLOURS = {"displaced": "#d32f2f", "in_place": "#2e7d32", "no_fix": "#616161", None: "#1565c0"}
 CLASS_LABELS = {"displaced": "移位 displaced", "in_place": "在位 in place", "no_fix": "无定位 no fix"}
-PDF_TIMEOUT_S = 120
 
 
 def _line_of(campaign: dict[str, Any], line_id: int | None) -> int:
@@ -190,38 +186,12 @@ def _signature(party: str) -> str:
 
 
 def report_pdf(conn: Connection, campaign_id: int, line_id: int | None = None) -> bytes:
-    """The report printed to A4 PDF by headless Chromium (photos read from the photo folder)."""
-    binary = shutil.which("chromium") or shutil.which("chromium-browser")
-    if binary is None:
-        raise ServiceUnavailable("PDF needs Chromium on the server (apt-get install chromium); the HTML report works")
+    """The report printed to A4 PDF (photos read from the photo folder)."""
 
     def file_uri(photo_id: int) -> str:
         return field_photos.photo_file(conn, campaign_id, photo_id)[0].resolve().as_uri()
 
-    page = report_html(conn, campaign_id, line_id, photo_src=file_uri)
-    with tempfile.TemporaryDirectory() as work:
-        source, target = Path(work) / "report.html", Path(work) / "report.pdf"
-        source.write_text(page, encoding="utf-8")
-        done = subprocess.run(
-            [
-                binary,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--host-resolver-rules=MAP * ~NOTFOUND",
-                f"--user-data-dir={Path(work) / 'profile'}",
-                "--no-pdf-header-footer",
-                f"--print-to-pdf={target}",
-                source.as_uri(),
-            ],
-            capture_output=True,
-            timeout=PDF_TIMEOUT_S,
-        )
-        if done.returncode != 0 or not target.is_file():
-            raise ServiceUnavailable(f"Chromium could not print the report: {done.stderr.decode()[-500:]}")
-        return target.read_bytes()
+    return html_to_pdf(report_html(conn, campaign_id, line_id, photo_src=file_uri), what="the report")
 
 
 PAGE = """<!doctype html>
