@@ -97,7 +97,9 @@ def require_numeric_coordinates(coordinates: Any, kind: str) -> None:
     pending = [coordinates]
     while pending:
         part = pending.pop()
-        if not isinstance(part, list | tuple) or not part:
+        if isinstance(part, list | tuple) and not part:
+            raise InvalidInput(f"{kind} coordinates hold an empty list where a position or its parts belong")
+        if not isinstance(part, list | tuple):
             raise InvalidInput(f"{kind} coordinates hold {part!r}, not a position (a list of numbers)"[:300])
         if isinstance(part[0], list | tuple):
             pending.extend(reversed(part))

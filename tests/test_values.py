@@ -77,7 +77,7 @@ def test_dates() -> None:
         ([[109.7, 39.6], [109.8, "39.7"]], "position [109.8, '39.7']"),
         ([[[109.7, 39.6], [109.8, None]]], "position [109.8, None]"),
         ([[109.7, 39.6], 5], "hold 5"),
-        ([], "hold []"),
+        ([], "hold an empty list"),
     ],
 )
 def test_geojson_positions_are_numbers(coordinates: Any, needle: str) -> None:
