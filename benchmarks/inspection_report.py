@@ -31,10 +31,10 @@ from sqlalchemy import create_engine
 from boundaries.inspections import photos as field_photos
 from boundaries.inspections import report as inspection_report
 from boundaries.inspections import service as inspections
-from boundaries.inspections.settings import FieldSettings
 from boundaries.lines import service as lines
 from core.crs import transform_point
 from core.database import transaction
+from core.files import PhotoSettings
 from core.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -89,7 +89,7 @@ def main() -> None:
         return time.perf_counter() - started
 
     first, retry = submit_all(), submit_all()
-    settings = FieldSettings(photo_dir=Path(tempfile.mkdtemp()))
+    settings = PhotoSettings(photo_dir=Path(tempfile.mkdtemp()))
     started = time.perf_counter()
     for n, body in enumerate(bodies):
         with transaction(engine) as conn:

@@ -25,8 +25,8 @@ from sqlalchemy.engine import Connection
 
 from boundaries.inspections import service as inspections
 from boundaries.inspections.models import MARKER_STATUSES
-from boundaries.inspections.settings import FieldSettings
 from boundaries.lines import service as lines
+from core.files import PhotoSettings
 from core.security_headers import SCRIPT_OPEN
 
 STATUS_LABELS = {
@@ -52,9 +52,9 @@ def _json_for_script(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str).replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-def field_form_page(conn: Connection, campaign_id: int, settings: FieldSettings | None = None) -> str:
+def field_form_page(conn: Connection, campaign_id: int, settings: PhotoSettings | None = None) -> str:
     """The form for one campaign: its markers, statuses, a GNSS fix (browser or typed, with CRS), notes, photos."""
-    settings = settings or FieldSettings()
+    settings = settings or PhotoSettings()
     campaign = inspections.get_campaign(conn, campaign_id)
     markers = [m for line_id in campaign["line_ids"] for m in lines.list_markers(conn, line_id=line_id)]
     config = {

@@ -10,10 +10,9 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from boundaries.inspections import queries
-from boundaries.inspections.settings import FieldSettings
 from core import audit
 from core.errors import Conflict, InvalidInput, NotFound
-from core.files import check_image, write_once
+from core.files import PhotoSettings, check_image, write_once
 
 MAX_PHOTOS = 20
 
@@ -27,12 +26,12 @@ def add_photo(
     *,
     declared_type: str,
     original_name: str = "",
-    settings: FieldSettings | None = None,
+    settings: PhotoSettings | None = None,
     actor: str,
 ) -> tuple[dict[str, Any], bool]:
     """Attach photo number ``seq`` to the observation sent as ``submission_id``; returns its record and whether it
     is new. The same photo sent again returns the stored record; another photo under that number is refused."""
-    settings = settings or FieldSettings()
+    settings = settings or PhotoSettings()
     observation = queries.observation_by_submission(conn, submission_id)
     if observation is None or observation["campaign_id"] != campaign_id:
         raise NotFound(f"no observation {submission_id!r} in inspection campaign {campaign_id}")
@@ -81,10 +80,10 @@ def campaign_photos(conn: Connection, campaign_id: int) -> list[dict[str, Any]]:
 
 
 def photo_file(
-    conn: Connection, campaign_id: int, photo_id: int, settings: FieldSettings | None = None
+    conn: Connection, campaign_id: int, photo_id: int, settings: PhotoSettings | None = None
 ) -> tuple[Path, str]:
     """The stored file of a photo and its media type."""
-    settings = settings or FieldSettings()
+    settings = settings or PhotoSettings()
     row = queries.photo(conn, photo_id)
     if row is None or row["campaign_id"] != campaign_id:
         raise NotFound(f"no photo {photo_id} in inspection campaign {campaign_id}")
