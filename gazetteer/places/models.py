@@ -67,7 +67,7 @@ def public_location_rule(geom: str = "geom", secrecy: str = "secrecy") -> str:
 PLACE_STATUSES = ("proposed", "standard", "alias", "historic", "retired")
 SECRECY_LEVELS = ("public", "internal", "secret")  # lowest first: lowering is a proposal, raising is immediate
 PROPOSAL_STATUSES = ("pending", "approved", "rejected")
-ROMANIZATION_ORIGINS = ("official", "derived")
+ROMANIZATION_ORIGINS = ("official", "partly_official", "derived")
 EVENT_KINDS = ("naming", "renaming", "retirement", "recode")
 KEY_KINDS = (
     "exact",

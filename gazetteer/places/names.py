@@ -182,7 +182,7 @@ def _name_keys(name: str, romanization: str | None, origin: str) -> tuple[tuple[
             add("".join(sylls[: len(core)]) if len(sylls) == len(name) else pinyin_key(core)[0], "pinyin_core")
     except InvalidInput:
         pass  # a character without a reading: the name is still found by its Hanzi keys
-    if romanization and origin == "official":
+    if romanization and origin != "derived":  # official or partly_official: the official form is searchable
         add(latin_key(romanization), "official")
         official_core = " ".join(romanization.split()[:-1]) if core != name else ""
         add(latin_key(official_core), "official_core")

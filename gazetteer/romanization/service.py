@@ -1,21 +1,24 @@
-"""Romanization of place names per GB/T 16159-2012 and the place-name spelling rules.
+"""Romanization of place names by the national rules; each branch of the code names the clause it implements.
 
-Rules, in the order they apply (each part of the answer names the rule that decided it):
-- ``generic-separate``: the name splits into a specific part and a generic term (东胜 + 区); both are
-  written as separate words, each capitalised (Dongsheng Qu). A generic of several syllables is one word
-  (苏木 -> Sumu, 开发区 -> Kaifaqu).
-- ``monosyllabic-joined``: a one-syllable specific is joined to its generic (泰山 -> Taishan).
-- ``modifier-joined``: a one-syllable modifier (前, 后, 中, 东, 西, 南, 北, 左, 右) between an official
-  specific and the generic is joined to the generic (鄂托克前旗 -> Otog Qianqi).
-- ``village-one-word``: village-level names (村, 嘎查, 社区 and names of that level) and names without a
-  separable generic are one word (和平村 -> Hepingcun).
-- ``lexicon:official``: an official form of a name of Mongolian origin (data/romanization_lexicon.toml)
-  replaces the pinyin of its part; the romanization is then ``official``, otherwise ``derived``.
-- ``lexicon:phrase`` / ``lexicon:character``: place-name readings of polyphones; ``char-table``: the
-  per-character reading (pypinyin's table, first reading) for everything else.
-- ``apostrophe``: inside a word, a syllable beginning with a, o or e after another syllable gets an
-  apostrophe (Xi'an). ``numeral``: Arabic digits are read as Chinese numerals (12 -> shí'èr).
-The plain form has no tone marks; the toned form has them. Official forms carry no tones in either.
+Sources (where two disagree, the newer national standard is followed):
+- GB/T 16159-2012《汉语拼音正词法基本规则》6.3 (place names): specific and generic written apart, each part
+  capitalised, also after a one-syllable specific (泰山 Tài Shān, 洞庭湖 Dòngtíng Hú, 鸭绿江 Yālù Jiāng); a one-syllable
+  modifier is joined to the part it modifies (西辽河 Xīliáo Hé, 景山后街 Jǐngshān Hòujiē); names that need no division
+  into specific and generic (natural villages) are one word (王村 Wángcūn, 周口店 Zhōukǒudiàn).
+- 中国地名汉语拼音字母拼写规则（汉语地名部分）, 1984 ("1984 rules"): rule 1 (specific/generic apart), rule 2
+  (one-syllable modifiers joined, modifiers of two or more syllables written apart: 潮白新河 Cháobái Xīnhé),
+  rule 3 (natural villages one word), rule 7 (codes and street ordinals in Arabic digits: 1203高地 1203 Gāodì,
+  二马路 2 Mǎlù, 经五路 Jīng5 Lù), rule 8 (place readings of polyphones), rule 10 (capitals), rule 11 (apostrophe).
+  The 1984 rules joined nothing the 2012 standard divides differently here; where older practice joined a
+  one-syllable specific to its generic (Taishan), the 2012 standard's Tai Shan is followed.
+- GB/T 38207-2019《中国地理实体通名汉语拼音字母拼写规则》: generic terms of human (Annex A) and natural (Annex B)
+  geographical entities are spelt as words of their own (苏木 Sūmù, 开发区 Kāifāqū, 海峡 Hǎixiá, 淖尔 Nào'ěr, 社区
+  Shèqū).
+- 少数民族语地名汉语拼音字母音译转写法 (1976): names of Mongolian origin take their transcribed (official) form from
+  data/romanization_lexicon.toml (Ordos, Otog, Nei Mongol, Ulan …), each entry with its published source.
+
+Origin of a romanization: ``official`` when every non-generic part is an official form, ``partly_official`` when
+some are, ``derived`` otherwise. The plain form has no tone marks; the toned form has them (official forms carry none).
 """
 
 from __future__ import annotations
@@ -31,55 +34,38 @@ from core.settings import PROJECT_ROOT
 
 LEXICON_PATH = PROJECT_ROOT / "data" / "romanization_lexicon.toml"
 
-# Generic terms, longest first so that 自治旗 wins over 旗 and 开发区 over 区.
-GENERIC_TERMS = (
-    "自治区",
-    "自治州",
-    "自治县",
-    "自治旗",
-    "开发区",
-    "工业园区",
-    "示范区",
-    "林场",
-    "农场",
-    "牧场",
-    "园区",
-    "地区",
-    "街道",
-    "苏木",
-    "嘎查",
-    "社区",
-    "大街",
-    "大道",
-    "胡同",
-    "广场",
-    "公园",
-    "水库",
-    "省",
-    "市",
-    "盟",
-    "县",
-    "旗",
-    "区",
-    "镇",
-    "乡",
-    "村",
-    "路",
-    "街",
-    "巷",
-    "山",
-    "河",
-    "湖",
-    "沟",
-    "桥",
-)
+# Generic terms, each one word (GB/T 38207-2019 Annex A human, Annex B natural entities); longest wins (自治旗 over 旗).
+HUMAN_GENERICS = (
+    "自治区 自治州 自治县 自治旗 工业园区 开发区 示范区 林场 农场 牧场 园区 地区 街道 苏木 嘎查 社区"
+    " 大街 大道 马路 公路 胡同 广场 公园 省 市 盟 县 旗 区 镇 乡 村 路 街 巷 道 桥 渠"
+).split()
+NATURAL_GENERICS = "群岛 海峡 高原 高地 水库 运河 淖尔 山 岭 峰 江 河 湖 海 湾 峡 岛 滩 沟".split()
+GENERIC_TERMS = tuple(HUMAN_GENERICS + NATURAL_GENERICS)
 GENERIC_SET = frozenset(GENERIC_TERMS)
 GENERIC_LENGTHS = sorted({len(g) for g in GENERIC_TERMS}, reverse=True)
-VILLAGE_GENERICS = ("村", "嘎查", "社区")
-MODIFIERS = "前后中东西南北左右"
+# 1984 rule 3 / GB/T 16159-2012 6.3: village names one word; 社区 stays a generic term (GB/T 38207-2019).
+VILLAGE_GENERICS = ("村", "嘎查")
+# GB/T 16159-2012 6.3, 1984 rule 2: a one-syllable modifier of these one-syllable generics is joined to the
+# generic (景山后街 Jingshan Houjie, 潮白新河 Chaobai Xinhe, 鄂托克前旗 Otog Qianqi). A shape word may follow a
+# one-syllable specific (南小街 Nan Xiaojie); a direction word needs a specific of two or more syllables before it
+# (湖北路 stays Hubei Lu).
+MODIFIABLE_GENERICS = frozenset("街路巷河旗")
+SHAPE_MODIFIERS = "大小新老直横"
+DIRECTION_MODIFIERS = "东西南北前后左右中"
+# 1984 rule 2: modifiers of two or more syllables of a zone's generic are words of their own
+# (苏里格经济开发区 Sulige Jingji Kaifaqu, 鄂尔多斯高新技术产业开发区 Ordos Gaoxin Jishu Chanye Kaifaqu).
+ZONE_GENERICS = frozenset(("开发区", "工业园区", "园区", "示范区"))
+ZONE_MODIFIERS = ("高新", "技术", "产业", "经济", "生态", "物流", "空港", "工业", "科技")
+# A unit name nested at the head of a longer name keeps its own generic (鄂尔多斯市 + 高新技术产业园区).
+NESTED_GENERICS = ("自治区", "市", "旗", "盟")
+# 1984 rule 7: street ordinals in Arabic digits (二马路 2 Malu, 经五路 Jing5 Lu).
+STREET_GENERICS = frozenset(("路", "街", "巷", "马路", "大街", "胡同"))
+ORDINALS = {ch: str(i) for i, ch in enumerate("零一二三四五六七八九十") if i}
 DIGITS = "零一二三四五六七八九"
 ASCII_DIGIT = re.compile("[0-9]")
+DIGIT_RUN = re.compile("([0-9]+)")
 TONE_MARKS = {"\u0304", "\u0301", "\u030c", "\u0300"}
+ORIGINS = ("official", "partly_official", "derived")
 
 
 @dataclass(frozen=True)
@@ -95,7 +81,7 @@ class Part:
 
 @dataclass
 class Romanization:
-    """The romanized name: plain and toned forms, ``official`` or ``derived``, and its parts."""
+    """The romanized name: plain and toned forms, its origin (``ORIGINS``) and its parts."""
 
     name: str
     plain: str
@@ -118,9 +104,11 @@ class Romanization:
 
 @dataclass(frozen=True)
 class Lexicon:
-    """The override lexicon: official forms, phrase readings, character readings."""
+    """The override lexicon: official forms (as parts of a specific, or only as a whole specific), phrase readings,
+    character readings."""
 
     official: dict[str, str]
+    official_whole: dict[str, str]
     phrases: dict[str, list[str]]
     characters: dict[str, str]
 
@@ -141,6 +129,7 @@ def lexicon() -> Lexicon:
     data = tomllib.loads(LEXICON_PATH.read_text(encoding="utf-8"))
     return Lexicon(
         official=dict(data.get("official", {})),
+        official_whole=dict(data.get("official_whole", {})),
         phrases={k: v.split() for k, v in data.get("phrases", {}).items()},
         characters=dict(data.get("characters", {})),
     )
@@ -242,31 +231,82 @@ def join_word(sylls: tuple[str, ...]) -> str:
 
 
 def _join(sylls: tuple[str, ...], plain: tuple[str, ...]) -> str:
+    # 1984 rule 11: apostrophe before a non-first syllable beginning with a, o or e; rule 10: first letter capital.
     out = "".join(
         ("'" + syl) if index and plain[index][:1] in ("a", "o", "e") else syl for index, syl in enumerate(sylls)
     )
     return out[:1].upper() + out[1:]
 
 
+def _modifier_fits(modifier: str, rest: str) -> bool:
+    # GB/T 16159-2012 6.3 / 1984 rule 2 (南小街 Nan Xiaojie, 景山后街 Jingshan Houjie; 湖北路 stays Hubei Lu).
+    return (modifier in SHAPE_MODIFIERS and len(rest) >= 1) or (modifier in DIRECTION_MODIFIERS and len(rest) >= 2)
+
+
 def split_name(name: str) -> tuple[str, str]:
-    """(specific, generic) of a name; the generic is '' when none separates (the whole name is specific)."""
+    """(specific, generic) of a name; the generic is '' when none separates (the whole name is specific).
+
+    The generic is the longest GB/T 38207-2019 generic term ending the name, with up to two one-syllable modifiers
+    joined to a one-syllable street, river or banner generic (GB/T 16159-2012 6.3, 1984 rule 2)."""
     for length in GENERIC_LENGTHS:
         if len(name) > length and name[-length:] in GENERIC_SET:
-            return name[:-length], name[-length:]
+            specific, generic = name[:-length], name[-length:]
+            if generic in MODIFIABLE_GENERICS:
+                for allowed in (SHAPE_MODIFIERS + DIRECTION_MODIFIERS, DIRECTION_MODIFIERS):  # 西小巷, 南后街
+                    if specific and specific[-1] in allowed and _modifier_fits(specific[-1], specific[:-1]):
+                        specific, generic = specific[:-1], specific[-1] + generic
+                    else:
+                        break
+            return specific, generic
     return name, ""
 
 
-def _word(text: str, role: str) -> Part:
-    sylls, rules = syllables(text)
-    plain = tuple(strip_tones(syl) for syl in sylls)
-    decided = sorted(set(rules), key=rules.index)
-    rule = ",".join(decided) if decided else "char-table"
-    return Part(text, role, _join(plain, plain), _join(sylls, plain), rule)
+def _word(text: str, role: str, rule: str = "") -> Part:
+    """One word of the name; Arabic digits stay digits inside it (1984 rule 7: 1203高地 1203 Gaodi)."""
+    plain_out: list[str] = []
+    toned_out: list[str] = []
+    rules: list[str] = []
+    for index, piece in enumerate(DIGIT_RUN.split(text)):
+        if not piece:
+            continue
+        if index % 2:
+            plain_out.append(piece)
+            toned_out.append(piece)
+            rules.append("arabic-digits")
+            continue
+        sylls, decided = syllables(piece)
+        plain = tuple(strip_tones(syl) for syl in sylls)
+        joined_plain, joined_toned = _join(plain, plain), _join(sylls, plain)
+        plain_out.append(joined_plain)
+        toned_out.append(joined_toned)
+        rules.extend(decided)
+    decided_rules = sorted(set(rules), key=rules.index)
+    rule_text = rule or (",".join(decided_rules) if decided_rules else "char-table")
+    plain_word, toned_word = "".join(plain_out), "".join(toned_out)
+    return Part(text, role, plain_word[:1].upper() + plain_word[1:], toned_word[:1].upper() + toned_word[1:], rule_text)
 
 
-def _specific_parts(specific: str) -> list[Part]:
-    """The specific split into official segments (their own words) and pinyin segments (joined)."""
-    official = lexicon().official
+def _official_part(piece: str, form: str) -> Part:
+    return Part(piece, "specific", form, form, f"lexicon:official:{piece}")
+
+
+def _specific_parts(specific: str, generic: str) -> list[Part]:
+    """The specific as words: official forms (1976 rules, lexicon), a nested unit name with its own generic
+    (鄂尔多斯市 in 鄂尔多斯市高新技术产业园区), modifiers of a zone's generic (1984 rule 2), the rest joined."""
+    lex = lexicon()
+    if specific in lex.official_whole:
+        return [_official_part(specific, lex.official_whole[specific])]
+    modifiers: list[str] = []
+    if generic in ZONE_GENERICS:
+        peeled = True
+        while peeled:
+            peeled = False
+            for word in ZONE_MODIFIERS:
+                if specific.endswith(word) and len(specific) > len(word):
+                    modifiers.insert(0, word)
+                    specific = specific[: -len(word)]
+                    peeled = True
+    official = lex.official
     starts = _official_starts()
     parts: list[Part] = []
     pending = ""
@@ -278,62 +318,84 @@ def _specific_parts(specific: str) -> list[Part]:
                 if pending:
                     parts.append(_word(pending, "specific"))
                     pending = ""
-                form = official[piece]
-                parts.append(Part(piece, "specific", form, form, f"lexicon:official:{piece}"))
+                parts.append(_official_part(piece, official[piece]))
                 i += length
+                rest = specific[i:]
+                nested = next((g for g in NESTED_GENERICS if rest.startswith(g) and len(rest) > len(g)), None)
+                if nested:
+                    parts.append(_word(nested, "nested-generic"))
+                    i += len(nested)
                 break
         else:
             pending += specific[i]
             i += 1
     if pending:
         parts.append(_word(pending, "specific"))
+    parts.extend(_word(word, "modifier") for word in modifiers)
     return parts
+
+
+def _street_ordinal(specific: str, generic: str) -> Part | None:
+    """1984 rule 7: the ordinal of a street in Arabic digits (二马路 2 Malu, 经五路 Jing5 Lu); a number that is a
+    name (三八路 Sanba Lu, a date) has two numerals and stays in pinyin (1984 rule 6)."""
+    if generic not in STREET_GENERICS or not specific or specific[-1] not in ORDINALS:
+        return None
+    if len(specific) > 1 and specific[-2] in ORDINALS:
+        return None
+    head = _word(specific[:-1], "specific") if len(specific) > 1 else None
+    digit = ORDINALS[specific[-1]]
+    if head is None:
+        return Part(specific, "specific", digit, digit, "street-ordinal")
+    return Part(specific, "specific", head.plain + digit, head.toned + digit, "street-ordinal")
 
 
 @lru_cache(maxsize=1_000_000)
 def romanize(name: str, *, village: bool | None = None) -> Romanization:
     """Romanize a place name; ``village`` forces (or forbids) the one-word village rule.
 
-    Without ``village`` the rule applies when the generic is a village-level term (村, 嘎查, 社区).
-    """
+    Without ``village`` the rule applies when the generic is 村 or 嘎查 (1984 rule 3, GB/T 16159-2012 6.3); a name
+    ending in 社区 is never one word (社区 is a generic term, GB/T 38207-2019)."""
     text = unicodedata.normalize("NFKC", name).strip()
     if not text:
         raise InvalidInput("the name to romanize is empty")
     rules: list[str] = []
-    expanded = _expand_digits(text)
-    if expanded != text:
-        rules.append("numeral")
-    specific, generic = split_name(expanded)
-    is_village = village if village is not None else generic in VILLAGE_GENERICS
-    maybe_official = any(ch in _official_starts() for ch in specific)
-    parts = _specific_parts(specific) if maybe_official or not is_village else []
-    is_official = any(p.rule.startswith("lexicon:official") for p in parts)
-    modifier: Part | None = None
-    if generic and is_official and len(parts) == 2 and parts[-1].text in MODIFIERS:
-        modifier = parts.pop()
-        rules.append("modifier-joined")
-    if is_village and not is_official:
-        whole = _word(specific + generic, "name")
-        parts = [Part(specific + generic, "name", whole.plain, whole.toned, whole.rule)]
+    if ASCII_DIGIT.search(text):
+        rules.append("arabic-digits")
+    specific, generic = split_name(text)
+    if generic and generic not in GENERIC_SET:
+        rules.append("modifier-joined")  # GB/T 16159-2012 6.3, 1984 rule 2 (景山后街 Jingshan Houjie)
+    is_village = (village if village is not None else generic in VILLAGE_GENERICS) and generic != "社区"
+    lex = lexicon()
+    maybe_official = specific in lex.official_whole or any(ch in _official_starts() for ch in specific)
+    ordinal = _street_ordinal(specific, generic)
+    if ordinal is not None:
+        parts = [ordinal]
+        rules.append("street-ordinal")
+    else:
+        parts = _specific_parts(specific, generic) if maybe_official or not is_village else []
+    official_parts = [p for p in parts if p.rule.startswith("lexicon:official")]
+    if is_village and not official_parts:
+        # 1984 rule 3, GB/T 16159-2012 6.3: a village name is one word (王村 Wangcun).
+        parts = [_word(specific + generic, "name")]
         rules.append("village-one-word" if generic else "no-separable-generic")
     elif generic:
-        generic_word = _word((modifier.text if modifier else "") + generic, "generic")
-        if len(parts) == 1 and len(parts[0].text) == 1 and not is_official:
-            joined = _word(specific + generic, "name")
-            parts = [Part(specific + generic, "name", joined.plain, joined.toned, joined.rule)]
-            rules.append("monosyllabic-joined")
-        else:
-            parts.append(generic_word)
-            rules.append("generic-separate")
+        # GB/T 16159-2012 6.3, 1984 rule 1: specific and generic apart, also after one syllable (泰山 Tai Shan).
+        parts.append(_word(generic, "generic"))
+        rules.append("generic-separate")
     else:
         rules.append("no-separable-generic")
+    named = [p for p in parts if p.role in ("specific", "modifier", "name")]
+    if official_parts and len(official_parts) == len(named):
+        origin = "official"
+    elif official_parts:
+        origin = "partly_official"
+    else:
+        origin = "derived"
     plain = " ".join(p.plain for p in parts)
     toned = " ".join(p.toned for p in parts)
     if "'" in plain:
         rules.append("apostrophe")
-    return Romanization(
-        name=name, plain=plain, toned=toned, origin="official" if is_official else "derived", parts=parts, rules=rules
-    )
+    return Romanization(name=name, plain=plain, toned=toned, origin=origin, parts=parts, rules=rules)
 
 
 @lru_cache(maxsize=1_000_000)
