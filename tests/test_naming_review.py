@@ -48,8 +48,11 @@ def test_review_rules(api: httpx.Client, ordos_engine: Engine, data_root: Path) 
     otog = review(name="鄂托克村", category="32", unit="150624")
     assert "重名 duplicate" not in rules(otog)
     assert "鄂托克旗" in {r["name"] for f in otog["findings"] if f["rule"] == "同音 homophone" for r in f["related"]}
-    retired = review(name="铜川汽车博览园", category="41", unit="150602")
+    # Retired in the fixture history (2021): recent when reviewed in 2023, not when reviewed in 2030.
+    retired = review(name="铜川汽车博览园", category="41", unit="150602", review_date="2023-01-01")
     assert rules(retired)["recently retired"] == "warning"
+    later = review(name="铜川汽车博览园", category="41", unit="150602", review_date="2030-01-01")
+    assert "recently retired" not in rules(later)
     street_for_village = review(name="和平街", category="32", unit="150621")
     assert rules(street_for_village)["generic does not fit category"] == "error"
     forbidden = review(name="维也纳国际村", category="32", unit="150621")

@@ -503,6 +503,20 @@ def test_check_lists_every_sign_off_the_standard(
         ("鄂托克前旗", "Etuoke Qianqi", ["mongolian-official-form"]),
         ("鄂托克前旗", "Otog Qianqi", []),
         ("伊金霍洛旗", "Yijinhuoluo Qi", ["mongolian-official-form"]),
+        # Signs written in the corrected forms (GB/T 16159-2012 6.3, 1984 rules, official forms) pass.
+        ("乌兰镇", "Ulan Zhen", []),
+        ("乌兰镇", "Wulan Zhen", ["mongolian-official-form"]),
+        ("阿勒腾席热镇", "Altan Xiret Zhen", []),
+        ("内蒙古自治区", "NEI MONGOL ZIZHIQU", []),
+        ("泰山", "Tai Shan", []),
+        ("黄河", "Huang He", []),
+        ("泰山", "Taishan", ["word-split"]),
+        ("育英社区", "Yuying Shequ", []),
+        ("鄂尔多斯市高新技术产业园区", "Ordos Shi Gaoxin Jishu Chanye Yuanqu", []),
+        ("苏里格经济开发区", "Sulige Jingji Kaifaqu", []),
+        ("1203高地", "1203 Gaodi", []),
+        ("二马路", "2 Malu", []),
+        ("景山后街", "Jingshan Houjie", []),
     ],
 )
 def test_romanization_rules_of_the_check(name: str, printed: str, rules: list[str]) -> None:

@@ -152,6 +152,9 @@ class ReviewRequest(BaseModel):
     lon: Coordinate | None = None
     lat: Coordinate | None = None
     crs: str = "EPSG:4326"
+    review_date: IsoDate | None = Field(
+        default=None, description="date of the review (YYYY-MM-DD): 'recently retired' counts back from it; today"
+    )
 
 
 @router.post("/naming/review")
@@ -165,7 +168,9 @@ def naming_review(
         if body.lon is None or body.lat is None:
             raise InvalidInput("give both lon and lat, or neither")
         point = GeoPoint.from_input(body.lon, body.lat, body.crs)
-    return review.review_name(conn, name=body.name, category=body.category, unit=body.unit, point=point)
+    return review.review_name(
+        conn, name=body.name, category=body.category, unit=body.unit, point=point, review_date=body.review_date
+    )
 
 
 class PointIn(BaseModel):

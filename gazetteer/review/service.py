@@ -73,9 +73,16 @@ def _related(rows: list[Any]) -> list[dict[str, Any]]:
 
 
 def review_name(
-    conn: Connection, *, name: str, category: str, unit: str, point: GeoPoint | None = None
+    conn: Connection,
+    *,
+    name: str,
+    category: str,
+    unit: str,
+    point: GeoPoint | None = None,
+    review_date: date | None = None,
 ) -> dict[str, Any]:
-    """Findings on a proposed name in ``unit`` of ``category`` (see the module docstring), with a memo text."""
+    """Findings on a proposed name in ``unit`` of ``category`` (see the module docstring), with a memo text; the
+    "recently retired" window is measured back from ``review_date`` (today when not given)."""
     proposed = names.normalize_query(name).replace(" ", "")
     if names.is_latin(proposed):
         raise InvalidInput(f"name {name!r} must be written in Chinese characters")
@@ -111,7 +118,7 @@ def review_name(
         full = core_full = ""
         romanized = None
     sound_keys = {full, core_full} - {""}
-    if romanized is not None and romanized.origin == "official":  # the official form sounds too (Otog = 鄂托克)
+    if romanized is not None and romanized.origin != "derived":  # the official form sounds too (Otog = 鄂托克)
         official_parts = [p.plain for p in romanized.parts if p.rule.startswith("lexicon:official")]
         sound_keys |= {names.latin_key(romanized.plain), *(names.latin_key(p) for p in official_parts)}
     kinds = ("pinyin", "pinyin_core", "official", "official_core")
@@ -127,7 +134,7 @@ def review_name(
             )
         )
 
-    since = date.today() - timedelta(days=365 * RETIRED_WITHIN_YEARS)
+    since = (review_date or date.today()) - timedelta(days=365 * RETIRED_WITHIN_YEARS)
     old = queries.find_by_keys(
         conn, [proposed], ("exact", "statistical"), statuses=("retired", "historic"), limit=50, **scope
     )

@@ -40,7 +40,8 @@ CHECK_COLUMNS = (
 
 # --- the check -------------------------------------------------------------------------------------
 def expected_romanization(name: str, admin_code: str | None) -> Romanization | None:
-    """What a sign of the standard name should print (village-level names as one word); None when unreadable."""
+    """What a sign of the standard name should print (village-level names one word, 1984 rule 3; a 社区 name in two,
+    GB/T 38207-2019); None when unreadable."""
     village = True if admin_code and level_of_code(admin_code) == "village" else None
     try:
         return romanize(name, village=village)
