@@ -21,8 +21,9 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Connection
 
 from boundaries.checks import queries as check_queries
+from boundaries.checks.metric import SNAP_M, MetricFrame, frame_for
 from boundaries.checks.service import REGISTERED, check_source, check_tolerance, member_units
-from boundaries.checks.topology import local_metric, measure, polygonal
+from boundaries.checks.topology import polygonal
 from boundaries.compare import queries as compare_queries
 from boundaries.units import queries
 from boundaries.units.polygons import check_polygon, parse_geojson_geometry
@@ -33,9 +34,10 @@ from core.errors import InvalidInput, NotFound
 
 MAX_TOLERANCE_M2 = 1e8
 PIECES_SHOWN = 100
-MAX_LABEL_LENGTH = 100
-# Half a decimetre in degrees: how close a neighbour's polygon must run to a unit's edge for the edge to be shared.
+# Half a decimetre in degrees: how close a neighbour's lon/lat polygon must run to a unit's edge for the edge to
+# be shared (the plane comparisons here use SNAP_M metres).
 SHARED_EDGE_DEG = 5e-7
+MAX_LABEL_LENGTH = 100
 
 # Given the pieces' geometries (lon/lat), what lies inside each: {"places": [...], "facilities": [...]}.
 ContentsFinder = Callable[[Sequence[BaseGeometry]], Sequence[Mapping[str, list[dict[str, Any]]]]]
@@ -43,7 +45,8 @@ ContentsFinder = Callable[[Sequence[BaseGeometry]], Sequence[Mapping[str, list[d
 
 @dataclass(frozen=True)
 class Piece:
-    """Ground the first version gives to ``first`` and the second to ``second`` (None: to no unit)."""
+    """Ground the first version gives to ``first`` and the second to ``second`` (None: to no unit); the
+    geometry is in the run's metric plane."""
 
     first: str | None
     second: str | None
@@ -52,24 +55,28 @@ class Piece:
 
 
 def disputed_pieces(
-    first: dict[str, BaseGeometry], second: dict[str, BaseGeometry], tolerance_m2: float
+    first: dict[str, BaseGeometry], second: dict[str, BaseGeometry], tolerance_m2: float, frame: MetricFrame
 ) -> tuple[list[Piece], int, float]:
-    """The pieces of at least ``tolerance_m2`` the versions assign differently; also the count and area of the
-    smaller pieces left out."""
+    """The pieces of at least ``tolerance_m2`` the versions (in ``frame``'s plane) assign differently; also the
+    count and area of the smaller pieces left out."""
     codes_1, geoms_1 = list(first), np.array(list(first.values()), dtype=object)
     codes_2, geoms_2 = list(second), np.array(list(second.values()), dtype=object)
     found: list[tuple[str | None, str | None, BaseGeometry]] = []
-    left, right = shapely.STRtree(geoms_2).query(geoms_1, predicate="intersects")
-    for i, j in zip(left, right, strict=True):
-        if codes_1[i] != codes_2[j]:
-            found.append((codes_1[i], codes_2[j], shapely.intersection(geoms_1[i], geoms_2[j])))
+    if len(geoms_1) and len(geoms_2):
+        left, right = shapely.STRtree(geoms_2).query(geoms_1, predicate="intersects")
+        for i, j in zip(left, right, strict=True):
+            if codes_1[i] != codes_2[j]:
+                found.append((codes_1[i], codes_2[j], shapely.intersection(geoms_1[i], geoms_2[j])))
     union_1, union_2 = shapely.union_all(geoms_1), shapely.union_all(geoms_2)
     found += [(c, None, shapely.difference(g, union_2)) for c, g in zip(codes_1, geoms_1, strict=True)]
     found += [(None, c, shapely.difference(g, union_1)) for c, g in zip(codes_2, geoms_2, strict=True)]
+    if not found:
+        return [], 0, 0.0
     parts, owner = shapely.get_parts(np.array([polygonal(g) for _, _, g in found], dtype=object), return_index=True)
-    real = ~shapely.is_empty(parts)
+    # Units that touch meet in lines and points: only areas are pieces.
+    real = (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & ~shapely.is_empty(parts)
     parts, owner = parts[real], owner[real]
-    areas = measure(parts).area_m2 if len(parts) else np.zeros(0)
+    areas = frame.area_m2(parts)
     keep = areas >= tolerance_m2
     pieces = [
         Piece(found[o][0], found[o][1], p, float(a)) for p, o, a, k in zip(parts, owner, areas, keep, strict=True) if k
@@ -78,33 +85,38 @@ def disputed_pieces(
     return pieces, int((~keep).sum()), float(areas[~keep].sum())
 
 
-def shared_line(a: BaseGeometry, b: BaseGeometry) -> BaseGeometry:
-    """The part of ``a``'s boundary that runs along ``b`` (empty when they are not neighbours)."""
-    edge = shapely.intersection(shapely.boundary(a), shapely.buffer(b, SHARED_EDGE_DEG))
-    lines = [g for g in shapely.get_parts(edge) if g.geom_type in ("LineString", "LinearRing")]
+def shared_line(a: BaseGeometry, b: BaseGeometry, within: float = SHARED_EDGE_DEG) -> BaseGeometry:
+    """The part of ``a``'s boundary that runs within ``within`` (in the geometries' units; the default is for
+    lon/lat) of ``b`` (empty when they are not neighbours)."""
+    edge = shapely.intersection(shapely.boundary(a), shapely.buffer(b, within))
+    lines = [g for g in shapely.get_parts(edge) if g.geom_type in ("LineString", "LinearRing") and not g.is_empty]
     return shapely.line_merge(shapely.MultiLineString(lines)) if lines else shapely.MultiLineString()
 
 
-def line_offsets(first: dict[str, BaseGeometry], second: dict[str, BaseGeometry]) -> list[dict[str, Any]]:
+def line_offsets(
+    first: dict[str, BaseGeometry], second: dict[str, BaseGeometry], frame: MetricFrame
+) -> list[dict[str, Any]]:
     """Per pair of units that share a line in both versions: its length in each and the Hausdorff distance (m)."""
     codes = sorted(set(first) & set(second))
+    if not codes:
+        return []
     tree = shapely.STRtree([first[c] for c in codes])
     out = []
     for i, j in zip(*tree.query([first[c] for c in codes], predicate="intersects"), strict=True):
         if i >= j:
             continue
         u, v = codes[i], codes[j]
-        line_1, line_2 = shared_line(first[u], first[v]), shared_line(second[u], second[v])
+        line_1, line_2 = shared_line(first[u], first[v], SNAP_M), shared_line(second[u], second[v], SNAP_M)
         if line_1.is_empty or line_2.is_empty:
             continue
-        both = local_metric(np.array([shapely.GeometryCollection([line_1, line_2])], dtype=object))[0]
-        metric_1, metric_2 = both.geoms
+        length_1, length_2 = frame.length_m(np.array([line_1, line_2], dtype=object))
+        offset = frame.distance_m(float(shapely.hausdorff_distance(line_1, line_2, densify=0.05)), line_1)
         out.append(
             {
                 "units": [u, v],
-                "first_length_km": round(metric_1.length / 1000, 3),
-                "second_length_km": round(metric_2.length / 1000, 3),
-                "hausdorff_m": round(float(shapely.hausdorff_distance(metric_1, metric_2, densify=0.05)), 1),
+                "first_length_km": round(float(length_1) / 1000, 3),
+                "second_length_km": round(float(length_2) / 1000, 3),
+                "hausdorff_m": round(offset, 1),
             }
         )
     return out
@@ -114,6 +126,10 @@ def line_offsets(first: dict[str, BaseGeometry], second: dict[str, BaseGeometry]
 def _layer(conn: Connection, codes: list[str], source: str, day: date) -> dict[str, BaseGeometry]:
     polygons = check_queries.polygons_of(conn, codes, source, day)
     return {code: shapely.from_wkb(polygons[code]["wkb"]) for code in codes if code in polygons}
+
+
+def _projected(layer: dict[str, BaseGeometry], frame: MetricFrame) -> dict[str, BaseGeometry]:
+    return dict(zip(layer, frame.forward(np.array(list(layer.values()), dtype=object)), strict=True))
 
 
 def compare_sources(
@@ -129,7 +145,8 @@ def compare_sources(
     contents: ContentsFinder | None = None,
 ) -> dict[str, Any]:
     """Compare two polygon sources for the units of ``level`` under ``parent``; store and return the result
-    (with what ``contents`` finds inside each piece; None stores the pieces without looking)."""
+    (with what ``contents`` finds inside each piece; None stores the pieces without looking). Each unit's
+    second polygon is snapped onto its first within :data:`SNAP_M`."""
     tolerance = check_tolerance("tolerance_m2", tolerance_m2, MAX_TOLERANCE_M2)
     day = as_of or date.today()
     check_source(conn, first)
@@ -142,7 +159,10 @@ def compare_sources(
     for label, layer in ((first, layer_1), (second, layer_2)):
         if not layer:
             raise InvalidInput(f"none of the {len(codes)} units of level {level} has a polygon from {label!r} on {day}")
-    return _store(conn, parent_row, level, first, second, layer_1, layer_2, tolerance, day, actor, contents)
+    frame = frame_for(np.array(list(layer_1.values()), dtype=object))
+    metric_1, metric_2 = _projected(layer_1, frame), _projected(layer_2, frame)
+    metric_2 = {c: polygonal(shapely.snap(g, metric_1[c], SNAP_M)) if c in metric_1 else g for c, g in metric_2.items()}
+    return _store(conn, parent_row, level, first, second, metric_1, metric_2, frame, tolerance, day, actor, contents)
 
 
 def compare_claim(
@@ -158,7 +178,9 @@ def compare_claim(
     contents: ContentsFinder | None = None,
 ) -> dict[str, Any]:
     """Compare a claimed polygon of ``unit`` (GeoJSON in ``crs``) with the registered polygons of the unit and
-    its siblings: the claim replaces the unit's polygon and takes precedence over its neighbours'."""
+    its siblings: the claim replaces the unit's polygon and takes precedence over its neighbours'. Claim
+    vertices within :data:`SNAP_M` of the registered polygon's edges are snapped onto them. A unit whose parent
+    is not loaded is compared alone (the parent only says who the neighbours are)."""
     tolerance = check_tolerance("tolerance_m2", tolerance_m2, MAX_TOLERANCE_M2)
     if not label.strip() or len(label) > MAX_LABEL_LENGTH:
         raise InvalidInput(f"label {label!r} must be 1 to {MAX_LABEL_LENGTH} characters")
@@ -168,7 +190,7 @@ def compare_claim(
     row = require_unit(conn, unit, day)
     source_geom, geom = parse_geojson_geometry(geometry, crs)
     claim = check_polygon(row["code"], source_geom, geom, "refuse", parse_crs(crs)).geom
-    parent_row = require_unit(conn, row["parent_code"], day) if row["parent_code"] else None
+    parent_row = queries.unit_at(conn, row["parent_code"], day) if row["parent_code"] else None
     codes = [row["code"]]
     if parent_row is not None:
         _, members = member_units(conn, parent_row["code"], row["level"], day)
@@ -176,11 +198,15 @@ def compare_claim(
     registered = _layer(conn, codes, REGISTERED, day)
     if row["code"] not in registered:
         raise InvalidInput(f"unit {row['code']} {row['name']} has no registered polygon on {day} to compare with")
-    claimed = {c: (claim if c == row["code"] else shapely.difference(g, claim)) for c, g in registered.items()}
-    claimed = {c: g for c, g in claimed.items() if not g.is_empty}
+    frame = frame_for(np.array([registered[row["code"]]], dtype=object))
+    metric = _projected(registered, frame)
+    (metric_claim,) = frame.forward(np.array([claim], dtype=object))
+    metric_claim = polygonal(shapely.snap(metric_claim, metric[row["code"]], SNAP_M))
+    claimed = {c: shapely.difference(g, metric_claim) for c, g in metric.items() if c != row["code"]}
+    claimed = {row["code"]: metric_claim} | {c: g for c, g in claimed.items() if not g.is_empty}
     second = f"{label}:{row['code']}"
     return _store(
-        conn, parent_row, row["level"], REGISTERED, second, registered, claimed, tolerance, day, actor, contents
+        conn, parent_row, row["level"], REGISTERED, second, metric, claimed, frame, tolerance, day, actor, contents
     )
 
 
@@ -192,16 +218,18 @@ def _store(
     second: str,
     layer_1: dict[str, BaseGeometry],
     layer_2: dict[str, BaseGeometry],
+    frame: MetricFrame,
     tolerance: float,
     day: date,
     actor: str,
     contents: ContentsFinder | None,
 ) -> dict[str, Any]:
-    pieces, small_count, small_area = disputed_pieces(layer_1, layer_2, tolerance)
-    lines = line_offsets(layer_1, layer_2)
+    pieces, small_count, small_area = disputed_pieces(layer_1, layer_2, tolerance, frame)
+    lines = line_offsets(layer_1, layer_2, frame)
+    shapes = list(frame.inverse(np.array([p.geometry for p in pieces], dtype=object))) if pieces else []
     inside: Sequence[Mapping[str, list[dict[str, Any]] | None]] = [{"places": None, "facilities": None}] * len(pieces)
     if contents is not None:
-        inside = contents([p.geometry for p in pieces])
+        inside = contents(shapes)
     by_pair: dict[str, dict[str, float]] = {}
     for piece in pieces:
         key = f"{piece.first or '-'}>{piece.second or '-'}"
@@ -209,6 +237,7 @@ def _store(
         entry["count"] += 1
         entry["area_m2"] = round(entry["area_m2"] + piece.area_m2, 1)
     summary: dict[str, Any] = {
+        "metric_crs": frame.name,
         "units_first": len(layer_1),
         "units_second": len(layer_2),
         "disputed": _total(pieces),
@@ -238,8 +267,8 @@ def _store(
         conn,
         comparison_id,
         [
-            (p.first, p.second, p.area_m2, p.geometry, found["places"], found["facilities"])
-            for p, found in zip(pieces, inside, strict=True)
+            (p.first, p.second, p.area_m2, shape, found["places"], found["facilities"])
+            for p, shape, found in zip(pieces, shapes, inside, strict=True)
         ],
     )
     audit.record(
