@@ -9,14 +9,16 @@ import subprocess
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 import shapely
 from pyproj import Geod
 from shapely.geometry import shape
 from sqlalchemy import Engine, text
 
+from boundaries.checks.metric import frame_for
 from boundaries.checks.service import get_check, run_topology_check
-from boundaries.checks.topology import Tolerances, analyse, measure
+from boundaries.checks.topology import Tolerances, analyse
 from boundaries.units import service
 from core import auth
 from core.crs import geodesic_area_m2, transform_geometry
@@ -138,23 +140,120 @@ def test_pure_analysis_without_a_database() -> None:
     assert result.findings[0].area_m2 == pytest.approx(geodesic_area_m2(hole), rel=1e-4)
 
 
-def test_local_measures_agree_with_the_ellipsoid() -> None:
-    """The local-plane area of a 1 km piece matches the geodesic area to 1e-4."""
-    piece = shapely.Polygon([(109.5, 39.5), (109.512, 39.5), (109.51, 39.509), (109.5, 39.508)])
-    measured = measure(shapely.from_wkb([piece.wkb]))
-    assert measured.area_m2[0] == pytest.approx(geodesic_area_m2(piece), rel=1e-4)
+def test_plane_measures_agree_with_the_ellipsoid() -> None:
+    """Areas and perimeters in the Gauss-Krüger plane, corrected by the scale factor, match the geodesic ones to
+    1e-5 for 1 km pieces (holes and multipolygons too), also 2° from the central meridian."""
+    for lon in (109.5, 110.0, 111.0, 112.4):
+        outer = shapely.box(lon, 39.5, lon + 0.012, 39.509)
+        holed = outer.difference(shapely.box(lon + 0.003, 39.503, lon + 0.006, 39.506))
+        both = shapely.MultiPolygon([holed, shapely.box(lon + 0.02, 39.5, lon + 0.03, 39.505)])
+        lonlat = np.array([holed, both], dtype=object)
+        frame = frame_for(lonlat)
+        plane = frame.forward(lonlat)
+        for geom, area, perimeter in zip(lonlat, frame.area_m2(plane), frame.length_m(plane), strict=True):
+            assert area == pytest.approx(geodesic_area_m2(geom), rel=1e-5)
+            assert perimeter == pytest.approx(GRS80.geometry_length(geom.boundary), rel=1e-5)
 
 
-def test_bulk_measures_of_holes_and_multipolygons() -> None:
-    """Area less the holes, perimeter of every ring, for polygons and multipolygons alike (1 km pieces)."""
-    outer = shapely.box(109.5, 39.5, 109.512, 39.509)
-    holed = outer.difference(shapely.box(109.503, 39.503, 109.506, 39.506))
-    both = shapely.MultiPolygon([holed, shapely.box(109.52, 39.5, 109.53, 39.505)])
-    measured = measure(shapely.from_wkb([holed.wkb, both.wkb]))
-    for geom, area, perimeter in zip((holed, both), measured.area_m2, measured.perimeter_m, strict=True):
-        assert area == pytest.approx(geodesic_area_m2(geom), rel=1e-4)
-        assert perimeter == pytest.approx(GRS80.geometry_length(geom.boundary), rel=1e-4)  # holes' rings too
-    assert measured.area_m2[1] > measured.area_m2[0] > 0
+def test_the_frame_is_the_gauss_kruger_zone_of_the_area() -> None:
+    ordos = np.array([shapely.box(106.7, 37.6, 111.5, 40.9)], dtype=object)
+    assert frame_for(ordos).crs == "EPSG:4545"  # centre 109.1°E: zone 36, CM 108°E
+    assert frame_for(np.array([shapely.box(110.9, 39.7, 111.1, 39.8)], dtype=object)).crs == "EPSG:4546"
+    assert frame_for(np.array([shapely.box(75, 20, 134, 50)], dtype=object)).gauss_kruger is False
+
+
+# --- fixtures in metres: exact coordinates in EPSG:4546, converted to EPSG:4490 for input -------------------
+def grid_units(picture: str, cell_m: float = 100.0) -> dict[str, shapely.Geometry]:
+    """Units drawn as an ASCII grid (one letter per unit, "." for nobody; each character a ``cell_m`` square,
+    the first line northernmost), merged per letter with the fixtures' origin at the south-west corner, as
+    lon/lat polygons. Shared edges carry the cells' corners as extra collinear vertices."""
+    rows = picture.strip().splitlines()
+    cells: dict[str, list[shapely.Geometry]] = {}
+    for r, row in enumerate(reversed(rows)):
+        for c, letter in enumerate(row.strip()):
+            if letter != ".":
+                x, y = X0 + c * cell_m, Y0 + r * cell_m
+                cells.setdefault(letter, []).append(shapely.box(x, y, x + cell_m, y + cell_m))
+    merged = {k: shapely.union_all(v) for k, v in sorted(cells.items())}
+    return {k: transform_geometry(g, "EPSG:4546", "EPSG:4490") for k, g in merged.items()}
+
+
+def in_4490(*rings: list[tuple[float, float]]) -> shapely.Geometry:
+    """A polygon given in metres from the fixtures' origin (shell, then holes), in lon/lat."""
+    plane = shapely.Polygon(*[[(X0 + x, Y0 + y) for x, y in ring] for ring in rings[:1]], rings[1:] or None)
+    return transform_geometry(plane, "EPSG:4546", "EPSG:4490")
+
+
+def check(units: dict[str, shapely.Geometry], **tolerances: float) -> list:
+    return analyse(list(units), list(units.values()), None, Tolerances(**tolerances)).findings
+
+
+def test_clean_coverage_with_extra_collinear_vertices_has_no_findings() -> None:
+    """Nine units from a 100 m grid: every shared edge carries extra vertices on one side only."""
+    units = grid_units(
+        """
+        AAABBBBCC
+        AAABBBBCC
+        DDDDEEFFF
+        DDDDEEFFF
+        GGHHHHHII
+        """
+    )
+    # Each unit re-drawn with only its corners: its neighbours keep the 100 m cell vertices on the shared edges.
+    simplified = {k: shapely.simplify(g, 0) for k, g in units.items()}
+    mixed = {k: (simplified[k] if k in "ACEGI" else units[k]) for k in units}
+    assert sum(len(shapely.get_coordinates(g)) for g in mixed.values()) > sum(
+        len(shapely.get_coordinates(g)) for g in simplified.values()
+    )
+    assert check(mixed) == []
+    assert check(units) == [] and check(simplified) == []
+    # An 11 km shared edge, straight, with a vertex every 10 m on one side only.
+    west = in_4490([(0, 0), (5000, 0), (5000, 11_000), (0, 11_000), (0, 0)])
+    east_ring = [(5000, 0), (9000, 0), (9000, 11_000), (5000, 11_000)] + [(5000, y) for y in range(10_990, 0, -10)]
+    east = in_4490([*east_ring, (5000, 0)])
+    assert check({"west": west, "east": east}) == []
+
+
+def test_three_separate_gaps_are_three_findings() -> None:
+    units = grid_units(
+        """
+        AAAABBBB
+        AA.ABB.B
+        AAAABBBB
+        CCCCDD.D
+        CCCCDDDD
+        """
+    )
+    found = check(units)
+    assert sorted((f.kind, f.units) for f in found) == [
+        ("gap", ("A",)),
+        ("gap", ("B",)),
+        ("gap", ("B", "D")),
+    ]
+    assert [f.area_m2 for f in found] == pytest.approx([10_000] * 3, rel=1e-3)
+
+
+def test_an_overlap_of_three_units_names_all_three() -> None:
+    """Three 1 km squares meeting over a 200 m square where all three overlap (and three two-unit overlaps)."""
+    a = in_4490([(0, 0), (1000, 0), (1000, 1000), (0, 1000), (0, 0)])
+    b = in_4490([(800, 0), (1800, 0), (1800, 1000), (800, 1000), (800, 0)])
+    c = in_4490([(800, 800), (1800, 800), (1800, 1800), (800, 1800), (800, 800)])
+    found = check({"a": a, "b": b, "c": c})
+    overlaps = {f.units: f.area_m2 for f in found if f.kind == "overlap"}
+    assert overlaps == pytest.approx(
+        {("a", "b", "c"): 200 * 200, ("a", "b"): 200 * 800, ("b", "c"): 800 * 200}, rel=1e-3
+    )
+    assert {f.kind for f in found} == {"overlap"}
+
+
+def test_areas_within_a_thousandth_of_the_exact_figure() -> None:
+    """A 1 km x 0.5 km overlap 60 km east of the central meridian of EPSG:4546 (scale factor 1.00004)."""
+    west = in_4490([(60_000, 0), (61_000, 0), (61_000, 1000), (60_000, 1000), (60_000, 0)])
+    east = in_4490([(60_500, 0), (61_500, 0), (61_500, 1000), (60_500, 1000), (60_500, 0)])
+    (overlap,) = check({"w": west, "e": east})
+    exact = geodesic_area_m2(shapely.intersection(west, east))
+    assert overlap.area_m2 == pytest.approx(exact, rel=1e-5)
+    assert overlap.area_m2 == pytest.approx(500_000, rel=1e-3)
 
 
 # --- the real Ordos data ---------------------------------------------------------------------------

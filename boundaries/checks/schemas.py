@@ -30,7 +30,7 @@ class FindingOut(BaseModel):
     piece: str
     units: list[str]
     area_m2: float | None = Field(description="on the CGCS2000 ellipsoid; none for an invalid-ring location")
-    width_m: float | None = Field(description="mean width 2A/P of a gap")
+    width_m: float | None = Field(description="width of a gap: diameter of its largest inscribed circle (m)")
     thinness: float | None = Field(description="Polsby-Popper 4πA/P²: 1 for a disc, near 0 for a sliver")
     detail: str
     point: list[float] = Field(description="a point on the piece, lon/lat")

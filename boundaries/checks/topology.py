@@ -8,9 +8,11 @@ everywhere in it (crossing a cancelled edge leaves one sibling and enters anothe
 classifies it: covered twice or more is an overlap, covered by none and enclosed is a gap, outside the
 parent is spill, inside the parent but covered by none and touching its boundary is uncovered parent area.
 
-Measures are in metres on the CGCS2000 ellipsoid: each piece is mapped to a local plane about its own centre
-with the ellipsoid's meridian (M) and prime-vertical (N) radii there (x = Δλ·N·cosφ, y = Δφ·M); areas of large
-pieces (over 0.01 square degree, about 100 km²) are geodesic (``core.crs.geodesic_area_m2``).
+Everything is computed in the run's metric plane (``boundaries.checks.metric``: the CGCS2000 3° Gauss-Krüger
+zone of the area), where shared vertices stay identical: areas are the plane's corrected by the scale factor,
+widths are diameters of the largest inscribed circle (GEOS ``MaximumInscribedCircle``). Faces narrower than
+``SNAP_M`` (1 cm) are noding noise (e.g. a neighbour's extra vertex on a shared straight edge) and no finding.
+Findings are handed back in lon/lat (EPSG:4490).
 """
 
 from __future__ import annotations
@@ -26,12 +28,8 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
-from core.crs import geodesic_area_m2
+from boundaries.checks.metric import SNAP_M, MetricFrame, frame_for
 
-# GRS80 (CGCS2000) semi-major axis and first eccentricity squared.
-_A = 6378137.0
-_E2 = 0.00669438002290
-_LARGE_PIECE_DEG2 = 0.01
 _LOCATION = re.compile(r"\[\s*([-0-9.eE+]+)\s+([-0-9.eE+]+)\s*\]")
 
 KINDS = ("overlap", "gap", "sliver", "invalid", "outside_parent", "uncovered_parent")
@@ -61,10 +59,13 @@ class Finding:
 
 @dataclass
 class TopologyResult:
-    """The findings, and what was looked at and tolerated."""
+    """The findings, and what was looked at and tolerated: the plane used (``metric_crs``), the faces, the
+    faces narrower than ``SNAP_M`` dropped as noding noise (``snapped``) and the tolerated gaps."""
 
     findings: list[Finding] = field(default_factory=list)
     faces: int = 0
+    metric_crs: str = ""
+    snapped: int = 0
     tolerated_gaps: int = 0
     tolerated_gap_area_m2: float = 0.0
 
@@ -87,83 +88,6 @@ class TopologyResult:
                 entry["count"] += 1
                 entry["area_m2"] += finding.area_m2 or 0.0
         return {piece: {"count": v["count"], "area_m2": round(v["area_m2"], 3)} for piece, v in sorted(out.items())}
-
-
-# --- measures ----------------------------------------------------------------------------------------
-def _radii(lat_deg: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    s2 = np.sin(np.radians(lat_deg)) ** 2
-    w = np.sqrt(1 - _E2 * s2)
-    return _A * (1 - _E2) / w**3, _A / w  # meridian M, prime vertical N
-
-
-def _box_centres(geoms: NDArray[np.object_]) -> NDArray[np.float64]:
-    bounds = shapely.bounds(geoms)
-    return np.column_stack(((bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2))
-
-
-def _on_plane(coords: NDArray[np.float64], centres: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Lon/lat coordinates in metres on the local plane about each one's centre (see module doc)."""
-    lon0, lat0 = centres[:, 0], centres[:, 1]
-    m, n = _radii(lat0)
-    k = math.pi / 180
-    return np.column_stack(((coords[:, 0] - lon0) * k * n * np.cos(np.radians(lat0)), (coords[:, 1] - lat0) * k * m))
-
-
-def local_metric(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
-    """Each lon/lat geometry mapped to metres on a local plane about the centre of its box (see module doc)."""
-    if len(geoms) == 0:
-        return geoms
-    coords, index = shapely.get_coordinates(geoms, return_index=True)
-    metric = _on_plane(coords, _box_centres(geoms)[index])
-    return shapely.set_coordinates(shapely.transform(geoms, lambda c: c), metric)
-
-
-@dataclass(frozen=True)
-class PieceMeasures:
-    """Area (m²), perimeter (m), Polsby-Popper thinness (4πA/P², 1 for a disc) of each piece."""
-
-    area_m2: NDArray[np.float64]
-    perimeter_m: NDArray[np.float64]
-    thinness: NDArray[np.float64]
-
-
-def measure(pieces: NDArray[np.object_]) -> PieceMeasures:
-    """Area, perimeter and thinness of lon/lat (multi)polygons on the ellipsoid.
-
-    Computed from the coordinates in bulk on each piece's local plane: per ring the shoelace sum and the length;
-    a polygon's area is its exterior's less its holes' (as GEOS does).
-    """
-    if np.all(shapely.get_type_id(pieces) == shapely.GeometryType.POLYGON):
-        parts, part_of = pieces, np.arange(len(pieces))
-    else:
-        parts, part_of = shapely.get_parts(pieces, return_index=True)
-    rings, ring_part = shapely.get_rings(parts, return_index=True)
-    owner = part_of[ring_part]
-    exterior = np.concatenate(([True], ring_part[1:] != ring_part[:-1])) if len(rings) else np.zeros(0, dtype=bool)
-    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
-    # Each ring on the plane of the piece that holds it (the piece's box, not the ring's, sets the centre).
-    x, y = _on_plane(coords, _box_centres(pieces)[owner[ring_of]]).T
-    segment = np.flatnonzero(ring_of[1:] == ring_of[:-1])
-    ring_area = np.abs(
-        np.bincount(ring_of[segment], x[segment] * y[segment + 1] - x[segment + 1] * y[segment], minlength=len(rings))
-        / 2
-    )
-    ring_length = np.bincount(
-        ring_of[segment], np.hypot(x[segment + 1] - x[segment], y[segment + 1] - y[segment]), minlength=len(rings)
-    )
-    area = np.bincount(owner, np.where(exterior, ring_area, -ring_area), minlength=len(pieces)).astype(np.float64)
-    perimeter = np.bincount(owner, ring_length, minlength=len(pieces)).astype(np.float64)
-    large = np.flatnonzero(shapely.area(pieces) > _LARGE_PIECE_DEG2)
-    for i in large:
-        area[i] = geodesic_area_m2(pieces[i])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        thinness = np.where(perimeter > 0, 4 * math.pi * area / perimeter**2, 0.0)
-    return PieceMeasures(area, perimeter, np.minimum(thinness, 1.0))
-
-
-def width_m(area_m2: NDArray[np.float64], perimeter_m: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Mean width 2A/P of each piece: exact for a long strip (the shape of a gap), the radius for a disc."""
-    return np.where(perimeter_m > 0, 2 * area_m2 / np.maximum(perimeter_m, 1e-12), 0.0)
 
 
 # --- validity ----------------------------------------------------------------------------------------
@@ -253,6 +177,15 @@ def _cover(faces: NDArray[np.object_], children: NDArray[np.object_]) -> tuple[N
     return counts, covering
 
 
+def widths_m(pieces: NDArray[np.object_], frame: MetricFrame) -> NDArray[np.float64]:
+    """Width of each plane piece: the diameter of its largest inscribed circle (GEOS MaximumInscribedCircle,
+    to 1/1000 of the piece's extent), in metres on the ellipsoid."""
+    if len(pieces) == 0:
+        return np.zeros(0)
+    radius = shapely.length(shapely.maximum_inscribed_circle(pieces))
+    return np.asarray(2 * radius / frame.scale(shapely.get_x(shapely.centroid(pieces))), dtype=np.float64)
+
+
 def analyse(
     codes: Sequence[str],
     geoms: Sequence[BaseGeometry],
@@ -261,7 +194,8 @@ def analyse(
     *,
     originals: Sequence[BaseGeometry | None] | None = None,
 ) -> TopologyResult:
-    """Check sibling polygons (lon/lat, one per code) and optionally their parent polygon.
+    """Check sibling polygons (lon/lat, one per code) and optionally their parent polygon, in the metric plane
+    of the area (see module doc).
 
     ``originals`` are the geometries as received where they were repaired on import: their invalidity is
     reported (the repaired geometry is what the rest of the check uses).
@@ -275,13 +209,16 @@ def analyse(
         if found:
             result.findings.append(found)
         children[i] = polygonal(geom)
-    if parent is not None:
-        parent = polygonal(parent)
     present = ~shapely.is_empty(children)
     children = children[present]
     codes = [code for code, keep in zip(codes, present, strict=True) if keep]
     if len(children) == 0:
         return result
+    frame = frame_for(children)
+    result.metric_crs = frame.name
+    children = frame.forward(children)
+    if parent is not None:
+        (parent,) = frame.forward(np.array([polygonal(parent)], dtype=object))
     faces = _faces(children, parent)
     result.faces = len(faces)
     counts, covering = _cover(faces, children)
@@ -292,8 +229,8 @@ def analyse(
         in_parent = shapely.within(shapely.point_on_surface(faces), parent)
         edge = shapely.boundary(parent)
         shapely.prepare(edge)
-        # Noded copies of the parent's edge may sit a rounding error off it: touching means within a nanodegree.
-        on_parent_edge = shapely.dwithin(edge, faces, 1e-9)
+        # Noded copies of the parent's edge may sit a rounding error off it: touching means within a micrometre.
+        on_parent_edge = shapely.dwithin(edge, faces, 1e-6)
     # Every adjacent pair of faces differs in its covering units or its side of the parent's edge, so each
     # face is one piece: no merging needed.
     pieces: list[tuple[int, str, tuple[str, ...]]] = []
@@ -302,7 +239,7 @@ def analyse(
     spill = np.flatnonzero((counts >= 1) & ~in_parent)
     pieces += [(int(f), "outside_parent", tuple(sorted(codes[c] for c in covering[int(f)]))) for f in spill]
     empty = np.flatnonzero((counts == 0) & (in_parent | ~on_parent_edge))  # else outside both: nobody's ground
-    child, near = shapely.STRtree(faces[empty]).query(children, predicate="intersects")
+    child, near = shapely.STRtree(faces[empty]).query(children, predicate="dwithin", distance=SNAP_M)
     by_near = np.argsort(near, kind="stable")
     bounds = np.concatenate(([0], np.cumsum(np.bincount(near, minlength=len(empty))))).tolist()
     near_codes = [codes[c] for c in child[by_near].tolist()]
@@ -311,18 +248,24 @@ def analyse(
         units = tuple(sorted(near_codes[bounds[k] : bounds[k + 1]]))
         pieces.append((face, "uncovered_parent" if uncovered[k] else "gap", units))
     shapes = faces[[p[0] for p in pieces]] if pieces else np.empty(0, dtype=object)
-    measures = measure(shapes)
-    areas, thinness = measures.area_m2.tolist(), measures.thinness.tolist()
-    widths = width_m(measures.area_m2, measures.perimeter_m).tolist()
-    for i, ((_, kind, units), shape) in enumerate(zip(pieces, shapes.tolist(), strict=True)):
+    widths = widths_m(shapes, frame)
+    noise = widths < SNAP_M
+    result.snapped = int(noise.sum())
+    pieces = [p for p, drop in zip(pieces, noise.tolist(), strict=True) if not drop]
+    shapes, widths = shapes[~noise], widths[~noise]
+    areas = frame.area_m2(shapes).tolist()
+    perimeters = frame.length_m(shapes).tolist()
+    located = frame.inverse(shapes).tolist()
+    for i, (_, kind, units) in enumerate(pieces):
         area = areas[i]
-        width = widths[i] if kind == "gap" else None
+        width = float(widths[i]) if kind == "gap" else None
         if width is not None and width <= tolerances.gap_width_m:
             result.tolerated_gaps += 1
             result.tolerated_gap_area_m2 += area
             continue
+        thinness = min(4 * math.pi * area / perimeters[i] ** 2, 1.0) if perimeters[i] > 0 else 0.0
         label = "sliver" if area < tolerances.sliver_area_m2 else kind
-        result.findings.append(Finding(label, kind, shape, units, area, width, thinness[i], _describe(kind, units)))
+        result.findings.append(Finding(label, kind, located[i], units, area, width, thinness, _describe(kind, units)))
     return result
 
 
