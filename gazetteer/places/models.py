@@ -230,3 +230,20 @@ class CoreDeletion(Base):
     deletion: Mapped[str] = mapped_column(String(collation="C"), primary_key=True)
     core: Mapped[str] = mapped_column(String(collation="C"), primary_key=True)
     first_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class UnitEnglishName(Base):
+    """An English form of an administrative unit (Ordos City, Ejin Horo Banner): an alternate name of kind
+    ``english`` keyed on the unit code, with its source; ``key`` is the search key (case, spaces and punctuation
+    dropped: ejinhorobanner). Loaded from data/unit_english_names.csv."""
+
+    __tablename__ = "unit_english_name"
+    __table_args__ = (
+        CheckConstraint("admin_code ~ '^[0-9]{12}$'", name="admin_code_digits"),
+        CheckConstraint("length(btrim(name)) > 0", name="name_not_blank"),
+    )
+
+    admin_code: Mapped[str] = mapped_column(NbsCode, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    key: Mapped[str] = mapped_column(String(collation="C"), index=True)
+    source: Mapped[str] = mapped_column(Text)

@@ -16,7 +16,7 @@ from core.imports import (
     has_control_characters,
 )
 from core.values import GeoPoint, normalize_code
-from gazetteer.places import names, queries
+from gazetteer.places import english, names, queries
 from gazetteer.places.geometry import located
 from gazetteer.places.models import PLACE_STATUSES, SECRECY_LEVELS
 from gazetteer.romanization.service import romanize
@@ -46,6 +46,7 @@ def get_place(conn: Connection, place_name_id: int, *, as_of: date | None = None
         for r in queries.names_of_place(conn, row["place_id"])
     ]
     record["events"] = [dict(e) for e in queries.events_of_place(conn, row["place_id"])]
+    record["english_names"] = english.english_names_of(conn, row["admin_code"])
     return record
 
 

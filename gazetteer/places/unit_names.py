@@ -23,7 +23,7 @@ from core.imports import (
     read_csv,
 )
 from core.values import normalize_code, parent_of_code, parse_date
-from gazetteer.places import history, names, queries
+from gazetteer.places import english, history, names, queries
 
 UNIT_LEVELS = ("province", "city", "county", "township", "village")
 POLYGON_POINT_LEVELS = ("province", "city", "county")
@@ -89,6 +89,7 @@ def sync_unit_names(conn: Connection, *, as_of: date | None = None, actor: str =
     queries.replace_keys(conn, keys, [i for i, _ in changed])
     counts = {"units": len(units), "created": len(rows), "statistical_name_updated": len(changed)}
     counts["unchanged"] = len(units) - len(rows) - len(changed)
+    english.load_english_names(conn)  # the units' English forms: the documented list data/unit_english_names.csv
     if rows or changed:
         after = {**counts, "as_of": day}  # the date decides the units: a replay of the log re-runs the sync on it
         audit.record(conn, actor=actor, action="sync", object_type="place_name", object_id=None, after=after)

@@ -76,6 +76,34 @@ def unit_names(conn: Connection, codes: Sequence[str], as_of: date | None) -> di
     return {r.admin_code: r.name for r in rows}
 
 
+def find_by_english(
+    conn: Connection,
+    key: str,
+    *,
+    unit_prefix: str | None = None,
+    category: str | None = None,
+    statuses: Sequence[str],
+    as_of: date | None,
+    limit: int,
+) -> list[RowMapping]:
+    """Place names of the units having an English form (unit_english_name) with search key ``key``."""
+    sql = (
+        f"SELECT {PLACE_COLUMNS}, e.key AS matched_key, 'english' AS matched_kind"
+        " FROM unit_english_name e JOIN place_name p ON p.admin_code = e.admin_code"
+        f' WHERE e.key = :key COLLATE "C" AND {_filters(unit_prefix, category, statuses, as_of)}'
+        " ORDER BY p.level_rank, (p.valid_to IS NOT NULL), p.id LIMIT :limit"
+    )
+    params = {
+        "key": key,
+        "unit_prefix": (unit_prefix or "") + "%",
+        "category_prefix": (category or "") + "%",
+        "statuses": list(statuses),
+        "as_of": as_of,
+        "limit": limit,
+    }
+    return list(conn.execute(text(sql), params).mappings())
+
+
 def find_by_keys(
     conn: Connection,
     keys: Sequence[str],

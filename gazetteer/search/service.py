@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from boundaries import service as boundaries
 from core.errors import InvalidInput
 from core.values import GeoPoint, normalize_code, significant_code
-from gazetteer.places import names
+from gazetteer.places import english, names
 from gazetteer.places.models import PLACE_STATUSES
 from gazetteer.search import queries
 
@@ -100,7 +100,7 @@ def search_places(
     as_of: date | None = None,
     autocomplete: bool = False,
 ) -> dict[str, Any]:
-    """Place names matching ``q`` (Hanzi simplified/traditional, pinyin, initials, official forms, one typo,
+    """Place names matching ``q`` (Hanzi simplified/traditional, pinyin, initials, official and English forms, one typo,
     generic dropped or the whole prefix written in), ranked: exact, core (generic dropped), prefix, fuzzy;
     within a tie the higher level and the current name first. ``autocomplete`` keeps prefix matches only."""
     text_ = names.normalize_query(q)
@@ -114,7 +114,7 @@ def search_places(
     }
     hits = _Hits(limit + offset)
     if names.is_latin(text_):
-        _search_latin(conn, names.latin_key(text_), scope, hits, autocomplete)
+        _search_latin(conn, text_, scope, hits, autocomplete)
     else:
         _search_hanzi(conn, text_, scope, hits, autocomplete)
     ranked = sorted(hits.found.values(), key=lambda h: (-h["score"], h["_rank"]))
@@ -148,10 +148,17 @@ class _Hits:
         return self.wanted + 50
 
 
-def _search_latin(conn: Connection, key: str, scope: dict[str, Any], hits: _Hits, prefix_only: bool) -> None:
+def _search_latin(conn: Connection, query: str, scope: dict[str, Any], hits: _Hits, prefix_only: bool) -> None:
+    key = names.latin_key(query)
     if not key:
         raise InvalidInput("q has no letters or characters to search for")
     if not prefix_only:
+        # English forms of units (Ejin Horo Banner), then the query with an English generic read as pinyin.
+        hits.take(queries.find_by_english(conn, key, limit=hits.fetch, **scope), "exact", 100)
+        generic_keys = english.generic_read_keys(query)
+        if generic_keys:
+            rows = queries.find_by_keys(conn, generic_keys, list(LATIN_EXACT), limit=hits.fetch, **scope)
+            hits.take([r for r in rows if LATIN_EXACT[r["matched_kind"]][0] == "exact"], "exact", 95)
         for row in queries.find_by_keys(
             conn, [key], list(LATIN_EXACT), limit=hits.fetch * 4, per_key=hits.fetch, **scope
         ):
