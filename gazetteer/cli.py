@@ -88,8 +88,10 @@ def run_gazetteer(engine: Engine, args: argparse.Namespace) -> Any:
             }
             if args.action == "rename":
                 done = editing.rename_place(conn, args.id, new_name=args.new_name, **decision)
+            elif args.action == "approve":
+                done = editing.approve_place(conn, args.id, **decision)
             else:
-                done = getattr(service, f"{args.action}_place")(conn, args.id, **decision)
+                done = editing.retire_place(conn, args.id, **decision)
             return {k: done[k] for k in ("id", "name", "status", "version", "valid_from", "valid_to")}
         found = name_search.search_places(
             conn, args.q, unit=args.unit, as_of=parse_date(args.as_of, "--as-of"), limit=args.limit

@@ -4,9 +4,7 @@ stderr, and that a refused import writes nothing."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from boundaries.units.service import import_divisions
 from core.crs import ACCEPTED_CRS_NAMES
 from core.database import transaction
 from tests.conftest import LiveServer
+from tests.factories import gaz
 
 PROJECT = Path(__file__).resolve().parent.parent
 GAZ = PROJECT / ".venv" / "bin" / "gaz"
@@ -36,12 +35,6 @@ BOW_TIE_GCJ02 = [[109.976, 39.8113], [109.996, 39.8313], [109.996, 39.8113], [10
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-def gaz(engine: Engine, *args: str | Path) -> subprocess.CompletedProcess[str]:
-    """Run ``gaz`` on the test database; returns the finished process with its output."""
-    env = {**os.environ, "GAZ_DATABASE_URL": engine.url.render_as_string(hide_password=False)}
-    return subprocess.run(
-        [str(GAZ), *map(str, args)], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
 
 
 def row_counts(engine: Engine) -> dict[str, int]:

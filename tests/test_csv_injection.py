@@ -7,9 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
-import subprocess
 from pathlib import Path
 
 import httpx
@@ -20,6 +18,7 @@ from app.main import create_app
 from core import auth
 from core.database import transaction
 from core.exports import FORMULA_STARTS, csv_text
+from tests.factories import gaz
 
 PROJECT = Path(__file__).resolve().parent.parent
 GAZ = PROJECT / ".venv" / "bin" / "gaz"
@@ -47,14 +46,6 @@ SQUARE = {  # a small hand-made square inside 康巴什区 (EPSG:4490 lon/lat)
 def key(engine: Engine, name: str, role: str) -> dict[str, str]:
     with transaction(engine) as conn:
         return {"X-API-Key": auth.create_user(conn, name, role)}
-
-
-def gaz(engine: Engine, *args: str | Path) -> subprocess.CompletedProcess[str]:
-    """Run ``gaz`` as a user does, on the test database."""
-    env = {**os.environ, "GAZ_DATABASE_URL": engine.url.render_as_string(hide_password=False)}
-    return subprocess.run(
-        [str(GAZ), *map(str, args)], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
 
 
 def csv_routes() -> set[str]:

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, create_engine, inspect, text
 from core import auth
 from core.database import transaction
 from tests.conftest import create_database, drop_database
+from tests.factories import gaz
 
 GAZ = str(Path(__file__).resolve().parent.parent / ".venv" / "bin" / "gaz")
 
@@ -32,10 +33,6 @@ def table_fingerprints(engine: Engine, ignore: dict[str, str] | None = None) -> 
             count, digest = conn.execute(text(digest_sql.format(row=row, table=quoted))).one()
             fingerprints[table] = (count, digest)
     return fingerprints
-
-
-def gaz(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([GAZ, *args], env={**os.environ, "GAZ_DATABASE_URL": url}, capture_output=True, text=True)
 
 
 def test_backup_and_restore_round_trip(ordos_engine: Engine, tmp_path: Path) -> None:

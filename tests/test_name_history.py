@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from core.database import transaction
 from core.errors import InvalidInput
 from gazetteer.places import history, service, unit_names
 from gazetteer.search import service as name_search
+from tests.factories import gaz
 
 PROJECT = Path(__file__).resolve().parent.parent
 GAZ = PROJECT / ".venv" / "bin" / "gaz"
@@ -117,11 +116,6 @@ def test_bad_history_file_writes_nothing(ordos_engine: Engine, tmp_path: Path, l
         unit_names.replay_unit_history(conn, path)
     with ordos_engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM name_event")).scalar_one() == 0
-
-
-def gaz(engine: Engine, *args: str | Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "GAZ_DATABASE_URL": engine.url.render_as_string(hide_password=False)}
-    return subprocess.run([GAZ, *map(str, args)], capture_output=True, text=True, env=env, timeout=120)
 
 
 def test_cli_replay_search_romanize(ordos_engine: Engine, data_root: Path) -> None:

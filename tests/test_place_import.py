@@ -7,8 +7,6 @@ Every record here is a hand-made fixture (试验… names at made-up spots insid
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +17,7 @@ from sqlalchemy import Engine, text
 from core import auth
 from core.crs import wgs84_to_gcj02
 from core.database import transaction
+from tests.factories import gaz
 
 PROJECT = Path(__file__).resolve().parent.parent
 GAZ = PROJECT / ".venv" / "bin" / "gaz"
@@ -68,13 +67,6 @@ def upload(
 ) -> httpx.Response:
     body = content.encode("utf-8") if isinstance(content, str) else content
     return api.post("/api/v1/places/import", headers=headers, params=params, files={"file": (filename, body)})
-
-
-def gaz(engine: Engine, *args: str | Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "GAZ_DATABASE_URL": engine.url.render_as_string(hide_password=False)}
-    return subprocess.run(
-        [str(GAZ), *map(str, args)], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
 
 
 @pytest.fixture

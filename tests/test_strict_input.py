@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import os
-import subprocess
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from gazetteer.places import queries
 from gazetteer.places.api import PlaceChanges
 from gazetteer.signs import service as signs
 from gazetteer.signs.api import SignChanges
+from tests.factories import gaz
 
 PROJECT = Path(__file__).resolve().parent.parent
 GAZ = PROJECT / ".venv" / "bin" / "gaz"
@@ -207,13 +206,6 @@ def gzip_bomb(path: Path, size: int = BOMB_BYTES, head: bytes = b"code,name\n") 
         for _ in range(size // len(zeros)):
             stream.write(zeros)
     return path
-
-
-def gaz(engine: Engine, *args: str | Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "GAZ_DATABASE_URL": engine.url.render_as_string(hide_password=False), **env}
-    return subprocess.run(
-        [str(GAZ), *map(str, args)], cwd=PROJECT, env=environment, capture_output=True, text=True, timeout=300
-    )
 
 
 def test_a_gzip_bomb_is_refused_by_the_cli(engine: Engine, tmp_path: Path) -> None:
