@@ -21,6 +21,7 @@ from core import audit
 from core.auth import FailedAuthLimiter, Principal
 from core.database import make_engine, postgis_version
 from core.import_runner import ImportRunner
+from core.json_input import JsonBodyCheck
 from core.security_headers import SecurityHeaders
 from core.settings import Settings
 from core.web import (
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.auth_limiter = FailedAuthLimiter(settings.auth_failures_per_minute)
     app.state.unit_locator = UnitLocator()
     install_error_handlers(app)
+    app.add_middleware(JsonBodyCheck)  # inside the size limit: only a body within it is read and checked
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     app.add_middleware(QueryStringCheck)
     if settings.cors_origins:

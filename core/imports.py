@@ -14,7 +14,7 @@ import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy.engine import Connection
 from tqdm import tqdm
@@ -25,6 +25,7 @@ from core.settings import Settings
 MAX_REJECTS_SHOWN = 50
 COMPRESSED_SUFFIXES = (".gz", ".zip")  # read directly: .gz CSV and vector files, .zip shapefiles (GDAL /vsizip/)
 CHUNK_BYTES = 1 << 20
+MAX_CSV_FIELD = 1_000_000  # characters: room for the WKT of a 20,000-vertex polygon, the largest geometry accepted
 
 
 @dataclass
@@ -165,18 +166,29 @@ def read_text(path: Path, encoding: str | None = None) -> str:
     return decode_text(raw, path.name, encoding)
 
 
+# The text encodings an input file may be declared in (setting ``encoding``; the OpenAPI lists them as an enum): the
+# office's files are UTF-8 (with or without BOM) or GBK/GB18030. Any other Python codec (rot13, base64, zlib_codec,
+# undefined...) is refused before anything is decoded.
+TextEncoding = Literal["utf-8", "utf-8-sig", "gbk", "gb18030"]
+TEXT_ENCODINGS: tuple[str, ...] = get_args(TextEncoding)
+
+
 def decode_text(raw: bytes, name: str, encoding: str | None = None) -> str:
-    """The text of a file's bytes (``name`` for messages; a BOM is dropped). UTF-8 unless another encoding is declared.
+    """The text of a file's bytes (``name`` for messages; a BOM is dropped). UTF-8 unless another encoding of
+    ``TEXT_ENCODINGS`` is declared (any spelling Python knows: ``UTF8``, ``GBK``, ``cp936``...).
 
     An undeclared non-UTF-8 file is refused with the offset of the first bad byte and a hint
     (GBK files are common: declare them with ``encoding="gbk"``).
     """
     if encoding:
+        accepted = ", ".join(TEXT_ENCODINGS)
         try:
             codec = codecs.lookup(encoding).name
         except LookupError:
-            raise InvalidInput(f"unknown encoding {encoding!r}") from None
-        if codec in ("gbk", "gb2312"):
+            raise InvalidInput(f"unknown encoding {encoding!r}: use one of {accepted}") from None
+        if codec not in TEXT_ENCODINGS:
+            raise InvalidInput(f"encoding {encoding!r} is not a text encoding accepted here: use one of {accepted}")
+        if codec == "gbk":
             codec = "gb18030"  # the superset: every GBK file decodes the same
         try:
             return raw.decode(codec).lstrip("\ufeff")
@@ -192,16 +204,29 @@ def decode_text(raw: bytes, name: str, encoding: str | None = None) -> str:
         ) from None
 
 
+def csv_table(text: str, name: str) -> tuple[list[str], list[dict[Any, Any]]]:
+    """The header and the rows of CSV text (dicts by column name; values beyond the header under the key None, as
+    csv.DictReader gives them). A field longer than ``MAX_CSV_FIELD`` characters, or text the
+    csv module cannot read, is refused (422) naming its line (the module's own error was a 500)."""
+    csv.field_size_limit(MAX_CSV_FIELD)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return list(reader.fieldnames or []), list(reader)
+    except csv.Error as exc:
+        raise InvalidInput(
+            f"{name}: line {reader.line_num + 1}: {exc}; a CSV field may hold at most {MAX_CSV_FIELD:,} characters"
+        ) from None
+
+
 def read_csv(path: Path, required: Sequence[str], encoding: str | None = None) -> list[dict[str, str]]:
     """Rows of a CSV file as dicts; refuses a file that lacks one of the ``required`` columns."""
-    reader = csv.DictReader(io.StringIO(read_text(path, encoding), newline=""))
-    header = reader.fieldnames or []
+    header, rows = csv_table(read_text(path, encoding), path.name)
     missing = [column for column in required if column not in header]
     if missing:
         raise InvalidInput(
             f"{path.name}: missing column(s) {', '.join(missing)}; the file has: {', '.join(header) or 'no header'}"
         )
-    return list(reader)
+    return rows
 
 
 def has_control_characters(value: str) -> bool:

@@ -3,9 +3,6 @@ all or nothing, archived and audited."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from typing import Any
 
 import shapely
@@ -13,12 +10,12 @@ from shapely.geometry import shape
 from sqlalchemy.engine import Connection
 
 from boundaries import service as boundaries
-from core import audit
+from core import audit, json_input
 from core.crs import STORAGE_CRS, parse_crs, transform_geometry
 from core.database import hold_import_lock
 from core.errors import InvalidInput
 from core.files import archive_input
-from core.imports import ImportReport, Rejected, enforce_all_or_nothing, has_control_characters
+from core.imports import ImportReport, Rejected, csv_table, enforce_all_or_nothing, has_control_characters
 from core.values import normalize_code
 from facilities import queries
 from facilities.models import LAYER_KINDS
@@ -26,16 +23,16 @@ from facilities.registry import OPTIONAL_FIELDS, _record, decode_text, parse_fac
 
 CSV_REQUIRED = ("external_id", "name", "kind", "lon", "lat")
 POPULATION_REQUIRED = ("unit_code", "year", "total", "aged_60_plus")
+MAX_COUNT_DIGITS = 10  # a population count; int() of thousands of digits raises (and costs) before any range check
 
 
 # --- imports -----------------------------------------------------------------------------------------
 def _csv_records(content: str, name: str) -> list[dict[str, Any]]:
-    reader = csv.DictReader(io.StringIO(content, newline=""))
-    header = reader.fieldnames or []
+    header, rows = csv_table(content, name)
     missing = [c for c in CSV_REQUIRED if c not in header]
     if missing:
         raise InvalidInput(f"{name}: missing column(s) {', '.join(missing)}; the file has: {', '.join(header) or '—'}")
-    return [{k: v for k, v in row.items() if k is not None} for row in reader]
+    return [{k: v for k, v in row.items() if k is not None} for row in rows]
 
 
 def _features(document: dict[str, Any], name: str) -> list[Any]:
@@ -46,10 +43,7 @@ def _features(document: dict[str, Any], name: str) -> list[Any]:
 
 
 def _geojson_records(content: str, name: str) -> tuple[list[dict[str, Any]], str | None]:
-    try:
-        document = json.loads(content)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"{name}: not JSON ({exc.msg} at line {exc.lineno})") from None
+    document = json_input.loads(content, name)
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
         raise InvalidInput(f"{name}: expected a GeoJSON FeatureCollection")
     crs_member = document.get("crs")
@@ -171,15 +165,14 @@ def import_population(
     if not source.strip():
         raise InvalidInput("source must name where the figures come from")
     hold_import_lock(conn, "population", source)
-    reader = csv.DictReader(io.StringIO(decode_text(content, name), newline=""))
-    header = reader.fieldnames or []
+    header, rows_read = csv_table(decode_text(content, name), name)
     missing = [c for c in POPULATION_REQUIRED if c not in header]
     if missing:
         raise InvalidInput(f"{name}: missing column(s) {', '.join(missing)}; the file has: {', '.join(header) or '—'}")
     report = ImportReport(source=name)
     rows: list[dict[str, Any]] = []
     seen: dict[tuple[str, int], int] = {}
-    for number, raw in enumerate(reader, start=1):
+    for number, raw in enumerate(rows_read, start=1):
         report.read += 1
         try:
             code = normalize_code(raw.get("unit_code") or "")
@@ -188,8 +181,8 @@ def import_population(
             values = {}
             for column in ("year", "total", "aged_60_plus"):
                 text_value = (raw.get(column) or "").strip()
-                if not text_value.isdigit():
-                    raise InvalidInput(f"{column} {text_value!r} is not a whole number >= 0")
+                if not (text_value.isascii() and text_value.isdigit() and len(text_value) <= MAX_COUNT_DIGITS):
+                    raise InvalidInput(f"{column} {text_value[:40]!r} is not a whole number >= 0 of at most 10 digits")
                 values[column] = int(text_value)
             if not 1949 <= values["year"] <= 2100:
                 raise InvalidInput(f"year {values['year']} is out of range 1949-2100")
@@ -230,10 +223,7 @@ def import_layer(
     hold_import_lock(conn, "prohibited_layer", layer)
     if not layer.strip():
         raise InvalidInput("layer must be named")
-    try:
-        document = json.loads(decode_text(content, name))
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"{name}: not JSON ({exc.msg} at line {exc.lineno})") from None
+    document = json_input.loads(decode_text(content, name), name)
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
         raise InvalidInput(f"{name}: expected a GeoJSON FeatureCollection")
     if crs is None:

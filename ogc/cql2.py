@@ -28,6 +28,7 @@ SQL_TYPES = {"string": "text", "integer": "bigint", "number": "float8", "boolean
 COMPARISONS = ("=", "<>", "<=", ">=", "<", ">")
 SPATIAL = {"S_INTERSECTS": "ST_Intersects", "S_WITHIN": "ST_Within", "S_CONTAINS": "ST_Contains",
            "S_DISJOINT": "ST_Disjoint"}  # fmt: skip
+MAX_NESTING = 64  # parentheses and NOTs around one condition; deeper text is refused, never recursed into
 WKT_TYPES = ("POINT", "LINESTRING", "POLYGON", "MULTIPOINT", "MULTILINESTRING", "MULTIPOLYGON")
 
 _TOKEN = re.compile(
@@ -88,6 +89,7 @@ class Compiler:
         self.alias = alias
         self.prefix = prefix
         self.params: dict[str, Any] = {}
+        self.depth = 0
 
     # --- token helpers ---------------------------------------------------------------------------
     def _peek(self, offset: int = 0) -> Token | None:
@@ -142,10 +144,20 @@ class Compiler:
             parts.append(self._not())
         return parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
 
+    def _nested(self, part: Callable[[], str]) -> str:
+        """``part()`` one level deeper; refused past MAX_NESTING levels (the parser recurses per level)."""
+        if self.depth >= MAX_NESTING:
+            raise self._error(f"conditions nest deeper than {MAX_NESTING} levels of parentheses and NOT")
+        self.depth += 1
+        try:
+            return part()
+        finally:
+            self.depth -= 1
+
     def _not(self) -> str:
         if self._is_word("NOT"):
             self.index += 1
-            return f"(NOT {self._not()})"
+            return f"(NOT {self._nested(self._not)})"
         return self._predicate()
 
     def _predicate(self) -> str:
@@ -154,7 +166,7 @@ class Compiler:
             raise self._error("a condition is missing")
         if token.text == "(":
             self.index += 1
-            inner = self._or()
+            inner = self._nested(self._or)
             self._expect(")")
             return f"({inner})"
         if token.kind == "word" and token.text.upper() in SPATIAL:

@@ -318,3 +318,352 @@ def test_nul_character_reaching_sql_is_422(api: httpx.Client, editor: dict[str, 
     """Regression (long fuzz run): PostgreSQL text cannot hold NUL; the driver's refusal was a 500."""
     response = api.get("/api/v1/audit", headers=editor, params={"object_type": "facility\x00"})
     assert response.status_code == 422 and "NUL" in response.json()["detail"], response.text
+
+
+# --- the hostile-input corpus of issue 18: each case once a 500, now a 4xx naming the problem, nothing written ----
+DEEP = 3_000
+# Written as text: Python's own parser and writer recurse, and would fail on them here.
+NESTED_GEOMETRY = '{"type": "Polygon", "coordinates": ' + "[" * DEEP + "1" + "]" * DEEP + "}"
+NESTED_COLLECTION = (
+    '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": '
+    + NESTED_GEOMETRY
+    + "}]}"
+).encode()
+HUGE_FIELD = "界" * 1_000_001  # over MAX_CSV_FIELD
+SIGN = {
+    "inventory_no": "HOSTILE-1",
+    "place_name_id": 1,
+    "printed_name": "康巴什区",
+    "condition": "good",
+    "point": {"lon": 109.78, "lat": 39.61, "crs": "EPSG:4490"},
+}
+
+
+def json_request(method: str, path: str, body: Any) -> dict[str, Any]:
+    """A request whose JSON body is written as given (``json.dumps`` keeps a lone surrogate as an escape)."""
+    return {"method": method, "url": path, "content": json.dumps(body), "headers": {"content-type": "application/json"}}
+
+
+def place_patch(changes: dict[str, Any]) -> dict[str, Any]:
+    """PATCH of place name 1 (its version is filled in by the test)."""
+    return json_request("PATCH", "/api/v1/places/1", {"version": "VERSION", "changes": changes})
+
+
+HOSTILE: list[tuple[str, dict[str, Any], int, str, str]] = [
+    # (case, request, status, error code, words of the detail)
+    (
+        "surrogate in meaning (create)",
+        json_request(
+            "POST", "/api/v1/places", {"name": "测试地", "category": "32", "unit": "150603", "meaning": "\ud800"}
+        ),
+        422,
+        "invalid_input",
+        "body.meaning",
+    ),
+    (
+        "NUL in meaning (create)",
+        json_request(
+            "POST", "/api/v1/places", {"name": "测试地", "category": "32", "unit": "150603", "meaning": "a\u0000b"}
+        ),
+        422,
+        "invalid_input",
+        "U+0000",
+    ),
+    ("surrogate in meaning (PATCH)", place_patch({"meaning": "\udfff"}), 422, "invalid_input", "body.changes.meaning"),
+    ("NUL in meaning (PATCH)", place_patch({"meaning": "\u0000"}), 422, "invalid_input", "body.changes.meaning"),
+    ("surrogate in a key of changes", place_patch({"mea\ud800ning": "x"}), 422, "invalid_input", "key"),
+    ("object as changes.meaning", place_patch({"meaning": {"zh": "x"}}), 422, "invalid_input", "meaning"),
+    ("list as changes.meaning", place_patch({"meaning": ["x"]}), 422, "invalid_input", "meaning"),
+    (
+        "surrogate in printed_name",
+        json_request("POST", "/api/v1/signs", {**SIGN, "printed_name": "\ud800"}),
+        422,
+        "invalid_input",
+        "body.printed_name",
+    ),
+    (
+        "NUL in printed_name",
+        json_request("POST", "/api/v1/signs", {**SIGN, "printed_name": "康\u0000"}),
+        422,
+        "invalid_input",
+        "body.printed_name",
+    ),
+    (
+        "surrogate in compare source",
+        json_request("POST", "/api/v1/boundaries/compare", {"parent": "150600", "level": "county", "second": "\ud800"}),
+        422,
+        "invalid_input",
+        "body.second",
+    ),
+    (
+        "NUL in checks source",
+        json_request("POST", "/api/v1/boundaries/checks", {"parent": "150600", "level": "county", "source": "x\u0000"}),
+        422,
+        "invalid_input",
+        "body.source",
+    ),
+    (
+        "surrogate in batch crs",
+        json_request("POST", "/api/v1/reverse/batch", {"crs": "EPSG:\ud800", "points": [[109.78, 39.61]]}),
+        422,
+        "invalid_input",
+        "body.crs",
+    ),
+    (
+        "C1 control in a note",
+        json_request("POST", "/api/v1/signs", {**SIGN, "notes": "a\u0085b"}),
+        422,
+        "invalid_input",
+        "U+0085",
+    ),
+    (
+        "encoded surrogate bytes",
+        {
+            "method": "POST",
+            "url": "/api/v1/boundaries/checks",
+            "content": b'{"parent": "150600", "level": "county", "source": "\xed\xa0\x80"}',
+            "headers": {"content-type": "application/json"},
+        },
+        422,
+        "invalid_input",
+        "UTF-8",
+    ),
+    (
+        "JSON body nested 3000 deep",
+        {
+            "method": "POST",
+            "url": "/api/v1/units/150603/polygons",
+            "content": '{"crs": "EPSG:4490", "source": "hostile", "valid_from": "2026-01-01", "geometry": '
+            + NESTED_GEOMETRY
+            + "}",
+            "headers": {"content-type": "application/json"},
+        },
+        422,
+        "invalid_input",
+        "nested deeper than 64",
+    ),
+    (
+        "JSON body nested 100000 deep",
+        {
+            "method": "POST",
+            "url": "/api/v1/boundaries/checks",
+            "content": "[" * 100_000 + "]" * 100_000,
+            "headers": {"content-type": "application/json"},
+        },
+        422,
+        "invalid_input",
+        "nested deeper than 64",
+    ),
+    (
+        "CQL2 with 300 nested parentheses",
+        {
+            "method": "GET",
+            "url": "/ogc/collections/units-county/items",
+            "params": {"filter": "(" * 300 + "name = 'x'" + ")" * 300},
+        },
+        400,
+        "InvalidParameterValue",
+        "nest",
+    ),
+    (
+        "CQL2 with 3000 NOTs",
+        {
+            "method": "GET",
+            "url": "/ogc/collections/units-county/items",
+            "params": {"filter": "NOT " * 3000 + "name = 'x'"},
+        },
+        400,
+        "InvalidParameterValue",
+        "nest",
+    ),
+    (
+        "GeoJSON nested 3000 deep (facility import)",
+        {
+            "method": "POST",
+            "url": "/api/v1/facilities/import",
+            "params": {"source": "hostile", "format": "geojson", "crs": "EPSG:4490"},
+            "content": NESTED_COLLECTION,
+        },
+        422,
+        "invalid_input",
+        "nested deeper than 64",
+    ),
+    (
+        "GeoJSON nested 3000 deep (prohibited layer)",
+        {
+            "method": "POST",
+            "url": "/api/v1/prohibited-layers/import",
+            "params": {"layer": "hostile", "layer_kind": "road", "buffer_m": "10", "crs": "EPSG:4490"},
+            "content": NESTED_COLLECTION,
+        },
+        422,
+        "invalid_input",
+        "nested deeper than 64",
+    ),
+    (
+        "GeoJSON nested 3000 deep (place import)",
+        {
+            "method": "POST",
+            "url": "/api/v1/places/import",
+            "params": {"format": "geojson"},
+            "files": {"file": ("hostile.geojson", NESTED_COLLECTION)},
+        },
+        422,
+        "invalid_input",
+        "nested deeper than 64",
+    ),
+    *[
+        (
+            f"encoding={codec}",
+            {
+                "method": "POST",
+                "url": "/api/v1/places/import",
+                "params": {"encoding": codec},
+                "files": {
+                    "file": ("hostile.csv", "name,category,unit,lon,lat\n测试地,32,150603,109.78,39.61\n".encode())
+                },
+            },
+            422,
+            "invalid_input",
+            "encoding",
+        )
+        for codec in ("rot13", "base64", "zlib_codec", "undefined")
+    ],
+    (
+        "1M-character field (place import)",
+        {
+            "method": "POST",
+            "url": "/api/v1/places/import",
+            "files": {
+                "file": ("hostile.csv", f"name,category,unit,lon,lat\n{HUGE_FIELD},32,150603,109.78,39.61\n".encode())
+            },
+        },
+        422,
+        "invalid_input",
+        "line 2",
+    ),
+    (
+        "1M-character field (sign import)",
+        {
+            "method": "POST",
+            "url": "/api/v1/signs/import",
+            "params": {"crs": "EPSG:4490"},
+            "content": (
+                f"inventory_no,place_name_id,printed_name,condition,lon,lat\nH1,1,{HUGE_FIELD},good,1,1\n".encode()
+            ),
+        },
+        422,
+        "invalid_input",
+        "line 2",
+    ),
+    (
+        "1M-character field (population import)",
+        {
+            "method": "POST",
+            "url": "/api/v1/population/import",
+            "params": {"source": "hostile"},
+            "content": f"unit_code,year,total,aged_60_plus\n150603,2020,{'9' * 1_000_001},1\n".encode(),
+        },
+        422,
+        "invalid_input",
+        "line 2",
+    ),
+    (
+        "1M-character field (facility import)",
+        {
+            "method": "POST",
+            "url": "/api/v1/facilities/import",
+            "params": {"source": "hostile", "format": "csv", "crs": "EPSG:4490"},
+            "content": f"external_id,name,kind,lon,lat\n1,{HUGE_FIELD},eldercare_institution,109.78,39.61\n".encode(),
+        },
+        422,
+        "invalid_input",
+        "line 2",
+    ),
+    (
+        "1M-character field (marker import)",
+        {
+            "method": "POST",
+            "url": "/api/v1/boundaries/markers/import",
+            "params": {"name": "markers.csv"},
+            "content": f"marker_no,line,lon,lat\n{HUGE_FIELD},1,109.78,39.61\n".encode(),
+        },
+        422,
+        "invalid_input",
+        "line 2",
+    ),
+]
+
+
+HOSTILE += [
+    (  # under MAX_CSV_FIELD the csv module reads it; the row is then refused like any other bad row
+        "200k-character name (place import)",
+        {
+            "method": "POST",
+            "url": "/api/v1/places/import",
+            "params": {"crs": "EPSG:4490"},
+            "files": {
+                "file": (
+                    "hostile.csv",
+                    f"name,category,unit,lon,lat\n{'界' * 200_000},32,150603,109.78,39.61\n".encode(),
+                )
+            },
+        },
+        422,
+        "invalid_input",
+        "row 1",
+    ),
+    (
+        "200k-character count (population import)",
+        {
+            "method": "POST",
+            "url": "/api/v1/population/import",
+            "params": {"source": "hostile"},
+            "content": f"unit_code,year,total,aged_60_plus\n150603,2020,{'9' * 200_000},1\n".encode(),
+        },
+        422,
+        "invalid_input",
+        "row 1",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def hostile_server(ordos_template_db: str) -> Iterator[tuple[httpx.Client, Engine, dict[str, str]]]:
+    """One server on its own Ordos database for the whole corpus (every case must leave it as it was)."""
+    from tests.conftest import LiveServer, _clone
+
+    for engine in _clone(ordos_template_db):
+        with transaction(engine) as conn:
+            key = {"X-API-Key": auth.create_user(conn, "hostile", "admin")}
+        with LiveServer(engine.url.render_as_string(hide_password=False)) as client:
+            yield client, engine, key
+
+
+def audit_rows(engine: Engine) -> list[Any]:
+    with engine.connect() as conn:
+        return list(conn.execute(text("SELECT * FROM audit_log ORDER BY id")))
+
+
+@pytest.mark.parametrize(("label", "request_", "status", "code", "needle"), HOSTILE, ids=[h[0] for h in HOSTILE])
+def test_hostile_input_is_4xx_and_writes_nothing(
+    hostile_server: tuple[httpx.Client, Engine, dict[str, str]],
+    label: str,
+    request_: dict[str, Any],
+    status: int,
+    code: str,
+    needle: str,
+) -> None:
+    client, engine, key = hostile_server
+    counts, audit = table_counts(engine), audit_rows(engine)
+    request_ = {**request_, "headers": {**request_.get("headers", {}), **key}}
+    if isinstance(request_.get("content"), str) and "VERSION" in request_["content"]:
+        version = client.get("/api/v1/places/1").json()["version"]
+        request_["content"] = request_["content"].replace('"VERSION"', str(version))
+    response = client.request(**request_)
+    assert response.status_code == status, f"{label}: {response.status_code} {response.text[:300]}"
+    body = response.json()
+    assert body["code"] == code, body
+    assert needle.lower() in str(body.get("detail", body.get("description", ""))).lower(), body
+    assert table_counts(engine) == counts
+    assert audit_rows(engine) == audit

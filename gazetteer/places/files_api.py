@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 
 from core.auth import Principal
+from core.imports import TextEncoding
 from core.web import Db, Imports, require_role
 from gazetteer.places import importer as place_import
 from gazetteer.places.exchange import exchange_file
@@ -26,7 +27,7 @@ def import_places(
     format: Annotated[
         Literal["csv", "geojson"] | None, Query(description="csv or geojson; from the file name when omitted")
     ] = None,
-    encoding: Annotated[str | None, Query(description="file encoding when not UTF-8, e.g. gbk")] = None,
+    encoding: Annotated[TextEncoding | None, Query(description="file encoding when not UTF-8 (default)")] = None,
     skip_invalid: Annotated[bool, Query(description="write the valid rows and list the rest")] = False,
 ) -> dict[str, Any]:
     """Import place names from an uploaded file, all or nothing (the rejection report names row, field and value);

@@ -19,8 +19,6 @@ Historic names and aliases come through rename and the history replay, not throu
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 import unicodedata
@@ -32,12 +30,19 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Connection
 
 from boundaries import service as boundaries
-from core import audit
+from core import audit, json_input
 from core.crs import parse_crs
 from core.database import hold_import_lock
 from core.errors import InvalidInput
 from core.files import archive_input
-from core.imports import ImportReport, Rejected, decode_text, enforce_all_or_nothing, has_control_characters
+from core.imports import (
+    ImportReport,
+    Rejected,
+    csv_table,
+    decode_text,
+    enforce_all_or_nothing,
+    has_control_characters,
+)
 from core.values import normalize_code, parse_date
 from gazetteer.places import geometry, names, queries
 from gazetteer.places.models import SECRECY_LEVELS, lowers_secrecy
@@ -171,15 +176,15 @@ def _match_existing(conn: Connection, planned: list[dict[str, Any]], report: Imp
 
 
 def _csv_records(content: str, name: str) -> list[dict[str, Any]]:
-    reader = csv.DictReader(io.StringIO(content, newline=""))
-    header = [h.strip() for h in reader.fieldnames or []]
+    fieldnames, rows = csv_table(content, name)
+    header = [h.strip() for h in fieldnames]
     missing = [c for c in REQUIRED if c not in header]
     has_location = "wkt" in header or ("lon" in header and "lat" in header)
     if missing or not has_location:
         needed = missing + ([] if has_location else ["lon and lat, or wkt"])
         raise InvalidInput(f"{name}: missing column(s) {', '.join(needed)}; the file has: {', '.join(header) or '—'}")
     records = []
-    for row in reader:
+    for row in rows:
         if None in row:
             records.append({"_error": f"{len(row[None])} value(s) more than the header's columns"})
             continue
@@ -209,10 +214,7 @@ def _is_number(raw: str) -> bool:
 
 
 def _geojson_records(content: str, name: str) -> tuple[list[dict[str, Any]], str | None]:
-    try:
-        document = json.loads(content)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"{name}: not JSON ({exc.msg} at line {exc.lineno})") from None
+    document = json_input.loads(content, name)
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
         raise InvalidInput(f"{name}: expected a GeoJSON FeatureCollection")
     features = document.get("features")
