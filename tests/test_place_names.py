@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import re
 import tempfile
 from pathlib import Path
@@ -15,12 +16,14 @@ import shapely
 from sqlalchemy import Engine, inspect, text
 
 from app.main import create_app
+from core.crs import transform_point
 from core.database import transaction
 from core.errors import InvalidInput
 from core.values import GeoPoint
 from gazetteer.places import names, service, unit_names
 from gazetteer.romanization.service import romanize
 from gazetteer.search import service as name_search
+from gazetteer.signs import service as signs
 
 GOLDEN = Path(__file__).resolve().parent / "fixtures" / "romanization_golden_ordos.csv"
 STANDARD_EXAMPLES = Path(__file__).resolve().parent / "fixtures" / "romanization_standard_examples.csv"
@@ -313,12 +316,6 @@ def test_create_place_refuses_bad_input(ordos_engine: Engine) -> None:
 
 
 # --- secrecy: every public route shows only the generalised location of a non-public record -----------
-def _public_place_routes() -> list[str]:
-    paths = create_app().openapi()["paths"]
-    public = ("/api/v1/places", "/api/v1/lists")
-    return sorted(p for p, ops in paths.items() if "get" in ops and p.startswith(public))
-
-
 def gpkg_as_text(content: bytes) -> str:
     """A GeoPackage export read back with geopandas, as GeoJSON text (its coordinates are binary in the file)."""
     with tempfile.TemporaryDirectory() as folder:
@@ -327,9 +324,78 @@ def gpkg_as_text(content: bytes) -> str:
         return str(gpd.read_file(path, engine="pyogrio").to_json(ensure_ascii=False))
 
 
+# --- the secrecy walk: every public GET route, every output format -------------------------------------
+SECRET_SIGN = (109.783737, 39.614747)  # a sign of the secret water source, with digits of its own
+# Values for the parameters of the routes walked (by name); ids of the secret records are filled in by the test.
+WALK_VALUES: dict[str, str] = {
+    "code": "150603",
+    "unit": "150603",
+    "banner_code": "150603",
+    "tag": "测试",
+    "q": "试验水源地",
+    "text": "试验水源地",
+    "lon": "109.79",  # near the secret records (a route may echo the point asked about: not theirs)
+    "lat": "39.61",
+    "crs": "EPSG:4490",
+    "radius_m": "20000",
+    "package": "leaflet",
+    "name": "leaflet.js",
+}
+OTHER_CRS = {"crs": ["EPSG:4546"]}  # projected answers too (CGCS2000 3° Gauss-Krüger, CM 111°E: Ordos' east)
+PRINTED_FROM_HTML = "pdf"  # a PDF is the HTML page walked here, printed (core.printing): its text is that page's
+
+
+def _dms(value: float) -> str:
+    """Degrees-minutes-seconds of a coordinate to the whole second, any separators (109°46′52″, 109 46 52.0)."""
+    seconds = round(abs(value) * 3600)
+    return rf"{seconds // 3600}\D{{1,3}}0?{seconds % 3600 // 60}\D{{1,3}}0?{seconds % 60}(?:\.\d+)?(?!\d)"
+
+
+def exact_location_pattern(points: list[tuple[float, float]]) -> re.Pattern[str]:
+    """Any exact position of ``points``: its two coordinates side by side (either order, a few characters apart) in
+    decimal degrees (4 decimals and more), degrees-minutes-seconds, or metres in either Gauss-Krüger zone over
+    Ordos (EPSG:4545, EPSG:4546). One coordinate alone is no position: boundary vertices share digits with them."""
+    pairs = []
+    for lon, lat in points:
+        pairs.append((re.escape(f"{lon:.4f}") + r"\d*", re.escape(f"{lat:.4f}") + r"\d*"))
+        pairs.append((_dms(lon), _dms(lat)))
+        for srid in ("EPSG:4545", "EPSG:4546"):
+            x, y = transform_point(lon, lat, "EPSG:4490", srid)
+            pairs.append((rf"(?<!\d){int(x)}(?:\.\d+)?", rf"(?<!\d){int(y)}(?:\.\d+)?"))
+    either = [rf"{a}\D{{1,12}}{b}" for first, second in pairs for a, b in ((first, second), (second, first))]
+    return re.compile("|".join(either))
+
+
+def public_get_routes() -> list[tuple[str, list[dict[str, Any]]]]:
+    """Every GET route of the app (from its OpenAPI) with the parameters it takes: called without a key, each one
+    answers as it does to the public."""
+    routes = []
+    for path, operations in create_app().openapi()["paths"].items():
+        if "get" in operations:
+            routes.append((path, [p for p in operations["get"].get("parameters", []) if p["in"] != "header"]))
+    return routes
+
+
+def walk_variants(parameters: list[dict[str, Any]], values: dict[str, str]) -> list[dict[str, str]]:
+    """The query parameters of each call of a route: the required ones filled in, then once per value of each
+    enumerated output parameter (``format``, ``f``) and per other CRS."""
+    base = {p["name"]: values[p["name"]] for p in parameters if p["in"] == "query" and p.get("required")}
+    variants = [base]
+    for parameter in parameters:
+        schema = parameter.get("schema", {})
+        enum = schema.get("enum") or [e for option in schema.get("anyOf", []) for e in option.get("enum", [])]
+        if parameter["name"] in ("format", "f"):
+            variants += [{**base, parameter["name"]: v} for v in enum if v != PRINTED_FROM_HTML]
+        if parameter["name"] in OTHER_CRS:
+            variants += [{**base, parameter["name"]: v} for v in OTHER_CRS[parameter["name"]]]
+    return variants
+
+
 def test_secret_location_never_leaves_through_a_public_route(api: httpx.Client, ordos_engine: Engine) -> None:
-    """Walks every public GET route of the registry (from the app's OpenAPI): a route added without an entry
-    here fails, and no answer may carry the exact coordinates of the secret point, line or polygon."""
+    """Walks every GET route of the app (enumerated from its OpenAPI, so a new route is walked without an entry
+    here), without a key, in every output format: JSON, CSV, GeoJSON, GeoPackage, HTML pages (maps, OGC, the
+    地名志), with every path parameter pointing at a secret point, line, polygon or sign where it can. No answer may
+    carry an exact coordinate of them in decimal degrees, degrees-minutes-seconds or projected metres."""
     with transaction(ordos_engine) as conn:
         created = service.create_place(
             conn,
@@ -357,6 +423,15 @@ def test_secret_location_never_leaves_through_a_public_route(api: httpx.Client, 
                 ("试验水源地水库", shapely.Polygon(SECRET_RING)),
             )
         ]
+        sign = signs.create_sign(
+            conn,
+            values={"inventory_no": "SECRET-1", "place_name_id": created["id"], "printed_name": "试验水源地",
+                    "condition": "good"},
+            lon=SECRET_SIGN[0],
+            lat=SECRET_SIGN[1],
+            crs="EPSG:4490",
+            actor="test",
+        )  # fmt: skip
         exact = conn.execute(
             text("SELECT ST_X(geom), ST_Y(geom) FROM place_name WHERE id = :id"), {"id": created["id"]}
         ).one()
@@ -366,30 +441,63 @@ def test_secret_location_never_leaves_through_a_public_route(api: httpx.Client, 
         ).scalars()
     assert exact == pytest.approx(SECRET_POINT)
     assert [SECRET_DIGITS.search(wkt) is not None for wkt in stored] == [True, True]  # the digits are really there
-    names_ = ("试验水源地", "试验水源地输水管", "试验水源地水库")
-    calls: dict[str, list[dict[str, Any]]] = {
-        "/api/v1/places/search": [{"q": "试验水源地", "format": f} for f in ("json", "csv", "geojson", "gpkg")],
-        "/api/v1/places/autocomplete": [{"q": "试验水源"}],
-        "/api/v1/places/nearby": [
-            {"lon": SECRET_POINT[0], "lat": SECRET_POINT[1], "crs": "EPSG:4490", "radius_m": 2e4}
-        ],
-        "/api/v1/places/{place_name_id}": [{}],
-        "/api/v1/places/exchange": [{"unit": "150603"}],
-        "/api/v1/lists/{tag}": [{"format": f} for f in ("json", "csv", "geojson", "gpkg")],
+    leak = exact_location_pattern([SECRET_POINT, *SECRET_LINE, *SECRET_RING, SECRET_SIGN])
+    records = [created, *secret_shapes]
+    collections = [c["id"] for c in api.get("/ogc/collections").json()["collections"]]
+    tile_x, tile_y = mercantile_tile(*SECRET_POINT, 14)
+    by_name: dict[str, list[str]] = {
+        "place_name_id": [str(r["id"]) for r in records],
+        "feature_id": [str(r["id"]) for r in records],
+        "place": [str(r["id"]) for r in records],
+        "sign_id": [str(sign["id"])],
+        "collection_id": collections,
+        "z": ["14"],
+        "x": [str(tile_x)],
+        "y": [str(tile_y)],
     }
-    assert set(_public_place_routes()) == set(calls), "a new public route needs its secrecy check here"
-    for path, variants in calls.items():
-        for record in (created, *secret_shapes) if "{place_name_id}" in path else (created,):
-            concrete = path.replace("{place_name_id}", str(record["id"])).replace("{tag}", "测试")
-            for params in variants:
+    walked, shown_names, problems = 0, set(), []
+    for path, parameters in public_get_routes():
+        concretes = [path]
+        for name in re.findall(r"\{([^}]+)\}", path):
+            options = by_name.get(name) or [WALK_VALUES.get(name, "1")]
+            concretes = [c.replace("{" + name + "}", option) for c in concretes for option in options]
+        for concrete in concretes:
+            for params in walk_variants(parameters, WALK_VALUES):
                 response = api.get(concrete, params=params)
-                assert response.status_code == 200, (path, params, response.text)
-                shown = gpkg_as_text(response.content) if params.get("format") == "gpkg" else response.text
-                wanted = [record["name"]] if "{place_name_id}" in path else names_
-                assert all(n in shown for n in wanted), (path, params)  # the records are really in the answer...
-                assert not SECRET_DIGITS.search(shown), (path, params)  # ...but not their exact locations
+                walked += 1
+                if response.status_code >= 500:
+                    problems.append(f"{concrete} {params}: {response.status_code}")
+                kind = response.headers.get("content-type", "")
+                if "geopackage" in kind:
+                    shown = gpkg_as_text(response.content)
+                else:
+                    shown = response.content.decode("utf-8", "replace")
+                if "试验水源地" in shown:
+                    shown_names.add(path)
+                found = leak.search(shown)
+                if found:
+                    problems.append(f"{concrete} {params}: exact location {found.group()!r}")
+    assert not problems, "\n".join(problems)
+    assert walked > 80
+    # The secret records were really in the answers walked: the registry, signs, OGC, maps and the 地名志 show them.
+    assert {
+        "/api/v1/places/search",
+        "/api/v1/places/{place_name_id}",
+        "/api/v1/lists/{tag}",
+        "/api/v1/places/exchange",
+        "/api/v1/signs",
+        "/api/v1/gazetteer-book/{banner_code}",
+    } <= shown_names, sorted(shown_names)
     found = api.get("/api/v1/places/search", params={"q": "试验水源地"}).json()["results"][0]
     assert (found["point"]["lon"], found["point"]["lat"]) == pytest.approx((109.8, 39.6))
+
+
+def mercantile_tile(lon: float, lat: float, zoom: int) -> tuple[int, int]:
+    """The web-mercator tile (x, y) holding a point at ``zoom``."""
+    n = 2**zoom
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
 
 
 def test_lists_by_tag_and_exports(api: httpx.Client, ordos_engine: Engine) -> None:
