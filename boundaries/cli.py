@@ -25,7 +25,9 @@ def add_boundaries_commands(
     topo.add_argument("--parent", required=True, help="code of the parent unit, e.g. 150600")
     topo.add_argument("--level", required=True, help="level of the units to check (county, township, village)")
     topo.add_argument("--source", default="registered", help="'registered' (default) or a polygon source name")
-    topo.add_argument("--gap-width-m", type=float, default=0.0, help="gaps no wider than this are tolerated")
+    topo.add_argument(
+        "--gap-width-m", type=float, default=10_000.0, help="gaps narrower than this (m) are reported (as GEOS)"
+    )
     topo.add_argument("--sliver-area-m2", type=float, default=100.0, help="pieces smaller than this are slivers")
     topo.add_argument("--as-of", help="date (YYYY-MM-DD); today when omitted")
     topo.add_argument("--show", type=int, default=10, help="how many of the largest findings to list")

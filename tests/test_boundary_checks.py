@@ -74,7 +74,7 @@ def test_a_tenth_of_a_metre_gap_is_a_sliver(engine: Engine, tmp_path: Path) -> N
         add_polygon(conn, "990203", frame)
         add_polygon(conn, "990200", [box(-100, -100, 2100, 1100)])
         result = run_topology_check(conn, parent="9902", level="county", sliver_area_m2=1000, actor="test")
-        tolerant = run_topology_check(conn, parent="9902", level="county", gap_width_m=0.5, actor="test")
+        narrow = run_topology_check(conn, parent="9902", level="county", gap_width_m=0.05, actor="test")
     found = kinds(result)
     assert found["sliver"]["count"] == 1 and found["gap"]["count"] == 0 and found["overlap"]["count"] == 0
     assert found["outside_parent"]["count"] == found["uncovered_parent"]["count"] == 0
@@ -84,9 +84,9 @@ def test_a_tenth_of_a_metre_gap_is_a_sliver(engine: Engine, tmp_path: Path) -> N
     assert sliver["width_m"] == pytest.approx(0.1, rel=1e-3)
     assert sliver["thinness"] < 0.001
     assert sliver["units"] == ["990201000000", "990202000000", "990203000000"]
-    # With a gap tolerance of 0.5 m the same gap is tolerated, and counted as such.
-    assert kinds(tolerant)["sliver"]["count"] == 0
-    assert tolerant["summary"]["tolerated_gaps"]["count"] == 1
+    # Only gaps narrower than 5 cm asked for: the 0.1 m gap is taken for intended, and counted as such.
+    assert kinds(narrow)["sliver"]["count"] == 0
+    assert narrow["summary"]["wide_gaps"]["count"] == 1
 
 
 def test_a_self_crossing_ring_is_reported_with_its_location(engine: Engine, tmp_path: Path) -> None:
@@ -180,7 +180,8 @@ def grid_units(picture: str, cell_m: float = 100.0) -> dict[str, shapely.Geometr
 
 def in_4490(*rings: list[tuple[float, float]]) -> shapely.Geometry:
     """A polygon given in metres from the fixtures' origin (shell, then holes), in lon/lat."""
-    plane = shapely.Polygon(*[[(X0 + x, Y0 + y) for x, y in ring] for ring in rings[:1]], rings[1:] or None)
+    shell, *holes = [[(X0 + x, Y0 + y) for x, y in ring] for ring in rings]
+    plane = shapely.Polygon(shell, holes)
     return transform_geometry(plane, "EPSG:4546", "EPSG:4490")
 
 
@@ -395,3 +396,64 @@ def test_cli_check_topology(ordos_engine: Engine) -> None:
     assert bad.returncode == 2 and "gap_width_m -3.0" in bad.stderr
     with ordos_engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM boundary_check")).scalar_one() == 1
+
+
+# --- invalid rings, with and without a parent -------------------------------------------------------------
+SQUARE = [(0, 0), (1000, 0), (1000, 1000), (0, 1000), (0, 0)]
+# rings (metres from the fixtures' origin), what the finding says; the ring touching itself at (500, 0) is valid
+# once in lon/lat (the touch is then a few nanometres off), invalid within 1 cm.
+INVALID_RINGS = {
+    "self-crossing ring": (
+        ([(0, 0), (1000, 1000), (1000, 0), (0, 1000), (0, 0)],),
+        "Self-intersection; repaired on import, area 0.0 m² -> 500,000.0 m²",
+    ),
+    "hole outside its shell": (
+        (SQUARE, [(1200, 200), (1400, 200), (1400, 400), (1200, 400), (1200, 200)]),
+        "Hole lies outside shell; repaired on import, area 960,000.0 m² -> 1,040,000.0 m²",
+    ),
+    "ring touching itself": (
+        ([(0, 0), (1000, 0), (1000, 1000), (500, 0), (0, 1000), (0, 0)],),
+        "Ring Self-intersection (within 1 cm)",
+    ),
+    "hole crossing its shell": (
+        (SQUARE, [(800, 200), (1200, 200), (1200, 400), (800, 400), (800, 200)]),
+        "Self-intersection; repaired on import",
+    ),
+}
+
+
+@pytest.mark.parametrize(("rings", "detail"), INVALID_RINGS.values(), ids=INVALID_RINGS.keys())
+@pytest.mark.parametrize("with_parent", [False, True], ids=["no-parent", "parent"])
+def test_every_invalid_ring_is_a_finding(
+    engine: Engine, tmp_path: Path, rings: tuple, detail: str, with_parent: bool
+) -> None:
+    """Registered with on_invalid=repair beside a clean neighbour: one `invalid` finding naming the unit, its
+    reason and the area the repair changed, whether or not the parent has a polygon."""
+    with transaction(engine) as conn:
+        add_units(conn, tmp_path, "9905", ["990501", "990502"])
+        add_polygon(conn, "990501", [[[X0 + x, Y0 + y] for x, y in ring] for ring in rings], on_invalid="repair")
+        add_polygon(conn, "990502", [box(5000, 0, 6000, 1000)])
+        if with_parent:
+            add_polygon(conn, "990500", [box(-2000, -2000, 7000, 3000)])
+        result = run_topology_check(conn, parent="9905", level="county", actor="test")
+    invalid = [f for f in result["findings"] if f["kind"] == "invalid"]
+    assert [f["units"] for f in invalid] == [["990501000000"]], result["findings"]
+    assert invalid[0]["detail"].startswith(detail)
+
+
+@pytest.mark.parametrize(("gap_width_m", "reported"), [(20.5, True), (19.5, False)])
+def test_gaps_narrower_than_the_gap_width_are_reported(gap_width_m: float, reported: bool) -> None:
+    """A 20 m wide, 1 km long gap between two units (width: the largest inscribed circle's diameter)."""
+    west = in_4490([(0, 0), (1000, 0), (1000, 1000), (0, 1000), (0, 0)])
+    east = in_4490([(1020, 0), (2000, 0), (2000, 1000), (1020, 1000), (1020, 0)])
+    frame = in_4490(
+        [(-100, -100), (2100, -100), (2100, 1100), (-100, 1100), (-100, -100)],
+        [(0, 0), (0, 1000), (1000, 1000), (1020, 1000), (2000, 1000), (2000, 0), (1020, 0), (1000, 0), (0, 0)],
+    )
+    result = analyse(["w", "e", "f"], [west, east, frame], None, Tolerances(gap_width_m=gap_width_m))
+    gaps = [f for f in result.findings if f.piece == "gap"]
+    assert len(gaps) == int(reported) and result.wide_gaps == int(not reported)
+    if reported:
+        assert gaps[0].kind == "gap" and gaps[0].units == ("e", "f", "w")
+        assert gaps[0].width_m == pytest.approx(20, rel=1e-3)
+        assert gaps[0].area_m2 == pytest.approx(20_000, rel=1e-3)

@@ -17,7 +17,12 @@ class CheckIn(BaseModel):
     parent: str = Field(description="code of the parent unit (2, 4, 6, 9 or 12 digits)")
     level: str = Field(description="level of the units to check: city, county, township or village")
     source: str = Field("registered", description="'registered' (default) or a polygon source name, e.g. datav-2021")
-    gap_width_m: float = Field(0.0, ge=0, le=MAX_GAP_WIDTH_M, description="gaps no wider than this are tolerated")
+    gap_width_m: float = Field(
+        MAX_GAP_WIDTH_M,
+        ge=0,
+        le=MAX_GAP_WIDTH_M,
+        description="gaps narrower than this (m) are reported, wider ones taken for intended holes (as GEOS)",
+    )
     sliver_area_m2: float = Field(100.0, ge=0, le=MAX_SLIVER_AREA_M2, description="pieces smaller are slivers")
     as_of: IsoDate | None = Field(None, description="date of the polygons and units; today when omitted")
 

@@ -20,7 +20,7 @@ from core import audit
 from core.errors import InvalidInput, NotFound
 from core.values import significant_code
 
-MAX_GAP_WIDTH_M = 10_000.0  # a "gap tolerance" wider than 10 km would hide whole townships
+MAX_GAP_WIDTH_M = 10_000.0  # gaps narrower than this are reported: by default every gap up to 10 km wide
 MAX_SLIVER_AREA_M2 = 1e8  # 100 km²: larger pieces are not slivers by any reading
 REGISTERED = "registered"
 FINDINGS_SHOWN = 50
@@ -70,7 +70,7 @@ def run_topology_check(
     parent: str | None,
     level: str,
     source: str = REGISTERED,
-    gap_width_m: float = 0.0,
+    gap_width_m: float = MAX_GAP_WIDTH_M,
     sliver_area_m2: float = 100.0,
     as_of: date | None = None,
     actor: str,
@@ -114,7 +114,7 @@ def run_topology_check(
         "snapped_faces": result.snapped,
         "by_kind": result.summary(),
         "slivers_by_piece": result.slivers_by_piece(),
-        "tolerated_gaps": {"count": result.tolerated_gaps, "area_m2": round(result.tolerated_gap_area_m2, 3)},
+        "wide_gaps": {"count": result.wide_gaps, "area_m2": round(result.wide_gap_area_m2, 3)},
         "by_unit": {code: {k: round(v, 1) for k, v in kinds.items()} for code, kinds in sorted(by_unit.items())},
     }
     values = {

@@ -37,9 +37,10 @@ KINDS = ("overlap", "gap", "sliver", "invalid", "outside_parent", "uncovered_par
 
 @dataclass(frozen=True)
 class Tolerances:
-    """Gaps no wider than ``gap_width_m`` are tolerated; pieces under ``sliver_area_m2`` are slivers."""
+    """Gaps narrower than ``gap_width_m`` are reported, wider ones are taken for intended holes (the gap width of
+    GEOS CoverageValidator and PostGIS ST_CoverageInvalidEdges); pieces under ``sliver_area_m2`` are slivers."""
 
-    gap_width_m: float = 0.0
+    gap_width_m: float = 10_000.0
     sliver_area_m2: float = 100.0
 
 
@@ -60,14 +61,14 @@ class Finding:
 @dataclass
 class TopologyResult:
     """The findings, and what was looked at and tolerated: the plane used (``metric_crs``), the faces, the
-    faces narrower than ``SNAP_M`` dropped as noding noise (``snapped``) and the tolerated gaps."""
+    faces narrower than ``SNAP_M`` dropped as noding noise (``snapped``) and the gaps too wide to report."""
 
     findings: list[Finding] = field(default_factory=list)
     faces: int = 0
     metric_crs: str = ""
     snapped: int = 0
-    tolerated_gaps: int = 0
-    tolerated_gap_area_m2: float = 0.0
+    wide_gaps: int = 0
+    wide_gap_area_m2: float = 0.0
 
     def summary(self) -> dict[str, dict[str, float]]:
         """Count and total area (m²) per kind of finding."""
@@ -91,14 +92,29 @@ class TopologyResult:
 
 
 # --- validity ----------------------------------------------------------------------------------------
-def invalid_finding(code: str, geom: BaseGeometry, note: str = "") -> Finding | None:
-    """A finding for an invalid geometry (reason and location), or None when it is valid."""
+def invalid_finding(
+    code: str, geom: BaseGeometry, plane: BaseGeometry, frame: MetricFrame, repaired: BaseGeometry | None = None
+) -> Finding | None:
+    """A finding for an invalid polygon (lon/lat ``geom``, ``plane`` the same in ``frame``): reason and location,
+    or None when it is valid. Rings that touch or cross within ``SNAP_M`` count (the plane polygon with its
+    vertices rounded to ``SNAP_M`` is invalid: OGC SFA 1.2.1 §6.1.11.1, rings may touch only at a point,
+    never self-touch). ``repaired``: what the import made of it; the area change is part of the detail."""
     reason = shapely.is_valid_reason(geom)
+    within = ""
     if reason == "Valid Geometry":
-        return None
+        reason = shapely.is_valid_reason(shapely.set_precision(plane, SNAP_M, mode="pointwise"))
+        if reason == "Valid Geometry":
+            return None
+        within = f" (within {SNAP_M * 100:g} cm)"
     match = _LOCATION.search(reason)
     where = shapely.Point(float(match.group(1)), float(match.group(2))) if match else geom.representative_point()
-    return Finding("invalid", "invalid", where, (code,), None, detail=reason + (f" ({note})" if note else ""))
+    if within and match:
+        (where,) = frame.inverse(np.array([where], dtype=object))
+    detail = _LOCATION.sub("", reason) + within
+    if repaired is not None:
+        before, after = frame.area_m2(frame.forward(np.array([geom, repaired], dtype=object)))
+        detail += f"; repaired on import, area {before:,.1f} m² -> {after:,.1f} m²"
+    return Finding("invalid", "invalid", where, (code,), None, detail=detail)
 
 
 def polygonal(geom: BaseGeometry) -> BaseGeometry:
@@ -201,22 +217,30 @@ def analyse(
     reported (the repaired geometry is what the rest of the check uses).
     """
     result = TopologyResult()
+    if not geoms:
+        return result
+    received = [
+        original if original is not None else geom
+        for original, geom in zip(originals or [None] * len(geoms), geoms, strict=True)
+    ]
+    frame = frame_for(np.array(received, dtype=object))
+    result.metric_crs = frame.name
+    planes = frame.forward(np.array(received, dtype=object))
     children = np.empty(len(geoms), dtype=object)
     for i, (code, geom) in enumerate(zip(codes, geoms, strict=True)):
         original = originals[i] if originals else None
-        found = invalid_finding(code, original, "repaired on import") if original is not None else None
-        found = found or invalid_finding(code, geom)
+        if original is not None:
+            found = invalid_finding(code, original, planes[i], frame, repaired=geom)
+        else:
+            found = invalid_finding(code, geom, planes[i], frame)
         if found:
             result.findings.append(found)
         children[i] = polygonal(geom)
     present = ~shapely.is_empty(children)
-    children = children[present]
+    children = frame.forward(children[present])
     codes = [code for code, keep in zip(codes, present, strict=True) if keep]
     if len(children) == 0:
         return result
-    frame = frame_for(children)
-    result.metric_crs = frame.name
-    children = frame.forward(children)
     if parent is not None:
         (parent,) = frame.forward(np.array([polygonal(parent)], dtype=object))
     faces = _faces(children, parent)
@@ -259,9 +283,9 @@ def analyse(
     for i, (_, kind, units) in enumerate(pieces):
         area = areas[i]
         width = float(widths[i]) if kind == "gap" else None
-        if width is not None and width <= tolerances.gap_width_m:
-            result.tolerated_gaps += 1
-            result.tolerated_gap_area_m2 += area
+        if width is not None and width >= tolerances.gap_width_m:
+            result.wide_gaps += 1
+            result.wide_gap_area_m2 += area
             continue
         thinness = min(4 * math.pi * area / perimeters[i] ** 2, 1.0) if perimeters[i] > 0 else 0.0
         label = "sliver" if area < tolerances.sliver_area_m2 else kind
