@@ -161,6 +161,7 @@ def test_romanization_golden(row: dict[str, str]) -> None:
         ("鄂尔多斯市高新技术产业园区", "Ordos Shi Gaoxin Jishu Chanye Yuanqu", "partly_official"),
         ("苏里格经济开发区", "Sulige Jingji Kaifaqu", "derived"),
         ("达拉特经济开发区", "Dalad Jingji Kaifaqu", "partly_official"),
+        ("棋盘井工业园区虚拟社区", "Qipanjing Gongye Yuanqu Xuni Shequ", "derived"),
         ("西安市", "Xi'an Shi", "derived"),
         ("和平村", "Hepingcun", "derived"),
         ("育英社区", "Yuying Shequ", "derived"),

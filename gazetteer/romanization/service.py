@@ -36,7 +36,7 @@ LEXICON_PATH = PROJECT_ROOT / "data" / "romanization_lexicon.toml"
 
 # Generic terms, each one word (GB/T 38207-2019 Annex A human, Annex B natural entities); longest wins (自治旗 over 旗).
 HUMAN_GENERICS = (
-    "自治区 自治州 自治县 自治旗 工业园区 开发区 示范区 林场 农场 牧场 园区 地区 街道 苏木 嘎查 社区"
+    "自治区 自治州 自治县 自治旗 开发区 示范区 林场 农场 牧场 园区 地区 街道 苏木 嘎查 社区"
     " 大街 大道 马路 公路 胡同 广场 公园 省 市 盟 县 旗 区 镇 乡 村 路 街 巷 道 桥 渠"
 ).split()
 NATURAL_GENERICS = "群岛 海峡 高原 高地 水库 运河 淖尔 山 岭 峰 江 河 湖 海 湾 峡 岛 滩 沟".split()
@@ -54,10 +54,11 @@ SHAPE_MODIFIERS = "大小新老直横"
 DIRECTION_MODIFIERS = "东西南北前后左右中"
 # 1984 rule 2: modifiers of two or more syllables of a zone's generic are words of their own
 # (苏里格经济开发区 Sulige Jingji Kaifaqu, 鄂尔多斯高新技术产业开发区 Ordos Gaoxin Jishu Chanye Kaifaqu).
-ZONE_GENERICS = frozenset(("开发区", "工业园区", "园区", "示范区"))
+ZONE_GENERICS = frozenset(("开发区", "园区", "示范区"))
 ZONE_MODIFIERS = ("高新", "技术", "产业", "经济", "生态", "物流", "空港", "工业", "科技")
 # A unit name nested at the head of a longer name keeps its own generic (鄂尔多斯市 + 高新技术产业园区).
 NESTED_GENERICS = ("自治区", "市", "旗", "盟")
+NESTED_ZONES = ("开发区", "园区")
 # 1984 rule 7: street ordinals in Arabic digits (二马路 2 Malu, 经五路 Jing5 Lu).
 STREET_GENERICS = frozenset(("路", "街", "巷", "马路", "大街", "胡同"))
 ORDINALS = {ch: str(i) for i, ch in enumerate("零一二三四五六七八九十") if i}
@@ -296,6 +297,15 @@ def _specific_parts(specific: str, generic: str) -> list[Part]:
     lex = lexicon()
     if specific in lex.official_whole:
         return [_official_part(specific, lex.official_whole[specific])]
+    for zone in NESTED_ZONES:  # 空港物流园区 + 虚拟 (社区): the zone's name keeps its own words
+        end = specific.find(zone) + len(zone)
+        if len(zone) < end < len(specific):
+            head, tail = split_name(specific[:end])
+            nested = [
+                p if p.role != "generic" else Part(p.text, "nested-generic", p.plain, p.toned, p.rule)
+                for p in [*_specific_parts(head, tail), _word(tail, "generic")]
+            ]
+            return nested + _specific_parts(specific[end:], generic)
     modifiers: list[str] = []
     if generic in ZONE_GENERICS:
         peeled = True
