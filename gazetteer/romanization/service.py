@@ -301,11 +301,8 @@ def _specific_parts(specific: str, generic: str) -> list[Part]:
         end = specific.find(zone) + len(zone)
         if len(zone) < end < len(specific):
             head, tail = split_name(specific[:end])
-            nested = [
-                p if p.role != "generic" else Part(p.text, "nested-generic", p.plain, p.toned, p.rule)
-                for p in [*_specific_parts(head, tail), _word(tail, "generic")]
-            ]
-            return nested + _specific_parts(specific[end:], generic)
+            zone_parts = [*_specific_parts(head, tail), _word(tail, "nested-generic")]
+            return zone_parts + _specific_parts(specific[end:], generic)
     modifiers: list[str] = []
     if generic in ZONE_GENERICS:
         peeled = True
