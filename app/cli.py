@@ -25,7 +25,7 @@ from core.database import make_engine, transaction
 from core.errors import GazError, InvalidInput
 from core.imports import ImportReport
 from core.models import ROLES
-from core.settings import Settings
+from core.settings import Settings, proxy_options
 from core.values import parse_date
 from facilities.cli import add_facilities_commands, run_facilities_command
 from gazetteer import service as gazetteer
@@ -143,6 +143,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             workers=args.workers,
             ssl_certfile=args.ssl_certfile,
             ssl_keyfile=args.ssl_keyfile,
+            **proxy_options(settings),
         )
         return 0
     # A command is batch work: its statements get the import limit, not a request's.

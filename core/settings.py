@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -59,6 +60,10 @@ class Settings(BaseSettings):
         description="largest size a .gz or .zip input (CLI or upload) may expand to; a larger one is refused (413)",
     )
     auth_failures_per_minute: int = Field(default=10, ge=1, description="failed key checks per client per minute")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="addresses of reverse proxies whose X-Forwarded-For is believed (JSON list); none: the socket's",
+    )
     cors_origins: list[str] = Field(default_factory=list)
     import_archive_dir: Path = Field(
         default=PROJECT_ROOT / ".run" / "imports",
@@ -82,3 +87,13 @@ def with_psycopg_driver(url: str) -> str:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for the client address (every server of the app is started with them): X-Forwarded-For
+    and X-Forwarded-Proto are honoured only from ``trusted_proxies``; with none the address is the socket's, so a
+    client cannot name itself (the failed-key limiter counts per address). With proxies, the address is the
+    rightmost one of the header that is not a trusted proxy (the one the proxy appended)."""
+    if not settings.trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": settings.trusted_proxies}

@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from app import schema
 from app.main import create_app
 from app.manifest import load_manifest
-from core.settings import Settings
+from core.settings import Settings, proxy_options
 
 PROJECT = Path(__file__).resolve().parent.parent
 DATA_ROOT = Path(os.environ.get("GAZ_DATA_ROOT", PROJECT.parent / "shared" / "data"))
@@ -135,8 +135,11 @@ class LiveServer:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
-        app = create_app(settings or Settings(database_url=url, pool_size=4))
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        settings = settings or Settings(database_url=url, pool_size=4)
+        config = uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=self.port, log_level="warning", **proxy_options(settings)
+        )  # as gaz serve starts it
+        self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.base_url = f"http://127.0.0.1:{self.port}"
 

@@ -12,6 +12,8 @@ from sqlalchemy import Engine, text
 from app.main import create_app
 from core import auth
 from core.database import transaction
+from core.settings import Settings
+from tests.conftest import LiveServer
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 ADMIN_ONLY_READS = {"/api/v1/audit"}
@@ -228,3 +230,29 @@ def test_oversized_body_is_413_and_writes_nothing(api: httpx.Client, ordos_engin
     assert streamed.status_code == 413
     with ordos_engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM unit_polygon WHERE source = 'x'")).scalar_one() == 0
+
+
+def test_a_forged_forwarded_for_neither_locks_out_nor_evades(api: httpx.Client, ordos_engine: Engine) -> None:
+    """Without trusted proxies (the default) X-Forwarded-For is not believed: failures sent under a forged address
+    count against the sender's own, so rotating the header does not evade the limit, and they lock out nobody at
+    the forged address (the sender's own requests are the ones refused)."""
+    for n in range(10):
+        forged = {"X-API-Key": "gaz_wrong", "X-Forwarded-For": f"203.0.113.{n}"}
+        assert api.get("/api/v1/audit", headers=forged).status_code == 401
+    rotated = api.get("/api/v1/audit", headers={"X-API-Key": "gaz_wrong", "X-Forwarded-For": "203.0.113.99"})
+    assert rotated.status_code == 429 and "127.0.0.1" in rotated.json()["detail"]
+
+
+def test_behind_a_trusted_proxy_one_client_cannot_lock_out_another(ordos_engine: Engine) -> None:
+    """GAZ_TRUSTED_PROXIES names the proxy (here the loopback): the address is the one it appends. An attacker
+    who also forges an address in front of it (nginx's $proxy_add_x_forwarded_for keeps it) is counted under their
+    own; after 10 failures they get 429 and the user at the forged address still gets in with their key."""
+    url = ordos_engine.url.render_as_string(hide_password=False)
+    with LiveServer(url, Settings(database_url=url, pool_size=4, trusted_proxies=["127.0.0.1"])) as api:
+        good = {**make_key(ordos_engine, "victim", "admin"), "X-Forwarded-For": "203.0.113.7"}
+        attack = {"X-API-Key": "gaz_wrong", "X-Forwarded-For": "203.0.113.7, 198.51.100.9"}
+        for _ in range(10):
+            assert api.get("/api/v1/audit", headers=attack).status_code == 401
+        refused = api.get("/api/v1/audit", headers=attack)
+        assert refused.status_code == 429 and "198.51.100.9" in refused.json()["detail"]
+        assert api.get("/api/v1/audit", headers=good).status_code == 200
