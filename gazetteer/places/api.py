@@ -52,9 +52,12 @@ def reverse(
 
 
 @router.get("/romanize")
-def romanize(text: Annotated[str, Query(description="a place name in Hanzi, e.g. 东胜区")]) -> dict[str, Any]:
+def romanize(
+    text: Annotated[str, Query(description="a place name in Hanzi, e.g. 东胜区")],
+    village: Annotated[bool, Query(description="the name of a village: one word (1984 rules, rule 3)")] = False,
+) -> dict[str, Any]:
     """Plain and toned romanization (GB/T 16159-2012 place-name rules), specific/generic split, deciding rules."""
-    return service.romanize_text(text)
+    return service.romanize_text(text, village=village)
 
 
 @router.get(

@@ -50,9 +50,10 @@ def get_place(conn: Connection, place_name_id: int, *, as_of: date | None = None
     return record
 
 
-def romanize_text(text_: str) -> dict[str, Any]:
-    """Plain and toned romanization of a name, its specific/generic split and the rule deciding each part."""
-    return romanize(names.normalize_query(text_)).as_dict()
+def romanize_text(text_: str, *, village: bool = False) -> dict[str, Any]:
+    """Plain and toned romanization of a name, its specific/generic split and the rule deciding each part;
+    ``village`` writes a village's name as one word (1984 rules, rule 3)."""
+    return romanize(names.normalize_query(text_), village=True if village else None).as_dict()
 
 
 def place_name_count(conn: Connection) -> int:
