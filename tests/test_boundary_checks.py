@@ -457,3 +457,40 @@ def test_gaps_narrower_than_the_gap_width_are_reported(gap_width_m: float, repor
         assert gaps[0].kind == "gap" and gaps[0].units == ("e", "f", "w")
         assert gaps[0].width_m == pytest.approx(20, rel=1e-3)
         assert gaps[0].area_m2 == pytest.approx(20_000, rel=1e-3)
+
+
+def test_a_piece_across_a_shared_edge_is_split_per_unit() -> None:
+    """C overlaps both A and B across their shared edge, and A and C stick out of the parent across it: one
+    finding per unit with its own area, summing exactly to the piece."""
+    a = in_4490([(0, 0), (1000, 0), (1000, 1000), (0, 1000), (0, 0)])
+    b = in_4490([(1000, 0), (2000, 0), (2000, 1000), (1000, 1000), (1000, 0)])
+    c = in_4490([(600, 900), (1300, 900), (1300, 1500), (600, 1500), (600, 900)])
+    parent = in_4490([(0, 0), (2000, 0), (2000, 1200), (0, 1200), (0, 0)])
+    found = analyse(["a", "b", "c"], [a, b, c], parent, Tolerances()).findings
+    overlaps = {f.units: f.area_m2 for f in found if f.kind == "overlap"}
+    assert overlaps == pytest.approx({("a", "c"): 400 * 100, ("b", "c"): 300 * 100}, rel=1e-3)
+    spill = {f.units: f.area_m2 for f in found if f.kind == "outside_parent"}
+    assert spill == pytest.approx({("c",): 700 * 300}, rel=1e-3)
+    a_wide = in_4490([(0, 0), (1000, 0), (1000, 1300), (0, 1300), (0, 0)])
+    b_wide = in_4490([(1000, 0), (2000, 0), (2000, 1300), (1000, 1300), (1000, 0)])
+    found = analyse(["a", "b"], [a_wide, b_wide], parent, Tolerances()).findings
+    spill = {f.units: f.area_m2 for f in found if f.kind == "outside_parent"}
+    assert spill == pytest.approx({("a",): 1000 * 100, ("b",): 1000 * 100}, rel=1e-3)
+    assert sum(spill.values()) == pytest.approx(2000 * 100, rel=1e-6)
+
+
+def test_spill_across_a_shared_edge_is_booked_to_each_unit(engine: Engine, tmp_path: Path) -> None:
+    """Two units sticking 100 m out of their parent across their shared edge: each unit is booked its own
+    100,000 m², and the gap-free parent books nothing else."""
+    with transaction(engine) as conn:
+        add_units(conn, tmp_path, "9906", ["990601", "990602"])
+        add_polygon(conn, "990600", [box(0, 0, 2000, 1000)])
+        add_polygon(conn, "990601", [box(0, 0, 1000, 1100)])
+        add_polygon(conn, "990602", [box(1000, 0, 2000, 1100)])
+        result = run_topology_check(conn, parent="9906", level="county", actor="test")
+    assert result["summary"]["by_unit"] == {
+        "990601000000": {"outside_parent": pytest.approx(100_000, rel=1e-4)},
+        "990602000000": {"outside_parent": pytest.approx(100_000, rel=1e-4)},
+    }
+    assert kinds(result)["outside_parent"]["count"] == 2
+    assert result["summary"]["metric_crs"] == "CGCS2000 / 3-degree Gauss-Kruger CM 111E"

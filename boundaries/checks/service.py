@@ -99,10 +99,13 @@ def run_topology_check(
             shapely.from_wkb(polygons[c]["original_wkb"]) if polygons[c]["original_wkb"] else None for c in present
         ],
     )
+    # Per unit, the ground its own polygon covers (overlaps, spill; pieces are cut along unit edges): gaps and
+    # uncovered parent area are nobody's and only name their neighbours.
     by_unit: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for finding in result.findings:
-        for code in finding.units:
-            by_unit[code][finding.kind] += finding.area_m2 or 0.0
+        if finding.piece in ("overlap", "outside_parent"):
+            for code in finding.units:
+                by_unit[code][finding.kind] += finding.area_m2 or 0.0
     summary = {
         "units": len(codes),
         "units_with_polygon": len(present),

@@ -193,6 +193,44 @@ def _cover(faces: NDArray[np.object_], children: NDArray[np.object_]) -> tuple[N
     return counts, covering
 
 
+def _split_by_units(
+    faces: NDArray[np.object_],
+    covered: NDArray[np.int64],
+    covering: dict[int, list[int]],
+    children: NDArray[np.object_],
+) -> list[tuple[int, BaseGeometry, list[int]]]:
+    """The covered faces, each cut along the edges of every child whose interior reaches into it: (face index,
+    part, children covering it). Edges two siblings share cancel out of the line work, so an overlap or a spill
+    across such an edge is one face: cut here, each unit gets its own part and the parts sum to the face."""
+    out: list[tuple[int, BaseGeometry, list[int]]] = []
+    if len(covered) == 0:
+        return out
+    face_of, child = shapely.STRtree(children).query(faces[covered], predicate="intersects")
+    reaching = shapely.relate_pattern(faces[covered][face_of], children[child], "T********")
+    extra: dict[int, list[int]] = {}
+    for k, c in zip(face_of[reaching].tolist(), child[reaching].tolist(), strict=True):
+        if c not in covering[int(covered[k])]:
+            extra.setdefault(k, []).append(c)
+    for k, f in enumerate(covered.tolist()):
+        if k not in extra:
+            out.append((f, faces[f], covering[f]))
+            continue
+        parts = [faces[f]]
+        for c in covering[f] + extra[k]:
+            cut = [shapely.intersection(p, children[c]) for p in parts] + [
+                shapely.difference(p, children[c]) for p in parts
+            ]
+            parts = [
+                g for g in shapely.get_parts(np.array(cut, dtype=object)) if g.geom_type == "Polygon" and g.area > 0
+            ]
+        for part in parts:
+            inside = shapely.point_on_surface(part)
+            members = [c for c in covering[f] + extra[k] if children[c].contains(inside)]
+            if members:
+                out.append((f, part, members))
+    return out
+
+
 def widths_m(pieces: NDArray[np.object_], frame: MetricFrame) -> NDArray[np.float64]:
     """Width of each plane piece: the diameter of its largest inscribed circle (GEOS MaximumInscribedCircle,
     to 1/1000 of the piece's extent), in metres on the ellipsoid."""
@@ -257,11 +295,14 @@ def analyse(
         on_parent_edge = shapely.dwithin(edge, faces, 1e-6)
     # Every adjacent pair of faces differs in its covering units or its side of the parent's edge, so each
     # face is one piece: no merging needed.
-    pieces: list[tuple[int, str, tuple[str, ...]]] = []
-    overlap = np.flatnonzero(counts >= 2)
-    pieces += [(int(f), "overlap", tuple(sorted(codes[c] for c in covering[int(f)]))) for f in overlap]
-    spill = np.flatnonzero((counts >= 1) & ~in_parent)
-    pieces += [(int(f), "outside_parent", tuple(sorted(codes[c] for c in covering[int(f)]))) for f in spill]
+    covered = np.flatnonzero((counts >= 2) | ((counts >= 1) & ~in_parent))
+    pieces: list[tuple[BaseGeometry, str, tuple[str, ...]]] = []
+    for face, shape, members in _split_by_units(faces, covered, covering, children):
+        names = tuple(sorted(codes[c] for c in members))
+        if len(members) >= 2:
+            pieces.append((shape, "overlap", names))
+        if not in_parent[face]:
+            pieces.append((shape, "outside_parent", names))
     empty = np.flatnonzero((counts == 0) & (in_parent | ~on_parent_edge))  # else outside both: nobody's ground
     child, near = shapely.STRtree(faces[empty]).query(children, predicate="dwithin", distance=SNAP_M)
     by_near = np.argsort(near, kind="stable")
@@ -270,8 +311,8 @@ def analyse(
     uncovered = (in_parent[empty] & on_parent_edge[empty]).tolist()
     for k, face in enumerate(empty.tolist()):
         units = tuple(sorted(near_codes[bounds[k] : bounds[k + 1]]))
-        pieces.append((face, "uncovered_parent" if uncovered[k] else "gap", units))
-    shapes = faces[[p[0] for p in pieces]] if pieces else np.empty(0, dtype=object)
+        pieces.append((faces[face], "uncovered_parent" if uncovered[k] else "gap", units))
+    shapes = np.array([p[0] for p in pieces], dtype=object) if pieces else np.empty(0, dtype=object)
     widths = widths_m(shapes, frame)
     noise = widths < SNAP_M
     result.snapped = int(noise.sum())
