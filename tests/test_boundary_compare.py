@@ -11,21 +11,24 @@ from datetime import date
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 import shapely
+import shapely.affinity
 from pyproj import Geod
 from shapely.geometry import mapping, shape
 from sqlalchemy import Engine, text
 
 from app.boundary_compare import run_comparison
-from boundaries.compare.service import compare_sources, get_comparison
+from boundaries.checks.metric import frame_for
+from boundaries.compare.service import compare_sources, get_comparison, systematic_offset
 from boundaries.units import service
 from core import auth
-from core.crs import transform_geometry
+from core.crs import transform_geometry, wgs84_to_gcj02
 from core.database import transaction
 from facilities import registry as facilities
 from gazetteer.points import service as reference_points
-from tests.boundary_fixtures import add_polygon, add_units, box
+from tests.boundary_fixtures import X0, Y0, add_polygon, add_units, box
 
 GRS80 = Geod(ellps="GRS80")
 PROJECT = Path(__file__).resolve().parent.parent
@@ -103,6 +106,7 @@ def test_amap_against_datav_on_the_real_banners(shared_ordos_engine: Engine, dat
         conn.rollback()
     summary = result["summary"]
     assert summary["disputed"]["area_m2"] == pytest.approx(expected, rel=0.005)
+    assert summary["systematic_offset"] is None  # the vendors' differences are local
     lines = summary["lines"]
     assert len(lines) >= 15  # the 9 banners have at least 15 shared lines
     assert all(10 < line["hausdorff_m"] < 2000 for line in lines)
@@ -565,3 +569,62 @@ def test_a_unit_whose_parent_is_not_loaded_still_compares(api: httpx.Client, two
     ((piece),) = result["pieces"]
     assert (piece["first_unit"], piece["second_unit"]) == (None, "992100000000")
     assert piece["area_m2"] == pytest.approx(200_000, rel=1e-3)
+
+
+# --- systematic offsets -----------------------------------------------------------------------------------
+def four_banners(dx: float = 0.0, dy: float = 0.0) -> dict[str, shapely.Geometry]:
+    """Four hand-made 10 km units in a 2 x 2 block (EPSG:4546 metres from the fixtures' origin, moved by dx, dy),
+    as lon/lat; the north-east one is an L so that the block is not symmetric."""
+    cells = {
+        "a": shapely.box(0, 0, 10_000, 10_000),
+        "b": shapely.box(10_000, 0, 20_000, 10_000),
+        "c": shapely.box(0, 10_000, 10_000, 20_000),
+        "d": shapely.Polygon(
+            [(10_000, 10_000), (20_000, 10_000), (20_000, 14_000), (14_000, 14_000), (14_000, 20_000), (10_000, 20_000)]
+        ),
+    }
+    return {
+        k: transform_geometry(shapely.affinity.translate(g, X0 + dx, Y0 + dy), "EPSG:4546", "EPSG:4490")
+        for k, g in cells.items()
+    }
+
+
+def offset_between(first: dict, second: dict) -> dict | None:
+    frame = frame_for(np.array(list(first.values()), dtype=object))
+    plane_1, plane_2 = (
+        dict(zip(layer, frame.forward(np.array(list(layer.values()), dtype=object)), strict=True))
+        for layer in (first, second)
+    )
+    return systematic_offset(plane_1, plane_2, frame)
+
+
+def test_a_constant_shift_of_tens_of_kilometres_is_named() -> None:
+    found = offset_between(four_banners(), four_banners(18_000, -6_000))
+    assert found is not None and found["share"] >= 0.99
+    assert found["vector_m"] == pytest.approx([18_000, -6_000], abs=20)
+    assert found["bearing_deg"] == pytest.approx(108.43, abs=0.1)
+    assert found["likely_cause"].startswith("an unknown constant shift")
+
+
+def test_gcj02_declared_as_wgs84_is_recognised() -> None:
+    first = four_banners()
+    second = {
+        k: shapely.transform(g, lambda c: np.column_stack(wgs84_to_gcj02(c[:, 0], c[:, 1]))) for k, g in first.items()
+    }
+    found = offset_between(first, second)
+    assert found is not None and 300 < found["distance_m"] < 800
+    assert found["likely_cause"] == "GCJ-02 coordinates declared as WGS84/CGCS2000"
+
+
+def test_a_different_line_on_one_border_is_no_shift() -> None:
+    """The line between a and b moved 2 km east in the second version: local, not a shift."""
+    first = four_banners()
+    second = dict(first)
+    moved = {
+        "a": shapely.box(0, 0, 12_000, 10_000),
+        "b": shapely.box(12_000, 0, 20_000, 10_000),
+    }
+    for k, g in moved.items():
+        second[k] = transform_geometry(shapely.affinity.translate(g, X0, Y0), "EPSG:4546", "EPSG:4490")
+    assert offset_between(first, second) is None
+    assert offset_between(first, first) is None

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Connection
@@ -29,7 +30,7 @@ from boundaries.units import queries
 from boundaries.units.polygons import check_polygon, parse_geojson_geometry
 from boundaries.units.service import require_unit, unit_summary_short
 from core import audit
-from core.crs import parse_crs
+from core.crs import gcj02_to_bd09, parse_crs, wgs84_to_gcj02
 from core.errors import InvalidInput, NotFound
 
 MAX_TOLERANCE_M2 = 1e8
@@ -120,6 +121,79 @@ def line_offsets(
             }
         )
     return out
+
+
+# A coherent shift: over 30 m, explaining at least 80 % of the second version's boundary within 10 % of its length.
+SHIFT_MIN_M = 30.0
+SHIFT_SHARE = 0.8
+SHIFT_SPREAD = 0.1
+SHIFT_SAMPLES = 4000
+# Known offsets matched to within this share of their length (or 5 m) name the cause.
+CAUSE_MATCH = 0.05
+
+
+def _known_offsets(lon: float, lat: float, frame: MetricFrame) -> dict[str, NDArray[np.float64]]:
+    """Plane vectors (m) that the usual mistakes put on a point: GCJ-02 or BD-09 coordinates declared as WGS84."""
+    gcj = wgs84_to_gcj02([lon], [lat])
+    bd = gcj02_to_bd09(*gcj)
+    here, as_gcj, as_bd = frame.forward(
+        np.array([shapely.Point(lon, lat), shapely.points(np.ravel(gcj)), shapely.points(np.ravel(bd))], dtype=object)
+    )
+    base = np.array([here.x, here.y])
+    return {
+        "GCJ-02 coordinates declared as WGS84/CGCS2000": np.array([as_gcj.x, as_gcj.y]) - base,
+        "BD-09 coordinates declared as WGS84/CGCS2000": np.array([as_bd.x, as_bd.y]) - base,
+    }
+
+
+def systematic_offset(
+    first: dict[str, BaseGeometry], second: dict[str, BaseGeometry], frame: MetricFrame
+) -> dict[str, Any] | None:
+    """A constant shift of the second version against the first (plane metres), when one explains the difference.
+
+    Estimated from the boundaries, robust to local differences: start from the shift of the centres of the two
+    unions, then three times move the second by the estimate and add the median of the displacements from
+    points spread evenly along its boundary to the nearest point of the first's boundary. The shift is named when
+    it is over SHIFT_MIN_M and at least SHIFT_SHARE of the points move by it within SHIFT_SPREAD of its length;
+    the cause is the GCJ-02 or BD-09 offset at the centre when it matches within CAUSE_MATCH, else unknown.
+    """
+    union_1 = shapely.union_all(list(first.values()))
+    union_2 = shapely.union_all(list(second.values()))
+    if union_1.is_empty or union_2.is_empty:
+        return None
+    edge_1, edge_2 = shapely.boundary(union_1), shapely.boundary(union_2)
+    shapely.prepare(edge_1)
+    samples = shapely.line_interpolate_point(edge_2, np.linspace(0, 1, SHIFT_SAMPLES), normalized=True)
+    points = shapely.get_coordinates(samples)
+    shift = np.array([union_1.centroid.x - union_2.centroid.x, union_1.centroid.y - union_2.centroid.y])
+    moves = np.zeros_like(points)
+    for _ in range(3):
+        moved = shapely.points(points + shift)
+        nearest = shapely.get_coordinates(shapely.shortest_line(moved, edge_1))[1::2]
+        moves = nearest - (points + shift)
+        shift = shift + np.median(moves, axis=0)
+    length = float(np.hypot(*shift))
+    if length <= SHIFT_MIN_M:
+        return None
+    residual = np.hypot(*(moves - np.median(moves, axis=0)).T)
+    share = float(np.mean(residual <= SHIFT_SPREAD * length))
+    if share < SHIFT_SHARE:
+        return None
+    offset = -shift  # the second version lies this far from the first
+    centre = frame.inverse(np.array([union_1.centroid], dtype=object))[0]
+    cause = "an unknown constant shift (a datum, false-easting or zone mistake, or a misplaced source)"
+    for name, known in _known_offsets(centre.x, centre.y, frame).items():
+        if float(np.hypot(*(offset - known))) <= max(CAUSE_MATCH * float(np.hypot(*known)), 5.0):
+            cause = name
+    scale = float(frame.scale(np.array([union_1.centroid.x]))[0])
+    return {
+        "vector_m": [round(float(offset[0]) / scale, 1), round(float(offset[1]) / scale, 1)],
+        "distance_m": round(length / scale, 1),
+        "bearing_deg": round(float(np.degrees(np.arctan2(offset[0], offset[1]))) % 360, 1),
+        "bearing_reference": f"grid north of {frame.name}",
+        "share": round(share, 3),
+        "likely_cause": cause,
+    }
 
 
 # --- service ------------------------------------------------------------------------------------------
@@ -224,6 +298,7 @@ def _store(
     actor: str,
     contents: ContentsFinder | None,
 ) -> dict[str, Any]:
+    offset = systematic_offset(layer_1, layer_2, frame)
     pieces, small_count, small_area = disputed_pieces(layer_1, layer_2, tolerance, frame)
     lines = line_offsets(layer_1, layer_2, frame)
     shapes = list(frame.inverse(np.array([p.geometry for p in pieces], dtype=object))) if pieces else []
@@ -237,6 +312,7 @@ def _store(
         entry["count"] += 1
         entry["area_m2"] = round(entry["area_m2"] + piece.area_m2, 1)
     summary: dict[str, Any] = {
+        "systematic_offset": offset,
         "metric_crs": frame.name,
         "units_first": len(layer_1),
         "units_second": len(layer_2),
