@@ -6,7 +6,7 @@ Creates a scratch database next to the configured one, migrates it, imports the 
 county codes and the DataV county polygons (GCJ-02, repaired on import, unknown codes skipped), then in one run:
   1. the project's check (`boundaries.checks.run_topology_check`, all counties as one layer): read from
      PostGIS, analyse, store every finding — overlaps, gaps and slivers reported separately;
-  2. the analysis alone (`boundaries.topology.analyse`) on the same polygons in memory;
+  2. the analysis alone (`boundaries.checks.topology.analyse`) on the same polygons in memory;
   3. the named baseline: shapely's `coverage_invalid_edges` (GEOS 3.14 CoverageValidator) on the same array;
   4. where the analysis spends its time: its stages timed alone on the same layer (the unshared edges, GEOS
      noding and polygonizing of them) against the same baseline.
@@ -122,7 +122,8 @@ def main() -> None:
         summary = check["summary"]
         print(
             f"check {check['id']}: {summary['units_with_polygon']:,} polygons, {summary['faces']:,} faces; "
-            f"read + analyse + store {full_s:.2f} s"
+            f"read + analyse + store {full_s:.2f} s; plane {summary['metric_crs']}, "
+            f"{summary['wide_gaps']['count']:,} gaps wider than {check['gap_width_m']:g} m not reported"
         )
         for kind, values in sorted(summary["by_kind"].items()):
             print(f"  {kind:17s} {values['count']:7,d} pieces  {values['area_m2'] / 1e6:12.3f} km²")
