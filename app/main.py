@@ -21,12 +21,12 @@ from core import audit
 from core.auth import FailedAuthLimiter, Principal
 from core.database import make_engine, postgis_version
 from core.import_runner import ImportRunner
-from core.json_input import JsonBodyCheck
 from core.security_headers import SecurityHeaders
 from core.settings import Settings
 from core.web import (
     BodySizeLimit,
     Db,
+    JsonBodyCheck,
     QueryStringCheck,
     ReadEngines,
     connection_slots,

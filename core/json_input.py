@@ -1,6 +1,7 @@
 """JSON input checked in one place before any model sees it: UTF-8 text (RFC 8259 §8.1), at most
 ``MAX_JSON_DEPTH`` levels of arrays and objects, and every string (member names too) made of Unicode scalar
-values without control characters (tab, line feed and carriage return excepted)."""
+values without control characters (tab, line feed and carriage return excepted). core.web's JsonBodyCheck applies it
+to every JSON request body."""
 
 from __future__ import annotations
 
@@ -9,10 +10,7 @@ import json
 import re
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
 from core.errors import InvalidInput
-from core.web import send_error
 
 MAX_JSON_DEPTH = 64
 ALLOWED_CONTROLS = frozenset("\t\n\r")
@@ -33,6 +31,7 @@ def bad_character(value: str) -> str | None:
         return None
     char = found.group()
     kind = "a lone surrogate, not a Unicode scalar value" if "\ud800" <= char <= "\udfff" else "a control character"
+    kind = "NUL, " + kind if char == "\x00" else kind
     return f"U+{ord(char):04X} ({kind})"
 
 
@@ -104,38 +103,3 @@ def _walk(document: Any, name: str) -> None:
                 pending.append((item, f"{where}.{key}"))
         elif isinstance(value, list):
             pending.extend((item, f"{where}[{i}]") for i, item in enumerate(value))
-
-
-def is_json(headers: dict[bytes, bytes]) -> bool:
-    """True for a body FastAPI parses as JSON (``application/json`` or ``application/*+json``)."""
-    media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-    return media.startswith(b"application/") and (media == b"application/json" or media.endswith(b"+json"))
-
-
-class JsonBodyCheck:
-    """ASGI middleware applying :func:`check_json` to every JSON request body (422 in the one error format)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_json(dict(scope.get("headers") or [])):
-            await self.app(scope, receive, send)
-            return
-        messages: list[Message] = []
-        while True:
-            message = await receive()
-            messages.append(message)
-            if message["type"] != "http.request" or not message.get("more_body", False):
-                break
-        if messages[-1]["type"] == "http.request":
-            try:
-                check_json(b"".join(m.get("body", b"") for m in messages))
-            except InvalidInput as exc:
-                await send_error(send, 422, exc.code, exc.detail)
-                return
-
-        async def replay() -> Message:
-            return messages.pop(0) if messages else await receive()
-
-        await self.app(scope, replay, send)

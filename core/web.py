@@ -20,9 +20,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core import auth
+from core import auth, json_input
 from core.database import transaction, translated_db_errors
-from core.errors import GazError, ServiceUnavailable, Unauthorized
+from core.errors import GazError, InvalidInput, ServiceUnavailable, Unauthorized
 from core.import_runner import ImportRunner
 from core.settings import Settings
 
@@ -349,3 +349,39 @@ class QueryStringCheck:
                 await send_error(send, 422, "invalid_input", f"query string is not UTF-8 (decoded byte {exc.start})")
                 return
         await self.app(scope, receive, send)
+
+
+def is_json(headers: dict[bytes, bytes]) -> bool:
+    """True for a body FastAPI parses as JSON (``application/json`` or ``application/*+json``)."""
+    media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+    return media.startswith(b"application/") and (media == b"application/json" or media.endswith(b"+json"))
+
+
+class JsonBodyCheck:
+    """ASGI middleware applying :func:`core.json_input.check_json` to every JSON request body, read whole before
+    any route sees it (422 in the one error format)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not is_json(dict(scope.get("headers") or [])):
+            await self.app(scope, receive, send)
+            return
+        messages: list[Message] = []
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                break
+        if messages[-1]["type"] == "http.request":
+            try:
+                json_input.check_json(b"".join(m.get("body", b"") for m in messages))
+            except InvalidInput as exc:
+                await send_error(send, 422, exc.code, exc.detail)
+                return
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
