@@ -64,6 +64,9 @@ class Facility(Base):
         CheckConstraint("beds IS NULL OR beds >= 0", name="beds_not_negative"),
         CheckConstraint("nursing_beds IS NULL OR (nursing_beds >= 0 AND nursing_beds <= beds)", name="nursing_beds"),
         CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_not_negative"),
+        CheckConstraint(
+            "(infirmary IS NULL AND medical_contract IS NULL) OR kind = 'eldercare_institution'", name="medical_care"
+        ),
         CheckConstraint("length(btrim(name)) > 0", name="name_not_blank"),
         CheckConstraint("unit_code ~ '^[0-9]{12}$'", name="unit_code_digits"),
         CheckConstraint("version >= 1", name="version_positive"),
@@ -77,6 +80,8 @@ class Facility(Base):
     beds: Mapped[int | None] = mapped_column(Integer)
     nursing_beds: Mapped[int | None] = mapped_column(Integer)
     capacity: Mapped[int | None] = mapped_column(Integer)
+    infirmary: Mapped[bool | None] = mapped_column(Boolean)  # 内设医疗机构: an eldercare institution's own clinic
+    medical_contract: Mapped[bool | None] = mapped_column(Boolean)  # 与医疗机构签约: care under contract instead
     address: Mapped[str | None] = mapped_column(Text)
     operator: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(Text, server_default=text("'operating'"))

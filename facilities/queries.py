@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import text
@@ -18,6 +19,8 @@ WRITE_COLUMNS = (
     "beds",
     "nursing_beds",
     "capacity",
+    "infirmary",
+    "medical_contract",
     "address",
     "operator",
     "status",
@@ -55,19 +58,36 @@ def get_facility(conn: Connection, facility_id: int, *, lock: bool = False) -> R
     )
 
 
+OPENED_BY = "(CAST(:opened_by AS date) IS NULL OR {f}opened_on IS NULL OR {f}opened_on <= :opened_by)"
+
+
 def list_facilities(
-    conn: Connection, *, kind: str | None, prefix: str, status: str | None, cemetery_type: str | None = None
+    conn: Connection,
+    *,
+    kind: str | None,
+    prefix: str,
+    status: str | None,
+    cemetery_type: str | None = None,
+    opened_by: date | None = None,
 ) -> list[RowMapping]:
-    """Facilities filtered by kind, unit code prefix, status and cemetery type, ordered by id."""
+    """Facilities filtered by kind, unit code prefix, status, cemetery type and opening date (opened on or before
+    ``opened_by``, or with no opening date), ordered by id."""
     return list(
         conn.execute(
             text(
                 f"SELECT {READ_COLUMNS} FROM facility WHERE unit_code LIKE :prefix || '%'"
                 " AND (CAST(:kind AS text) IS NULL OR kind = :kind)"
                 " AND (CAST(:status AS text) IS NULL OR status = :status)"
-                " AND (CAST(:cemetery_type AS text) IS NULL OR cemetery_type = :cemetery_type) ORDER BY id"
+                " AND (CAST(:cemetery_type AS text) IS NULL OR cemetery_type = :cemetery_type)"
+                f" AND {OPENED_BY.format(f='')} ORDER BY id"
             ),
-            {"prefix": prefix, "kind": kind, "status": status, "cemetery_type": cemetery_type},
+            {
+                "prefix": prefix,
+                "kind": kind,
+                "status": status,
+                "cemetery_type": cemetery_type,
+                "opened_by": opened_by,
+            },
         ).mappings()
     )
 
@@ -160,9 +180,14 @@ def latest_population(conn: Connection, prefix: str, year: int | None) -> list[R
 
 # --- distances and zones -----------------------------------------------------------------------------
 def nearest_sites(
-    conn: Connection, points: Sequence[tuple[str, float, float]], kind: str, status: str
+    conn: Connection,
+    points: Sequence[tuple[str, float, float]],
+    kind: str,
+    status: str,
+    opened_by: date | None = None,
 ) -> dict[str, RowMapping]:
-    """For each (key, lon, lat): the nearest facility of ``kind``/``status`` and its geodesic distance in metres."""
+    """For each (key, lon, lat): the nearest facility of ``kind``/``status`` (opened by ``opened_by``, see
+    ``list_facilities``) and its geodesic distance in metres."""
     if not points:
         return {}
     rows = conn.execute(
@@ -172,6 +197,7 @@ def nearest_sites(
             " LEFT JOIN LATERAL ("
             "  SELECT id, name, ST_Distance(geom::geography, ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4490)::geography)"
             "   AS distance_m FROM facility WHERE kind = :kind AND status = :status"
+            f"   AND {OPENED_BY.format(f='')}"
             "  ORDER BY geom::geography <-> ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4490)::geography LIMIT 1"
             " ) f ON true"
         ),
@@ -181,6 +207,7 @@ def nearest_sites(
             "lats": [p[2] for p in points],
             "kind": kind,
             "status": status,
+            "opened_by": opened_by,
         },
     ).mappings()
     return {row["key"]: row for row in rows}
@@ -283,7 +310,8 @@ def zone_buffers(conn: Connection, widths: dict[str, float]) -> list[RowMapping]
 
 # --- published collections (served by the OGC API through facilities.service.published_collections) ---
 PUBLISHED_FACILITIES = (
-    "SELECT id, name, kind, cemetery_type, ownership, beds, nursing_beds, capacity, address, operator, status,"
+    "SELECT id, name, kind, cemetery_type, ownership, beds, nursing_beds, capacity, infirmary, medical_contract,"
+    " address, operator, status,"
     " opened_on, unit_code, unit_method, illustrative, geom FROM facility"
 )
 
@@ -319,10 +347,15 @@ _SNAP = (
 
 
 def network_nearest_sites(
-    conn: Connection, points: Sequence[tuple[str, float, float]], kind: str, status: str
+    conn: Connection,
+    points: Sequence[tuple[str, float, float]],
+    kind: str,
+    status: str,
+    opened_by: date | None = None,
 ) -> dict[str, RowMapping]:
-    """For each (key, lon, lat): the facility of ``kind``/``status`` nearest along the road network (pgRouting,
-    undirected), the distance being walk to the network + path + walk from it. Keys with no path are absent."""
+    """For each (key, lon, lat): the facility of ``kind``/``status`` (opened by ``opened_by``) nearest along the road
+    network (pgRouting, undirected), the distance being walk to the network + path + walk from it. Keys with no path
+    are absent."""
     if not points:
         return {}
     point_snap = _SNAP.format(pt="ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4490)")
@@ -333,7 +366,8 @@ def network_nearest_sites(
             "  AS t(key, lon, lat)),"
             f" ps AS (SELECT p.key, n.node, n.snap_m FROM p CROSS JOIN LATERAL ({point_snap}) n),"
             f" ss AS (SELECT f.id, f.name, n.node, n.snap_m FROM facility f CROSS JOIN LATERAL ({site_snap}) n"
-            "  WHERE f.kind = :kind AND f.status = :status),"
+            "  WHERE f.kind = :kind AND f.status = :status"
+            f"  AND {OPENED_BY.format(f='f.')}),"
             " cost AS (SELECT start_vid, end_vid, agg_cost FROM pgr_dijkstraCost("
             "  'SELECT id, source, target, cost_m AS cost, cost_m AS reverse_cost FROM road_edge',"
             "  (SELECT array_agg(DISTINCT node) FROM ss), (SELECT array_agg(DISTINCT node) FROM ps), directed => false)"
@@ -349,6 +383,7 @@ def network_nearest_sites(
             "lats": [p[2] for p in points],
             "kind": kind,
             "status": status,
+            "opened_by": opened_by,
         },
     ).mappings()
     return {row["key"]: row for row in rows}

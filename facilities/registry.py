@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import shapely
@@ -24,6 +25,8 @@ OPTIONAL_FIELDS = (
     "beds",
     "nursing_beds",
     "capacity",
+    "infirmary",
+    "medical_contract",
     "address",
     "operator",
     "status",
@@ -120,8 +123,10 @@ def list_facilities(
     unit: str | None = None,
     status: str | None = None,
     cemetery_type: str | None = None,
+    opened_by: date | None = None,
 ) -> list[dict[str, Any]]:
-    """Facilities filtered by kind, unit (any level: the facilities within it), status and cemetery type."""
+    """Facilities filtered by kind, unit (any level: the facilities within it), status, cemetery type and opening
+    date (opened on or before ``opened_by``; a facility without an opening date counts at every date)."""
     if kind is not None and kind not in KIND_LABELS:
         raise InvalidInput(f"kind {kind!r} is not one of {', '.join(KIND_LABELS)}")
     if status is not None and status not in STATUSES:
@@ -129,7 +134,9 @@ def list_facilities(
     prefix = ""
     if unit:
         prefix = significant_code(boundaries.require_unit(conn, unit)["code"])
-    rows = queries.list_facilities(conn, kind=kind, prefix=prefix, status=status, cemetery_type=cemetery_type)
+    rows = queries.list_facilities(
+        conn, kind=kind, prefix=prefix, status=status, cemetery_type=cemetery_type, opened_by=opened_by
+    )
     return [to_public(r) for r in rows]
 
 
@@ -195,6 +202,8 @@ def published_collections(conn: Connection) -> list[dict[str, Any]]:
                 "beds": "integer",
                 "nursing_beds": "integer",
                 "capacity": "integer",
+                "infirmary": "boolean",
+                "medical_contract": "boolean",
                 "address": "string",
                 "operator": "string",
                 "status": "string",

@@ -30,6 +30,12 @@ class FacilityIn(BaseModel):
     beds: int | None = Field(default=None, ge=0, le=100_000)
     nursing_beds: int | None = Field(default=None, ge=0, le=100_000)
     capacity: int | None = Field(default=None, ge=0, le=10_000_000)
+    infirmary: bool | None = Field(
+        default=None, description="eldercare institution with its own clinic (内设医疗机构); true/false, 1/0, yes/no"
+    )
+    medical_contract: bool | None = Field(
+        default=None, description="eldercare institution under contract with a medical institution (签约医疗机构)"
+    )
     address: str | None = Field(default=None, max_length=500)
     operator: str | None = Field(default=None, max_length=200)
     status: Status = "operating"
@@ -53,6 +59,8 @@ class FacilityIn(BaseModel):
             raise ValueError("cemetery_type (public_welfare or commercial) is required for a cemetery and only for one")
         if self.kind == "grave" and (self.beds is not None or self.nursing_beds is not None):
             raise ValueError("a grave (散埋乱葬坟墓) has no beds")
+        if self.kind != "eldercare_institution" and (self.infirmary is not None or self.medical_contract is not None):
+            raise ValueError("infirmary and medical_contract are given for an eldercare institution only")
         if self.nursing_beds is not None and (self.beds is None or self.nursing_beds > self.beds):
             raise ValueError(f"nursing_beds {self.nursing_beds} exceeds beds {self.beds}")
         return self
@@ -76,6 +84,8 @@ class FacilityOut(BaseModel):
     beds: int | None
     nursing_beds: int | None
     capacity: int | None
+    infirmary: bool | None
+    medical_contract: bool | None
     address: str | None
     operator: str | None
     status: str
