@@ -40,15 +40,19 @@ def _where(conditions: Sequence[str]) -> str:
 
 
 def _page_from(collection: Collection, conditions: Sequence[str]) -> str:
-    """FROM and WHERE of a page ordered by id: a collection published in parts gives each part's first
+    """FROM of a page ordered by id, as the subquery ``t``: the page is cut first (ORDER BY id LIMIT/OFFSET over
+    the rows the indexes give in id order), so that the caller builds its features (GeoJSON, WKB) for the page's
+    rows only, never for the rows an offset skips. A collection published in parts gives each part's first
     ``offset + limit`` matches (its indexes find them), and the page is cut from their union."""
     if not collection.parts:
-        return f"{_from(collection)}{_where(conditions)}"
-    firsts = " UNION ALL ".join(
-        f"(SELECT * FROM ({part}) t{_where(conditions)} ORDER BY t.id LIMIT :ogc_limit + :ogc_offset)"
-        for part in collection.parts
-    )
-    return f"({firsts}) t"
+        matches = f"{_from(collection)}{_where(conditions)}"
+    else:
+        firsts = " UNION ALL ".join(
+            f"(SELECT * FROM ({part}) t{_where(conditions)} ORDER BY t.id LIMIT :ogc_limit + :ogc_offset)"
+            for part in collection.parts
+        )
+        matches = f"({firsts}) t"
+    return f"(SELECT t.* FROM {matches} ORDER BY t.id LIMIT :ogc_limit OFFSET :ogc_offset) t"
 
 
 def _properties_json(collection: Collection) -> str:
@@ -72,7 +76,7 @@ def feature_json(
         f"SELECT json_build_object('type', 'Feature', 'id', t.id,"
         f" 'geometry', ST_AsGeoJSON({geometry_out(crs, axis_order=True)}, {digits}, 0)::json,"
         f" 'properties', {_properties_json(collection)})::text"
-        f" FROM {_page_from(collection, conditions)} ORDER BY t.id LIMIT :ogc_limit OFFSET :ogc_offset"
+        f" FROM {_page_from(collection, conditions)} ORDER BY t.id"
     )
     bound = {**collection.params, **params, "ogc_limit": limit, "ogc_offset": offset}
     return list(conn.execute(text(sql), bound).scalars())
@@ -100,7 +104,7 @@ def feature_rows(
     columns = ", ".join(f't."{name}"' for name in collection.properties)
     sql = (
         f"SELECT t.id, ST_AsBinary({geometry_out(crs, axis_order=False)}) AS wkb, {columns}"
-        f" FROM {_page_from(collection, conditions)} ORDER BY t.id LIMIT :ogc_limit OFFSET :ogc_offset"
+        f" FROM {_page_from(collection, conditions)} ORDER BY t.id"
     )
     bound = {**collection.params, **params, "ogc_limit": limit, "ogc_offset": offset}
     yield from conn.execute(text(sql), bound).mappings()

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Identity,
+    Index,
     Text,
     UniqueConstraint,
     cast,
@@ -55,6 +56,8 @@ class AdminUnit(Base):
         ExcludeConstraint(
             (code_as_number("code"), "="), ("period", "&&"), name="ex_admin_unit_code_period", using="gist"
         ),
+        # A level's units in id order: the OGC collections' first pages (units-<level>) read them in key order.
+        Index("ix_admin_unit_level_id", "level", "id", postgresql_where=text("NOT is_grouping")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -90,6 +93,8 @@ class UnitPolygon(Base):
             using="gist",
             where=text("status = 'registered'"),
         ),
+        # A source's polygons in id order: the first pages of the OGC collections polygons-<source>.
+        Index("ix_unit_polygon_source_id", "source", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
