@@ -1,10 +1,10 @@
 """Romanization of place names by the national rules; each branch of the code names the clause it implements.
 
 Sources (where two disagree, the newer national standard is followed):
-- GB/T 16159-2012《汉语拼音正词法基本规则》6.3 (place names): specific and generic written apart, each part
-  capitalised, also after a one-syllable specific (泰山 Tài Shān, 洞庭湖 Dòngtíng Hú, 鸭绿江 Yālù Jiāng); a one-syllable
-  modifier is joined to the part it modifies (西辽河 Xīliáo Hé, 景山后街 Jǐngshān Hòujiē); names that need no division
-  into specific and generic (natural villages) are one word (王村 Wángcūn, 周口店 Zhōukǒudiàn).
+- GB/T 16159-2012《汉语拼音正词法基本规则》6.2.2 (place names; 6.3 is capitalisation): specific and generic
+  written apart, each part capitalised, also after a one-syllable specific (6.2.2.1: 泰山 Tài Shān, 鸭绿江 Yālù Jiāng);
+  a one-syllable modifier is joined to the part it modifies (6.2.2.2: 西辽河 Xīliáo Hé, 景山后街 Jǐngshān Hòujiē);
+  names that need no division into specific and generic (natural villages) are one word (6.2.2.4: 王村 Wángcūn).
 - 中国地名汉语拼音字母拼写规则（汉语地名部分）, 1984 ("1984 rules"): rule 1 (specific/generic apart), rule 2
   (one-syllable modifiers joined, modifiers of two or more syllables written apart: 潮白新河 Cháobái Xīnhé),
   rule 3 (natural villages one word), rule 7 (codes and street ordinals in Arabic digits: 1203高地 1203 Gāodì,
@@ -15,7 +15,15 @@ Sources (where two disagree, the newer national standard is followed):
   geographical entities are spelt as words of their own (苏木 Sūmù, 开发区 Kāifāqū, 海峡 Hǎixiá, 淖尔 Nào'ěr, 社区
   Shèqū).
 - 少数民族语地名汉语拼音字母音译转写法 (1976): names of Mongolian origin take their transcribed (official) form from
-  data/romanization_lexicon.toml (Ordos, Otog, Nei Mongol, Ulan …), each entry with its published source.
+  data/romanization_lexicon.toml (Ordos, Otog, Nei Mongol, Ulan …), each entry with its published source; GB/T
+  16159-2012 6.2.2.5 likewise (Urumqi, Hohhot, Lhasa).
+- GB 3304-91: names of nationalities in a place name are words of their own, 族 joined as -zu (广西壮族自治区 Guangxi
+  Zhuangzu Zizhiqu, 鄂伦春自治旗 Oroqen Zizhiqi), as in the 中国测绘科学研究院 examples of the 1984 rules (2000,
+  item 6).
+- Readings by place (1984 rule 8; 普通话异读词审音表 1985): data/place_readings.csv lists the phrases whose reading
+  depends on the place (十里堡 Shilipu in Beijing, 大黄堡 Dahuangbao in Tianjin, 吴堡 Wubu), each with its place and
+  source; erhua (1984 rule 12) is written r only where the name writes 儿 and the table records an erhua (盆儿胡同
+  Penr Hutong); elsewhere 儿 is the syllable er (鱼儿湾水库 Yu'erwan Shuiku in the national database).
 
 Origin of a romanization: ``official`` when every non-generic part is an official form, ``partly_official`` when
 some are, ``derived`` otherwise. The plain form has no tone marks; the toned form has them (official forms carry none).
@@ -23,6 +31,7 @@ some are, ``derived`` otherwise. The plain form has no tone marks; the toned for
 
 from __future__ import annotations
 
+import csv
 import re
 import tomllib
 import unicodedata
@@ -33,34 +42,40 @@ from core.errors import InvalidInput
 from core.settings import PROJECT_ROOT
 
 LEXICON_PATH = PROJECT_ROOT / "data" / "romanization_lexicon.toml"
+PLACE_READINGS_PATH = PROJECT_ROOT / "data" / "place_readings.csv"
 
 # Generic terms, each one word (GB/T 38207-2019 Annex A human, Annex B natural entities); longest wins (自治旗 over 旗).
+# 村民委员会/居民委员会 as the national place-name database writes them (下堡村民委员会 Xiabao Cunminweiyuanhui).
 HUMAN_GENERICS = (
-    "自治区 自治州 自治县 自治旗 开发区 示范区 林场 农场 牧场 园区 地区 街道 苏木 嘎查 社区"
-    " 大街 大道 马路 公路 胡同 广场 公园 省 市 盟 县 旗 区 镇 乡 村 路 街 巷 道 桥 渠"
+    "村民委员会 居民委员会 自治区 自治州 自治县 自治旗 开发区 示范区 林场 农场 牧场 园区 地区 街道 苏木 嘎查 社区"
+    " 大街 大道 马路 公路 环路 胡同 广场 公园 省 市 盟 县 旗 区 镇 乡 村 路 街 巷 弄 道 桥 渠"
 ).split()
 NATURAL_GENERICS = "群岛 海峡 高原 高地 水库 运河 淖尔 山 岭 峰 江 河 湖 海 湾 峡 岛 滩 沟".split()
 GENERIC_TERMS = tuple(HUMAN_GENERICS + NATURAL_GENERICS)
 GENERIC_SET = frozenset(GENERIC_TERMS)
 GENERIC_LENGTHS = sorted({len(g) for g in GENERIC_TERMS}, reverse=True)
-# 1984 rule 3 / GB/T 16159-2012 6.3: village names one word; 社区 stays a generic term (GB/T 38207-2019).
+# 1984 rule 3 / GB/T 16159-2012 6.2.2: village names one word; 社区 stays a generic term (GB/T 38207-2019).
 VILLAGE_GENERICS = ("村", "嘎查")
-# GB/T 16159-2012 6.3, 1984 rule 2: a one-syllable modifier of these one-syllable generics is joined to the
+# GB/T 16159-2012 6.2.2, 1984 rule 2: a one-syllable modifier of these one-syllable generics is joined to the
 # generic (景山后街 Jingshan Houjie, 潮白新河 Chaobai Xinhe, 鄂托克前旗 Otog Qianqi). A shape word may follow a
 # one-syllable specific (南小街 Nan Xiaojie); a direction word needs a specific of two or more syllables before it
 # (湖北路 stays Hubei Lu).
 MODIFIABLE_GENERICS = frozenset("街路巷河旗")
 SHAPE_MODIFIERS = "大小新老直横"
 DIRECTION_MODIFIERS = "东西南北前后左右中"
-# 1984 rule 2: modifiers of two or more syllables of a zone's generic are words of their own
-# (苏里格经济开发区 Sulige Jingji Kaifaqu, 鄂尔多斯高新技术产业开发区 Ordos Gaoxin Jishu Chanye Kaifaqu).
-ZONE_GENERICS = frozenset(("开发区", "园区", "示范区"))
-ZONE_MODIFIERS = ("高新", "技术", "产业", "经济", "生态", "物流", "空港", "工业", "科技")
+# 1984 rule 2: modifiers of two or more syllables of a zone's or park's generic are words of their own
+# (苏里格经济开发区 Sulige Jingji Kaifaqu, 鄂尔多斯高新技术产业开发区 Ordos Gaoxin Jishu Chanye Kaifaqu; the national
+# place-name database: 十文字森林公园 Shiwenzi Senlin Gongyuan).
+ZONE_GENERICS = frozenset(("开发区", "园区", "示范区", "公园"))
+ZONE_MODIFIERS = ("高新", "技术", "产业", "经济", "生态", "物流", "空港", "工业", "科技", "森林")
 # A unit name nested at the head of a longer name keeps its own generic (鄂尔多斯市 + 高新技术产业园区).
 NESTED_GENERICS = ("自治区", "市", "旗", "盟")
 NESTED_ZONES = ("开发区", "园区")
-# 1984 rule 7: street ordinals in Arabic digits (二马路 2 Malu, 经五路 Jing5 Lu).
-STREET_GENERICS = frozenset(("路", "街", "巷", "马路", "大街", "胡同"))
+# 1984 rule 7: street ordinals in Arabic digits (二马路 2 Malu, 经五路 Jing5 Lu, 三环路 3 Huanlu, 第九弄 Di-9 Long).
+STREET_GENERICS = frozenset(("路", "街", "巷", "弄", "马路", "环路", "大街", "胡同"))
+# GB 3304-91 in place names: a nationality's name is a word, 族 joined (Zhuangzu); an autonomous unit's generic may
+# follow the name without 族 (鄂伦春自治旗 Oroqen Zizhiqi, 新疆维吾尔自治区).
+AUTONOMY_GENERICS = frozenset(("自治区", "自治州", "自治县", "自治旗"))
 ORDINALS = {ch: str(i) for i, ch in enumerate("零一二三四五六七八九十") if i}
 DIGITS = "零一二三四五六七八九"
 ASCII_DIGIT = re.compile("[0-9]")
@@ -112,6 +127,7 @@ class Lexicon:
     official_whole: dict[str, str]
     phrases: dict[str, list[str]]
     characters: dict[str, str]
+    ethnic: dict[str, str]
 
     @property
     def phrase_starts(self) -> frozenset[str]:
@@ -126,13 +142,18 @@ class Lexicon:
 
 @cache
 def lexicon() -> Lexicon:
-    """The lexicon file, parsed once."""
+    """The lexicon file and the readings by place (data/place_readings.csv, which win over the lexicon's phrases),
+    parsed once."""
     data = tomllib.loads(LEXICON_PATH.read_text(encoding="utf-8"))
+    phrases = {k: v.split() for k, v in data.get("phrases", {}).items()}
+    with PLACE_READINGS_PATH.open(encoding="utf-8", newline="") as handle:
+        phrases.update({row["phrase"]: row["reading"].split() for row in csv.DictReader(handle)})
     return Lexicon(
         official=dict(data.get("official", {})),
         official_whole=dict(data.get("official_whole", {})),
-        phrases={k: v.split() for k, v in data.get("phrases", {}).items()},
+        phrases=phrases,
         characters=dict(data.get("characters", {})),
+        ethnic=dict(data.get("ethnic", {})),
     )
 
 
@@ -240,15 +261,18 @@ def _join(sylls: tuple[str, ...], plain: tuple[str, ...]) -> str:
 
 
 def _modifier_fits(modifier: str, rest: str) -> bool:
-    # GB/T 16159-2012 6.3 / 1984 rule 2 (南小街 Nan Xiaojie, 景山后街 Jingshan Houjie; 湖北路 stays Hubei Lu).
-    return (modifier in SHAPE_MODIFIERS and len(rest) >= 1) or (modifier in DIRECTION_MODIFIERS and len(rest) >= 2)
+    # GB/T 16159-2012 6.2.2 / 1984 rule 2 (南小街 Nan Xiaojie, 景山后街 Jingshan Houjie; 湖北路 stays Hubei Lu); a
+    # direction word also goes with the generic after a one-syllable shape word (小南街 Xiao Nanjie, 1984 rule 2).
+    if modifier in SHAPE_MODIFIERS:
+        return len(rest) >= 1
+    return modifier in DIRECTION_MODIFIERS and (len(rest) >= 2 or (len(rest) == 1 and rest in SHAPE_MODIFIERS))
 
 
 def split_name(name: str) -> tuple[str, str]:
     """(specific, generic) of a name; the generic is '' when none separates (the whole name is specific).
 
     The generic is the longest GB/T 38207-2019 generic term ending the name, with up to two one-syllable modifiers
-    joined to a one-syllable street, river or banner generic (GB/T 16159-2012 6.3, 1984 rule 2)."""
+    joined to a one-syllable street, river or banner generic (GB/T 16159-2012 6.2.2, 1984 rule 2)."""
     for length in GENERIC_LENGTHS:
         if len(name) > length and name[-length:] in GENERIC_SET:
             specific, generic = name[:-length], name[-length:]
@@ -315,7 +339,15 @@ def _specific_parts(specific: str, generic: str) -> list[Part]:
                     peeled = True
     official = lex.official
     starts = _official_starts()
+    specific, nationalities = _nationalities(specific, generic)
     parts: list[Part] = []
+    numeral_end = 1
+    while numeral_end < len(specific) and specific[numeral_end] in ORDINALS:
+        numeral_end += 1
+    if specific.startswith("第") and 1 < numeral_end < len(specific):
+        # 1984 rule 6 and rule 2: an ordinal prefix is a word of its own (第二松花江 Di'er Songhua Jiang).
+        parts.append(_word(specific[:numeral_end], "modifier"))
+        specific = specific[numeral_end:]
     pending = ""
     i = 0
     while i < len(specific):
@@ -338,29 +370,69 @@ def _specific_parts(specific: str, generic: str) -> list[Part]:
             i += 1
     if pending:
         parts.append(_word(pending, "specific"))
+    parts.extend(nationalities)
     parts.extend(_word(word, "modifier") for word in modifiers)
     return parts
 
 
-def _street_ordinal(specific: str, generic: str) -> Part | None:
-    """1984 rule 7: the ordinal of a street in Arabic digits (二马路 2 Malu, 经五路 Jing5 Lu); a number that is a
-    name (三八路 Sanba Lu, a date) has two numerals and stays in pinyin (1984 rule 6)."""
+def _street_ordinal(specific: str, generic: str) -> list[Part] | None:
+    """1984 rule 7: the ordinal of a street in Arabic digits (二马路 2 Malu, 三环路 3 Huanlu), joined to a one-syllable
+    head (经五路 Jing5 Lu), after 第 with a hyphen (第九弄 Di-9 Long), apart from a longer head (大川淀一巷
+    Dachuandian 1 Xiang, as modifiers of two or more syllables in rule 2); a number that is a name (三八路 Sanba Lu,
+    a date) has two numerals and stays in pinyin (1984 rule 6)."""
     if generic not in STREET_GENERICS or not specific or specific[-1] not in ORDINALS:
         return None
     if len(specific) > 1 and specific[-2] in ORDINALS:
         return None
-    head = _word(specific[:-1], "specific") if len(specific) > 1 else None
-    digit = ORDINALS[specific[-1]]
-    if head is None:
-        return Part(specific, "specific", digit, digit, "street-ordinal")
-    return Part(specific, "specific", head.plain + digit, head.toned + digit, "street-ordinal")
+    head, digit = specific[:-1], ORDINALS[specific[-1]]
+    if not head:
+        return [Part(specific, "specific", digit, digit, "street-ordinal")]
+    if head == "第":
+        return [Part(specific, "specific", f"Di-{digit}", f"Dì-{digit}", "street-ordinal")]
+    if len(head) == 1:
+        word = _word(head, "specific")
+        return [Part(specific, "specific", word.plain + digit, word.toned + digit, "street-ordinal")]
+    return [_word(head, "specific"), Part(specific[-1], "specific", digit, digit, "street-ordinal")]
+
+
+def _nationalities(specific: str, generic: str) -> tuple[str, list[Part]]:
+    """GB 3304-91 names of nationalities ending a specific, each a word with 族 joined as -zu (广西壮族自治区 Guangxi
+    Zhuangzu Zizhiqu, 金平苗族瑶族傣族自治县 Jinping Miaozu Yaozu Daizu Zizhixian); before an autonomous unit's generic
+    also without 族 when nothing or a name of two or more syllables precedes (鄂伦春自治旗 Oroqen Zizhiqi; 内蒙古 is not
+    内 + 蒙古). A form that is not the pinyin of its Hanzi (Daur, Oroqen) is official. Returns the rest and the
+    parts."""
+    parts: list[Part] = []
+    while generic and specific:
+        piece = next((n + "族" for n in _nationality_names() if specific.endswith(n + "族")), None)
+        if piece is None and generic in AUTONOMY_GENERICS and not parts:
+            piece = next((n for n in _nationality_names() if specific.endswith(n) and _rest_fits(specific, n)), None)
+        if piece is None:
+            break
+        name = piece.removesuffix("族")
+        form = lexicon().ethnic[name]
+        official = form.lower() != _word(name, "specific").plain.lower()
+        rule = f"lexicon:official:ethnic:{name}" if official else f"gb3304:{name}"
+        suffix = "zu" if piece.endswith("族") else ""
+        parts.insert(0, Part(piece, "specific", form + suffix, form + suffix, rule))
+        specific = specific[: -len(piece)]
+    return specific, parts
+
+
+def _rest_fits(specific: str, name: str) -> bool:
+    rest = len(specific) - len(name)
+    return rest == 0 or rest >= 2
+
+
+@cache
+def _nationality_names() -> tuple[str, ...]:
+    return tuple(sorted(lexicon().ethnic, key=len, reverse=True))
 
 
 @lru_cache(maxsize=1_000_000)
 def romanize(name: str, *, village: bool | None = None) -> Romanization:
     """Romanize a place name; ``village`` forces (or forbids) the one-word village rule.
 
-    Without ``village`` the rule applies when the generic is 村 or 嘎查 (1984 rule 3, GB/T 16159-2012 6.3); a name
+    Without ``village`` the rule applies when the generic is 村 or 嘎查 (1984 rule 3, GB/T 16159-2012 6.2.2); a name
     ending in 社区 is never one word (社区 is a generic term, GB/T 38207-2019)."""
     text = unicodedata.normalize("NFKC", name).strip()
     if not text:
@@ -370,23 +442,23 @@ def romanize(name: str, *, village: bool | None = None) -> Romanization:
         rules.append("arabic-digits")
     specific, generic = split_name(text)
     if generic and generic not in GENERIC_SET:
-        rules.append("modifier-joined")  # GB/T 16159-2012 6.3, 1984 rule 2 (景山后街 Jingshan Houjie)
+        rules.append("modifier-joined")  # GB/T 16159-2012 6.2.2, 1984 rule 2 (景山后街 Jingshan Houjie)
     is_village = (village if village is not None else generic in VILLAGE_GENERICS) and generic != "社区"
     lex = lexicon()
     maybe_official = specific in lex.official_whole or any(ch in _official_starts() for ch in specific)
     ordinal = _street_ordinal(specific, generic)
     if ordinal is not None:
-        parts = [ordinal]
+        parts = ordinal
         rules.append("street-ordinal")
     else:
         parts = _specific_parts(specific, generic) if maybe_official or not is_village else []
     official_parts = [p for p in parts if p.rule.startswith("lexicon:official")]
     if is_village and not official_parts:
-        # 1984 rule 3, GB/T 16159-2012 6.3: a village name is one word (王村 Wangcun).
+        # 1984 rule 3, GB/T 16159-2012 6.2.2: a village name is one word (王村 Wangcun).
         parts = [_word(specific + generic, "name")]
         rules.append("village-one-word" if generic else "no-separable-generic")
     elif generic:
-        # GB/T 16159-2012 6.3, 1984 rule 1: specific and generic apart, also after one syllable (泰山 Tai Shan).
+        # GB/T 16159-2012 6.2.2, 1984 rule 1: specific and generic apart, also after one syllable (泰山 Tai Shan).
         parts.append(_word(generic, "generic"))
         rules.append("generic-separate")
     else:
