@@ -19,6 +19,7 @@ from boundaries.units.api import batch_router
 from boundaries.units.api import router as units_router
 from core import audit
 from core.auth import FailedAuthLimiter, Principal
+from core.conditional import ConditionalGet
 from core.database import make_engine, postgis_version
 from core.import_runner import ImportRunner
 from core.security_headers import SecurityHeaders
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(JsonBodyCheck)  # inside the size limit: only a body within it is read and checked
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     app.add_middleware(QueryStringCheck)
+    app.add_middleware(ConditionalGet)  # inside CORS and the security headers: a 304 gets theirs too
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"]

@@ -16,6 +16,7 @@ import boundaries.disputes.models  # noqa: F401  (registers the tables)
 import boundaries.inspections.models  # noqa: F401  (registers the tables)
 import boundaries.lines.models  # noqa: F401  (registers the tables)
 import boundaries.units.models  # noqa: F401  (registers the tables)
+import core.data_version  # noqa: F401  (registers the tables)
 import core.models  # noqa: F401
 import facilities.models  # noqa: F401
 import gazetteer.places.models  # noqa: F401

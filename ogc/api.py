@@ -6,11 +6,12 @@ import json
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 
+from core.conditional import fresh_for
 from core.database import translated_db_errors
 from core.errors import GazError, InvalidInput, NotFound
 from core.web import Db
@@ -66,6 +67,8 @@ OGC_EXCEPTION: dict[int | str, dict[str, Any]] = {
 router = APIRouter(prefix="/ogc", tags=["OGC API - Features"], route_class=OgcRoute, responses=OGC_EXCEPTION)
 tiles_router = APIRouter(prefix="/tiles", tags=["vector tiles"], route_class=OgcRoute, responses=OGC_EXCEPTION)
 
+# Features come from every context's tables: ETag from all their data versions (core.conditional).
+FRESH = [Depends(fresh_for("boundaries", "gazetteer", "facilities"))]
 Format = Annotated[str | None, Query(description="json (GeoJSON) or html; on items also gpkg, shp, geojson, csv")]
 
 
@@ -124,7 +127,7 @@ def queryables(request: Request, conn: Db, collection_id: str) -> Response:
     return JSONResponse(document, media_type="application/schema+json")
 
 
-@router.get("/collections/{collection_id}/items", summary="Features of a collection")
+@router.get("/collections/{collection_id}/items", summary="Features of a collection", dependencies=FRESH)
 def items(
     request: Request,
     conn: Db,
@@ -159,7 +162,7 @@ def items(
     return Response(body, media_type=service.GEOJSON, headers=_crs_headers(out_crs))
 
 
-@router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature")
+@router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature", dependencies=FRESH)
 def feature(
     request: Request,
     conn: Db,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from boundaries.units import service
 from boundaries.units.schemas import BatchPointsIn, BatchReverseOut, PolygonCreated, PolygonIn, UnitOut, UnitRef
 from core.auth import Principal
+from core.conditional import fresh_for
 from core.errors import Forbidden
 from core.values import IsoDate
 from core.web import Db, require_role
@@ -17,9 +18,10 @@ router = APIRouter(prefix="/api/v1/units", tags=["units"])
 
 AsOf = Annotated[IsoDate | None, Query(description="the date to answer for (YYYY-MM-DD); today when omitted")]
 CODE_DOC = "NBS code with 2, 4, 6, 9 or 12 digits (150603 = 150603000000)"
+FRESH = [Depends(fresh_for("boundaries"))]  # ETag from the units' data version (core.conditional)
 
 
-@router.get("/{code}", response_model=UnitOut)
+@router.get("/{code}", response_model=UnitOut, dependencies=FRESH)
 def get_unit(
     conn: Db,
     code: str,
@@ -30,7 +32,7 @@ def get_unit(
     return service.get_unit(conn, code, as_of=as_of, crs=crs)
 
 
-@router.get("/{code}/children", response_model=list[UnitRef])
+@router.get("/{code}/children", response_model=list[UnitRef], dependencies=FRESH)
 def get_children(conn: Db, code: str, as_of: AsOf = None) -> list[dict[str, Any]]:
     """The unit's children on the date."""
     return service.get_children(conn, code, as_of=as_of)

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from typing_extensions import TypedDict
 
 from core.auth import Principal
+from core.conditional import fresh_for
 from core.errors import InvalidInput
 from core.values import Coordinate, GeoPoint, IsoDate
 from core.web import Db, require_role
@@ -37,9 +38,11 @@ EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
     }
 }
 router.include_router(place_api.router)  # the registry's files (import, exchange), ahead of /places/{id}
+# Read routes answering from the units and the place names: ETag from their data versions (core.conditional).
+FRESH = [Depends(fresh_for("boundaries", "gazetteer"))]
 
 
-@router.get("/reverse")
+@router.get("/reverse", dependencies=FRESH)
 def reverse(
     conn: Db,
     lon: Annotated[float, Query(description="longitude, or easting for EPSG:4545/4546")],
@@ -64,6 +67,7 @@ def romanize(
     "/places/search",
     response_model=None,
     responses=EXPORT_RESPONSES,
+    dependencies=FRESH,
 )
 def search_places(
     conn: Db,
@@ -110,7 +114,7 @@ def list_by_tag(
     return _formatted(conn, service.list_by_tag(conn, tag, unit=unit, status=status, limit=limit), format, "list")
 
 
-@router.get("/places/autocomplete")
+@router.get("/places/autocomplete", dependencies=FRESH)
 def autocomplete(
     conn: Db,
     q: Annotated[str, Query(description="the beginning of a name or its pinyin")],
