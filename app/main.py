@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI, Query
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.boundary_compare import router as boundary_compare_router
+from app.boundary_hazards import router as boundary_hazards_router
 from boundaries import service as boundaries_service
 from boundaries.checks.api import router as boundaries_router
 from boundaries.inspections.api import router as field_router
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(batch_router)
     app.include_router(boundaries_router)
     app.include_router(boundary_compare_router)
+    app.include_router(boundary_hazards_router)
     app.include_router(field_router)
     app.include_router(lookup_router)
     app.include_router(signs_router)

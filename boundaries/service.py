@@ -15,6 +15,8 @@ from boundaries.compare.service import (
     get_comparison,
     pieces_geojson,
 )
+from boundaries.hazards.schemas import HazardsOut
+from boundaries.hazards.service import hazards_csv, hazards_geojson, hazards_json, screen_hazards
 from boundaries.units.locator import UnitLocator
 from boundaries.units.service import (
     LEVELS,
@@ -39,6 +41,7 @@ __all__ = [
     "CompareIn",
     "ComparisonOut",
     "ContentsFinder",
+    "HazardsOut",
     "LEVELS",
     "PIECES_SHOWN",
     "REGISTERED",
@@ -53,6 +56,9 @@ __all__ = [
     "get_children",
     "get_comparison",
     "get_unit",
+    "hazards_csv",
+    "hazards_geojson",
+    "hazards_json",
     "import_divisions",
     "import_polygons",
     "pieces_geojson",
@@ -60,6 +66,7 @@ __all__ = [
     "published_collections",
     "published_units_sql",
     "require_unit",
+    "screen_hazards",
     "unit_path_at_point",
     "unit_summary_short",
     "units_at_point",
