@@ -1,5 +1,6 @@
-"""Readings that depend on the place (堡 bǔ / bǎo / pù) and erhua, from data/place_readings.csv; each expected form is
-printed in the cited source (1984 rules, rules 8 and 12; 普通话异读词审音表 1985; the national place-name database)."""
+"""Readings that depend on the place (堡 bǔ / bǎo / pù) and erhua, from data/place_readings.csv, and names of
+nationalities (GB 3304-91); each expected form is printed in the cited source (1984 rules, rules 8 and 12; 普通话异读词
+审音表 1985; the national place-name database; 中国测绘科学研究院 2000)."""
 
 from __future__ import annotations
 
@@ -54,3 +55,14 @@ def test_search_keys_follow_the_place_reading() -> None:
     assert pinyin_key("十里堡") == ("shilipu", "slp")
     assert pinyin_key("大黄堡") == ("dahuangbao", "dhb")
     assert pinyin_key("盆儿胡同")[0] == "penrhutong"
+
+
+def test_nationality_names_are_words_with_their_gb3304_form() -> None:
+    # 中国测绘科学研究院《地名汉语拼音拼写规则》2000, item 6: 广西/壮族/自治区 Guangxi Zhuangzu Zizhiqu,
+    # 梅里斯达斡尔族区 Meilisi Daurzu Qu; a GB 3304 form that is the pinyin keeps its tones, Daur (not the pinyin) is
+    # official.
+    zhuang = romanize("广西壮族自治区")
+    assert zhuang.toned == "Guǎngxī Zhuàngzú Zìzhìqū" and zhuang.origin == "derived"
+    daur = romanize("梅里斯达斡尔族区")
+    assert daur.toned == "Méilǐsī Daurzu Qū" and daur.origin == "partly_official"
+    assert romanize("内蒙古自治区").plain == "Nei Mongol Zizhiqu"  # 内 + 蒙古 is not split off

@@ -410,10 +410,12 @@ def _nationalities(specific: str, generic: str) -> tuple[str, list[Part]]:
             break
         name = piece.removesuffix("族")
         form = lexicon().ethnic[name]
-        official = form.lower() != _word(name, "specific").plain.lower()
-        rule = f"lexicon:official:ethnic:{name}" if official else f"gb3304:{name}"
-        suffix = "zu" if piece.endswith("族") else ""
-        parts.insert(0, Part(piece, "specific", form + suffix, form + suffix, rule))
+        pinyin = _word(piece, "specific", f"gb3304:{name}")
+        if form.lower() == _word(name, "specific").plain.lower():
+            parts.insert(0, pinyin)  # the GB 3304 form is the pinyin: toned like any word (Huízú)
+        else:
+            official = form + ("zu" if piece.endswith("族") else "")
+            parts.insert(0, Part(piece, "specific", official, official, f"lexicon:official:ethnic:{name}"))
         specific = specific[: -len(piece)]
     return specific, parts
 
