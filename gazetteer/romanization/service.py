@@ -22,8 +22,9 @@ Sources (where two disagree, the newer national standard is followed):
   item 6).
 - Readings by place (1984 rule 8; 普通话异读词审音表 1985): data/place_readings.csv lists the phrases whose reading
   depends on the place (十里堡 Shilipu in Beijing, 大黄堡 Dahuangbao in Tianjin, 吴堡 Wubu), each with its place and
-  source; erhua (1984 rule 12) is written r only where the name writes 儿 and the table records an erhua (盆儿胡同
-  Penr Hutong); elsewhere 儿 is the syllable er (鱼儿湾水库 Yu'erwan Shuiku in the national database).
+  source; erhua (1984 rule 12, which GB/T 16159-2012 6.2.2 makes the rule for place names: 汉语地名按照 [84]中地字
+  第17号 的规定拼写) is written r only where the name writes 儿 and the table records an erhua (盆儿胡同 Penr Hutong);
+  elsewhere 儿 is the syllable er (鱼儿湾水库 Yu'erwan Shuiku in the national database).
 
 Origin of a romanization: ``official`` when every non-generic part is an official form, ``partly_official`` when
 some are, ``derived`` otherwise. The plain form has no tone marks; the toned form has them (official forms carry none).
