@@ -204,3 +204,25 @@ def table_context(name: str) -> str | None:
             package = mapper.class_.__module__.split(".")[0]
             return package if package in CONTEXTS else None
     return None
+
+
+def test_written_in_prefixes_follow_a_renamed_unit(api: httpx.Client, ordos_engine: Engine) -> None:
+    """The in-process index of unit names (gazetteer.search) is rebuilt when the gazetteer's version changes."""
+    editor = api_key(ordos_engine, "editor", "editor")
+
+    def first_hit(q: str) -> dict[str, str]:
+        hits = api.get("/api/v1/places/search", params={"q": q}).json()["results"]
+        return {"name": hits[0]["name"], "match": hits[0]["match"]} if hits else {}
+
+    assert first_hit("康巴什区哈巴格希街道新北社区") == {"name": "新北社区", "match": "prefixed"}
+    with ordos_engine.connect() as conn:
+        township = conn.execute(
+            text("SELECT id, version FROM place_name WHERE admin_code = '150603001000' AND status = 'standard'")
+        ).one()
+    renamed = api.post(
+        f"/api/v1/places/{township.id}/rename",
+        headers=editor,
+        json={"version": township.version, "new_name": "哈巴格希新街道", "effective_date": "2026-01-01", **APPROVAL},
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert first_hit("康巴什区哈巴格希新街道新北社区") == {"name": "新北社区", "match": "prefixed"}

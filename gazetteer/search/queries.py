@@ -59,6 +59,22 @@ def cores_near(conn: Connection, core: str, probes: Sequence[str], limit: int) -
     )
 
 
+def unit_heads(conn: Connection, max_rank: int) -> list[RowMapping]:
+    """The exact and statistical keys of the standard names of units down to ``max_rank`` (township: 4), with
+    the record's id, codes, level and validity, in the search's ranking order (level, current first, id)."""
+    return list(
+        conn.execute(
+            text(
+                "SELECT k.key, p.id, p.admin_code, p.unit_code, p.level_rank, p.valid_from, p.valid_to"
+                " FROM place_name p JOIN place_key k ON k.place_name_id = p.id"
+                " WHERE k.kind IN ('exact', 'statistical') AND p.status = 'standard' AND p.admin_code IS NOT NULL"
+                " AND p.level_rank <= :max_rank ORDER BY p.level_rank, (p.valid_to IS NOT NULL), p.id"
+            ),
+            {"max_rank": max_rank},
+        ).mappings()
+    )
+
+
 def unit_names(conn: Connection, codes: Sequence[str], as_of: date | None) -> dict[str, str]:
     """Standard names of administrative units by code, valid on ``as_of`` (the current ones when None)."""
     if not codes:

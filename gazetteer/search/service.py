@@ -3,12 +3,14 @@ each hit."""
 
 from __future__ import annotations
 
+import threading
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.engine import Connection
 
 from boundaries import service as boundaries
+from core.data_version import versions
 from core.errors import InvalidInput
 from core.values import GeoPoint, normalize_code, significant_code
 from gazetteer.places import english, names
@@ -230,9 +232,49 @@ def _take_typos(rows: list[Any], core: str, generic: str, hits: _Hits) -> None:
             hits.take([row], "fuzzy", 52 if candidate_generic == generic else 50)
 
 
+class _UnitHead(NamedTuple):
+    key: str
+    id: int
+    admin_code: str
+    unit_code: str | None
+    level_rank: int
+    valid_from: date
+    valid_to: date | None
+
+
+class _UnitHeads:
+    """The names a written-in prefix is made of (provinces down to townships), by key, built once per database
+    and rebuilt when the gazetteer's data version changes (core.data_version: any committed write to its tables)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._built: dict[str, tuple[str, dict[str, list[_UnitHead]]]] = {}
+
+    def of(self, conn: Connection) -> dict[str, list[_UnitHead]]:
+        """The heads of ``conn``'s database as of its committed gazetteer version."""
+        database = conn.engine.url.render_as_string(hide_password=True)
+        version = versions(conn, ("gazetteer",))
+        with self._lock:
+            built = self._built.get(database)
+            if built is None or built[0] != version:
+                heads: dict[str, list[_UnitHead]] = {}
+                for row in queries.unit_heads(conn, HEAD_MAX_RANK):
+                    if HEAD_LENGTHS[0] <= len(row["key"]) <= HEAD_LENGTHS[1]:
+                        heads.setdefault(row["key"], []).append(_UnitHead(**row))
+                built = (version, heads)
+                self._built[database] = built
+        return built[1]
+
+
+HEAD_MAX_RANK = 4  # township
+HEAD_LENGTHS = (2, 20)  # characters of a unit name a prefix is read from
+_UNIT_HEADS = _UnitHeads()
+
+
 def _strip_written_prefix(conn: Connection, text_: str, scope: dict[str, Any]) -> tuple[str, str | None]:
     """The query without a written-in prefix of province and unit names, and the code prefix of the last unit
-    stripped (内蒙古自治区鄂尔多斯市东胜区 -> 东胜区 within 150602)."""
+    stripped (内蒙古自治区鄂尔多斯市东胜区 -> 东胜区 within 150602). The unit names come from an in-process index
+    (_UnitHeads): at each step, the names the rest of the query starts with are looked up by key."""
     unit_prefix = scope["unit_prefix"]
     for province in sorted(names.PROVINCE_NAMES, key=len, reverse=True):
         if text_.startswith(province) and len(text_) > len(province):
@@ -240,32 +282,28 @@ def _strip_written_prefix(conn: Connection, text_: str, scope: dict[str, Any]) -
             break
     if len(text_) < 3:
         return text_, unit_prefix
-    heads = sorted({text_[i:j] for i in range(len(text_)) for j in range(i + 2, min(len(text_), i + 20) + 1)})
-    rows = queries.find_by_keys(
-        conn,
-        heads,
-        ("exact", "statistical"),
-        unit_prefix=unit_prefix,
-        statuses=("standard",),
-        as_of=scope["as_of"],
-        limit=500,
-        per_key=10,  # a head naming a unit: the lowest ids of a key are its units (synced level by level)
-    )
-    units = [r for r in rows if r["admin_code"] and r["level_rank"] <= 4]
+    heads = _UNIT_HEADS.of(conn)
+    scope_prefix, as_of = unit_prefix, scope["as_of"]
     position = 0
     while True:
         following = [
-            r
-            for r in units
-            if text_.startswith(r["matched_key"], position)
-            and position + len(r["matched_key"]) < len(text_)
-            and (unit_prefix is None or r["admin_code"].startswith(unit_prefix))
+            head
+            for end in range(position + HEAD_LENGTHS[0], min(len(text_) - 1, position + HEAD_LENGTHS[1]) + 1)
+            for head in heads.get(text_[position:end], ())
+            if (
+                scope_prefix is None
+                or head.admin_code.startswith(scope_prefix)
+                or (head.unit_code or "").startswith(scope_prefix)
+            )
+            and (as_of is None or head.valid_from <= as_of and (head.valid_to is None or head.valid_to > as_of))
+            and (unit_prefix is None or head.admin_code.startswith(unit_prefix))
         ]
         if not following:
             break
-        best = max(following, key=lambda r: (len(r["matched_key"]), -r["level_rank"]))
-        position += len(best["matched_key"])
-        unit_prefix = significant_code(best["admin_code"])
+        following.sort(key=lambda h: (h.level_rank, h.valid_to is not None, len(h.key), h.id))
+        best = max(following, key=lambda h: (len(h.key), -h.level_rank))
+        position += len(best.key)
+        unit_prefix = significant_code(best.admin_code)
     return text_[position:], unit_prefix
 
 
