@@ -225,6 +225,11 @@ def test_formats_agree(api: httpx.Client, derived: dict[str, str]) -> None:
     assert all("150603000000" in s["units"] for s in as_json["sections"])
     lengths = sorted(s["to_km"] - s["from_km"] for s in as_json["sections"])
     assert 0.99 < lengths[len(lengths) // 2] < 1.01 and lengths[-1] < 1.5
+    lines = api.get("/api/v1/boundaries/lines", params={"unit": "150603", "geometry": "false"}).json()
+    for line in lines:  # the sections tile each line end to end
+        own = sorted((s["from_km"], s["to_km"]) for s in as_json["sections"] if s["line_key"] == line["line_key"])
+        assert own[0][0] == 0 and all(a[1] == b[0] for a, b in zip(own, own[1:], strict=False))
+        assert own[-1][1] == pytest.approx(line["length_km"], rel=1e-3)
 
     response = api.get(URL, params={"unit": "150603", "as_of": AS_OF, "format": "csv"})
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")

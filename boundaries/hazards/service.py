@@ -37,7 +37,6 @@ import numpy as np
 import shapely
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import substring
 from sqlalchemy.engine import Connection
 
 from boundaries.checks.metric import MetricFrame, frame_for
@@ -147,12 +146,27 @@ def _cut(lines: list[Any], frame: MetricFrame, section_m: float) -> list[Section
         total, done, number = sum(counts), 0.0, 0
         for part, count in zip(parts, counts, strict=True):
             step = part.length / count
-            for i in range(count):
+            for piece in _equal_pieces(part, count):
                 number += 1
-                piece = substring(part, i * step, (i + 1) * step)
                 sections.append(Section(row, number, total, done / scale, step / scale, piece, {}, []))
                 done += step
     return sections
+
+
+def _equal_pieces(part: BaseGeometry, count: int) -> list[BaseGeometry]:
+    """A plane line string cut into ``count`` pieces of equal length (the line's vertices kept, cut points
+    interpolated), measuring along the line once."""
+    xy = shapely.get_coordinates(part)
+    keep = np.concatenate([[True], np.hypot(*np.diff(xy, axis=0).T) > 0])
+    xy = xy[keep]
+    along = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))])
+    cuts = np.linspace(0.0, along[-1], count + 1)
+    ends = np.column_stack([np.interp(cuts, along, xy[:, 0]), np.interp(cuts, along, xy[:, 1])])
+    lows = np.searchsorted(along, cuts[:-1], side="right")
+    highs = np.searchsorted(along, cuts[1:], side="left")
+    pieces = [np.vstack([ends[i], xy[lows[i] : highs[i]], ends[i + 1]]) for i in range(count)]
+    owners = np.repeat(np.arange(count), [len(p) for p in pieces])
+    return list(shapely.linestrings(np.vstack(pieces), indices=owners))
 
 
 def _units(row: Any) -> list[str]:
