@@ -13,6 +13,9 @@ from pathlib import Path
 from core.errors import ServiceUnavailable
 
 PDF_TIMEOUT_S = 120
+# The font stack of printed pages: a Latin face with the whole pinyin alphabet first (WenQuanYi Micro Hei has
+# empty glyphs for the third-tone vowels ǎ ǐ ǒ ǔ, which printed blank), then the CJK faces for the Hanzi.
+PRINT_FONTS = '"DejaVu Sans", "Liberation Sans", "WenQuanYi Micro Hei", "Noto Sans CJK SC", sans-serif'
 
 
 def html_to_pdf(page: str, *, what: str = "the page") -> bytes:

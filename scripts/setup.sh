@@ -19,7 +19,7 @@ if ! ls -d /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
 fi
 pg_major=$(ls -d /usr/lib/postgresql/*/bin/postgres | sed -E 's#/usr/lib/postgresql/([0-9]+)/.*#\1#' | sort -n | tail -1)
 missing=()
-for pkg in "postgresql-$pg_major-postgis-3" "postgresql-$pg_major-pgrouting" chromium fonts-wqy-microhei; do
+for pkg in "postgresql-$pg_major-postgis-3" "postgresql-$pg_major-pgrouting" chromium fonts-wqy-microhei fonts-dejavu-core poppler-utils; do
     installed "$pkg" || missing+=("$pkg")
 done
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"

@@ -20,7 +20,7 @@ from boundaries.inspections import service as inspections
 from boundaries.lines import service as lines
 from boundaries.units import service
 from core.errors import InvalidInput
-from core.printing import html_to_pdf
+from core.printing import PRINT_FONTS, html_to_pdf
 
 GRS80 = Geod(ellps="GRS80")
 MAP_W, MAP_H, MARGIN = 680.0, 420.0, 36.0
@@ -194,12 +194,16 @@ def report_pdf(conn: Connection, campaign_id: int, line_id: int | None = None) -
     return html_to_pdf(report_html(conn, campaign_id, line_id, photo_src=file_uri), what="the report")
 
 
-PAGE = """<!doctype html>
+PAGE = (
+    """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>界线联合检查报告 {line_key}</title>
 <style>
 @page {{ size: A4; margin: 14mm 12mm; }}
-body {{ font-family: "WenQuanYi Micro Hei", "Noto Sans CJK SC", sans-serif; font-size: 10pt; color: #000;
+body {{ font-family: """
+    + PRINT_FONTS
+    + """; font-size: 10pt; color: #000;
   max-width: 186mm; margin: 0 auto; }}
 h1 {{ font-size: 15pt; margin: 0 0 2mm; }}
 h2 {{ font-size: 11.5pt; margin: 5mm 0 2mm; border-bottom: 1px solid #000; }}
@@ -249,3 +253,4 @@ figcaption {{ font-size: 8pt; }}
 <div class="signatures">{signatures}</div>
 </body></html>
 """
+)

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from boundaries import service as boundaries
 from core.errors import InvalidInput, NotFound
+from core.printing import PRINT_FONTS
 from core.values import code_length, normalize_code, significant_code
 from gazetteer.book import queries as book_queries
 from gazetteer.places import names
@@ -155,14 +156,18 @@ def book_html(conn: Connection, banner_code: str) -> str:
     )
 
 
-PAGE = """<!doctype html>
+PAGE = (
+    """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{banner}地名志（草稿）</title>
 <style>
 @page {{ size: A4; margin: 18mm 16mm 20mm;
   @bottom-center {{ content: counter(page) " / " counter(pages); font-size: 9pt; }} }}
 @page :first {{ @bottom-center {{ content: none; }} }}
-body {{ font-family: "WenQuanYi Micro Hei", "Noto Sans CJK SC", sans-serif; font-size: 10.5pt; color: #000;
+body {{ font-family: """
+    + PRINT_FONTS
+    + """; font-size: 10.5pt; color: #000;
   max-width: 178mm; margin: 0 auto; line-height: 1.45; }}
 .title-page {{ height: 240mm; display: flex; flex-direction: column; justify-content: center; text-align: center;
   break-after: page; }}
@@ -197,3 +202,4 @@ dd {{ margin: 0; }}
 {sections}
 </body></html>
 """
+)
