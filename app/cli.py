@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -25,7 +26,7 @@ from core.database import make_engine, transaction
 from core.errors import GazError, InvalidInput
 from core.imports import ImportReport
 from core.models import ROLES
-from core.settings import Settings, proxy_options
+from core.settings import Settings, install, proxy_options
 from core.values import parse_date
 from facilities.cli import add_facilities_commands, run_facilities_command
 from gazetteer import service as gazetteer
@@ -171,7 +172,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         elif args.command == "export":
             run_export(engine, args)
         elif args.command == "facilities":
-            facilities_report = run_facilities_command(engine, args)
+            facilities_report = run_facilities_command(engine, args, settings)
             if facilities_report is not None:
                 print_report(facilities_report)
         elif args.command in ("names", "places", "signs"):
@@ -271,7 +272,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``gaz``: errors print one clear message and exit non-zero."""
     args = build_parser().parse_args(argv)
     try:
-        return run(args, Settings())
+        settings = install(Settings())
+    except ValidationError as exc:  # read once, here: a bad setting stops the command, named
+        for problem in exc.errors():
+            name = f"GAZ_{problem['loc'][-1]}".upper() if problem["loc"] else "a setting"
+            print(f"error: setting {name}={problem['input']!r}: {problem['msg']}", file=sys.stderr)
+        return 2
+    try:
+        return run(args, settings)
     except GazError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
         return 2

@@ -24,7 +24,7 @@ from core.conditional import ConditionalGet
 from core.database import make_engine, postgis_version
 from core.import_runner import ImportRunner
 from core.security_headers import SecurityHeaders
-from core.settings import Settings
+from core.settings import Settings, install
 from core.web import (
     BodySizeLimit,
     Db,
@@ -48,7 +48,7 @@ from ogc.api import tiles_router
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for ``settings`` (read from the environment when omitted)."""
-    settings = settings or Settings()
+    settings = install(settings or Settings())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

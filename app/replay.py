@@ -26,7 +26,7 @@ from core.database import transaction
 from core.errors import Conflict, GazError, InvalidInput
 from core.files import restore_inputs
 from core.imports import ImportReport
-from core.settings import Settings
+from core.settings import Settings, with_psycopg_driver
 from facilities import service as facilities
 from gazetteer import service as gazetteer
 
@@ -207,10 +207,10 @@ def run_audit_command(args: argparse.Namespace, settings: Settings) -> None:
     """Run ``gaz audit replay`` and print what was replayed."""
     if args.from_id < 1:
         raise InvalidInput(f"--from-id {args.from_id} must be 1 or more")
-    log_engine = create_engine(Settings(database_url=args.log_database).database_url)
+    log_engine = create_engine(with_psycopg_driver(args.log_database))
     target = create_engine(settings.database_url)
     try:
-        done = replay_log(log_engine, target, args.from_id, settings.import_archive_dir)
+        done = replay_log(log_engine, target, args.from_id, settings.imports.import_archive_dir)
     finally:
         log_engine.dispose()
         target.dispose()

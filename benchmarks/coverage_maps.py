@@ -19,6 +19,7 @@ import platform
 import random
 import statistics
 import time
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -28,7 +29,7 @@ from app import schema
 from app.manifest import load_manifest
 from core.database import transaction
 from core.errors import InvalidInput
-from core.settings import Settings
+from core.settings import CoverageSettings, Settings
 from facilities import coverage
 from facilities import importers as facility_imports
 from facilities import registry as service
@@ -150,7 +151,7 @@ def main() -> None:
         for name, build in (
             ("boundaries", maps.boundaries_map),
             ("places", maps.places_map),
-            ("coverage", coverage_maps.coverage_map),
+            ("coverage", partial(coverage_maps.coverage_map, settings=CoverageSettings())),
         ):
             page = build(conn)
             seconds = median_time(lambda build=build: build(conn), 3)

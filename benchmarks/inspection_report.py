@@ -34,8 +34,7 @@ from boundaries.inspections import service as inspections
 from boundaries.lines import service as lines
 from core.crs import transform_point
 from core.database import transaction
-from core.files import PhotoSettings
-from core.settings import Settings
+from core.settings import PhotoSettings, Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from coverage_maps import fresh_ordos_database  # noqa: E402
@@ -89,22 +88,21 @@ def main() -> None:
         return time.perf_counter() - started
 
     first, retry = submit_all(), submit_all()
-    settings = PhotoSettings(photo_dir=Path(tempfile.mkdtemp()))
+    photo_settings = PhotoSettings(photo_dir=Path(tempfile.mkdtemp()))
     started = time.perf_counter()
     for n, body in enumerate(bodies):
         with transaction(engine) as conn:
             field_photos.add_photo(
                 conn, campaign["id"], body["submission_id"], 1, tiny_png(n % 256, 64),
-                declared_type="image/png", settings=settings, actor="bench",
+                declared_type="image/png", photos=photo_settings, actor="bench",
             )  # fmt: skip
     photos = time.perf_counter() - started
-    os.environ["GAZ_PHOTO_DIR"] = str(settings.photo_dir)
     with engine.connect() as conn:
         started = time.perf_counter()
         page = inspection_report.report_html(conn, campaign["id"], line["id"])
         html_s = time.perf_counter() - started
         started = time.perf_counter()
-        pdf = inspection_report.report_pdf(conn, campaign["id"], line["id"])
+        pdf = inspection_report.report_pdf(conn, campaign["id"], line["id"], photo_settings)
         pdf_s = time.perf_counter() - started
     machine = platform.processor() or platform.machine()
     print(f"machine: {machine}, {os.cpu_count()} cores; Python {platform.python_version()}")

@@ -13,12 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
 from core.errors import InvalidInput, ServiceUnavailable, TooLarge
 from core.imports import file_checksum, has_control_characters
-from core.settings import PROJECT_ROOT, Settings
+from core.settings import installed
 
 IMAGE_SIGNATURES = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
 IMAGE_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png"}
@@ -76,16 +73,6 @@ def write_atomically(path: Path, content: bytes) -> None:
     os.replace(handle.name, path)
 
 
-class PhotoSettings(BaseSettings):
-    """Where photos are stored (outside the database) and how large one may be (``GAZ_PHOTO_DIR``,
-    ``GAZ_PHOTO_MAX_BYTES``)."""
-
-    model_config = SettingsConfigDict(env_prefix="GAZ_", extra="ignore")
-
-    photo_dir: Path = Field(default=PROJECT_ROOT / ".run" / "photos", description="folder of stored photos")
-    photo_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, description="largest photo accepted")
-
-
 # --- the import archive ----------------------------------------------------------------------------
 ARCHIVED_SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,8}$")
 
@@ -125,7 +112,7 @@ def archive_input(
         files = [(p.name, p.read_bytes()) for p in input_files(data)]
     else:
         files = [(name or "input", data)]
-    folder = archive_dir or Settings().import_archive_dir
+    folder = archive_dir or installed().imports.import_archive_dir
     archived = []
     for file_name, content in files:
         digest = hashlib.sha256(content).hexdigest()
@@ -147,7 +134,7 @@ def restore_inputs(replay: dict[str, Any], folder: Path, archive_dir: Path | Non
     """Copy an import's archived files (the ``replay`` part of its audit row) into ``folder`` under their original
     names, each checked against its SHA-256; the first is the file to import. InvalidInput names a file that is
     missing from the archive or no longer matches its checksum."""
-    archive = archive_dir or Settings().import_archive_dir
+    archive = archive_dir or installed().imports.import_archive_dir
     paths = []
     for entry in replay["files"]:
         stored = archive / entry["archived"]

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 from core.database import make_engine, transaction
 from core.errors import ServiceUnavailable
 from core.imports import ImportReport
-from core.settings import Settings
+from core.settings import Settings, install
 
 Importer = Callable[..., ImportReport]
 _worker_engine: Engine | None = None
@@ -36,7 +36,7 @@ def _start_worker(settings_json: str, server_pid: int) -> None:
     """In each worker process: the engine of the server's settings, with the import statement limit, and a watch
     that ends the worker when the server is gone (killed without a shutdown), so no worker outlives it."""
     global _worker_engine
-    settings = Settings.model_validate_json(settings_json)
+    settings = install(Settings.model_validate_json(settings_json))
     _worker_engine = make_engine(settings, statement_timeout_s=settings.import_statement_timeout_s)
 
     def watch() -> None:

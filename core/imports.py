@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from tqdm import tqdm
 
 from core.errors import InvalidInput, TooLarge
-from core.settings import Settings
+from core.settings import installed
 
 MAX_REJECTS_SHOWN = 50
 COMPRESSED_SUFFIXES = (".gz", ".zip")  # read directly: .gz CSV and vector files, .zip shapefiles (GDAL /vsizip/)
@@ -120,7 +120,7 @@ def decompressed_chunks(path: Path, limit: int | None = None) -> Iterator[bytes]
     Refused (413) as soon as it passes ``limit`` bytes (default: the setting ``GAZ_MAX_DECOMPRESSED_BYTES``), so a
     gzip bomb never reaches memory; a file that is not valid gzip or zip is refused (422). Both name the file.
     """
-    limit = limit or Settings().max_decompressed_bytes
+    limit = limit or installed().imports.max_decompressed_bytes
     kind = "zip" if path.suffix.lower() == ".zip" else "gzip"
     total = 0
     try:

@@ -131,6 +131,15 @@ class ReadEngines:
             engine.dispose()
 
 
+def app_settings(request: Request) -> Settings:
+    """The settings tree the app was built with (``create_app(settings)``), handed to the routes."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+AppSettings = Annotated[Settings, Depends(app_settings)]
+
+
 # Function scope: the transaction commits before the response is sent, so a client that reads right after a
 # write sees it (the default "request" scope commits after the response has gone out).
 Db = Annotated[Connection, Depends(db, scope="function")]

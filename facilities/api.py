@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from core.auth import Principal
 from core.values import IsoDate
-from core.web import Db, Imports, RequestBody, require_role
+from core.web import AppSettings, Db, Imports, RequestBody, require_role
 from facilities import coverage
 from facilities import importers as facility_imports
 from facilities import registry as service
@@ -188,6 +188,7 @@ def eldercare_uncovered(
 @router.get("/coverage/beds", responses=CSV_OR_JSON)
 def beds(
     conn: Db,
+    settings: AppSettings,
     target: Annotated[
         float | None,
         Query(description="beds per 1,000 residents aged 60+; the setting GAZ_BED_TARGET_PER_1000 when omitted"),
@@ -198,7 +199,8 @@ def beds(
     format: Format = "json",
 ) -> Any:
     """Eldercare beds per 1,000 residents aged 60+, per banner, against a target."""
-    return _answer(coverage.beds(conn, target=target, year=year, unit=unit, as_of=as_of), "banners", format)
+    result = coverage.beds(conn, settings=settings.coverage, target=target, year=year, unit=unit, as_of=as_of)
+    return _answer(result, "banners", format)
 
 
 @router.get("/coverage/prohibited-zones", responses=CSV_OR_JSON)

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from core.database import transaction
 from core.imports import ImportReport, require_file
+from core.settings import CoverageSettings, Settings
 from facilities import coverage
 from facilities import importers as facility_imports
 from facilities import registry as service
@@ -50,11 +51,11 @@ def add_facilities_commands(sub: argparse._SubParsersAction) -> None:
     report.add_argument("--csv", action="store_true", help="print the report's table as CSV")
 
 
-def run_facilities_command(engine: Engine, args: argparse.Namespace) -> ImportReport | None:
+def run_facilities_command(engine: Engine, args: argparse.Namespace, settings: Settings) -> ImportReport | None:
     """Run a ``gaz facilities`` subcommand; imports return their report, coverage prints its result."""
     with transaction(engine) as conn:
         if args.facilities == "coverage":
-            result = _coverage(conn, args)
+            result = _coverage(conn, args, settings.coverage)
             if args.csv:
                 sys.stdout.write(coverage.to_csv(result[REPORTS[args.report]]))
             else:
@@ -89,11 +90,11 @@ def run_facilities_command(engine: Engine, args: argparse.Namespace) -> ImportRe
         )
 
 
-def _coverage(conn: Any, args: argparse.Namespace) -> dict[str, Any]:
+def _coverage(conn: Any, args: argparse.Namespace, settings: CoverageSettings) -> dict[str, Any]:
     if args.report == "burial":
         return coverage.burial(conn, unit=args.unit)
     if args.report in ("eldercare", "uncovered"):
         return coverage.eldercare_circle(conn, unit=args.unit, walk_m=args.walk_m)
     if args.report == "beds":
-        return coverage.beds(conn, unit=args.unit, target=args.target)
+        return coverage.beds(conn, settings=settings, unit=args.unit, target=args.target)
     return coverage.prohibited_zones(conn, widths=coverage.parse_widths(args.widths))

@@ -14,11 +14,11 @@ from sqlalchemy.engine import Connection
 from boundaries import service as boundaries
 from core.errors import InvalidInput
 from core.exports import csv_text
+from core.settings import PLACEHOLDER_BED_TARGET, CoverageSettings
 from core.values import significant_code
 from facilities import queries
 from facilities.models import BURIAL_KINDS, KIND_LABELS, LAYER_KINDS
 from facilities.registry import CITY_CODE, list_facilities
-from facilities.settings import PLACEHOLDER_BED_TARGET, coverage_settings
 from gazetteer import service as gazetteer
 
 TOWN_KINDS = {"苏木", "民族苏木", "乡", "民族乡", "镇"}
@@ -253,16 +253,17 @@ def eldercare_circle(
 def beds(
     conn: Connection,
     *,
+    settings: CoverageSettings,
     target: float | None = None,
     year: int | None = None,
     unit: str = CITY_CODE,
     as_of: date | None = None,
 ) -> dict[str, Any]:
     """Eldercare-institution beds per 1,000 residents aged 60+, per banner, against ``target`` (the setting
-    GAZ_BED_TARGET_PER_1000 when None), with the share of nursing-type beds."""
+    GAZ_BED_TARGET_PER_1000 of ``settings`` when None), with the share of nursing-type beds."""
     target_source = "the request's target"
     if target is None:
-        target, target_source = coverage_settings().bed_target_per_1000, "the setting GAZ_BED_TARGET_PER_1000"
+        target, target_source = settings.bed_target_per_1000, "the setting GAZ_BED_TARGET_PER_1000"
     if not 0 < target <= 1000:
         raise InvalidInput(f"target {target} must be above 0 and at most 1000 beds per 1,000")
     root = _scope(conn, unit, as_of, ("city", "county"))

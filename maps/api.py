@@ -11,13 +11,12 @@ from fastapi.responses import FileResponse, HTMLResponse
 from sqlalchemy.engine import Connection
 
 from core.security_headers import CSP, page_policy
-from core.web import db
+from core.web import app_settings, db
 from facilities import service as coverage
 from maps import coverage as coverage_maps
 from maps import service
 from maps.assets import asset_path
 from maps.builders import TILE_ORIGINS
-from maps.settings import MapSettings
 
 router = APIRouter(prefix="/maps", tags=["maps"])
 Db = Annotated[Connection, Depends(db, scope="function")]
@@ -30,8 +29,8 @@ Basemap = Annotated[
 
 
 def _key(request: Request) -> str:
-    """The Tianditu key from the environment (empty when none is configured)."""
-    return MapSettings().tianditu_key
+    """The Tianditu key of the app's settings (empty when none is configured)."""
+    return app_settings(request).maps.tianditu_key
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -89,6 +88,7 @@ def coverage_map(
         tianditu_key=_key(request),
         walk_m=walk_m,
         bed_target=bed_target,
+        settings=app_settings(request).coverage,
         widths=coverage.parse_widths(widths),
     )
     return _map_page(page, basemap)

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from core.settings import CoverageSettings
 from facilities import service as facilities
 from facilities.service import CITY_CODE
 from gazetteer import service as gazetteer
@@ -26,6 +27,7 @@ def coverage_map(
     walk_m: float = facilities.DEFAULT_WALK_M,
     bed_target: float | None = None,
     widths: dict[str, float] | None = None,
+    settings: CoverageSettings,
 ) -> str:
     """Community sites with walking circles, covered/uncovered communities, townships without a public-welfare
     cemetery, individual graves, the cemeteries and graves inside prohibited-zone buffers (``widths`` overriding
@@ -34,7 +36,7 @@ def coverage_map(
     everything = facilities.list_facilities(conn, unit=CITY_CODE)
     zones = facilities.prohibited_zones(conn, widths=widths)
     circle = facilities.eldercare_circle(conn, level="county", walk_m=walk_m)
-    bed_result = facilities.beds(conn, target=bed_target)
+    bed_result = facilities.beds(conn, settings=settings, target=bed_target)
     target = bed_result["target"]
     notes = [circle["method"], bed_result["target_note"], APPROX_NOTE]
     if any(f["illustrative"] for f in everything):

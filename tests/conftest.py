@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -166,10 +167,23 @@ def ordos_api(shared_ordos_engine: Engine) -> Iterator[httpx.Client]:
         yield client
 
 
+def server_config(url: str, **groups: Any) -> Settings:
+    """The settings tree of a test server on database ``url``, with the given groups (``photos=PhotoSettings(...)``,
+    ``imports=...``) instead of those read from the environment."""
+    return Settings(database_url=url, pool_size=4, **groups)
+
+
 @pytest.fixture
-def api(ordos_engine: Engine) -> Iterator[httpx.Client]:
+def server_settings() -> dict[str, Any]:
+    """Settings groups of the per-test server of ``api``; a test module overrides this fixture to set its own."""
+    return {}
+
+
+@pytest.fixture
+def api(ordos_engine: Engine, server_settings: dict[str, Any]) -> Iterator[httpx.Client]:
     """HTTP client of a live server on this test's own Ordos database (tests that write)."""
-    with LiveServer(ordos_engine.url.render_as_string(hide_password=False)) as client:
+    url = ordos_engine.url.render_as_string(hide_password=False)
+    with LiveServer(url, server_config(url, **server_settings)) as client:
         yield client
 
 

@@ -7,8 +7,11 @@ import json
 
 import httpx
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import Engine
 
+from core.settings import CoverageSettings, Settings
+from tests.conftest import LiveServer, server_config
 from tests.test_cli import gaz
 from tests.test_coverage import add
 from tests.test_facilities import editor
@@ -50,30 +53,34 @@ def test_default_target_is_the_placeholder_and_says_so(
     assert (row["beds_per_1000"], row["meets_target"], row["nursing_bed_share"]) == (40.0, True, 0.3)
 
 
-def test_the_setting_sets_the_target_and_a_request_overrides_it(
-    api: httpx.Client, ordos_engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_setting_sets_the_target_and_a_request_overrides_it(api: httpx.Client, ordos_engine: Engine) -> None:
     fixture_beds(api, ordos_engine)
-    monkeypatch.setenv("GAZ_BED_TARGET_PER_1000", "45")
-    configured = api.get("/api/v1/coverage/beds").json()
+    url = ordos_engine.url.render_as_string(hide_password=False)
+    with LiveServer(url, server_config(url, coverage=CoverageSettings(bed_target_per_1000=45))) as configured_api:
+        configured = configured_api.get("/api/v1/coverage/beds").json()
+        page = configured_api.get("/maps/coverage").text
     assert configured["target"] == 45 and "the setting GAZ_BED_TARGET_PER_1000" in configured["target_note"]
     assert "placeholder" not in configured["target_note"]
     assert dongsheng(configured)["meets_target"] is False
     asked = api.get("/api/v1/coverage/beds", params={"target": 40}).json()
     assert asked["target"] == 40 and "the request's target" in asked["target_note"]
     assert dongsheng(asked)["meets_target"] is True
-    page = api.get("/maps/coverage").text
     assert "target 45 beds per 1,000 aged 60+ from the setting GAZ_BED_TARGET_PER_1000" in page
     assert "目标 40" in api.get("/maps/coverage?bed_target=40").text
 
 
 @pytest.mark.parametrize("value", ["-3", "0", "abc", "5000"])
-def test_a_bad_setting_is_a_clear_503(api: httpx.Client, monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+def test_a_bad_setting_stops_the_service_at_start(
+    ordos_engine: Engine, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """Settings are read once, when the service or a command starts: a bad value stops it there, naming the
+    setting, instead of failing requests later."""
     monkeypatch.setenv("GAZ_BED_TARGET_PER_1000", value)
-    response = api.get("/api/v1/coverage/beds")
-    assert response.status_code == 503, response.text
-    assert "GAZ_BED_TARGET_PER_1000" in response.json()["detail"]
-    assert api.get("/api/v1/coverage/beds", params={"target": 30}).status_code == 200  # a request's own target
+    with pytest.raises(ValidationError, match="bed_target_per_1000"):
+        Settings()
+    done = gaz(ordos_engine, "facilities", "coverage", "beds", "--target", "30")
+    assert done.returncode == 2 and done.stdout == ""
+    assert f"error: setting GAZ_BED_TARGET_PER_1000={value!r}" in done.stderr and "Traceback" not in done.stderr
 
 
 @pytest.mark.parametrize("target", ["-1", "0", "abc", "nan", "inf", "1001"])

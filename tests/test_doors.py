@@ -86,3 +86,35 @@ def test_the_wiring_may_mount_routers_and_register_tables() -> None:
     allowed = "from boundaries.checks.api import router\nimport gazetteer.signs.models\nfrom facilities import cli\n"
     assert violations(path, allowed) == []
     assert violations(path, "from boundaries.checks.service import REGISTERED\n") != []
+
+
+# The settings tree is built where the process starts and handed down (README "Configuration").
+SETTINGS_ENTRY_POINTS = ("core/settings.py", "app/main.py", "app/cli.py")
+
+
+def settings_violations(path: Path, source: str) -> list[str]:
+    """Places outside the entry points where settings are built (a call of a ``...Settings`` class) or the
+    environment is read (``os.environ``, ``os.getenv``)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+            if name.endswith("Settings"):
+                found.append(f"{path.relative_to(PROJECT)}:{node.lineno}: builds {name}: take it from the caller")
+        if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv"):
+            found.append(f"{path.relative_to(PROJECT)}:{node.lineno}: reads the environment")
+    return found
+
+
+def test_settings_are_built_once_at_the_entry_points() -> None:
+    modules = [p for p in project_modules() if str(p.relative_to(PROJECT)) not in SETTINGS_ENTRY_POINTS]
+    assert [v for path in modules for v in settings_violations(path, path.read_text())] == []
+
+
+@pytest.mark.parametrize(
+    "statement", ["limit = PhotoSettings().photo_max_bytes", "key = os.environ['GAZ_TIANDITU_KEY']", "os.getenv('X')"]
+)
+def test_a_settings_shortcut_is_found(statement: str) -> None:
+    path = PROJECT / "facilities" / "coverage.py"
+    assert settings_violations(path, path.read_text()) == []
+    assert len(settings_violations(path, path.read_text() + "\n" + statement + "\n")) == 1

@@ -11,11 +11,13 @@ import json
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import Engine, text
 
+from core.settings import PhotoSettings
 from tests.cdp import Browser, wait_for
 from tests.test_boundary_inspections import URL, campaign_body, marked_line, moved  # noqa: F401  (fixture)
 from tests.test_field_photos import key, tiny_png
@@ -53,15 +55,19 @@ def page_queue(browser: Browser) -> list[dict]:
     return json.loads(browser.evaluate("localStorage.getItem('gaz-field-queue') || '[]'"))
 
 
+@pytest.fixture
+def server_settings(tmp_path: Path) -> dict[str, Any]:
+    """The test server keeps photos in this test's folder."""
+    return {"photos": PhotoSettings(photo_dir=tmp_path / "photos")}
+
+
 def test_offline_submission_is_kept_retried_and_stored_once(
     api: httpx.Client,
     ordos_engine: Engine,
     marked_line: tuple[int, list[dict]],  # noqa: F811
     browser: Browser,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("GAZ_PHOTO_DIR", str(tmp_path / "photos"))
     line_id, (first, second) = marked_line
     today = date.today()
     period = {"period_start": str(today - timedelta(days=30)), "period_end": str(today + timedelta(days=30))}

@@ -8,6 +8,7 @@ import struct
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy import Engine, text
 
 from core import auth
 from core.database import transaction
+from core.settings import PhotoSettings
 from tests.test_boundary_inspections import URL, campaign_body, marked_line  # noqa: F401  (fixture)
 
 
@@ -40,11 +42,14 @@ FAKE_JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 2000  # a JPEG's first bytes (the se
 
 
 @pytest.fixture
-def photo_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "photos"
-    monkeypatch.setenv("GAZ_PHOTO_DIR", str(folder))
-    monkeypatch.setenv("GAZ_PHOTO_MAX_BYTES", str(64 * 1024))
-    return folder
+def photo_dir(tmp_path: Path) -> Path:
+    return tmp_path / "photos"
+
+
+@pytest.fixture
+def server_settings(photo_dir: Path) -> dict[str, Any]:
+    """The test server keeps photos in this test's folder, at most 64 KiB each."""
+    return {"photos": PhotoSettings(photo_dir=photo_dir, photo_max_bytes=64 * 1024)}
 
 
 @pytest.fixture

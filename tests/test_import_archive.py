@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import httpx
 import pytest
 from shapely.geometry import Polygon
 from sqlalchemy import Engine, create_engine, text
@@ -21,7 +20,8 @@ from core import audit, auth
 from core.database import transaction
 from core.files import archive_input, archived_name
 from core.imports import file_checksum
-from tests.conftest import LiveServer, create_database, drop_database
+from core.settings import ImportSettings
+from tests.conftest import LiveServer, create_database, drop_database, server_config
 from tests.test_integrity import gaz, table_fingerprints
 
 # A key's last use is when it authenticated, not an audited change: a replay cannot and need not repeat it, and a
@@ -44,10 +44,16 @@ POPULATION = "unit_code,year,total,aged_60_plus\n150603,2023,150000,20000\n15060
 
 @pytest.fixture
 def archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh import archive for this test (GAZ_IMPORT_ARCHIVE_DIR, seen by the CLI and the service)."""
+    """A fresh import archive for this test (GAZ_IMPORT_ARCHIVE_DIR for the CLI; the test server's settings)."""
     folder = tmp_path / "archive"
     monkeypatch.setenv("GAZ_IMPORT_ARCHIVE_DIR", str(folder))
     return folder
+
+
+@pytest.fixture
+def server_settings(archive: Path) -> dict[str, Any]:
+    """The test server archives into this test's archive."""
+    return {"imports": ImportSettings(import_archive_dir=archive)}
 
 
 @pytest.fixture
@@ -251,22 +257,21 @@ def test_an_unwritable_archive_refuses_the_import(
     assert count(url_of(engine), "admin_unit") == 0 and count(url_of(engine), "audit_log") == 0
 
 
-def test_an_unwritable_archive_refuses_an_upload(
-    api: httpx.Client, ordos_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_an_unwritable_archive_refuses_an_upload(ordos_engine: Engine, tmp_path: Path) -> None:
     with transaction(ordos_engine) as conn:
         editor = {"X-API-Key": auth.create_user(conn, "ed", "editor")}
     before = table_fingerprints(ordos_engine, UNAUDITED)
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the archive folder should be")
-    monkeypatch.setenv("GAZ_IMPORT_ARCHIVE_DIR", str(blocker))
     csv = "external_id,name,kind,lon,lat\nF1,示例养老院,eldercare_institution,109.78,39.61\n"
-    answer = api.post(
-        "/api/v1/facilities/import",
-        headers=editor,
-        params={"source": "fixture-list", "format": "csv", "crs": "EPSG:4490", "illustrative": True},
-        content=csv.encode(),
-    )
+    url = url_of(ordos_engine)
+    with LiveServer(url, server_config(url, imports=ImportSettings(import_archive_dir=blocker))) as api:
+        answer = api.post(
+            "/api/v1/facilities/import",
+            headers=editor,
+            params={"source": "fixture-list", "format": "csv", "crs": "EPSG:4490", "illustrative": True},
+            content=csv.encode(),
+        )
     assert answer.status_code == 503, answer.text
     assert answer.json()["code"] == "unavailable" and "cannot be written" in answer.json()["detail"]
     assert table_fingerprints(ordos_engine, UNAUDITED) == before

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import Engine
 
+from core.settings import PhotoSettings
 from tests.test_boundary_inspections import URL, campaign_body, marked_line, moved  # noqa: F401  (fixture)
 from tests.test_browser import chromium
 from tests.test_field_form_browser import ARTIFACTS
@@ -17,15 +19,18 @@ from tests.test_field_photos import key, tiny_png
 
 
 @pytest.fixture
+def server_settings(tmp_path: Path) -> dict[str, Any]:
+    """The test server keeps photos in this test's folder."""
+    return {"photos": PhotoSettings(photo_dir=tmp_path / "photos")}
+
+
+@pytest.fixture
 def inspected(
     api: httpx.Client,
     ordos_engine: Engine,
     marked_line: tuple[int, list[dict]],  # noqa: F811
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> tuple[int, int]:
     """A campaign on the marked line: one marker in place, one displaced 12 m (with a photo), a hazard note."""
-    monkeypatch.setenv("GAZ_PHOTO_DIR", str(tmp_path / "photos"))
     line_id, (first, second) = marked_line
     campaign = api.post(URL, headers=key(ordos_engine, "editor"), json=campaign_body(line_id)).json()
     inspector = key(ordos_engine, "inspector")

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, inspect, text
 from app.main import create_app
 from core import auth
 from core.database import transaction
+from core.settings import PhotoSettings
 from core.values import GeoPoint
 from gazetteer.places import editing, service
 from gazetteer.romanization.service import romanize
@@ -76,11 +77,14 @@ def editor(ordos_engine: Engine) -> dict[str, str]:
 
 
 @pytest.fixture
-def photo_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "photos"
-    monkeypatch.setenv("GAZ_PHOTO_DIR", str(folder))
-    monkeypatch.setenv("GAZ_PHOTO_MAX_BYTES", str(64 * 1024))
-    return folder
+def photo_dir(tmp_path: Path) -> Path:
+    return tmp_path / "photos"
+
+
+@pytest.fixture
+def server_settings(photo_dir: Path) -> dict[str, Any]:
+    """The test server keeps photos in this test's folder, at most 64 KiB each."""
+    return {"photos": PhotoSettings(photo_dir=photo_dir, photo_max_bytes=64 * 1024)}
 
 
 def test_sign_table_exists(engine: Engine) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import io
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,12 @@ from sqlalchemy import Engine, text
 
 from core import auth
 from core.database import transaction
+from core.settings import ImportSettings
 from gazetteer.places import queries
 from gazetteer.places.api import PlaceChanges
 from gazetteer.signs import service as signs
 from gazetteer.signs.api import SignChanges
+from tests.conftest import LiveServer, server_config
 from tests.factories import gaz
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -266,10 +269,16 @@ def test_a_zip_bomb_shapefile_and_a_corrupt_gzip_are_refused(engine: Engine, tmp
     assert done.returncode == 2 and "corrupt.csv.gz: not a valid gzip file" in done.stderr, done.stderr
 
 
-def test_a_gzip_bomb_is_refused_by_the_api(
-    api: httpx.Client, ordos_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("GAZ_MAX_DECOMPRESSED_BYTES", str(LIMIT))  # the live server runs in this process
+@pytest.fixture
+def small_limit_api(ordos_engine: Engine) -> Iterator[httpx.Client]:
+    """A live server whose compressed inputs may expand to ``LIMIT`` bytes only."""
+    url = ordos_engine.url.render_as_string(hide_password=False)
+    with LiveServer(url, server_config(url, imports=ImportSettings(max_decompressed_bytes=LIMIT))) as client:
+        yield client
+
+
+def test_a_gzip_bomb_is_refused_by_the_api(small_limit_api: httpx.Client, ordos_engine: Engine, tmp_path: Path) -> None:
+    api = small_limit_api
     editor = key(ordos_engine, "editor", "editor")
     bomb = gzip_bomb(tmp_path / "markers.csv.gz").read_bytes()
     response = api.post(

@@ -27,8 +27,10 @@ from app.main import create_app
 from boundaries.lines import service as lines
 from core.database import transaction
 from core.security_headers import NONCE_PLACEHOLDER
+from core.settings import MapSettings
 from maps.builders import TILE_ORIGINS
 from tests.cdp import Browser, wait_for
+from tests.conftest import LiveServer, server_config
 from tests.test_boundary_compare import key
 from tests.test_coverage import ROAD, add
 
@@ -265,10 +267,11 @@ def test_every_html_page_carries_the_security_headers(api: httpx.Client, ordos_e
 
 @pytest.mark.parametrize("basemap", ["osm", "tianditu", "amap"])
 def test_a_map_page_lets_in_only_its_basemap_tiles(
-    ordos_api: httpx.Client, monkeypatch: pytest.MonkeyPatch, basemap: str
+    ordos_api: httpx.Client, shared_ordos_engine: Engine, basemap: str
 ) -> None:
-    monkeypatch.setenv("GAZ_TIANDITU_KEY", "test-key")
-    response = ordos_api.get("/maps/boundaries", params={"basemap": basemap})
+    url = shared_ordos_engine.url.render_as_string(hide_password=False)
+    with LiveServer(url, server_config(url, maps=MapSettings(tianditu_key="test-key"))) as keyed:
+        response = keyed.get("/maps/boundaries", params={"basemap": basemap})
     assert response.status_code == 200, response.text[:300]
     policy = dict(d.strip().split(" ", 1) for d in response.headers["content-security-policy"].split(";"))
     allowed = policy["img-src"].split()

@@ -25,7 +25,7 @@ from boundaries.inspections import service as inspections
 from boundaries.lines import service as lines
 from core.auth import Principal
 from core.values import GeoPoint, IsoDate
-from core.web import Db, Imports, RequestBody, require_role
+from core.web import AppSettings, Db, Imports, RequestBody, require_role
 
 router = APIRouter(prefix="/api/v1/boundaries", tags=["boundaries"])
 
@@ -260,6 +260,7 @@ def upload_photo(
     seq: int,
     response: Response,
     caller: Annotated[Principal, Depends(require_role("inspector"))],
+    settings: AppSettings,
     name: Annotated[str, Query(max_length=200, description="the photo's file name on the phone")] = "",
 ) -> dict[str, Any]:
     """Attach photo number ``seq`` (the body: JPEG or PNG bytes) to an observation (201); the same photo again
@@ -272,6 +273,7 @@ def upload_photo(
         content,
         declared_type=request.headers.get("content-type", ""),
         original_name=name,
+        photos=settings.photos,
         actor=caller.name,
     )
     if not new:
@@ -280,9 +282,9 @@ def upload_photo(
 
 
 @router.get("/inspections/{campaign_id}/photos/{photo_id}")
-def get_photo(conn: Db, campaign_id: int, photo_id: int) -> FileResponse:
+def get_photo(conn: Db, campaign_id: int, photo_id: int, settings: AppSettings) -> FileResponse:
     """A stored photo of a campaign's observation."""
-    path, media_type = field_photos.photo_file(conn, campaign_id, photo_id)
+    path, media_type = field_photos.photo_file(conn, campaign_id, photo_id, settings.photos)
     return FileResponse(path, media_type=media_type, headers={"Cache-Control": "private, max-age=86400"})
 
 
@@ -294,6 +296,7 @@ def get_photo(conn: Db, campaign_id: int, photo_id: int) -> FileResponse:
 def inspection_report_page(
     conn: Db,
     campaign_id: int,
+    settings: AppSettings,
     line: Annotated[int | None, Query(description="id of the line (needed when the campaign has several)")] = None,
     format: Annotated[
         Literal["html", "pdf"], Query(description="html (A4 print CSS) or pdf (printed by Chromium)")
@@ -302,7 +305,7 @@ def inspection_report_page(
     """The per-line inspection report to file: map of the line and markers (displaced in red), observations,
     photos and the signature block of both parties; A4 HTML or PDF."""
     if format == "pdf":
-        pdf = inspection_report.report_pdf(conn, campaign_id, line)
+        pdf = inspection_report.report_pdf(conn, campaign_id, line, settings.photos)
         name = f"inspection-{campaign_id}-line-{line or 'only'}.pdf"
         return Response(
             pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'}

@@ -26,8 +26,8 @@ from sqlalchemy.engine import Connection
 from boundaries.inspections import service as inspections
 from boundaries.inspections.models import MARKER_STATUSES
 from boundaries.lines import service as lines
-from core.files import PhotoSettings
 from core.security_headers import SCRIPT_OPEN
+from core.settings import PhotoSettings
 
 STATUS_LABELS = {
     "intact": "完好 intact",
@@ -52,15 +52,14 @@ def _json_for_script(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str).replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-def field_form_page(conn: Connection, campaign_id: int, settings: PhotoSettings | None = None) -> str:
+def field_form_page(conn: Connection, campaign_id: int, photos: PhotoSettings) -> str:
     """The form for one campaign: its markers, statuses, a GNSS fix (browser or typed, with CRS), notes, photos."""
-    settings = settings or PhotoSettings()
     campaign = inspections.get_campaign(conn, campaign_id)
     markers = [m for line_id in campaign["line_ids"] for m in lines.list_markers(conn, line_id=line_id)]
     config = {
         "campaign": campaign_id,
         "api": f"/api/v1/boundaries/inspections/{campaign_id}",
-        "photoMaxBytes": settings.photo_max_bytes,
+        "photoMaxBytes": photos.photo_max_bytes,
         "retryMs": RETRY_MS,
     }
     marker_options = "".join(
@@ -79,7 +78,7 @@ def field_form_page(conn: Connection, campaign_id: int, settings: PhotoSettings 
         markers=marker_options,
         statuses=status_options,
         crs_options=crs_options,
-        max_mb=f"{settings.photo_max_bytes / 1024 / 1024:g}",
+        max_mb=f"{photos.photo_max_bytes / 1024 / 1024:g}",
         config=_json_for_script(config),
         script_open=SCRIPT_OPEN,
         script=SCRIPT,

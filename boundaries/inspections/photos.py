@@ -12,7 +12,8 @@ from sqlalchemy.engine import Connection
 from boundaries.inspections import queries
 from core import audit
 from core.errors import Conflict, InvalidInput, NotFound
-from core.files import PhotoSettings, check_image, write_once
+from core.files import check_image, write_once
+from core.settings import PhotoSettings
 
 MAX_PHOTOS = 20
 
@@ -26,19 +27,18 @@ def add_photo(
     *,
     declared_type: str,
     original_name: str = "",
-    settings: PhotoSettings | None = None,
+    photos: PhotoSettings,
     actor: str,
 ) -> tuple[dict[str, Any], bool]:
     """Attach photo number ``seq`` to the observation sent as ``submission_id``; returns its record and whether it
     is new. The same photo sent again returns the stored record; another photo under that number is refused."""
-    settings = settings or PhotoSettings()
     observation = queries.observation_by_submission(conn, submission_id)
     if observation is None or observation["campaign_id"] != campaign_id:
         raise NotFound(f"no observation {submission_id!r} in inspection campaign {campaign_id}")
     if not 1 <= seq <= MAX_PHOTOS:
         raise InvalidInput(f"photo number {seq} must be 1–{MAX_PHOTOS}")
     image = check_image(
-        content, max_bytes=settings.photo_max_bytes, declared_type=declared_type, original_name=original_name
+        content, max_bytes=photos.photo_max_bytes, declared_type=declared_type, original_name=original_name
     )
     digest = image.sha256
     relative = f"{campaign_id}/{image.file_name}"
@@ -59,7 +59,7 @@ def add_photo(
         if stored["sha256"] == digest:
             return _photo_out(stored), False
         raise Conflict(f"observation {submission_id} already has another photo number {seq} ({stored['sha256']})")
-    write_once(settings.photo_dir / relative, content)
+    write_once(photos.photo_dir / relative, content)
     audit.record(
         conn, actor=actor, action="create", object_type="observation_photo", object_id=str(photo_id), after=values
     )
@@ -79,15 +79,12 @@ def campaign_photos(conn: Connection, campaign_id: int) -> list[dict[str, Any]]:
     return [_photo_out(row) for row in queries.campaign_photos(conn, campaign_id)]
 
 
-def photo_file(
-    conn: Connection, campaign_id: int, photo_id: int, settings: PhotoSettings | None = None
-) -> tuple[Path, str]:
+def photo_file(conn: Connection, campaign_id: int, photo_id: int, photos: PhotoSettings) -> tuple[Path, str]:
     """The stored file of a photo and its media type."""
-    settings = settings or PhotoSettings()
     row = queries.photo(conn, photo_id)
     if row is None or row["campaign_id"] != campaign_id:
         raise NotFound(f"no photo {photo_id} in inspection campaign {campaign_id}")
-    path = settings.photo_dir / row["path"]
+    path = photos.photo_dir / row["path"]
     if not path.is_file():
         raise NotFound(f"the file of photo {photo_id} ({row['path']}) is missing from the photo folder")
     return path, row["media_type"]

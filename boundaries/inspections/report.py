@@ -21,6 +21,7 @@ from boundaries.lines import service as lines
 from boundaries.units import service
 from core.errors import InvalidInput
 from core.printing import PRINT_FONTS, html_to_pdf
+from core.settings import PhotoSettings
 
 GRS80 = Geod(ellps="GRS80")
 MAP_W, MAP_H, MARGIN = 680.0, 420.0, 36.0
@@ -185,11 +186,11 @@ def _signature(party: str) -> str:
     )
 
 
-def report_pdf(conn: Connection, campaign_id: int, line_id: int | None = None) -> bytes:
+def report_pdf(conn: Connection, campaign_id: int, line_id: int | None, photos: PhotoSettings) -> bytes:
     """The report printed to A4 PDF (photos read from the photo folder)."""
 
     def file_uri(photo_id: int) -> str:
-        return field_photos.photo_file(conn, campaign_id, photo_id)[0].resolve().as_uri()
+        return field_photos.photo_file(conn, campaign_id, photo_id, photos)[0].resolve().as_uri()
 
     return html_to_pdf(report_html(conn, campaign_id, line_id, photo_src=file_uri), what="the report")
 

@@ -13,7 +13,7 @@ from typing_extensions import TypedDict
 
 from core.auth import Principal
 from core.values import Coordinate, IsoDate
-from core.web import Db, Imports, RequestBody, principal, require_role
+from core.web import AppSettings, Db, Imports, RequestBody, principal, require_role
 from gazetteer.signs import check as sign_check
 from gazetteer.signs import service as signs
 
@@ -153,6 +153,7 @@ def put_photo(
     sign_id: SignId,
     response: Response,
     caller: Editor,
+    settings: AppSettings,
     version: Annotated[int, Query(description="the version of the sign you read")],
     name: Annotated[str, Query(max_length=200, description="the photo's file name")] = "",
 ) -> dict[str, Any]:
@@ -165,6 +166,7 @@ def put_photo(
         version=version,
         declared_type=request.headers.get("content-type", ""),
         original_name=name,
+        photos=settings.photos,
         actor=caller.name,
     )
     if not changed:
@@ -175,7 +177,9 @@ def put_photo(
 @router.get(
     "/{sign_id}/photo", response_class=FileResponse, responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}}
 )
-def get_photo(conn: Db, sign_id: SignId, caller: Annotated[Principal, Depends(principal)]) -> FileResponse:
+def get_photo(
+    conn: Db, sign_id: SignId, caller: Annotated[Principal, Depends(principal)], settings: AppSettings
+) -> FileResponse:
     """The sign's photo (that of a sign naming a non-public place needs an API key)."""
-    path, media_type = signs.photo_file(conn, sign_id, with_key=not caller.is_public)
+    path, media_type = signs.photo_file(conn, sign_id, with_key=not caller.is_public, photos=settings.photos)
     return FileResponse(path, media_type=media_type, headers={"Cache-Control": "private, max-age=86400"})

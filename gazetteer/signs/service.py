@@ -21,8 +21,9 @@ from core import audit
 from core.crs import parse_crs
 from core.database import hold_import_lock
 from core.errors import Conflict, InvalidInput, NotFound, Unauthorized
-from core.files import PhotoSettings, archive_input, check_image, write_once
+from core.files import archive_input, check_image, write_once
 from core.imports import ImportReport, Rejected, enforce_all_or_nothing, file_checksum, has_control_characters, read_csv
+from core.settings import PhotoSettings
 from core.values import GeoPoint, normalize_code, parse_date, significant_code
 from gazetteer.search import queries as search_queries
 from gazetteer.signs import queries as sign_queries
@@ -284,15 +285,14 @@ def set_photo(
     version: int,
     declared_type: str = "",
     original_name: str = "",
-    settings: PhotoSettings | None = None,
+    photos: PhotoSettings,
     actor: str,
 ) -> tuple[dict[str, Any], bool]:
     """Attach the sign's photo (JPEG or PNG by its content, at most ``photo_max_bytes``; SHA-256 recorded, the file
     stored once under the photo folder outside the database). Returns the sign and whether it changed; the same
     photo again changes nothing, another one replaces it (at ``version``; stale → 409)."""
-    settings = settings or PhotoSettings()
     image = check_image(
-        content, max_bytes=settings.photo_max_bytes, declared_type=declared_type, original_name=original_name
+        content, max_bytes=photos.photo_max_bytes, declared_type=declared_type, original_name=original_name
     )
     row = sign_queries.sign_for_update(conn, sign_id)
     if row is None:
@@ -310,7 +310,7 @@ def set_photo(
     }
     if not sign_queries.update_sign(conn, sign_id, version, values):
         raise Conflict(f"sign {sign_id} changed meanwhile: reload it")
-    write_once(settings.photo_dir / relative, content)
+    write_once(photos.photo_dir / relative, content)
     audit.record(
         conn,
         actor=actor,
@@ -323,12 +323,9 @@ def set_photo(
     return get_sign(conn, sign_id), True
 
 
-def photo_file(
-    conn: Connection, sign_id: int, *, with_key: bool, settings: PhotoSettings | None = None
-) -> tuple[Path, str]:
+def photo_file(conn: Connection, sign_id: int, *, with_key: bool, photos: PhotoSettings) -> tuple[Path, str]:
     """The stored photo of a sign and its media type. The photo of a sign naming a non-public place may show where
     it stands (and carry the camera's GPS position): it is given to key holders only."""
-    settings = settings or PhotoSettings()
     row = sign_queries.photo_of(conn, sign_id)
     if row is None:
         raise NotFound(f"no sign with id {sign_id}")
@@ -336,7 +333,7 @@ def photo_file(
         raise NotFound(f"sign {sign_id} has no photo")
     if row["secrecy"] != "public" and not with_key:
         raise Unauthorized(f"sign {sign_id} names a place that is not public: its photo needs an API key")
-    path = settings.photo_dir / row["photo_path"]
+    path = photos.photo_dir / row["photo_path"]
     if not path.is_file():
         raise NotFound(
             f"the file of the photo of sign {sign_id} ({row['photo_path']}) is missing from the photo folder"
