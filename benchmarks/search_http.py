@@ -7,7 +7,7 @@ Usage: GAZ_DATABASE_URL=<the database benchmarks/search.py left behind, e.g. gaz
 The server is the service's own app (app.main.create_app under uvicorn, ``--workers`` workers, the configured
 pool) plus one route for the baseline, ``GET /bench/trigram?q=``: the pg_trgm similarity query of
 benchmarks/search.py (GIN trigram index), through the same framework, connection handling and JSON encoding, so
-the difference is the search. For each kind of the committed query set (benchmarks/queries.csv), wrk
+the difference is the search. For each kind of the committed query set (benchmarks/search_queries.csv), wrk
 (2 threads, closed loop, on the same machine; Lua of benchmarks/load.py) requests that kind's queries in random
 order for ``--duration`` seconds after a 2-second warm-up; requests/s, p50 and p99 latency, non-2xx answers, and
 the CPU the server's processes and the database's backends spent per request (a figure that holds on a machine
@@ -44,7 +44,7 @@ from core.web import Db
 from gazetteer.search import queries
 
 BENCHMARKS = Path(__file__).resolve().parent
-QUERY_FILE = BENCHMARKS / "queries.csv"
+QUERY_FILE = BENCHMARKS / "search_queries.csv"
 KINDS = ("exact", "traditional", "pinyin", "initials", "replaced", "dropped", "prefixed")
 
 
