@@ -13,8 +13,11 @@ from fastapi.middleware.cors import CORSMiddleware
 from app.boundary_compare import router as boundary_compare_router
 from app.boundary_hazards import router as boundary_hazards_router
 from boundaries import service as boundaries_service
-from boundaries.checks.api import router as boundaries_router
-from boundaries.inspections.api import router as field_router
+from boundaries.checks.api import router as checks_router
+from boundaries.disputes.api import router as disputes_router
+from boundaries.inspections.api import field_router
+from boundaries.inspections.api import router as inspections_router
+from boundaries.lines.api import router as lines_router
 from boundaries.service import UnitLocator
 from boundaries.units.api import batch_router
 from boundaries.units.api import router as units_router
@@ -88,7 +91,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)  # last: outermost, so every response gets its headers
     app.include_router(units_router)
     app.include_router(batch_router)
-    app.include_router(boundaries_router)
+    app.include_router(checks_router)
+    app.include_router(lines_router)
+    app.include_router(disputes_router)
+    app.include_router(inspections_router)
     app.include_router(boundary_compare_router)
     app.include_router(boundary_hazards_router)
     app.include_router(field_router)

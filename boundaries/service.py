@@ -5,8 +5,8 @@ Outside this context, import only this module (tests/test_doors.py enforces it).
 
 from __future__ import annotations
 
-from boundaries.checks.schemas import CompareIn, ComparisonOut
 from boundaries.checks.service import REGISTERED, findings_geojson, get_check
+from boundaries.compare.schemas import CompareIn, ComparisonOut
 from boundaries.compare.service import (
     PIECES_SHOWN,
     ContentsFinder,

@@ -1,4 +1,4 @@
-"""Coordinate reference systems: parsing, transformation, geodesic measures.
+"""Coordinate reference systems: parsing and transformation (geodesic measures: :mod:`core.geodesy`).
 
 The storage CRS is CGCS2000 geographic, ``EPSG:4490``, lon/lat in degrees.
 
@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
-from pyproj import Geod, Transformer
+from pyproj import Transformer
 
 from core.errors import InvalidInput
 
@@ -47,11 +47,10 @@ __all__ = [
     "ACCEPTED_CRS_NAMES",
     "STORAGE_CRS",
     "bd09_to_gcj02",
-    "gauss_kruger_zone_for",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
-    "geodesic_area_m2",
-    "geodesic_length_m",
+    "as_xy",
+    "check_lonlat",
     "out_of_china",
     "parse_crs",
     "transform_coords",
@@ -101,14 +100,6 @@ _CHINA_LAT_MIN, _CHINA_LAT_MAX = 0.8293, 55.8271
 _INVERSE_TOL_DEG = 1e-9
 _INVERSE_MAX_ITER = 30
 
-_GEOD = Geod(ellps="GRS80")  # CGCS2000 has GRS80's a and f (they differ only in GM and omega).
-
-# Gauss-Krueger 3-degree zones supported: (west edge, east edge, EPSG name).
-_GK_ZONES: tuple[tuple[float, float, str], ...] = (
-    (106.5, 109.5, "EPSG:4545"),
-    (109.5, 112.5, "EPSG:4546"),
-)
-
 
 # ----------------------------------------------------------------------------------------
 # CRS names
@@ -140,7 +131,7 @@ def parse_crs(name: str | None) -> str:
 # ----------------------------------------------------------------------------------------
 # Input checking
 # ----------------------------------------------------------------------------------------
-def _as_xy(x: ArrayLike, y: ArrayLike) -> tuple[FloatArray, FloatArray]:
+def as_xy(x: ArrayLike, y: ArrayLike) -> tuple[FloatArray, FloatArray]:
     """Two float64 arrays of one common shape, all finite, or :class:`InvalidInput`."""
     try:
         xa = np.asarray(x, dtype=np.float64)
@@ -158,7 +149,7 @@ def _pair(a: Any, b: Any) -> tuple[FloatArray, FloatArray]:
     return np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
 
 
-def _check_lonlat(lon: FloatArray, lat: FloatArray) -> None:
+def check_lonlat(lon: FloatArray, lat: FloatArray) -> None:
     if lon.size and (np.abs(lat).max() > 90.0 or np.abs(lon).max() > 180.0):
         raise InvalidInput(
             "longitude/latitude out of range (need -180 <= lon <= 180, -90 <= lat <= 90; "
@@ -231,7 +222,7 @@ def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArr
     Identity for points outside the China box (:func:`out_of_china`). Non-finite input raises
     :class:`InvalidInput`.
     """
-    lo, la = _as_xy(lon, lat)
+    lo, la = as_xy(lon, lat)
     with np.errstate(divide="ignore", invalid="ignore"):  # poles (outside the box anyway)
         dlon, dlat = _gcj_offset(lo, la)
     inside = ~out_of_china(lo, la)
@@ -251,7 +242,7 @@ def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArr
     inside the box may map just outside it), so there the round trip is not exact; nowhere
     near Ordos or mainland China's interior.
     """
-    glon, glat = _as_xy(lon, lat)
+    glon, glat = as_xy(lon, lat)
     inside = ~out_of_china(glon, glat)
     wlon = glon.copy()
     wlat = glat.copy()
@@ -296,7 +287,7 @@ def _bd_inverse_one_step(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, 
 
 def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
     """GCJ-02 lon/lat -> BD-09 lon/lat (Baidu's published formula; applied everywhere)."""
-    lo, la = _as_xy(lon, lat)
+    lo, la = as_xy(lon, lat)
     return _pair(*_bd_forward(lo, la))
 
 
@@ -307,7 +298,7 @@ def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArra
     fixed-point iteration until ``gcj02_to_bd09`` of the result matches the input to < 1e-9 deg
     (the one-step formula alone is off by up to ~2e-6 deg, about 0.2 m).
     """
-    blon, blat = _as_xy(lon, lat)
+    blon, blat = as_xy(lon, lat)
     g_lon, g_lat = _bd_inverse_one_step(blon, blat)
     if g_lon.size == 0:
         return _pair(g_lon, g_lat)
@@ -375,9 +366,9 @@ def transform_coords(x: ArrayLike, y: ArrayLike, src: str, dst: str) -> tuple[Fl
     """
     src_c = parse_crs(src)
     dst_c = parse_crs(dst)
-    xa, ya = _as_xy(x, y)
+    xa, ya = as_xy(x, y)
     if src_c in _LONLAT:
-        _check_lonlat(xa, ya)
+        check_lonlat(xa, ya)
     if src_c == dst_c or (src_c in _GEOGRAPHIC and dst_c in _GEOGRAPHIC):
         return xa.copy(), ya.copy()
     if src_c == "GCJ-02" and dst_c == "BD-09":
@@ -437,86 +428,3 @@ def transform_geometry(geom: Any, src: str, dst: str) -> Any:
         result = shapely.transform(arr, fn, include_z=None)
         return result if isinstance(geom, np.ndarray) else list(result)
     raise InvalidInput(f"transform_geometry expects a shapely geometry or array of them, got {type(geom).__name__}")
-
-
-# ----------------------------------------------------------------------------------------
-# Geodesic measures on the CGCS2000 (GRS80) ellipsoid
-# ----------------------------------------------------------------------------------------
-def _ring_xy(ring: Any) -> tuple[FloatArray, FloatArray]:
-    coords = shapely.get_coordinates(ring)
-    lon, lat = _as_xy(coords[:, 0], coords[:, 1])
-    _check_lonlat(lon, lat)
-    return lon, lat
-
-
-def _parts(geom: Any) -> list[Any]:
-    if not isinstance(geom, shapely.Geometry):
-        raise InvalidInput(f"expected a shapely geometry, got {type(geom).__name__}")
-    if geom.is_empty:
-        return []
-    if hasattr(geom, "geoms"):  # Multi* and GeometryCollection
-        return [p for g in geom.geoms for p in _parts(g)]
-    return [geom]
-
-
-def _ring_area(ring: Any) -> float:
-    lon, lat = _ring_xy(ring)
-    if lon.size < 4:
-        return 0.0
-    area, _ = _GEOD.polygon_area_perimeter(lon, lat)
-    return abs(float(area))
-
-
-def geodesic_area_m2(geom: Any) -> float:
-    """Area in m^2 on the CGCS2000 (GRS80) ellipsoid of a geometry in EPSG:4490 lon/lat.
-
-    Polygons and multipolygons (also inside collections): |exterior| minus |holes|, whatever
-    the ring orientation. Points and lines contribute 0. Edges are geodesics.
-    """
-    total = 0.0
-    for part in _parts(geom):
-        if isinstance(part, shapely.Polygon):
-            total += _ring_area(part.exterior) - sum(_ring_area(r) for r in part.interiors)
-    return abs(total)
-
-
-def geodesic_length_m(geom: Any) -> float:
-    """Length in metres on the GRS80 ellipsoid of lines/multilines in EPSG:4490 lon/lat.
-
-    For polygons the perimeter (exterior plus holes) is returned; points contribute 0.
-    """
-    total = 0.0
-    for part in _parts(geom):
-        if isinstance(part, shapely.Polygon):
-            rings = [part.exterior, *part.interiors]
-        elif isinstance(part, shapely.LineString):  # includes LinearRing
-            rings = [part]
-        else:
-            continue
-        for ring in rings:
-            lon, lat = _ring_xy(ring)
-            if lon.size >= 2:
-                total += float(_GEOD.line_length(lon, lat))
-    return total
-
-
-def gauss_kruger_zone_for(lon: float) -> str:
-    """EPSG name of the CGCS2000 3-degree Gauss-Krueger zone containing ``lon``.
-
-    ``EPSG:4545`` (CM 108E) for 106.5 <= lon < 109.5 and ``EPSG:4546`` (CM 111E) for
-    109.5 <= lon <= 112.5 (a point exactly on 109.5 goes east). Only these two zones, which
-    cover Ordos (about 106.7E-111.5E), are supported; other longitudes raise InvalidInput.
-    """
-    try:
-        value = float(lon)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"longitude must be a number, got {lon!r}") from None
-    if math.isfinite(value):
-        for west, east, name in _GK_ZONES:
-            if west <= value < east or (value == east == _GK_ZONES[-1][1]):
-                return name
-    raise InvalidInput(
-        f"longitude {lon!r} is outside the supported Gauss-Krueger zones "
-        "(EPSG:4545 for 106.5-109.5E, EPSG:4546 for 109.5-112.5E)",
-        extra={"lon": value if math.isfinite(value) else None},
-    )

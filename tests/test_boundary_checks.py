@@ -21,9 +21,10 @@ from boundaries.checks.service import get_check, run_topology_check
 from boundaries.checks.topology import Tolerances, analyse
 from boundaries.units import service
 from core import auth
-from core.crs import geodesic_area_m2, transform_geometry
+from core.crs import transform_geometry
 from core.database import transaction
 from core.errors import InvalidInput, NotFound
+from core.geodesy import geodesic_area_m2
 from tests.boundary_fixtures import VALID_FROM, X0, Y0, add_polygon, add_units, box
 
 PROJECT = Path(__file__).resolve().parent.parent

@@ -17,9 +17,10 @@ from sqlalchemy import Engine, text
 
 from boundaries.lines import service as lines
 from core import auth
-from core.crs import geodesic_length_m, transform_point
+from core.crs import transform_point
 from core.database import transaction
 from core.errors import InvalidInput
+from core.geodesy import geodesic_length_m
 from tests.boundary_fixtures import add_polygon, add_units, box
 
 GRS80 = Geod(ellps="GRS80")

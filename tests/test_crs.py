@@ -20,11 +20,8 @@ from core.crs import (
     ACCEPTED_CRS_NAMES,
     STORAGE_CRS,
     bd09_to_gcj02,
-    gauss_kruger_zone_for,
     gcj02_to_bd09,
     gcj02_to_wgs84,
-    geodesic_area_m2,
-    geodesic_length_m,
     out_of_china,
     parse_crs,
     transform_coords,
@@ -33,6 +30,7 @@ from core.crs import (
     wgs84_to_gcj02,
 )
 from core.errors import InvalidInput
+from core.geodesy import gauss_kruger_zone_for, geodesic_area_m2, geodesic_length_m
 
 PUBLISHED_TOL = 1e-6  # degrees, for published forward vectors
 ROUND_TRIP_TOL = 1e-7  # degrees, about 1 cm

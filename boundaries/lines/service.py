@@ -21,10 +21,11 @@ from boundaries.lines import queries as line_queries
 from boundaries.lines.models import MARKER_TYPES
 from boundaries.units.service import units_at_point
 from core import audit
-from core.crs import geodesic_length_m, parse_crs
+from core.crs import parse_crs
 from core.database import hold_import_lock
 from core.errors import InvalidInput, NotFound
 from core.files import archive_input
+from core.geodesy import geodesic_length_m
 from core.imports import (
     ImportReport,
     Rejected,

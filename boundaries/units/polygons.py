@@ -12,8 +12,9 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from core.crs import STORAGE_CRS, geodesic_area_m2, parse_crs, transform_geometry
+from core.crs import STORAGE_CRS, parse_crs, transform_geometry
 from core.errors import InvalidInput
+from core.geodesy import geodesic_area_m2
 from core.imports import ImportReport, Rejected, require_file
 from core.values import normalize_code, require_numeric_coordinates
 
