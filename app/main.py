@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app.boundary_compare import router as boundary_compare_router
 from app.boundary_hazards import router as boundary_hazards_router
+from app.docs import router as docs_router
 from boundaries import service as boundaries_service
 from boundaries.checks.api import router as checks_router
 from boundaries.disputes.api import router as disputes_router
@@ -75,6 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         description="Standard place names, administrative units and boundaries of Ordos City (CGCS2000).",
+        docs_url=None,  # app/docs.py serves /docs and /redoc with their bundles from the app (no CDN)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.auth_limiter = FailedAuthLimiter(settings.auth_failures_per_minute)
@@ -103,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(gazetteer_book_router)
     app.include_router(facilities_router)
     app.include_router(maps_router)
+    app.include_router(docs_router)
     app.include_router(ogc_router)
     app.include_router(tiles_router)
 

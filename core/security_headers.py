@@ -14,8 +14,8 @@ process starts, which no stored text can hold since it never leaves the process 
 each HTML response (body and policy) with a fresh random nonce of the same length. A ``<script>`` planted in
 the page gets no nonce and does not run.
 
-Pages that need more than this origin (a map's basemap tiles) send their own policy made by :func:`page_policy`;
-FastAPI's documentation pages get :data:`DOCS_SOURCES` (see :func:`_docs_paths`)."""
+Pages that need more than this origin (a map's basemap tiles; the API documentation's ``data:`` images and
+``blob:`` workers, app/docs.py) send their own policy made by :func:`page_policy`."""
 
 from __future__ import annotations
 
@@ -28,17 +28,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 CSP = "Content-Security-Policy"
 NONCE_PLACEHOLDER = secrets.token_hex(16)
 SCRIPT_OPEN = f'<script nonce="{NONCE_PLACEHOLDER}">'
-
-# FastAPI's /docs (Swagger UI) and /redoc load their bundles from jsdelivr (and ReDoc its fonts from Google);
-# with this origin only they would be blank. They show the OpenAPI document, never stored text, so they alone
-# may load from these origins; their inline bootstrap scripts get the nonce (:func:`_docs_paths`).
-DOCS_SOURCES = {
-    "script": ("https://cdn.jsdelivr.net",),
-    "style": ("https://cdn.jsdelivr.net", "https://fonts.googleapis.com"),
-    "font": ("https://fonts.gstatic.com",),
-    "img": ("data:", "https://fastapi.tiangolo.com", "https://cdn.redoc.ly"),
-    "worker": ("blob:",),
-}
 
 
 def page_policy(sources: Mapping[str, Sequence[str]] | None = None) -> str:
@@ -69,13 +58,6 @@ def page_policy(sources: Mapping[str, Sequence[str]] | None = None) -> str:
     )
 
 
-def _docs_paths(scope: Scope) -> set[str]:
-    """The paths of FastAPI's documentation pages in this app (none when it has none)."""
-    app = scope.get("app")
-    urls = (getattr(app, name, None) for name in ("docs_url", "redoc_url", "swagger_ui_oauth2_redirect_url"))
-    return {url for url in urls if url}
-
-
 class SecurityHeaders:
     """ASGI middleware adding the security headers; register it last (outermost), outside any compression."""
 
@@ -86,7 +68,6 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        docs = scope["path"] in _docs_paths(scope)
         start: Message | None = None
         body: list[bytes] = []
 
@@ -103,7 +84,7 @@ class SecurityHeaders:
                 if "content-encoding" in headers:  # the placeholder must never leave the process
                     raise RuntimeError("SecurityHeaders must wrap any compression middleware (HTML body encoded)")
                 if CSP not in headers:
-                    headers[CSP] = page_policy(DOCS_SOURCES if docs else None)
+                    headers[CSP] = page_policy()
                 start = message  # held until the whole body is here: its nonce goes into both
                 return
             if start is None:
@@ -112,15 +93,13 @@ class SecurityHeaders:
             body.append(message.get("body", b""))
             if message.get("more_body", False):
                 return
-            await self._send_page(send, start, b"".join(body), docs)
+            await self._send_page(send, start, b"".join(body))
 
         await self.app(scope, receive, secured_send)
 
     @staticmethod
-    async def _send_page(send: Send, start: Message, body: bytes, docs: bool) -> None:
+    async def _send_page(send: Send, start: Message, body: bytes) -> None:
         nonce = secrets.token_hex(16)
-        if docs:  # FastAPI's own pages: fixed markup around the OpenAPI document, no stored text
-            body = body.replace(b"<script>", SCRIPT_OPEN.encode())
         body = body.replace(NONCE_PLACEHOLDER.encode(), nonce.encode())
         headers = MutableHeaders(scope=start)
         headers[CSP] = headers[CSP].replace(NONCE_PLACEHOLDER, nonce)

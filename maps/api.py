@@ -11,12 +11,14 @@ from fastapi.responses import FileResponse, HTMLResponse
 from sqlalchemy.engine import Connection
 
 from core.security_headers import CSP, page_policy
+from core.values import IsoDate
 from core.web import app_settings, db
 from facilities import service as coverage
 from maps import coverage as coverage_maps
 from maps import service
 from maps.assets import asset_path
 from maps.builders import TILE_ORIGINS
+from maps.viewer import viewer_page
 
 router = APIRouter(prefix="/maps", tags=["maps"])
 Db = Annotated[Connection, Depends(db, scope="function")]
@@ -34,9 +36,17 @@ def _key(request: Request) -> str:
 
 
 @router.get("/", response_class=HTMLResponse)
-def index(request: Request) -> str:
-    """Links to every map."""
-    return service.index_page(bool(_key(request)))
+def viewer(
+    conn: Db,
+    request: Request,
+    basemap: Basemap = "none",
+    as_of: Annotated[IsoDate | None, Query(description="draw units, names and polygons as on this date")] = None,
+) -> HTMLResponse:
+    """The map viewer: every layer in one switcher, a search box, click-to-identify, basemap and date controls;
+    the view (centre, zoom, layers) is kept in the URL's fragment."""
+    settings = app_settings(request)
+    page = viewer_page(conn, basemap=basemap, tianditu_key=_key(request), as_of=as_of, settings=settings.coverage)
+    return _map_page(page, basemap)
 
 
 MAX_ID = 2**63 - 1
@@ -96,6 +106,6 @@ def coverage_map(
 
 @router.get("/assets/{package}/{name:path}")
 def asset(package: str, name: str) -> FileResponse:
-    """Leaflet and its plugins, served from the packages installed with the project."""
+    """Leaflet and its plugins, the viewer's script and styles, the API documentation's bundles (maps.assets)."""
     path, media_type = asset_path(package, name)
     return FileResponse(path, media_type=media_type, headers={"Cache-Control": "public, max-age=86400"})

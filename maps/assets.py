@@ -1,11 +1,14 @@
 """The browser assets every map page needs, served by the app itself (no CDN: the viewer works offline).
 
-Leaflet and Leaflet.markercluster come from their XStatic packages on PyPI, installed with the project."""
+Leaflet and Leaflet.markercluster come from their XStatic packages on PyPI, installed with the project; the
+viewer's own script and style sheet from maps/static; Swagger UI and ReDoc (the API documentation pages) from
+the fastapi-offline package."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import fastapi_offline
 import xstatic.pkg.leaflet as leaflet_pkg
 import xstatic.pkg.leaflet_markercluster as markercluster_pkg
 
@@ -15,12 +18,14 @@ ASSETS_URL = "/maps/assets"
 PACKAGES: dict[str, Path] = {
     "leaflet": Path(leaflet_pkg.BASE_DIR),
     "markercluster": Path(markercluster_pkg.BASE_DIR),
+    "viewer": Path(__file__).resolve().parent / "static",
+    "docs": Path(fastapi_offline.__file__).resolve().parent / "static",
 }
 MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png", ".map": "application/json"}
 
 # What folium would otherwise load from CDNs, mapped to the served copies (only what the pages use).
-MAP_JS = [("leaflet", f"{ASSETS_URL}/leaflet/leaflet.js")]
-MAP_CSS = [("leaflet_css", f"{ASSETS_URL}/leaflet/leaflet.css")]
+MAP_JS = [("leaflet", f"{ASSETS_URL}/leaflet/leaflet.js"), ("gaz_viewer", f"{ASSETS_URL}/viewer/viewer.js")]
+MAP_CSS = [("leaflet_css", f"{ASSETS_URL}/leaflet/leaflet.css"), ("gaz_viewer_css", f"{ASSETS_URL}/viewer/viewer.css")]
 CLUSTER_JS = [("markerclusterjs", f"{ASSETS_URL}/markercluster/leaflet.markercluster.js")]
 CLUSTER_CSS = [
     ("markerclustercss", f"{ASSETS_URL}/markercluster/MarkerCluster.css"),

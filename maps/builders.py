@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import folium
+import numpy
 import shapely
 from branca.element import Figure, MacroElement
 from folium.plugins import MarkerCluster
@@ -37,6 +38,7 @@ TILE_ORIGINS: dict[str, tuple[str, ...]] = {
 ORDOS_CENTRE = (39.6, 108.9)  # lat, lon
 ORDOS_BOUNDS = [[37.55, 106.65], [40.9, 111.5]]  # south-west, north-east (lat, lon)
 NO_DATA_COLOUR = "#cccccc"
+DRAWN_DECIMALS = 6  # degrees drawn to 1e-6 (about 0.1 m): the page carries no false precision
 
 # A small script run after the page has loaded: it reads each overlay of the layer switcher from Leaflet, counts
 # its features (leaf layers) and writes the result into <body data-layer-counts>, for readers and for the tests.
@@ -124,6 +126,40 @@ class HtmlTooltip(MacroElement):
         self.text = content
 
 
+class MapControls(MacroElement):
+    """A metric-only scale bar, and Leaflet's attribution prefix as plain text (by default it carries a flag)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});"
+        "{{ this._parent.get_name() }}.attributionControl.setPrefix('Leaflet');"
+        "{% endmacro %}"
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "MapControls"
+
+
+class ViewerStart(MacroElement):
+    """Starts the viewer script (maps/static/viewer.js) on the map, its layer switcher, its app options (JSON)
+    and the legends tied to overlays (legend element id -> the overlays' JavaScript variables)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "GazViewer.start({{ this._parent.get_name() }}, {{ this.control.get_name() }}, {{ this.app|tojson }}, { "
+        "{% for id, layers in this.links %}{{ id|tojson }}: [{{ layers|join(', ') }}],{% endfor %}});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, control: folium.LayerControl, app: dict[str, Any], links: list[tuple[str, list[str]]]) -> None:
+        super().__init__()
+        self._name = "ViewerStart"
+        self.control = control
+        self.app = app
+        self.links = links
+
+
 class Canvas:
     """A folium map with no CDN asset, a basemap, a title panel, and the display CRS its data are drawn in."""
 
@@ -134,7 +170,7 @@ class Canvas:
             raise InvalidInput("the Tianditu basemap needs a key: set GAZ_TIANDITU_KEY")
         self.basemap = basemap
         self.display_crs = "GCJ-02" if basemap == "amap" else "EPSG:4326"
-        self.map = folium.Map(location=ORDOS_CENTRE, zoom_start=8, tiles=None, control_scale=True)
+        self.map = folium.Map(location=ORDOS_CENTRE, zoom_start=8, tiles=None)
         self.map.options["maxZoom"] = 18  # without a tile layer Leaflet has none; the cluster plugin needs one
         self.map.default_js = MAP_JS
         self.map.default_css = MAP_CSS
@@ -142,6 +178,8 @@ class Canvas:
         self._page._template = PAGE
         self._page.title = title
         self.map.fit_bounds(ORDOS_BOUNDS)
+        self.map.add_child(MapControls())
+        self._legends: list[tuple[Html, Sequence[Any]]] = []
         self._add_basemap(tianditu_key)
         shift = "数据已转换为 GCJ-02 以对齐高德底图 (data shifted to GCJ-02 to match the AMap basemap)"
         lines = [*notes, shift] if basemap == "amap" else list(notes)
@@ -176,19 +214,12 @@ class Canvas:
         """A fixed panel at the bottom left with the title and notes (method, illustrative data...)."""
         body = joined(markup("<div>{}</div>", line) for line in lines)
         self._page.html.add_child(
-            folium.Element(
-                markup(
-                    '<div class="map-panel" style="position:fixed;bottom:60px;left:8px;z-index:1000;max-width:46%;'
-                    "background:rgba(255,255,255,.92);padding:6px 9px;font:13px sans-serif;border-radius:4px;"
-                    'box-shadow:0 1px 4px rgba(0,0,0,.3)"><b>{}</b>{}</div>',
-                    title,
-                    body,
-                )
-            )
+            folium.Element(markup('<details class="map-panel" open><summary>{}</summary>{}</details>', title, body))
         )
 
-    def legend(self, title: str, entries: Sequence[tuple[str, str]]) -> None:
-        """A legend (colour swatches with labels) at the bottom right."""
+    def legend(self, title: str, entries: Sequence[tuple[str, str]], *, layers: Sequence[Any] = ()) -> None:
+        """A legend (colour swatches with labels, collapsible) in the column at the bottom right; with ``layers``
+        (overlays) it shows only while one of them is on."""
         rows = joined(
             markup(
                 '<div><span style="display:inline-block;width:14px;height:10px;background:{};'
@@ -198,17 +229,11 @@ class Canvas:
             )
             for colour, label in entries
         )
-        self._page.html.add_child(
-            folium.Element(
-                markup(
-                    '<div class="map-legend" style="position:fixed;bottom:28px;right:8px;z-index:1000;'
-                    'background:rgba(255,255,255,.92);padding:6px 9px;font:12px sans-serif;border-radius:4px">'
-                    "<b>{}</b>{}</div>",
-                    title,
-                    rows,
-                )
-            )
+        number = len(self._legends)
+        html = markup(
+            '<details class="map-legend" id="legend-{}" open><summary>{}</summary>{}</details>', number, title, rows
         )
+        self._legends.append((html, layers))
 
     def latlon(self, lon: float, lat: float) -> tuple[float, float]:
         """A storage point as Leaflet's (lat, lon) in the display CRS."""
@@ -216,9 +241,11 @@ class Canvas:
         return y, x
 
     def geojson(self, geometry: Any) -> dict[str, Any]:
-        """A storage geometry (shapely or GeoJSON mapping) as a GeoJSON geometry in the display CRS."""
+        """A storage geometry (shapely or GeoJSON mapping) as a GeoJSON geometry in the display CRS, its
+        coordinates rounded to :data:`DRAWN_DECIMALS`."""
         geom = geometry if isinstance(geometry, shapely.Geometry) else shapely.geometry.shape(geometry)
-        return dict(mapping(transform_geometry(geom, STORAGE_CRS, self.display_crs)))
+        shown = transform_geometry(geom, STORAGE_CRS, self.display_crs)
+        return dict(mapping(shapely.transform(shown, lambda xy: numpy.round(xy, DRAWN_DECIMALS))))
 
     def group(self, name: str, *, show: bool = True) -> folium.FeatureGroup:
         """An overlay listed in the layer switcher (``name``: plain text)."""
@@ -226,9 +253,9 @@ class Canvas:
         group.add_to(self.map)
         return group
 
-    def cluster(self, name: str) -> MarkerCluster:
+    def cluster(self, name: str, *, show: bool = True) -> MarkerCluster:
         """A clustered overlay (``name``: plain text), its plugin assets served by the app."""
-        cluster = MarkerCluster(name=text(name))
+        cluster = MarkerCluster(name=text(name), show=show)
         cluster.default_js = CLUSTER_JS
         cluster.default_css = CLUSTER_CSS
         cluster.add_to(self.map)
@@ -243,7 +270,7 @@ class Canvas:
         fields: Sequence[str],
         aliases: Sequence[str],
         show: bool = True,
-    ) -> None:
+    ) -> folium.GeoJson:
         """One overlay of polygons (features with ``geometry`` in EPSG:4490 and ``properties``) with tooltips,
         and popups where features carry one (``popup``: :class:`Html`, see :func:`popup_html`). The name, the
         aliases and the properties are plain text: escaped here, since folium's GeoJsonTooltip writes them into
@@ -267,6 +294,7 @@ class Canvas:
         if any("popup" in f for f in features):
             layer.add_child(FeaturePopups())
         layer.add_to(self.map)
+        return layer
 
     def point(
         self,
@@ -308,9 +336,19 @@ class Canvas:
             self.latlon(lon, lat), radius=radius_m, color=colour, weight=1, fill=True, fill_opacity=0.12
         ).add_to(parent)
 
-    def render(self) -> str:
-        """The page, with the layer switcher."""
-        folium.LayerControl(collapsed=False).add_to(self.map)
+    def render(self, app: dict[str, Any] | None = None) -> str:
+        """The page, with the layer switcher, the legends, and the viewer script (maps/static/viewer.js) started
+        on them; ``app`` (plain JSON) switches on the viewer's search, identify, view-in-URL and date controls."""
+        control = folium.LayerControl(collapsed=False)
+        control.add_to(self.map)
+        legends = joined(html for html, _ in self._legends)
+        self._page.html.add_child(folium.Element(markup('<div class="map-legends">{}</div>', legends)))
+        links = [
+            (f"legend-{n}", [layer.get_name() for layer in layers])
+            for n, (_, layers) in enumerate(self._legends)
+            if layers
+        ]
+        self.map.add_child(ViewerStart(control, app or {}, links))
         return self._page.render()
 
 

@@ -5,18 +5,28 @@ from __future__ import annotations
 
 from typing import Any
 
+import shapely
+import shapely.geometry
 from sqlalchemy.engine import Connection
 
 from core.settings import CoverageSettings
 from facilities import service as facilities
 from facilities.service import CITY_CODE
 from gazetteer import service as gazetteer
-from maps.builders import Canvas, area_style, classed_colour, popup_html
+from maps.builders import NO_DATA_COLOUR, Canvas, area_style, classed_colour, popup_html
 from maps.escape import Html
 from maps.service import APPROX_NOTE, CITY_PREFIX, ILLUSTRATIVE_NOTE, MAPS, _banner_polygons
 
 BED_BINS = ((0.5, "#d73027"), (1.0, "#fdae61"), (float("inf"), "#1a9850"))
 SHARE_BINS = ((0.25, "#d73027"), (0.5, "#fdae61"), (0.75, "#a6d96a"), (float("inf"), "#1a9850"))
+CHOROPLETH_TOLERANCE_DEG = 0.0005  # about 50 m: a third of the page's weight instead of all of it
+SHARE_LEGEND = [
+    ("#d73027", "< 25%"),
+    ("#fdae61", "25–50%"),
+    ("#a6d96a", "50–75%"),
+    ("#1a9850", "≥ 75%"),
+    (NO_DATA_COLOUR, "无数据 no data"),
+]
 
 
 def coverage_map(
@@ -37,88 +47,11 @@ def coverage_map(
     zones = facilities.prohibited_zones(conn, widths=widths)
     circle = facilities.eldercare_circle(conn, level="county", walk_m=walk_m)
     bed_result = facilities.beds(conn, settings=settings, target=bed_target)
-    target = bed_result["target"]
     notes = [circle["method"], bed_result["target_note"], APPROX_NOTE]
     if any(f["illustrative"] for f in everything):
         notes.insert(0, ILLUSTRATIVE_NOTE)
     canvas = Canvas(MAPS["coverage"], basemap, tianditu_key=tianditu_key, notes=notes)
-    banners = _banner_polygons(conn)
-    share = {a["code"]: a["share"] for a in circle["areas"] if a["class"] == "community"}
-    beds = {b["code"]: b for b in bed_result["banners"]}
-
-    def bed_ratio(code: str) -> float | None:
-        value = beds.get(code, {}).get("beds_per_1000")
-        return None if value is None else value / target
-
-    canvas.polygons(
-        "社区一刻钟覆盖率(旗区) Community share in the circle, per banner",
-        [
-            {
-                "geometry": b["geometry"],
-                "properties": {
-                    "name": b["name"],
-                    "share": share.get(b["code"]),
-                    "colour": classed_colour(share.get(b["code"]), SHARE_BINS),
-                },
-            }
-            for b in banners
-        ],
-        style=lambda f: {"color": "#555", "weight": 1, "fillColor": f["properties"]["colour"], "fillOpacity": 0.5},
-        fields=["name", "share"],
-        aliases=["旗区", "覆盖率 share"],
-    )
-    canvas.polygons(
-        "每千老人床位(旗区) Beds per 1,000 aged 60+, per banner",
-        [
-            {
-                "geometry": b["geometry"],
-                "properties": {
-                    "name": b["name"],
-                    "beds_per_1000": beds.get(b["code"], {}).get("beds_per_1000"),
-                    "colour": classed_colour(bed_ratio(b["code"]), BED_BINS),
-                },
-            }
-            for b in banners
-        ],
-        style=lambda f: {"color": "#555", "weight": 1, "fillColor": f["properties"]["colour"], "fillOpacity": 0.5},
-        fields=["name", "beds_per_1000"],
-        aliases=["旗区", "床位/千老人"],
-        show=False,
-    )
-    burial = facilities.burial(conn)
-    burial_share: dict[str, float | None] = {}
-    for banner in banners:
-        towns = [t for t in burial["townships"] if t["banner_code"] == banner["code"]]
-        with_site = sum(1 for t in towns if t["has_public_welfare_cemetery"])
-        burial_share[banner["code"]] = round(with_site / len(towns), 4) if towns else None
-    canvas.polygons(
-        "乡镇公益性公墓覆盖率(旗区) Share of townships with a public-welfare cemetery, per banner",
-        [
-            {
-                "geometry": b["geometry"],
-                "properties": {
-                    "name": b["name"],
-                    "share": burial_share[b["code"]],
-                    "colour": classed_colour(burial_share[b["code"]], SHARE_BINS),
-                },
-            }
-            for b in banners
-        ],
-        style=lambda f: {"color": "#555", "weight": 1, "fillColor": f["properties"]["colour"], "fillOpacity": 0.5},
-        fields=["name", "share"],
-        aliases=["旗区", "覆盖率 share"],
-        show=False,
-    )
-    canvas.legend(
-        "覆盖率 share (社区/公墓) | 床位 vs 目标 " + f"{target:g}",
-        [
-            ("#d73027", "< 25% | < 50% of target"),
-            ("#fdae61", "25–50% | 50–100%"),
-            ("#a6d96a", "50–75%"),
-            ("#1a9850", "≥ 75% | ≥ target"),
-            ("#cccccc", "无数据 no data"),
-        ],
-    )
+    burial = choropleths(canvas, conn, circle, bed_result)
     sites = canvas.group(f"社区养老服务设施及{walk_m:g} m 圈 Community eldercare sites and circles")
     for site in (f for f in everything if f["kind"] == "community_eldercare_site" and f["status"] == "operating"):
         canvas.circle(sites, site["lon"], site["lat"], walk_m, "#762a83")
@@ -129,7 +62,7 @@ def coverage_map(
             colour="#762a83",
             radius=6,
             tooltip=site["name"],
-            popup=_facility_popup(site),
+            popup=facility_popup(site),
         )
     covered = canvas.group("已覆盖社区/村 Covered communities and villages")
     uncovered = canvas.group("未覆盖社区/村 Uncovered communities and villages")
@@ -192,7 +125,7 @@ def coverage_map(
             colour="#4d4d4d",
             radius=4,
             tooltip=grave["name"],
-            popup=_facility_popup(grave),
+            popup=facility_popup(grave),
         )
     inside = canvas.group("三沿七区内的公墓/坟墓 Cemeteries and graves inside prohibited zones")
     for hits in _hits_by_facility(zones["hits"]).values():
@@ -226,9 +159,108 @@ def coverage_map(
             colour="#01665e",
             radius=5,
             tooltip=place["name"],
-            popup=_facility_popup(place),
+            popup=facility_popup(place),
         )
     return canvas.render()
+
+
+def choropleths(
+    canvas: Canvas,
+    conn: Connection,
+    circle: dict[str, Any],
+    bed_result: dict[str, Any],
+    *,
+    show: bool = True,
+) -> dict[str, Any]:
+    """The three KPIs per banner as overlays, each with its legend shown while it is on: the community share in
+    the walking circle (``circle``, on when ``show``), beds per 1,000 aged 60+ against the target
+    (``bed_result``) and the share of townships with a public-welfare cemetery; the burial answer. The banners
+    are drawn simplified (:data:`CHOROPLETH_TOLERANCE_DEG`): a statistic per banner needs no exact edge."""
+    target = bed_result["target"]
+    banners = [
+        b | {"geometry": shapely.simplify(shapely.geometry.shape(b["geometry"]), CHOROPLETH_TOLERANCE_DEG)}
+        for b in _banner_polygons(conn)
+    ]
+    share = {a["code"]: a["share"] for a in circle["areas"] if a["class"] == "community"}
+    beds = {b["code"]: b for b in bed_result["banners"]}
+
+    def bed_ratio(code: str) -> float | None:
+        value = beds.get(code, {}).get("beds_per_1000")
+        return None if value is None else value / target
+
+    community = canvas.polygons(
+        "社区一刻钟覆盖率(旗区) Community share in the circle, per banner",
+        [
+            {
+                "geometry": b["geometry"],
+                "properties": {
+                    "name": b["name"],
+                    "share": share.get(b["code"]),
+                    "colour": classed_colour(share.get(b["code"]), SHARE_BINS),
+                },
+            }
+            for b in banners
+        ],
+        style=lambda f: {"color": "#555", "weight": 1, "fillColor": f["properties"]["colour"], "fillOpacity": 0.5},
+        fields=["name", "share"],
+        aliases=["旗区", "覆盖率 share"],
+        show=show,
+    )
+    canvas.legend("社区一刻钟覆盖率 community share", SHARE_LEGEND, layers=[community])
+    bed_layer = canvas.polygons(
+        "每千老人床位(旗区) Beds per 1,000 aged 60+, per banner",
+        [
+            {
+                "geometry": b["geometry"],
+                "properties": {
+                    "name": b["name"],
+                    "beds_per_1000": beds.get(b["code"], {}).get("beds_per_1000"),
+                    "colour": classed_colour(bed_ratio(b["code"]), BED_BINS),
+                },
+            }
+            for b in banners
+        ],
+        style=lambda f: {"color": "#555", "weight": 1, "fillColor": f["properties"]["colour"], "fillOpacity": 0.5},
+        fields=["name", "beds_per_1000"],
+        aliases=["旗区", "床位/千老人"],
+        show=False,
+    )
+    canvas.legend(
+        f"床位/千老人 vs 目标 target {target:g}",
+        [
+            ("#d73027", "< 50% of target"),
+            ("#fdae61", "50–100%"),
+            ("#1a9850", "≥ target"),
+            (NO_DATA_COLOUR, "无数据 no data"),
+        ],
+        layers=[bed_layer],
+    )
+    burial = facilities.burial(conn)
+    burial_share: dict[str, float | None] = {}
+    for banner in banners:
+        towns = [t for t in burial["townships"] if t["banner_code"] == banner["code"]]
+        with_site = sum(1 for t in towns if t["has_public_welfare_cemetery"])
+        burial_share[banner["code"]] = round(with_site / len(towns), 4) if towns else None
+    burial_layer = canvas.polygons(
+        "乡镇公益性公墓覆盖率(旗区) Share of townships with a public-welfare cemetery, per banner",
+        [
+            {
+                "geometry": b["geometry"],
+                "properties": {
+                    "name": b["name"],
+                    "share": burial_share[b["code"]],
+                    "colour": classed_colour(burial_share[b["code"]], SHARE_BINS),
+                },
+            }
+            for b in banners
+        ],
+        style=lambda f: {"color": "#555", "weight": 1, "fillColor": f["properties"]["colour"], "fillOpacity": 0.5},
+        fields=["name", "share"],
+        aliases=["旗区", "覆盖率 share"],
+        show=False,
+    )
+    canvas.legend("乡镇公益性公墓覆盖率 township share", SHARE_LEGEND, layers=[burial_layer])
+    return burial
 
 
 def _hits_by_facility(hits: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
@@ -239,7 +271,8 @@ def _hits_by_facility(hits: list[dict[str, Any]]) -> dict[int, list[dict[str, An
     return grouped
 
 
-def _facility_popup(place: dict[str, Any]) -> Html:
+def facility_popup(place: dict[str, Any]) -> Html:
+    """The popup of a facility: name (illustrative ones marked), kind, cemetery type, beds, unit, status."""
     title = place["name"] + (" (示意 illustrative)" if place["illustrative"] else "")
     return popup_html(
         title,

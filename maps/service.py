@@ -3,6 +3,7 @@ they escape them (maps.escape)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import shapely.geometry
@@ -11,8 +12,8 @@ from sqlalchemy.engine import Connection
 from boundaries import service as boundaries
 from facilities.service import CITY_CODE
 from gazetteer import service as gazetteer
-from maps.builders import BASEMAPS, Canvas, area_style, popup_html
-from maps.escape import Html, joined, markup
+from maps.builders import Canvas, area_style, popup_html
+from maps.escape import Html
 
 CITY_PREFIX = "1506"
 MAPS = {
@@ -22,20 +23,23 @@ MAPS = {
 }
 ILLUSTRATIVE_NOTE = "示意数据 ILLUSTRATIVE: 设施为演示用虚构记录, 非真实清单 (facilities are made-up demo records)"
 APPROX_NOTE = "乡镇/村点为地名服务的近似位置, 非驻地测量点 (unit points are approximate, geocoded from names)"
+# The compliance note every boundary map carries (a sketch map, not evidence in a boundary dispute).
+COMPLIANCE_NOTE = "示意图，不作为权属争议依据 (sketch map, not evidence in any boundary or ownership dispute)"
 
 
-def _unit_names(conn: Connection) -> dict[str, str]:
+def unit_names(conn: Connection, as_of: date | None = None) -> dict[str, str]:
+    """The names of the city's banners, townships and villages valid on the date (today), by code."""
     names = {}
     for level in ("county", "township", "village"):
-        names.update({u["code"]: u["name"] for u in boundaries.units_within(conn, CITY_PREFIX, level)})
+        names.update({u["code"]: u["name"] for u in boundaries.units_within(conn, CITY_PREFIX, level, as_of=as_of)})
     return names
 
 
-def _banner_polygons(conn: Connection) -> list[dict[str, Any]]:
-    """The banners' registered polygons (EPSG:4490) with code and name."""
+def _banner_polygons(conn: Connection, as_of: date | None = None) -> list[dict[str, Any]]:
+    """The banners' registered polygons (EPSG:4490) with code and name, on the date (today)."""
     out = []
-    for banner in boundaries.get_children(conn, CITY_CODE):
-        unit = boundaries.get_unit(conn, banner["code"], crs="EPSG:4490")
+    for banner in boundaries.get_children(conn, CITY_CODE, as_of=as_of):
+        unit = boundaries.get_unit(conn, banner["code"], crs="EPSG:4490", as_of=as_of)
         if unit["polygon"] is not None:
             out.append(
                 {
@@ -86,7 +90,7 @@ def boundaries_map(
     """Units by level: the city outline, the banners' polygons of each source (one layer per source), Chinese
     labels, township/village points; with ``check_id`` or ``comparison_id`` the findings of a stored topology
     check or the disputed pieces of a stored comparison, coloured by kind, with popups and a legend."""
-    notes = [APPROX_NOTE]
+    notes = [COMPLIANCE_NOTE, APPROX_NOTE]
     check, findings, comparison = None, [], None
     if check_id is not None:
         check = boundaries.get_check(conn, check_id, limit=0)
@@ -95,9 +99,23 @@ def boundaries_map(
     if comparison_id is not None:
         comparison = boundaries.get_comparison(conn, comparison_id, limit=FINDINGS_DRAWN)
         notes += _comparison_notes(comparison)
-    names = _unit_names(conn)
+    names = unit_names(conn)
     canvas = Canvas(MAPS["boundaries"], basemap, tianditu_key=tianditu_key, notes=notes)
-    city = boundaries.get_unit(conn, CITY_CODE, crs="EPSG:4490")
+    legend = unit_layers(canvas, conn, names)
+    if check is not None:
+        legend += _check_layers(canvas, check, findings, names)
+    if comparison is not None:
+        legend += _comparison_layers(canvas, comparison, names)
+    canvas.legend("图例 Legend", legend)
+    return canvas.render()
+
+
+def unit_layers(
+    canvas: Canvas, conn: Connection, names: dict[str, str], as_of: date | None = None
+) -> list[tuple[str, str]]:
+    """The city outline, the banners' polygons of each source (one overlay per source), the banners' labels and
+    the township/village points (of units valid on the date) on ``canvas``; the legend entries of the sources."""
+    city = boundaries.get_unit(conn, CITY_CODE, crs="EPSG:4490", as_of=as_of)
     if city["polygon"] is not None:
         canvas.polygons(
             "市界 City outline (registered)",
@@ -112,7 +130,8 @@ def boundaries_map(
             aliases=["名称", "来源"],
         )
     legend: list[tuple[str, str]] = []
-    for number, (source, polygons) in enumerate(boundaries.polygons_by_source(conn, CITY_CODE, "county").items()):
+    polygons_now = boundaries.polygons_by_source(conn, CITY_CODE, "county", as_of=as_of)
+    for number, (source, polygons) in enumerate(polygons_now.items()):
         colour = SOURCE_COLOURS[number % len(SOURCE_COLOURS)]
         statuses = sorted({p["status"] for p in polygons})
         registered = statuses == ["registered"]
@@ -132,7 +151,7 @@ def boundaries_map(
             aliases=["名称", "代码", "面积 km²", "来源", "状态"],
         )
     labels = canvas.group("旗区名称 Banner labels")
-    for banner in _banner_polygons(conn):
+    for banner in _banner_polygons(conn, as_of):
         spot = shapely.geometry.shape(banner["geometry"]).representative_point()
         canvas.label(labels, spot.x, spot.y, banner["name"])
     for level, title, colour in (
@@ -141,6 +160,8 @@ def boundaries_map(
     ):
         group = canvas.group(title, show=level == "township")
         for point in gazetteer.list_points(conn, within=CITY_PREFIX, level=level):
+            if as_of is not None and point["unit_code"] not in names:
+                continue  # the unit did not exist on the date
             name = names.get(point["unit_code"], point["name"])
             canvas.point(
                 group,
@@ -155,12 +176,7 @@ def boundaries_map(
                     f"/api/v1/units/{point['unit_code']}",
                 ),
             )
-    if check is not None:
-        legend += _check_layers(canvas, check, findings, names)
-    if comparison is not None:
-        legend += _comparison_layers(canvas, comparison, names)
-    canvas.legend("图例 Legend", legend)
-    return canvas.render()
+    return legend
 
 
 def _check_notes(check: dict[str, Any], drawn: int) -> list[str]:
@@ -280,15 +296,21 @@ def places_map(conn: Connection, *, basemap: str = "none", tianditu_key: str = "
     """The standard place names of Ordos valid today that have a location: one clustered overlay per GB/T 18521
     category present, popups with name, romanization, category, unit and a link to the record. Records that are
     not public are drawn at their generalised location only (the gazetteer's public location)."""
-    places = gazetteer.located_standard_places(conn, unit=CITY_CODE)
     canvas = Canvas(MAPS["places"], basemap, tianditu_key=tianditu_key, notes=[GENERALISED_NOTE, APPROX_NOTE])
+    place_layers(canvas, conn)
+    return canvas.render()
+
+
+def place_layers(canvas: Canvas, conn: Connection, as_of: date | None = None, *, show: bool = True) -> None:
+    """One clustered overlay per GB/T 18521 category of the standard names valid on the date, and its legend."""
+    places = gazetteer.located_standard_places(conn, unit=CITY_CODE, as_of=as_of)
     clusters: dict[str, Any] = {}
     layer_names: list[str] = []
     for place in places:
         category = place["category"]
         if category not in clusters:
             layer_names.append(place_layer_name(category, place["category_name"]))
-            clusters[category] = canvas.cluster(layer_names[-1])
+            clusters[category] = canvas.cluster(layer_names[-1], show=show)
         colour = PLACE_COLOURS[list(clusters).index(category) % len(PLACE_COLOURS)]
         canvas.point(
             clusters[category],
@@ -310,8 +332,8 @@ def places_map(conn: Connection, *, basemap: str = "none", tianditu_key: str = "
     canvas.legend(
         "类别 GB/T 18521 category",
         [(PLACE_COLOURS[n % len(PLACE_COLOURS)], name) for n, name in enumerate(layer_names)],
+        layers=list(clusters.values()),
     )
-    return canvas.render()
 
 
 def place_layer_name(category: str, category_name: str | None) -> str:
@@ -324,26 +346,3 @@ def _romanization(place: dict[str, Any]) -> str | None:
     if not place["romanization"]:
         return None
     return f"{place['romanization']} ({place['romanization_origin']})"
-
-
-def index_page(tianditu_available: bool) -> str:
-    """The viewer's index: a link to every map, with each basemap choice."""
-    choices = [b for b in BASEMAPS if b != "tianditu" or tianditu_available]
-    items = joined(
-        markup(
-            '<li><a href="/maps/{}">{}</a> — {}</li>',
-            name,
-            title,
-            joined((markup('<a href="/maps/{}?basemap={}">{}</a>', name, b, b) for b in choices if b != "none"), " · "),
-        )
-        for name, title in MAPS.items()
-    )
-    return (
-        '<!DOCTYPE html><html lang="zh"><head><meta charset="utf-8"><title>鄂尔多斯 地图 Ordos maps</title></head>'
-        '<body style="font:15px sans-serif;margin:2em"><h1>鄂尔多斯市 地图 Ordos maps</h1>'
-        f"<ul>{items}</ul><p>底图默认无 (离线可用); 高德底图时数据转换为 GCJ-02. "
-        "No basemap by default (works offline); on the AMap basemap data are shifted to GCJ-02.</p>"
-        "<p>边界图可显示一次拓扑检查或边界比对的结果: /maps/boundaries?check=&lt;id&gt; 或 ?comparison=&lt;id&gt; "
-        "(the boundaries map draws a stored topology check or comparison with ?check=&lt;id&gt; or "
-        "?comparison=&lt;id&gt;).</p></body></html>"
-    )

@@ -1,0 +1,351 @@
+/* The map viewer's application glue: plain JavaScript, no framework, served by the app (no CDN).
+ *
+ * GazViewer.start(map, control, app, legends) runs on every map page (maps/builders.py, ViewerStart):
+ * a button folds the layer switcher away; each legend tied to an overlay shows only while it is on; on a phone
+ * (under 600 px) the switcher, the notes and the legends start folded. With app options (the viewer, /maps/)
+ * it adds the search box (/api/v1/places/autocomplete, Enter: /api/v1/places/search), click-to-identify
+ * (/api/v1/reverse and /api/v1/boundaries/at), the basemap and as-of date controls, and keeps the view
+ * (centre, zoom, layers) in the URL's fragment; basemap and date are query parameters (the server draws them).
+ *
+ * Text from the API reaches the page only through textContent (never innerHTML): see el() below. */
+(function () {
+  "use strict";
+
+  /* An element with a class and text (textContent: stored names are shown as typed, never parsed). */
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    return node;
+  }
+
+  /* WGS84 -> GCJ-02 (the AMap basemap's datum), the usual published approximation (same as core/crs.py). */
+  var A = 6378245.0, EE = 0.00669342162296594323;
+  function shiftLat(x, y) {
+    var r = -100 + 2 * x + 3 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x));
+    r += (20 * Math.sin(6 * x * Math.PI) + 20 * Math.sin(2 * x * Math.PI)) * 2 / 3;
+    r += (20 * Math.sin(y * Math.PI) + 40 * Math.sin(y / 3 * Math.PI)) * 2 / 3;
+    r += (160 * Math.sin(y / 12 * Math.PI) + 320 * Math.sin(y * Math.PI / 30)) * 2 / 3;
+    return r;
+  }
+  function shiftLon(x, y) {
+    var r = 300 + x + 2 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x));
+    r += (20 * Math.sin(6 * x * Math.PI) + 20 * Math.sin(2 * x * Math.PI)) * 2 / 3;
+    r += (20 * Math.sin(x * Math.PI) + 40 * Math.sin(x / 3 * Math.PI)) * 2 / 3;
+    r += (150 * Math.sin(x / 12 * Math.PI) + 300 * Math.sin(x / 30 * Math.PI)) * 2 / 3;
+    return r;
+  }
+  function toGcj02(lon, lat) {
+    var dLat = shiftLat(lon - 105, lat - 35), dLon = shiftLon(lon - 105, lat - 35);
+    var rad = lat / 180 * Math.PI, magic = 1 - EE * Math.sin(rad) * Math.sin(rad), sq = Math.sqrt(magic);
+    dLat = (dLat * 180) / ((A * (1 - EE)) / (magic * sq) * Math.PI);
+    dLon = (dLon * 180) / (A / sq * Math.cos(rad) * Math.PI);
+    return [lon + dLon, lat + dLat];
+  }
+
+  function foldable(map, control, phone) {
+    var box = control.getContainer();
+    var corner = box.parentNode;
+    var button = el("button", "gaz-toggle leaflet-control", "图层 Layers");
+    button.type = "button";
+    button.setAttribute("aria-expanded", String(!phone));
+    L.DomEvent.disableClickPropagation(button);
+    button.addEventListener("click", function () {
+      var hidden = box.classList.toggle("gaz-hidden");
+      button.setAttribute("aria-expanded", String(!hidden));
+    });
+    corner.insertBefore(button, corner.firstChild);
+    if (phone) { box.classList.add("gaz-hidden"); }
+  }
+
+  function tieLegends(map, legends) {
+    Object.keys(legends).forEach(function (id) {
+      var node = document.getElementById(id), layers = legends[id];
+      if (!node) { return; }
+      var sync = function () { node.hidden = !layers.some(function (l) { return map.hasLayer(l); }); };
+      map.on("overlayadd overlayremove", sync);
+      sync();
+    });
+  }
+
+  function start(map, control, app, legends) {
+    var phone = window.matchMedia("(max-width: 600px)").matches;
+    foldable(map, control, phone);
+    tieLegends(map, legends);
+    if (phone) {
+      document.querySelectorAll(".map-panel, .map-legend").forEach(function (d) { d.removeAttribute("open"); });
+    }
+    map.getContainer().addEventListener("focusin", function (e) {  // no focus rectangle around a clicked shape
+      if (e.target.classList && e.target.classList.contains("leaflet-interactive")) { e.target.blur(); }
+    });
+    if (app && app.viewer) { new Viewer(map, control, app); }
+  }
+
+  /* --- the viewer application ------------------------------------------------------------------------- */
+  function Viewer(map, control, app) {
+    this.map = map;
+    this.control = control;
+    this.app = app;
+    this.gcj = app.display_crs === "GCJ-02";
+    this.marks = L.layerGroup().addTo(map);
+    this.card = el("div", "gaz-card gaz-hidden");
+    this.card.setAttribute("role", "dialog");
+    document.body.appendChild(this.card);
+    this.searchBox();
+    this.restoreView();
+    var self = this;
+    map.on("click", function (e) { self.identify(e.latlng); });
+    map.on("moveend overlayadd overlayremove", function () { self.saveView(); });
+    window.gazViewer = this;
+  }
+
+  Viewer.prototype.toDisplay = function (lon, lat) {
+    return this.gcj ? toGcj02(lon, lat) : [lon, lat];
+  };
+
+  Viewer.prototype.api = function (path, params) {
+    var query = new URLSearchParams();
+    Object.keys(params).forEach(function (k) {
+      if (params[k] !== null && params[k] !== undefined && params[k] !== "") { query.set(k, params[k]); }
+    });
+    return fetch(path + "?" + query.toString(), {headers: {Accept: "application/json"}}).then(function (r) {
+      return r.json().then(function (body) { return {ok: r.ok, status: r.status, body: body}; });
+    });
+  };
+
+  Viewer.prototype.searchBox = function () {
+    var self = this;
+    var Box = L.Control.extend({
+      options: {position: "topleft"},
+      onAdd: function () {
+        var box = el("div", "gaz-box leaflet-control");
+        var input = el("input");
+        input.type = "search";
+        input.placeholder = "搜索地名 Search place names";
+        input.setAttribute("aria-label", "搜索地名 Search place names");
+        var hits = el("ul", "gaz-hits");
+        hits.setAttribute("role", "listbox");
+        var row = el("div", "gaz-row");
+        var basemap = el("select");
+        basemap.setAttribute("aria-label", "底图 Basemap");
+        self.app.basemaps.forEach(function (b) {
+          var option = el("option", null, b.label);
+          option.value = b.id;
+          option.selected = b.id === self.app.basemap;
+          basemap.appendChild(option);
+        });
+        var date = el("input");
+        date.type = "date";
+        date.value = self.app.as_of || "";
+        date.min = "1949-10-01";
+        date.setAttribute("aria-label", "日期 As of");
+        row.appendChild(el("span", null, "底图"));
+        row.appendChild(basemap);
+        row.appendChild(el("span", null, "日期"));
+        row.appendChild(date);
+        var links = el("div", "gaz-row");
+        self.app.maps.forEach(function (m) {
+          var link = el("a", null, m.label);
+          link.href = m.href;
+          links.appendChild(link);
+        });
+        box.appendChild(input);
+        box.appendChild(row);
+        box.appendChild(links);
+        box.appendChild(hits);
+        L.DomEvent.disableClickPropagation(box);
+        L.DomEvent.disableScrollPropagation(box);
+        basemap.addEventListener("change", function () { self.reload({basemap: basemap.value}); });
+        date.addEventListener("change", function () { self.reload({as_of: date.value}); });
+        self.wireSearch(input, hits);
+        return box;
+      }
+    });
+    new Box().addTo(this.map);
+  };
+
+  Viewer.prototype.wireSearch = function (input, list) {
+    var self = this, timer = null, shown = [], chosen = -1, asked = 0;
+    function show(results) {
+      list.replaceChildren();
+      shown = results;
+      chosen = -1;
+      results.forEach(function (hit, n) {
+        var item = el("li");
+        item.setAttribute("role", "option");
+        item.appendChild(el("div", null, hit.name + (hit.status === "standard" ? "" : " (" + hit.status + ")")));
+        item.appendChild(el("div", "gaz-sub", [hit.unit_path_text, hit.category_name].filter(Boolean).join(" · ")));
+        item.addEventListener("click", function () { pick(n); });
+        list.appendChild(item);
+      });
+      if (!results.length && input.value.trim()) { list.appendChild(el("li", "gaz-sub", "无结果 no match")); }
+    }
+    function ask(path, limit) {
+      var q = input.value.trim(), number = ++asked;
+      if (!q) { show([]); return; }
+      var params = {q: q, limit: limit};
+      if (path.endsWith("/search")) { params.as_of = self.app.as_of; }
+      self.api(path, params).then(function (r) {
+        if (number === asked) { show(r.ok ? r.body.results : []); }
+      });
+    }
+    function pick(n) {
+      var hit = shown[n];
+      if (!hit) { return; }
+      list.replaceChildren();
+      input.value = hit.name;
+      self.showPlace(hit);
+    }
+    function mark(n) {
+      chosen = Math.max(-1, Math.min(shown.length - 1, n));
+      Array.prototype.forEach.call(list.children, function (item, k) {
+        item.setAttribute("aria-selected", String(k === chosen));
+      });
+    }
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () { ask("/api/v1/places/autocomplete", 8); }, 150);
+    });
+    input.addEventListener("keydown", function (e) {
+      if (e.key === "ArrowDown") { mark(chosen + 1); e.preventDefault(); }
+      else if (e.key === "ArrowUp") { mark(chosen - 1); e.preventDefault(); }
+      else if (e.key === "Escape") { show([]); }
+      else if (e.key === "Enter") {
+        e.preventDefault();
+        clearTimeout(timer);
+        if (chosen >= 0) { pick(chosen); } else { ask("/api/v1/places/search", 10); }
+      }
+    });
+  };
+
+  /* The card: a title, label/value rows, then extra nodes; every text through textContent. */
+  Viewer.prototype.openCard = function (title, rows, extra) {
+    var card = this.card, self = this;
+    card.replaceChildren();
+    var close = el("button", "gaz-close", "×");
+    close.type = "button";
+    close.setAttribute("aria-label", "关闭 Close");
+    close.addEventListener("click", function () { card.classList.add("gaz-hidden"); self.marks.clearLayers(); });
+    card.appendChild(close);
+    card.appendChild(el("h2", null, title));
+    var list = el("dl");
+    rows.forEach(function (row) {
+      if (row[1] === null || row[1] === undefined || row[1] === "") { return; }
+      list.appendChild(el("dt", null, row[0]));
+      var value = el("dd");
+      if (row[1] instanceof Node) { value.appendChild(row[1]); } else { value.textContent = String(row[1]); }
+      list.appendChild(value);
+    });
+    card.appendChild(list);
+    (extra || []).forEach(function (node) { card.appendChild(node); });
+    card.classList.remove("gaz-hidden");
+  };
+
+  Viewer.prototype.showPlace = function (hit) {
+    var self = this;
+    this.marks.clearLayers();
+    var link = el("a", null, "完整记录 full record");
+    link.href = "/api/v1/places/" + encodeURIComponent(hit.id);
+    link.target = "_blank";
+    this.openCard(hit.name, [
+      ["罗马字母 romanization", hit.romanization],
+      ["类别 category", [hit.category, hit.category_name].filter(Boolean).join(" ")],
+      ["所在政区 unit", (hit.unit_path || []).map(function (u) { return u.name; }).join(" › ")],
+      ["状态 status", hit.status + (hit.valid_to ? " (至 " + hit.valid_to + ")" : "")],
+      ["记录 record", link]
+    ]);
+    if (hit.point) {
+      var at = this.toDisplay(hit.point.lon, hit.point.lat);
+      L.circleMarker([at[1], at[0]], {radius: 8, color: "#d7191c", weight: 3, fillOpacity: 0.3}).addTo(this.marks);
+      this.map.setView([at[1], at[0]], Math.max(this.map.getZoom(), 12));
+    }
+    if (hit.unit_code) {
+      this.api("/api/v1/units/" + encodeURIComponent(hit.unit_code), {crs: "EPSG:4490", as_of: this.app.as_of})
+        .then(function (r) {
+          if (!r.ok || !r.body.polygon) { return; }
+          var shape = L.geoJSON(r.body.polygon.geometry, {
+            coordsToLatLng: function (c) { var d = self.toDisplay(c[0], c[1]); return L.latLng(d[1], d[0]); },
+            style: {color: "#d7191c", weight: 2, fill: false, dashArray: "5 4"},
+            interactive: false
+          }).addTo(self.marks);
+          if (!hit.point) { self.map.fitBounds(shape.getBounds()); }
+        });
+    }
+  };
+
+  function distance(m) {
+    return m >= 1000 ? (m / 1000).toFixed(1) + " km" : Math.round(m) + " m";
+  }
+
+  Viewer.prototype.identify = function (latlng) {
+    var self = this;
+    var where = {lon: latlng.lng.toFixed(6), lat: latlng.lat.toFixed(6), crs: this.gcj ? "GCJ-02" : "EPSG:4326",
+      as_of: this.app.as_of};
+    this.marks.clearLayers();
+    L.circleMarker(latlng, {radius: 5, color: "#000", weight: 2, fill: false, interactive: false}).addTo(this.marks);
+    Promise.all([this.api("/api/v1/reverse", where), this.api("/api/v1/boundaries/at", where)]).then(function (r) {
+      var reverse = r[0], at = r[1];
+      var path = reverse.ok ? reverse.body.path.map(function (u) { return u.name; }).join(" › ") : null;
+      var nearest = el("ul");
+      (reverse.ok ? reverse.body.nearest : []).forEach(function (u) {
+        nearest.appendChild(el("li", null, u.name + " " + distance(u.distance_m)));
+      });
+      var line = at.ok && at.body.nearest_line;
+      var dispute = null;
+      if (at.ok) {
+        dispute = at.body.in_dispute
+          ? "是 yes: " + at.body.disputed_pieces.length + " 争议块 disputed pieces, " +
+            at.body.open_disputes.length + " 未结案件 open cases"
+          : "否 no";
+      }
+      self.openCard(path ? path.split(" › ").pop() : "不在已登记区划内 outside every registered unit", [
+        ["所在政区 unit path", path],
+        ["坐标 lon, lat", where.lon + ", " + where.lat + " (" + where.crs + ")"],
+        ["最近界线 nearest boundary", line ? line.units.map(function (c) { return self.app.unit_names[c] || c; })
+          .join(" — ") + " " + distance(line.distance_m) : null],
+        ["争议 in dispute", dispute],
+        ["日期 as of", self.app.as_of]
+      ], nearest.children.length ? [el("div", "gaz-sub", "最近的乡镇/村点 nearest township/village points"), nearest] : []);
+    });
+  };
+
+  /* The view in the URL: #map=zoom/lat/lon&layers=a|b (overlay names); basemap and date in the query. */
+  Viewer.prototype.overlays = function () {
+    return this.control._layers.filter(function (l) { return l.overlay; });
+  };
+
+  Viewer.prototype.saveView = function () {
+    var c = this.map.getCenter(), map = this.map;
+    var on = this.overlays().filter(function (l) { return map.hasLayer(l.layer); }).map(function (l) {
+      return l.name;
+    });
+    var hash = "#map=" + this.map.getZoom() + "/" + c.lat.toFixed(5) + "/" + c.lng.toFixed(5) +
+      "&layers=" + on.map(encodeURIComponent).join("|");
+    history.replaceState(null, "", location.pathname + location.search + hash);
+  };
+
+  Viewer.prototype.restoreView = function () {
+    var state = new URLSearchParams(location.hash.slice(1)), map = this.map;
+    var view = (state.get("map") || "").split("/").map(Number);
+    if (view.length === 3 && view.every(isFinite)) { map.setView([view[1], view[2]], view[0]); }
+    if (state.has("layers")) {
+      var wanted = state.get("layers").split("|").filter(Boolean).map(decodeURIComponent);
+      this.overlays().forEach(function (l) {
+        var want = wanted.indexOf(l.name) >= 0;
+        if (want && !map.hasLayer(l.layer)) { map.addLayer(l.layer); }
+        if (!want && map.hasLayer(l.layer)) { map.removeLayer(l.layer); }
+      });
+    }
+  };
+
+  Viewer.prototype.reload = function (changes) {
+    var query = new URLSearchParams(location.search);
+    Object.keys(changes).forEach(function (k) {
+      if (changes[k] && changes[k] !== "none") { query.set(k, changes[k]); } else { query.delete(k); }
+    });
+    this.saveView();
+    location.assign(location.pathname + "?" + query.toString() + location.hash);
+  };
+
+  window.GazViewer = {start: start, toGcj02: toGcj02};
+})();

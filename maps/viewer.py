@@ -1,0 +1,89 @@
+"""The viewer, ``/maps/``: one map with every layer in one switcher, and the application glue of
+maps/static/viewer.js (search box, click-to-identify, basemap and date controls, the view in the URL).
+
+Layers: the city outline and the banners (one overlay per polygon source), banner labels, township and village
+points, place names by GB/T 18521 category, facilities by kind (illustrative records labelled as such) and the
+three coverage KPIs per banner, each with its legend shown while it is on. With ``as_of`` units, names and
+polygons are those valid on that date; facilities and coverage are today's."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from core.settings import CoverageSettings
+from facilities import service as facilities
+from facilities.service import CITY_CODE
+from maps.builders import BASEMAPS, Canvas
+from maps.coverage import choropleths, facility_popup
+from maps.service import (
+    APPROX_NOTE,
+    COMPLIANCE_NOTE,
+    GENERALISED_NOTE,
+    ILLUSTRATIVE_NOTE,
+    MAPS,
+    place_layers,
+    unit_layers,
+    unit_names,
+)
+
+TITLE = "鄂尔多斯市 地图 Ordos map viewer"
+BASEMAP_LABELS = {"none": "无 none (offline)", "osm": "OSM", "tianditu": "天地图 Tianditu", "amap": "高德 AMap"}
+FACILITY_COLOURS = ("#01665e", "#762a83", "#8c510a", "#c51b7d", "#4d4d4d", "#2166ac", "#b35806")
+
+
+def viewer_page(
+    conn: Connection,
+    *,
+    basemap: str = "none",
+    tianditu_key: str = "",
+    as_of: date | None = None,
+    settings: CoverageSettings,
+) -> str:
+    """The viewer page: every layer in one switcher, started as an application (search, identify, URL state)."""
+    everything = facilities.list_facilities(conn, unit=CITY_CODE)
+    notes = [COMPLIANCE_NOTE, APPROX_NOTE, GENERALISED_NOTE]
+    if any(f["illustrative"] for f in everything):
+        notes.insert(1, ILLUSTRATIVE_NOTE)
+    names = unit_names(conn, as_of)
+    if as_of is not None:
+        recorded = "区划、地名与边界为该日状态" if names else "该日无区划记录 (no units recorded on that date)"
+        notes.insert(
+            0,
+            f"日期 as of {as_of.isoformat()}: {recorded}; 设施与覆盖率为当前数据 (facilities and coverage are today's)",
+        )
+    canvas = Canvas(TITLE, basemap, tianditu_key=tianditu_key, notes=notes)
+    if names:
+        canvas.legend("边界来源 boundary sources", unit_layers(canvas, conn, names, as_of))
+        place_layers(canvas, conn, as_of, show=False)
+    _facility_layers(canvas, everything)
+    circle = facilities.eldercare_circle(conn, level="county", walk_m=facilities.DEFAULT_WALK_M)
+    choropleths(canvas, conn, circle, facilities.beds(conn, settings=settings), show=False)
+    township_names = {c: n for c, n in names.items() if c.endswith("000")}  # banners and townships: line names
+    app: dict[str, Any] = {
+        "viewer": True,
+        "basemap": basemap,
+        "basemaps": [{"id": b, "label": BASEMAP_LABELS[b]} for b in BASEMAPS if b != "tianditu" or tianditu_key],
+        "display_crs": canvas.display_crs,
+        "as_of": as_of.isoformat() if as_of else None,
+        "unit_names": township_names,
+        "maps": [{"href": f"/maps/{name}", "label": title} for name, title in MAPS.items()],
+    }
+    return canvas.render(app)
+
+
+def _facility_layers(canvas: Canvas, everything: list[dict[str, Any]]) -> None:
+    """One overlay per facility kind (off at first), illustrative records named so in the layer and popup."""
+    kinds: dict[str, list[dict[str, Any]]] = {}
+    for facility in everything:
+        kinds.setdefault(facility["kind"], []).append(facility)
+    for number, (kind, rows) in enumerate(sorted(kinds.items())):
+        colour = FACILITY_COLOURS[number % len(FACILITY_COLOURS)]
+        illustrative = " (示意数据 illustrative)" if any(r["illustrative"] for r in rows) else ""
+        group = canvas.group(f"设施 {rows[0]['kind_label']} {kind}{illustrative}", show=False)
+        for row in rows:
+            canvas.point(
+                group, row["lon"], row["lat"], colour=colour, radius=5, tooltip=row["name"], popup=facility_popup(row)
+            )
