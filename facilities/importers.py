@@ -10,11 +10,12 @@ from shapely.geometry import shape
 from sqlalchemy.engine import Connection
 
 from boundaries import service as boundaries
-from core import audit, json_input
+from core import audit
 from core.crs import STORAGE_CRS, parse_crs, transform_geometry
 from core.database import hold_import_lock
 from core.errors import InvalidInput
 from core.files import archive_input
+from core.geojson import feature_collection
 from core.imports import ImportReport, Rejected, csv_table, enforce_all_or_nothing, has_control_characters
 from core.values import normalize_code
 from facilities import queries
@@ -35,25 +36,10 @@ def _csv_records(content: str, name: str) -> list[dict[str, Any]]:
     return [{k: v for k, v in row.items() if k is not None} for row in rows]
 
 
-def _features(document: dict[str, Any], name: str) -> list[Any]:
-    features = document.get("features")
-    if not isinstance(features, list):
-        raise InvalidInput(f"{name}: the FeatureCollection has no list of features")
-    return features
-
-
 def _geojson_records(content: str, name: str) -> tuple[list[dict[str, Any]], str | None]:
-    document = json_input.loads(content, name)
-    if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
-        raise InvalidInput(f"{name}: expected a GeoJSON FeatureCollection")
-    crs_member = document.get("crs")
-    stated = None
-    if isinstance(crs_member, dict) and isinstance(crs_member.get("properties"), dict):
-        stated = str(crs_member["properties"].get("name"))
-        if "EPSG::" in stated:  # urn:ogc:def:crs:EPSG::4490
-            stated = "EPSG:" + stated.rsplit("::", 1)[1]
+    features, stated = feature_collection(content, name)
     records = []
-    for feature in _features(document, name):
+    for feature in features:
         if not isinstance(feature, dict):
             feature = {"geometry": {"type": type(feature).__name__}}
         raw_properties = feature.get("properties")
@@ -223,16 +209,14 @@ def import_layer(
     hold_import_lock(conn, "prohibited_layer", layer)
     if not layer.strip():
         raise InvalidInput("layer must be named")
-    document = json_input.loads(decode_text(content, name), name)
-    if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
-        raise InvalidInput(f"{name}: expected a GeoJSON FeatureCollection")
+    layer_features, _ = feature_collection(decode_text(content, name), name)
     if crs is None:
         raise InvalidInput(f"{name}: give the CRS of the layer (e.g. EPSG:4490, GCJ-02)")
     source_crs = parse_crs(crs)
     report = ImportReport(source=name)
     features: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for number, feature in enumerate(_features(document, name), start=1):
+    for number, feature in enumerate(layer_features, start=1):
         report.read += 1
         try:
             if not isinstance(feature, dict) or not isinstance(feature.get("properties") or {}, dict):

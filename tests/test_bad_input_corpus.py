@@ -137,7 +137,7 @@ BOWTIE = [[109.77, 39.60], [109.79, 39.62], [109.79, 39.60], [109.77, 39.62], [1
 BAD_POLYGONS = [
     ("self-intersecting", polygon_body(BOWTIE), 422, "self-intersection"),
     ("out of range", polygon_body([[509.0, 39.6], [509.1, 39.6], [509.1, 39.7], [509.0, 39.6]]), 422, "out of range"),
-    ("two points", polygon_body([[109.77, 39.60], [109.79, 39.60]]), 422, "4 coordinates"),
+    ("two points", polygon_body([[109.77, 39.60], [109.79, 39.60]]), 422, "4 positions"),
     ("wrong crs", {**polygon_body(SQUARE), "crs": "EPSG:3857"}, 422, "3857"),
     ("unknown crs", {**polygon_body(SQUARE), "crs": "EPSG:99999"}, 422, "99999"),
     ("crs with control characters", {**polygon_body(SQUARE), "crs": "EPSG:\x074490"}, 422, "crs"),

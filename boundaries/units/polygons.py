@@ -15,6 +15,7 @@ from shapely.geometry.base import BaseGeometry
 from core.crs import STORAGE_CRS, parse_crs, transform_geometry
 from core.errors import InvalidInput
 from core.geodesy import geodesic_area_m2
+from core.geojson import require_closed_rings
 from core.imports import ImportReport, Rejected, require_file
 from core.values import normalize_code, require_numeric_coordinates
 
@@ -176,28 +177,13 @@ def parse_geojson_geometry(geojson: dict[str, Any], crs: str) -> tuple[BaseGeome
     """
     if isinstance(geojson, dict) and isinstance(geojson.get("coordinates"), list):
         require_numeric_coordinates(geojson["coordinates"], str(geojson.get("type")))
-    _require_closed_rings(geojson)
+    if isinstance(geojson, dict):
+        require_closed_rings(geojson.get("type"), geojson.get("coordinates"))
     try:
         source = shapely.geometry.shape(geojson)
     except Exception as exc:  # shapely raises several types on malformed GeoJSON
         raise InvalidInput(f"geometry is not valid GeoJSON: {exc}") from None
     return source, transform_geometry(source, parse_crs(crs), STORAGE_CRS)
-
-
-def _require_closed_rings(geojson: dict[str, Any]) -> None:
-    kind = geojson.get("type") if isinstance(geojson, dict) else None
-    coordinates = geojson.get("coordinates") if isinstance(geojson, dict) else None
-    if not isinstance(coordinates, list):
-        return  # shape() reports the malformed object
-    polygons = [coordinates] if kind == "Polygon" else coordinates if kind == "MultiPolygon" else []
-    for polygon in polygons:
-        for ring in polygon if isinstance(polygon, list) else []:
-            if not isinstance(ring, list):
-                continue
-            if len(ring) < 4:
-                raise InvalidInput(f"a polygon ring needs at least 4 coordinates, got {len(ring)}")
-            if ring[0] != ring[-1]:
-                raise InvalidInput(f"polygon ring is not closed: it starts at {ring[0]} and ends at {ring[-1]}")
 
 
 def check_polygon(code: str, source: BaseGeometry, geom: BaseGeometry, on_invalid: str, crs: str) -> PolygonRow:

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 from boundaries import service as boundaries
 from core.crs import parse_crs
 from core.errors import InvalidInput
+from core.geojson import require_closed_rings
 from core.values import CODE_LENGTHS, code_length, points_to_storage, require_numeric_coordinates
 
 GEOMETRY_TYPES = ("Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon")
@@ -46,7 +47,7 @@ def from_geojson(geojson: Any, crs: str) -> BaseGeometry:
     if not isinstance(coordinates, list) or not coordinates:
         raise InvalidInput(f"{kind} has no coordinates")
     require_numeric_coordinates(coordinates, kind)
-    _require_closed_rings(kind, coordinates)
+    require_closed_rings(kind, coordinates)
     try:
         source = shapely.geometry.shape(geojson)
     except Exception as exc:  # shapely raises several types on malformed GeoJSON
@@ -97,18 +98,6 @@ def ewkt(geom: BaseGeometry) -> str:
 def _rings(geom: BaseGeometry) -> list[Any]:
     polygons = list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]
     return [ring for p in polygons for ring in (p.exterior, *p.interiors)]
-
-
-def _require_closed_rings(kind: str, coordinates: list[Any]) -> None:
-    polygons = [coordinates] if kind == "Polygon" else coordinates if kind == "MultiPolygon" else []
-    for polygon in polygons:
-        for ring in polygon if isinstance(polygon, list) else []:
-            if not isinstance(ring, list):
-                continue
-            if len(ring) < 4:
-                raise InvalidInput(f"a polygon ring needs at least 4 positions, got {len(ring)}")
-            if ring[0] != ring[-1]:
-                raise InvalidInput(f"polygon ring is not closed: it starts at {ring[0]} and ends at {ring[-1]}")
 
 
 class AreaCheck:

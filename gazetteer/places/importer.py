@@ -30,11 +30,12 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Connection
 
 from boundaries import service as boundaries
-from core import audit, json_input
+from core import audit
 from core.crs import parse_crs
 from core.database import hold_import_lock
 from core.errors import InvalidInput
 from core.files import archive_input
+from core.geojson import feature_collection
 from core.imports import (
     ImportReport,
     Rejected,
@@ -214,18 +215,7 @@ def _is_number(raw: str) -> bool:
 
 
 def _geojson_records(content: str, name: str) -> tuple[list[dict[str, Any]], str | None]:
-    document = json_input.loads(content, name)
-    if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
-        raise InvalidInput(f"{name}: expected a GeoJSON FeatureCollection")
-    features = document.get("features")
-    if not isinstance(features, list):
-        raise InvalidInput(f"{name}: the FeatureCollection has no list of features")
-    stated = None
-    crs_member = document.get("crs")
-    if isinstance(crs_member, dict) and isinstance(crs_member.get("properties"), dict):
-        stated = str(crs_member["properties"].get("name"))
-        if "EPSG::" in stated:  # urn:ogc:def:crs:EPSG::4490
-            stated = "EPSG:" + stated.rsplit("::", 1)[1]
+    features, stated = feature_collection(content, name)
     records: list[dict[str, Any]] = []
     for feature in features:
         if not isinstance(feature, dict) or not isinstance(feature.get("properties") or {}, dict):
