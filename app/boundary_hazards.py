@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from app.boundary_compare import contents_finder
 from boundaries import service as boundaries
 from core.values import IsoDate
-from core.web import Db
+from core.web import AppSettings, Db
 
 router = APIRouter(prefix="/api/v1/boundaries", tags=["boundaries"])
 
@@ -32,6 +32,7 @@ router = APIRouter(prefix="/api/v1/boundaries", tags=["boundaries"])
 )
 def boundary_hazards(
     conn: Db,
+    settings: AppSettings,
     unit: Annotated[str | None, Query(description="code of a unit: the lines of its children and its own")] = None,
     as_of: Annotated[IsoDate | None, Query(description="YYYY-MM-DD; today when omitted")] = None,
     section_m: Annotated[float, Query(description="length of a section in metres (100–50,000)")] = 1000.0,
@@ -42,7 +43,12 @@ def boundary_hazards(
     """Boundary lines cut into sections, each scored by dispute cases, disputed ground, marker problems, people
     and assets within the buffer, disagreeing sources and overdue joint inspection; highest first, with reasons."""
     result = boundaries.screen_hazards(
-        conn, unit=unit, as_of=as_of, section_m=section_m, contents=contents_finder(conn)
+        conn,
+        unit=unit,
+        as_of=as_of,
+        section_m=section_m,
+        weights=settings.hazards,
+        contents=contents_finder(conn),
     )
     if format == "csv":
         return Response(

@@ -70,6 +70,44 @@ class MapSettings(BaseSettings):
     tianditu_key: str = Field(default="", description="Tianditu (天地图) browser key; empty hides that basemap")
 
 
+class HazardSettings(BaseSettings):
+    """Weights and scales of the boundary hazard screening (``boundaries/hazards``): the points each factor adds
+    at its full value, and what makes a factor full (README "Boundary hazard screening"). Each is ``GAZ_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="GAZ_", extra="ignore")
+
+    hazard_open_dispute: float = Field(
+        default=30.0, ge=0, le=1000, description="points of a dispute case open on the day"
+    )
+    hazard_recent_dispute: float = Field(default=10.0, ge=0, le=1000, description="points of a case resolved recently")
+    hazard_disputed_ground: float = Field(default=20.0, ge=0, le=1000, description="points of disputed ground nearby")
+    hazard_marker_problems: float = Field(
+        default=20.0, ge=0, le=1000, description="points of missing/damaged/moved markers"
+    )
+    hazard_places: float = Field(default=5.0, ge=0, le=1000, description="points of place names nearby")
+    hazard_facilities: float = Field(default=5.0, ge=0, le=1000, description="points of facilities (not graves) nearby")
+    hazard_graves: float = Field(default=10.0, ge=0, le=1000, description="points of individual graves nearby")
+    hazard_source_offset: float = Field(default=10.0, ge=0, le=1000, description="points of two versions apart")
+    hazard_inspection_overdue: float = Field(default=15.0, ge=0, le=1000, description="points of a line not inspected")
+    hazard_buffer_m: float = Field(default=500.0, gt=0, le=10_000, description="reach of a section on both sides (m)")
+    hazard_dispute_reach_m: float = Field(
+        default=5000.0, gt=0, le=100_000, description="a case's points fade to 0 here"
+    )
+    hazard_recent_years: int = Field(default=3, ge=0, le=50, description="a case resolved this recently still counts")
+    hazard_ground_full_m2: float = Field(default=500_000.0, gt=0, description="disputed ground (m²) worth full points")
+    hazard_markers_full: int = Field(default=2, ge=1, description="markers with problems worth full points")
+    hazard_places_full: int = Field(default=5, ge=1, description="place names worth full points")
+    hazard_facilities_full: int = Field(default=3, ge=1, description="facilities worth full points")
+    hazard_graves_full: int = Field(default=3, ge=1, description="graves worth full points")
+    hazard_offset_tolerance_m: float = Field(default=100.0, gt=0, description="offset between versions below which 0")
+    hazard_inspection_cycle_years: int = Field(
+        default=5,
+        ge=1,
+        le=50,
+        description="joint-inspection cycle: 《省级行政区域界线联合检查实施办法》 第六条, 联检每5年进行一次",
+    )
+
+
 class Settings(BaseSettings):
     """Service configuration, the root of the tree. Every field, nested ones included, can be set as
     ``GAZ_<FIELD>`` in the environment."""
@@ -124,6 +162,7 @@ class Settings(BaseSettings):
     imports: ImportSettings = Field(default_factory=ImportSettings)
     coverage: CoverageSettings = Field(default_factory=CoverageSettings)
     maps: MapSettings = Field(default_factory=MapSettings)
+    hazards: HazardSettings = Field(default_factory=HazardSettings)
 
     @field_validator("database_url")
     @classmethod

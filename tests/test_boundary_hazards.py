@@ -12,11 +12,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import Engine, text
 
 from core import auth
 from core.database import transaction
+from core.settings import HazardSettings, Settings
 from gazetteer.service import import_points
+from tests.conftest import LiveServer, server_config
 
 URL = "/api/v1/boundaries/hazards"
 LINE = "150602000000|150603000000"
@@ -249,6 +252,23 @@ def test_formats_agree(api: httpx.Client, derived: dict[str, str]) -> None:
     everything = api.get(URL, params={"as_of": AS_OF}).json()
     assert everything["unit"] is None and everything["data"]["lines"] == 23
     assert everything["metric_crs"] == "CGCS2000 / 3-degree Gauss-Kruger CM 108E"  # EPSG:4545, the city's zone
+
+
+def test_the_weights_are_settings(api: httpx.Client, ordos_engine: Engine, derived: dict[str, str]) -> None:
+    url = ordos_engine.url.render_as_string(hide_password=False)
+    weights = HazardSettings(hazard_inspection_overdue=40, hazard_inspection_cycle_years=10)
+    with LiveServer(url, server_config(url, hazards=weights)) as configured:
+        result = screen(configured)
+    assert result["weights"]["inspection_overdue"] == 40 and result["weights"]["inspection_cycle_years"] == 10
+    assert section(result)["points"] == {"inspection_overdue": 40.0}
+    assert screen(api)["weights"]["inspection_overdue"] == 15  # the default
+
+
+@pytest.mark.parametrize(("name", "value"), [("GAZ_HAZARD_BUFFER_M", "0"), ("GAZ_HAZARD_GRAVES", "-1")])
+def test_a_bad_weight_stops_the_service_at_start(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError, match=name.removeprefix("GAZ_").lower()):
+        Settings()
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,8 @@
 ``section_m`` metres on the metric plane, each section scored by documented factors from what the service holds,
 ranked, with the reasons (domain logic; no web framework here).
 
-A factor gives a value between 0 and 1 and adds ``weight × value`` points (weights and scales: :class:`HazardWeights`,
-defaults documented in the README):
+A factor gives a value between 0 and 1 and adds ``weight × value`` points (weights and scales: the settings group
+``core.settings.HazardSettings``, ``GAZ_HAZARD_<FACTOR>`` and the scales, defaults documented in the README):
 
 - ``open_dispute``: a dispute case open (or not yet resolved) on the day, 1 on its ground falling to 0 at
   ``dispute_reach_m``; a case without ground naming both units of the line (the unit of an outer line) gives 0.5
@@ -29,7 +29,7 @@ defaults documented in the README):
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -47,6 +47,7 @@ from boundaries.units import queries as unit_queries
 from boundaries.units.service import require_unit, unit_summary_short
 from core.errors import InvalidInput
 from core.exports import csv_text
+from core.settings import HazardSettings
 
 DEFAULT_SECTION_M = 1000.0
 MIN_SECTION_M, MAX_SECTION_M = 100.0, 50_000.0
@@ -65,31 +66,6 @@ FACTORS = (
 )
 NAMES_SHOWN = 3
 NEARBY_LABELS = {"places": "place name(s)", "facilities": "facility(ies)", "graves": "grave(s)"}
-
-
-@dataclass(frozen=True)
-class HazardWeights:
-    """Points of each factor at its full value, and the scales that set a factor's value (see the module)."""
-
-    open_dispute: float = 30.0
-    recent_dispute: float = 10.0
-    disputed_ground: float = 20.0
-    marker_problems: float = 20.0
-    places: float = 5.0
-    facilities: float = 5.0
-    graves: float = 10.0
-    source_offset: float = 10.0
-    inspection_overdue: float = 15.0
-    buffer_m: float = 500.0
-    dispute_reach_m: float = 5000.0
-    recent_years: int = 3
-    ground_full_m2: float = 500_000.0
-    markers_full: int = 2
-    places_full: int = 5
-    facilities_full: int = 3
-    graves_full: int = 3
-    offset_tolerance_m: float = 100.0
-    inspection_cycle_years: int = 5
 
 
 @dataclass
@@ -174,17 +150,17 @@ def _units(row: Any) -> list[str]:
 
 
 def _score_disputes(
-    sections: list[Section], frame: MetricFrame, day: date, weights: HazardWeights, conn: Connection
+    sections: list[Section], frame: MetricFrame, day: date, weights: HazardSettings, conn: Connection
 ) -> int:
     cases = queries.dispute_cases(conn, day)
-    recent_since = _years_before(day, weights.recent_years)
+    recent_since = _years_before(day, weights.hazard_recent_years)
     geoms = np.array([s.geometry for s in sections], dtype=object)
     for case in cases:
         resolved = case["resolved_on"] is not None and case["resolved_on"] <= day
         if resolved and case["resolved_on"] < recent_since:
             continue
         factor = "recent_dispute" if resolved else "open_dispute"
-        weight = getattr(weights, factor)
+        weight = getattr(weights, f"hazard_{factor}")
         state = f"resolved {case['resolved_on']}" if resolved else "open"
         label = f"dispute case {case['id']} 《{case['title']}》 ({state})"
         if case["wkb"] is None:
@@ -197,7 +173,7 @@ def _score_disputes(
         bounds = shapely.bounds(geoms)
         distances = shapely.distance(geoms, ground) / frame.scale((bounds[:, 0] + bounds[:, 2]) / 2)
         for section, distance in zip(sections, distances, strict=True):
-            value = 1 - float(distance) / weights.dispute_reach_m
+            value = 1 - float(distance) / weights.hazard_dispute_reach_m
             where = "on its ground" if distance <= 0.5 else f"{distance:,.0f} m from its ground"
             section.add(factor, weight, value, f"{label}: {where}")
     return len(cases)
@@ -208,7 +184,7 @@ def _score_pieces(
     buffers: np.ndarray,
     frame: MetricFrame,
     day: date,
-    weights: HazardWeights,
+    weights: HazardSettings,
     conn: Connection,
 ) -> dict[str, Any]:
     comparisons = queries.newest_comparisons(conn, day)
@@ -224,10 +200,10 @@ def _score_pieces(
         found = offsets.get(section.line["line_key"])
         if found is not None:
             offset, label = found
-            tolerance = weights.offset_tolerance_m
+            tolerance = weights.hazard_offset_tolerance_m
             section.add(
                 "source_offset",
-                weights.source_offset,
+                weights.hazard_source_offset,
                 (offset - tolerance) / tolerance,
                 f"the two versions of {label} lie up to {offset:,.0f} m apart along this line "
                 f"(tolerance {tolerance:,.0f} m)",
@@ -244,16 +220,16 @@ def _score_pieces(
             by_label = sorted({labels[pieces[p]["comparison_id"]] for p, _ in hits})
             sections[s].add(
                 "disputed_ground",
-                weights.disputed_ground,
-                area / weights.ground_full_m2,
-                f"{area / 10_000:,.2f} ha of disputed ground in {len(hits)} piece(s) within {weights.buffer_m:,.0f} m "
-                f"({'; '.join(by_label)})",
+                weights.hazard_disputed_ground,
+                area / weights.hazard_ground_full_m2,
+                f"{area / 10_000:,.2f} ha of disputed ground in {len(hits)} piece(s) within "
+                f"{weights.hazard_buffer_m:,.0f} m ({'; '.join(by_label)})",
             )
     return {"comparisons": len(comparisons), "disputed_pieces": len(pieces), "lines_compared": len(offsets)}
 
 
 def _score_markers(
-    sections: list[Section], frame: MetricFrame, day: date, weights: HazardWeights, conn: Connection
+    sections: list[Section], frame: MetricFrame, day: date, weights: HazardSettings, conn: Connection
 ) -> int:
     by_line: dict[int, list[Section]] = {}
     for section in sections:
@@ -273,13 +249,13 @@ def _score_markers(
         )
     for section in sections:
         for reason in counts.get(id(section), []):
-            value = len(counts[id(section)]) / weights.markers_full
-            section.add("marker_problems", weights.marker_problems, value, reason)
+            value = len(counts[id(section)]) / weights.hazard_markers_full
+            section.add("marker_problems", weights.hazard_marker_problems, value, reason)
     return len(observed)
 
 
 def _score_contents(
-    sections: list[Section], buffers: np.ndarray, frame: MetricFrame, weights: HazardWeights, contents: ContentsFinder
+    sections: list[Section], buffers: np.ndarray, frame: MetricFrame, weights: HazardSettings, contents: ContentsFinder
 ) -> dict[str, int]:
     inside = contents(list(frame.inverse(buffers)))
     totals = {"places": 0, "facilities": 0, "graves": 0}
@@ -295,26 +271,28 @@ def _score_contents(
                 shown = "、".join(names[:NAMES_SHOWN]) + ("…" if len(names) > NAMES_SHOWN else "")
                 section.add(
                     factor,
-                    getattr(weights, factor),
-                    len(names) / getattr(weights, f"{factor}_full"),
-                    f"{len(names)} {NEARBY_LABELS[factor]} within {weights.buffer_m:,.0f} m: {shown}",
+                    getattr(weights, f"hazard_{factor}"),
+                    len(names) / getattr(weights, f"hazard_{factor}_full"),
+                    f"{len(names)} {NEARBY_LABELS[factor]} within {weights.hazard_buffer_m:,.0f} m: {shown}",
                 )
     return totals
 
 
-def _score_inspections(sections: list[Section], day: date, weights: HazardWeights, conn: Connection) -> int:
+def _score_inspections(sections: list[Section], day: date, weights: HazardSettings, conn: Connection) -> int:
     line_ids = sorted({s.line["id"] for s in sections})
     inspected = queries.last_inspections(conn, line_ids, day)
-    due_after = _years_before(day, weights.inspection_cycle_years)
+    due_after = _years_before(day, weights.hazard_inspection_cycle_years)
     for section in sections:
         last = inspected.get(section.line["id"])
         if last is None:
             reason = "never jointly inspected"
         elif last < due_after:
-            reason = f"last joint inspection ended {last}, over {weights.inspection_cycle_years} years before {day}"
+            reason = (
+                f"last joint inspection ended {last}, over {weights.hazard_inspection_cycle_years} years before {day}"
+            )
         else:
             continue
-        section.add("inspection_overdue", weights.inspection_overdue, 1.0, reason)
+        section.add("inspection_overdue", weights.hazard_inspection_overdue, 1.0, reason)
     return len(inspected)
 
 
@@ -324,7 +302,7 @@ def screen_hazards(
     unit: str | None = None,
     as_of: date | None = None,
     section_m: float = DEFAULT_SECTION_M,
-    weights: HazardWeights | None = None,
+    weights: HazardSettings,
     contents: ContentsFinder | None = None,
 ) -> dict[str, Any]:
     """Score the sections of the lines of ``unit``'s children and the unit itself (every line when None) on
@@ -332,7 +310,6 @@ def screen_hazards(
     finds the places and facilities in the sections' buffers (None: those factors are not looked at)."""
     day = as_of or date.today()
     step = _check_section(section_m)
-    weights = weights or HazardWeights()
     scope = None
     codes: list[str] | None = None
     if unit is not None:
@@ -341,12 +318,17 @@ def screen_hazards(
         codes = [row["code"], *(c["code"] for c in unit_queries.children(conn, row["code"], day))]
     lines = queries.lines(conn, codes)
     data: dict[str, Any] = {"lines": len(lines), "sections": 0}
-    result: dict[str, Any] = {"unit": scope, "as_of": day, "section_m": step, "weights": asdict(weights)}
+    result: dict[str, Any] = {
+        "unit": scope,
+        "as_of": day,
+        "section_m": step,
+        "weights": {k.removeprefix("hazard_"): v for k, v in weights.model_dump().items()},
+    }
     if not lines:
         return result | {"metric_crs": None, "data": data, "sections": []}
     frame = frame_for(np.array([shapely.from_wkb(r["wkb"]) for r in lines], dtype=object))
     sections = _cut(lines, frame, step)
-    buffers = shapely.buffer(np.array([s.geometry for s in sections], dtype=object), weights.buffer_m)
+    buffers = shapely.buffer(np.array([s.geometry for s in sections], dtype=object), weights.hazard_buffer_m)
     data["sections"] = len(sections)
     data["dispute_cases"] = _score_disputes(sections, frame, day, weights, conn)
     data |= _score_pieces(sections, buffers, frame, day, weights, conn)
