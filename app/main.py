@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 
 from app.boundary_compare import router as boundary_compare_router
 from app.boundary_hazards import router as boundary_hazards_router
@@ -91,7 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"]
         )
-    app.add_middleware(SecurityHeaders)  # last: outermost, so every response gets its headers
+    app.add_middleware(SecurityHeaders)  # around every other middleware, so every response gets its headers
+    app.add_middleware(GZipMiddleware, minimum_size=1024)  # outermost: compresses the page the headers finished
     app.include_router(units_router)
     app.include_router(batch_router)
     app.include_router(checks_router)

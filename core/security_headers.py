@@ -59,7 +59,8 @@ def page_policy(sources: Mapping[str, Sequence[str]] | None = None) -> str:
 
 
 class SecurityHeaders:
-    """ASGI middleware adding the security headers; register it last (outermost), outside any compression."""
+    """ASGI middleware adding the security headers; register it around every middleware but the compression,
+    which must wrap it (the nonce is written into the page before the page is compressed)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -82,7 +83,7 @@ class SecurityHeaders:
                     await send(message)
                     return
                 if "content-encoding" in headers:  # the placeholder must never leave the process
-                    raise RuntimeError("SecurityHeaders must wrap any compression middleware (HTML body encoded)")
+                    raise RuntimeError("compression must wrap SecurityHeaders (HTML body already encoded)")
                 if CSP not in headers:
                     headers[CSP] = page_policy()
                 start = message  # held until the whole body is here: its nonce goes into both

@@ -164,6 +164,8 @@ def test_search_picks_a_place_and_the_card_shows_its_unit_path(ordos_api: httpx.
     assert viewer.js("gazViewer.map.getZoom()") >= 12
     assert viewer.js("document.querySelector('.gaz-card a').getAttribute('href')") == f"/api/v1/places/{expected['id']}"
     wait_for(lambda: viewer.js("gazViewer.marks.getLayers().length") == 2, "the point and its unit's outline")
+    viewer.js("new Promise((done) => setTimeout(done, 1000))")
+    assert "哈巴格希街道" in viewer.card(), "the click on the hit reached the map (identify replaced the card)"
     viewer.screenshot("viewer-search-1400x900.png")
     local(viewer)
 
@@ -280,7 +282,7 @@ def test_page_weight_and_first_draw_are_measured(viewer: Viewer) -> None:
         "(() => { const nav = performance.getEntriesByType('navigation')[0];"
         " const paint = performance.getEntriesByType('paint').find((p) => p.name === 'first-contentful-paint');"
         " const bytes = performance.getEntriesByType('resource').reduce((n, r) => n + r.transferSize, 0);"
-        " return {page_bytes: nav.transferSize, asset_bytes: bytes,"
+        " return {page_bytes: nav.transferSize, asset_bytes: bytes, server_ms: nav.responseStart - nav.requestStart,"
         " first_contentful_paint_ms: paint && paint.startTime,"
         " load_ms: nav.loadEventEnd, features: Object.values(JSON.parse(document.body.dataset.layerCounts).overlays)"
         ".reduce((n, o) => n + o.features, 0)}; })()"

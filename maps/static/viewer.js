@@ -175,7 +175,10 @@
         item.setAttribute("role", "option");
         item.appendChild(el("div", null, hit.name + (hit.status === "standard" ? "" : " (" + hit.status + ")")));
         item.appendChild(el("div", "gaz-sub", [hit.unit_path_text, hit.category_name].filter(Boolean).join(" · ")));
-        item.addEventListener("click", function () { pick(n); });
+        item.addEventListener("click", function (e) {
+          e.stopPropagation();  // the list empties on pick: Leaflet would no longer see the click came from a control
+          pick(n);
+        });
         list.appendChild(item);
       });
       if (!results.length && input.value.trim()) { list.appendChild(el("li", "gaz-sub", "无结果 no match")); }
