@@ -49,7 +49,8 @@ PLACEHOLDER_BED_TARGET = 35.0
 
 
 class CoverageSettings(BaseSettings):
-    """Targets of the coverage indicators."""
+    """Targets of the coverage indicators and the office's published figures the year-end report is checked
+    against."""
 
     model_config = SettingsConfigDict(env_prefix="GAZ_", extra="ignore")
 
@@ -60,6 +61,16 @@ class CoverageSettings(BaseSettings):
         description="eldercare beds per 1,000 residents aged 60+ that a banner should reach; the default 35 is a "
         "placeholder (no cited source): set the office's own target",
     )
+    reported_figures: Path | None = Field(
+        default=PROJECT_ROOT / "data" / "reported_facility_figures.csv",
+        description="CSV of the office's published figures (as_of, unit_code, key, value, tolerance, source) the "
+        "facility report sets beside the computed ones; empty for none",
+    )
+
+    @field_validator("reported_figures", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 class MapSettings(BaseSettings):

@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import HTMLResponse
 
 from core.auth import Principal
+from core.printing import html_to_pdf
 from core.values import IsoDate
 from core.web import AppSettings, Db, Imports, RequestBody, require_role
 from facilities import coverage
 from facilities import importers as facility_imports
 from facilities import registry as service
+from facilities import report as facility_report
+from facilities.report_page import report_html
 from facilities.schemas import FacilityIn, FacilityOut, FacilityUpdate
 
 router = APIRouter(prefix="/api/v1", tags=["facilities"])
@@ -211,3 +215,40 @@ def prohibited_zones(
 ) -> Any:
     """Cemeteries and individual graves (kind grave) inside the buffers of the prohibited-zone layers (三沿七区)."""
     return _answer(coverage.prohibited_zones(conn, widths=coverage.parse_widths(widths)), "hits", format)
+
+
+@router.get(
+    "/reports/facilities",
+    tags=["reports"],
+    responses={200: {"content": {"application/json": {}, "text/csv": {}, "text/html": {}, "application/pdf": {}}}},
+)
+def facilities_report(
+    conn: Db,
+    settings: AppSettings,
+    as_of: Annotated[
+        IsoDate | None, Query(description="count facilities opened on or before this day (YYYY-MM-DD); today")
+    ] = None,
+    unit: Annotated[str, Query(description="NBS code of the city or a banner")] = service.CITY_CODE,
+    walk_m: Annotated[
+        float, Query(description="walking distance of the community-site circle in metres")
+    ] = coverage.DEFAULT_WALK_M,
+    format: Annotated[
+        Literal["json", "csv", "html", "pdf"],
+        Query(description="json, csv (UTF-8 with BOM, one row per area and figure), html (A4 page in Chinese), pdf"),
+    ] = "json",
+) -> Any:
+    """The year-end figures (民政设施年度数据) computed from the registry, city-wide and per banner, each with its
+    definition, against the office's reported figures (the setting GAZ_REPORTED_FIGURES) of the same day and area."""
+    reported = facility_report.load_reported(settings.coverage.reported_figures)
+    result = facility_report.facility_report(conn, as_of=as_of, unit=unit, walk_m=walk_m, reported=reported)
+    if format == "csv":
+        return Response(facility_report.report_csv(result), media_type="text/csv; charset=utf-8")
+    if format == "html":
+        return HTMLResponse(report_html(result))
+    if format == "pdf":
+        return Response(
+            html_to_pdf(report_html(result), what="the facility report"),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="facilities-{result["as_of"]}.pdf"'},
+        )
+    return result

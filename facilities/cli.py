@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from core.database import transaction
 from core.imports import ImportReport, require_file
 from core.settings import CoverageSettings, Settings
-from facilities import coverage
+from facilities import coverage, illustrative
 from facilities import importers as facility_imports
 from facilities import registry as service
 
@@ -21,7 +21,7 @@ REPORTS = {"burial": "townships", "eldercare": "areas", "uncovered": "uncovered"
 
 
 def add_facilities_commands(sub: argparse._SubParsersAction) -> None:
-    """Register ``gaz facilities import|population|layer|coverage``."""
+    """Register ``gaz facilities import|population|layer|illustrative|coverage``."""
     group = sub.add_parser("facilities", help="facility registry and coverage").add_subparsers(
         dest="facilities", required=True
     )
@@ -42,6 +42,9 @@ def add_facilities_commands(sub: argparse._SubParsersAction) -> None:
     layer.add_argument("--buffer-m", type=float, required=True)
     layer.add_argument("--crs", required=True)
     layer.add_argument("--skip-invalid", action="store_true")
+    demo = group.add_parser("illustrative", help="write the ILLUSTRATIVE registry at the city's scale (demo data)")
+    demo.add_argument("folder", type=Path, help="folder for the facilities, population and railway files")
+    demo.add_argument("--seed", type=int, default=illustrative.SEED)
     report = group.add_parser("coverage", help="a coverage report as JSON or CSV (UTF-8 with BOM)")
     report.add_argument("report", choices=tuple(REPORTS))
     report.add_argument("--unit", default=service.CITY_CODE)
@@ -60,6 +63,10 @@ def run_facilities_command(engine: Engine, args: argparse.Namespace, settings: S
                 sys.stdout.write(coverage.to_csv(result[REPORTS[args.report]]))
             else:
                 print(json.dumps(result, ensure_ascii=False, indent=1, default=str))
+            return None
+        if args.facilities == "illustrative":
+            for path in illustrative.write(illustrative.generate(conn, seed=args.seed), args.folder):
+                print(path)
             return None
         content = require_file(args.file).read_bytes()
         if args.facilities == "import":

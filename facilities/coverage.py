@@ -62,15 +62,18 @@ def township_class(kind: str) -> str:
     return "街道" if kind == STREET_KIND else "其他"
 
 
-def burial(conn: Connection, *, unit: str = CITY_CODE, as_of: date | None = None) -> dict[str, Any]:
-    """Every township-level unit with or without an operating public-welfare cemetery."""
+def burial(
+    conn: Connection, *, unit: str = CITY_CODE, as_of: date | None = None, opened_by: date | None = None
+) -> dict[str, Any]:
+    """Every township-level unit with or without an operating public-welfare cemetery (opened by ``opened_by``
+    when given)."""
     root = _scope(conn, unit, as_of, ("city", "county", "township"))
     prefix = significant_code(root["code"])
     townships = (
         [root] if root["level"] == "township" else boundaries.units_within(conn, prefix, "township", as_of=as_of)
     )
     banners = {b["code"]: b["name"] for b in boundaries.units_within(conn, prefix[:6], "county", as_of=as_of)}
-    cemeteries = list_facilities(conn, kind="cemetery", unit=root["code"], status="operating")
+    cemeteries = list_facilities(conn, kind="cemetery", unit=root["code"], status="operating", opened_by=opened_by)
     cemeteries = [c for c in cemeteries if c["cemetery_type"] == "public_welfare"]
     by_township: dict[str, list[dict[str, Any]]] = defaultdict(list)
     unassigned = []
@@ -140,9 +143,11 @@ def eldercare_circle(
     year: int | None = None,
     method: str = "auto",
     as_of: date | None = None,
+    opened_by: date | None = None,
 ) -> dict[str, Any]:
-    """Share of communities (社区) and villages (村/嘎查) within ``walk_m`` of a community eldercare site, by road
-    network when a road layer is imported (method auto or network), else by straight-line distance."""
+    """Share of communities (社区) and villages (村/嘎查) within ``walk_m`` of a community eldercare site (opened by
+    ``opened_by`` when given), by road network when a road layer is imported (method auto or network), else by
+    straight-line distance."""
     if level not in LEVEL_DIGITS:
         raise InvalidInput(f"level {level!r} is not one of {', '.join(LEVEL_DIGITS)}")
     if method not in METHODS:
@@ -162,9 +167,9 @@ def eldercare_circle(
             located[point["unit_code"]] = point
     network = method == "network" or (method == "auto" and queries.road_edge_count(conn) > 0)
     find = queries.network_nearest_sites if network else queries.nearest_sites
-    has_sites = bool(list_facilities(conn, kind="community_eldercare_site", status="operating"))
+    has_sites = bool(list_facilities(conn, kind="community_eldercare_site", status="operating", opened_by=opened_by))
     points = [(code, p["lon"], p["lat"]) for code, p in located.items()] if has_sites else []
-    nearest = find(conn, points, "community_eldercare_site", "operating")
+    nearest = find(conn, points, "community_eldercare_site", "operating", opened_by)
     people = {p["unit_code"]: p for p in queries.latest_population(conn, prefix, year)}
     names = {
         u["code"]: u["name"]
@@ -258,9 +263,11 @@ def beds(
     year: int | None = None,
     unit: str = CITY_CODE,
     as_of: date | None = None,
+    opened_by: date | None = None,
 ) -> dict[str, Any]:
     """Eldercare-institution beds per 1,000 residents aged 60+, per banner, against ``target`` (the setting
-    GAZ_BED_TARGET_PER_1000 of ``settings`` when None), with the share of nursing-type beds."""
+    GAZ_BED_TARGET_PER_1000 of ``settings`` when None), with the share of nursing-type beds (institutions opened
+    by ``opened_by`` when given)."""
     target_source = "the request's target"
     if target is None:
         target, target_source = settings.bed_target_per_1000, "the setting GAZ_BED_TARGET_PER_1000"
@@ -271,7 +278,10 @@ def beds(
     banners = [root] if root["level"] == "county" else boundaries.units_within(conn, prefix, "county", as_of=as_of)
     people = {p["unit_code"]: p for p in queries.latest_population(conn, prefix, year)}
     totals: dict[str, dict[str, int]] = defaultdict(lambda: {"beds": 0, "nursing_beds": 0, "institutions": 0})
-    for place in list_facilities(conn, kind="eldercare_institution", unit=root["code"], status="operating"):
+    institutions = list_facilities(
+        conn, kind="eldercare_institution", unit=root["code"], status="operating", opened_by=opened_by
+    )
+    for place in institutions:
         banner = place["unit_code"][:6] + "000000"
         totals[banner]["beds"] += place["beds"] or 0
         totals[banner]["nursing_beds"] += place["nursing_beds"] or 0

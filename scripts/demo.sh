@@ -24,13 +24,19 @@ fi
 .venv/bin/gaz db upgrade
 .venv/bin/gaz load data/ordos.toml
 .venv/bin/gaz names replay-history "${GAZ_DATA_ROOT:-../shared/data}/ordos/codes/ordos_townships_history_nbs.csv"
-# No real facility list is public: the demo shows a made-up one, labelled illustrative on every map.
-.venv/bin/gaz facilities import data/illustrative_facilities.csv --source demo-illustrative --crs EPSG:4490 --illustrative
+# No real facility list is public: the demo generates an ILLUSTRATIVE registry at the city's scale (seeded, around the
+# real township and village points; facilities/illustrative.py says how), labelled on every map and report.
+demo_data=.run/demo
+.venv/bin/gaz facilities illustrative "$demo_data"
+.venv/bin/gaz facilities import "$demo_data/illustrative_facilities.csv" --source demo-illustrative --crs EPSG:4490 --illustrative
+.venv/bin/gaz facilities population "$demo_data/illustrative_population.csv" --source demo-illustrative
+.venv/bin/gaz facilities layer "$demo_data/illustrative_railway.geojson" --layer "示意铁路(示意)" --kind railway --buffer-m 200 --crs EPSG:4490
 echo
 echo "API:        http://$host:$port/api/v1/units/150603"
 echo "Search:     http://$host:$port/api/v1/places/search?q=kbs"
 echo "Map viewer: http://$host:$port/maps/"
 echo "OGC API:    http://$host:$port/ogc"
+echo "Report:     http://$host:$port/api/v1/reports/facilities?as_of=2021-12-31&format=html"
 echo "Docs:       http://$host:$port/docs"
 echo "Health:     http://$host:$port/health"
 exec .venv/bin/gaz serve --host "$host" --port "$port"

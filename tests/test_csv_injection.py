@@ -169,6 +169,7 @@ def test_every_csv_route_neutralises_formulas(api: httpx.Client) -> None:
         "/api/v1/coverage/beds": api.get("/api/v1/coverage/beds", params={"format": "csv"}),
         "/api/v1/coverage/prohibited-zones": api.get("/api/v1/coverage/prohibited-zones", params={"format": "csv"}),
         "/api/v1/boundaries/hazards": api.get("/api/v1/boundaries/hazards", params={"unit": "150603", "format": "csv"}),
+        "/api/v1/reports/facilities": api.get("/api/v1/reports/facilities", params={"format": "csv"}),
     }
     assert set(covered) == csv_routes()
     exported = {}

@@ -44,15 +44,3 @@ def test_population_then_coverage_csv(ordos_engine: Engine, tmp_path: Path) -> N
     assert len(lines) == 1 + 9
     unknown = gaz(ordos_engine, "facilities", "coverage", "burial", "--unit", "150699")
     assert unknown.returncode == 2 and "150699" in unknown.stderr
-
-
-def test_the_illustrative_demo_list_imports_cleanly(ordos_engine: Engine) -> None:
-    """data/illustrative_facilities.csv is made up for the demo (every name says 示意): it must stay importable."""
-    demo = Path(__file__).resolve().parent.parent / "data" / "illustrative_facilities.csv"
-    done = gaz(ordos_engine, "facilities", "import", demo, "--source", "demo", "--crs", "EPSG:4490", "--illustrative")
-    assert done.returncode == 0, done.stderr
-    assert "rejected 0" in done.stdout
-    with ordos_engine.connect() as conn:
-        rows = conn.execute(text("SELECT name, illustrative FROM facility")).all()
-    assert len(rows) == len(demo.read_text(encoding="utf-8").splitlines()) - 1
-    assert all(illustrative and "示意" in name for name, illustrative in rows)

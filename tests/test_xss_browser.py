@@ -180,6 +180,7 @@ def plant(api: httpx.Client, engine: Engine, tmp_path: Path) -> dict[str, str]:
         "/api/v1/gazetteer-book/{banner_code}": "/api/v1/gazetteer-book/150602",
         "/field/inspections/{campaign_id}": f"/field/inspections/{campaign['id']}",
         "/api/v1/boundaries/inspections/{campaign_id}/report": f"{inspection}/report",
+        "/api/v1/reports/facilities": "/api/v1/reports/facilities?format=html",
     }
 
 
@@ -208,7 +209,8 @@ SHOWN_AS = {
     "/field/inspections/{campaign_id}": [SHORT_XSS],  # the marker's number
     "/api/v1/boundaries/inspections/{campaign_id}/report": [SHORT_XSS],
 }
-WITHOUT_PAYLOAD = ("/ogc", "/ogc/conformance", "/ogc/collections/{collection_id}")  # no stored name
+# No stored name: the facility report shows figures and unit names only.
+WITHOUT_PAYLOAD = ("/ogc", "/ogc/conformance", "/ogc/collections/{collection_id}", "/api/v1/reports/facilities")
 
 
 def test_planted_payloads_never_run_and_show_as_text(
