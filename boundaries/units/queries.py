@@ -418,11 +418,12 @@ _WITH_POLYGON = {
     "later": " AND q.valid_from > p.valid_from",
 }
 _WITHOUT_POLYGON = {"polygon": "NULL::text AS polygon_source, NULL::geometry AS polygon_geom", "join": "", "later": ""}
+# The unit's latest name as a scalar subquery (not a lateral join): a query that does not read unit_name (a count,
+# a page cut by id) never looks it up, as PostgreSQL drops the unused output of a flattened subquery.
 PUBLISHED_POLYGONS = (
-    "SELECT p.id, p.unit_code, n.name AS unit_name, p.source, p.status, p.repair_note IS NOT NULL AS repaired,"
-    " p.valid_from, p.valid_to, p.geom FROM unit_polygon p LEFT JOIN LATERAL ("
-    " SELECT name FROM admin_unit WHERE code = p.unit_code ORDER BY valid_from DESC LIMIT 1) n ON true"
-    " WHERE p.source = :polygon_source"
+    "SELECT p.id, p.unit_code, (SELECT name FROM admin_unit WHERE code = p.unit_code ORDER BY valid_from DESC"
+    " LIMIT 1) AS unit_name, p.source, p.status, p.repair_note IS NOT NULL AS repaired,"
+    " p.valid_from, p.valid_to, p.geom FROM unit_polygon p WHERE p.source = :polygon_source"
 )
 
 

@@ -232,7 +232,13 @@ def _take_typos(rows: list[Any], core: str, generic: str, hits: _Hits) -> None:
             hits.take([row], "fuzzy", 52 if candidate_generic == generic else 50)
 
 
+HEAD_MAX_RANK = 4  # township
+HEAD_LENGTHS = (2, 20)  # characters of a unit name a prefix is read from
+
+
 class _UnitHead(NamedTuple):
+    """A key of a unit's standard name, with what the prefix reading filters and ranks by."""
+
     key: str
     id: int
     admin_code: str
@@ -266,8 +272,6 @@ class _UnitHeads:
         return built[1]
 
 
-HEAD_MAX_RANK = 4  # township
-HEAD_LENGTHS = (2, 20)  # characters of a unit name a prefix is read from
 _UNIT_HEADS = _UnitHeads()
 
 
