@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import tempfile
 from collections import Counter
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,27 +18,17 @@ import shapely.geometry
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import Connection
 
+import boundaries.service  # noqa: F401  (registers its importers for replay)
+import facilities.service  # noqa: F401  (registers its importers for replay)
 from app import replay_queries
-from boundaries import service as boundaries
 from core import audit
 from core.database import transaction
 from core.errors import Conflict, GazError, InvalidInput
 from core.files import restore_inputs
-from core.imports import ImportReport
+from core.imports import REPLAY_IMPORTERS
 from core.settings import Settings, with_psycopg_driver
-from facilities import service as facilities
 from gazetteer import service as gazetteer
 
-# Importers re-run from the archived file (its path) or from its bytes (uploads), by the name their audit row gives.
-FILE_IMPORTERS: dict[str, Callable[..., ImportReport]] = {
-    "divisions": boundaries.import_divisions,
-    "polygons": boundaries.import_polygons,
-    "points": gazetteer.import_points,
-}
-UPLOAD_IMPORTERS: dict[str, Callable[..., ImportReport]] = {
-    "facilities": facilities.import_facilities,
-    "population": facilities.import_population,
-}
 WRITES = {("facility", "create"), ("facility", "update"), ("facility", "delete"), ("unit_polygon", "create")}
 SYNC = ("place_name", "sync")
 REPLAYABLE = (
@@ -63,7 +52,7 @@ def refusal(entry: dict[str, Any]) -> str | None:
         replay = (entry["after"] or {}).get("replay")
         if replay is None:
             return "logged before the import archive: its input file was not kept"
-        if replay["importer"] not in FILE_IMPORTERS | UPLOAD_IMPORTERS:
+        if replay["importer"] not in REPLAY_IMPORTERS:
             return f"imports of {replay['importer']} have no replay rule yet"
         return None
     if (entry["object_type"], entry["action"]) == SYNC:
@@ -137,11 +126,11 @@ def _rerun_import(conn: Connection, entry: dict[str, Any], path: Path) -> None:
         key: (date.fromisoformat(value) if key in DATE_PARAMS and value else value)
         for key, value in replay["params"].items()
     }
-    if replay["importer"] in FILE_IMPORTERS:
-        report = FILE_IMPORTERS[replay["importer"]](conn, path, actor=entry["actor"], **params).as_dict()
+    importer = REPLAY_IMPORTERS[replay["importer"]]
+    if importer.reads == "path":
+        report = importer.run(conn, path, actor=entry["actor"], **params).as_dict()
     else:
-        importer = UPLOAD_IMPORTERS[replay["importer"]]
-        report = importer(conn, path.read_bytes(), name=path.name, actor=entry["actor"], **params).as_dict()
+        report = importer.run(conn, path.read_bytes(), name=path.name, actor=entry["actor"], **params).as_dict()
     differences = [
         f"{field} {report[field]} (logged {entry['after'].get(field)})"
         for field in REPORT_FIELDS

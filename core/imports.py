@@ -11,10 +11,10 @@ import hashlib
 import io
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypeVar, get_args
 
 from sqlalchemy.engine import Connection
 from tqdm import tqdm
@@ -83,6 +83,37 @@ class ImportReport:
             "rejected_count": len(self.rejected),
             "notes": self.notes,
         }
+
+
+# --- importers the audit-log replay can re-run ---------------------------------------------------------
+Importer = Callable[..., ImportReport]
+ImporterT = TypeVar("ImporterT", bound=Importer)
+
+
+@dataclass(frozen=True)
+class ReplayableImporter:
+    """An importer registered for replay: how it reads its input (``path`` of the archived file, or its ``bytes``
+    with ``name=``) and the function, called as ``run(conn, input, actor=..., **params)`` with the parameters its
+    audit row recorded (core.files.archive_input)."""
+
+    run: Importer
+    reads: Literal["path", "bytes"]
+
+
+REPLAY_IMPORTERS: dict[str, ReplayableImporter] = {}
+
+
+def replayable(name: str, *, reads: Literal["path", "bytes"]) -> Callable[[ImporterT], ImporterT]:
+    """Register the decorated importer for audit-log replay under ``name``, the importer name its audit rows give
+    (``archive_input(..., importer=name)``); each context registers its own, so the replay names none of them."""
+
+    def register(run: ImporterT) -> ImporterT:
+        if name in REPLAY_IMPORTERS:
+            raise ValueError(f"importer {name!r} is registered twice")
+        REPLAY_IMPORTERS[name] = ReplayableImporter(run, reads)
+        return run
+
+    return register
 
 
 def enforce_all_or_nothing(report: ImportReport, skip_invalid: bool) -> None:

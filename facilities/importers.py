@@ -16,7 +16,7 @@ from core.database import hold_import_lock
 from core.errors import InvalidInput
 from core.files import archive_input
 from core.geojson import feature_collection
-from core.imports import ImportReport, Rejected, csv_table, enforce_all_or_nothing, has_control_characters
+from core.imports import ImportReport, Rejected, csv_table, enforce_all_or_nothing, has_control_characters, replayable
 from core.values import normalize_code
 from facilities import queries
 from facilities.models import LAYER_KINDS
@@ -54,6 +54,7 @@ def _geojson_records(content: str, name: str) -> tuple[list[dict[str, Any]], str
     return records, stated
 
 
+@replayable("facilities", reads="bytes")
 def import_facilities(
     conn: Connection,
     content: bytes,
@@ -144,6 +145,7 @@ def _same(old: Any, record: dict[str, Any]) -> bool:
     return True
 
 
+@replayable("population", reads="bytes")
 def import_population(
     conn: Connection, content: bytes, *, name: str, source: str, skip_invalid: bool = False, actor: str = "cli"
 ) -> ImportReport:

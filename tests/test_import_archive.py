@@ -19,7 +19,7 @@ from sqlalchemy import Engine, create_engine, text
 from core import audit, auth
 from core.database import transaction
 from core.files import archive_input, archived_name
-from core.imports import file_checksum
+from core.imports import REPLAY_IMPORTERS, file_checksum, replayable
 from core.settings import ImportSettings
 from tests.conftest import LiveServer, create_database, drop_database, server_config
 from tests.test_integrity import gaz, table_fingerprints
@@ -336,3 +336,16 @@ def test_replay_refuses_missing_altered_and_unreplayable_entries(
         conn.execute(text("UPDATE audit_log SET after = jsonb_set(after, '{inserted}', '1109') WHERE id = 2"))
     assert replay(2).returncode == 0  # the intact archive replays
     assert count(empty_target, "admin_unit") == 1109
+
+
+def test_each_context_registers_its_importers_for_replay() -> None:
+    """The importers register themselves where they are defined; the replay names none of them."""
+    assert {name: importer.reads for name, importer in REPLAY_IMPORTERS.items()} == {
+        "divisions": "path",
+        "polygons": "path",
+        "points": "path",
+        "facilities": "bytes",
+        "population": "bytes",
+    }
+    with pytest.raises(ValueError, match="registered twice"):
+        replayable("divisions", reads="path")(REPLAY_IMPORTERS["divisions"].run)

@@ -30,7 +30,7 @@ from core.crs import STORAGE_CRS, parse_crs, transform_geometry
 from core.database import hold_import_lock
 from core.errors import InvalidInput, NotFound
 from core.files import archive_input
-from core.imports import ImportReport, Rejected, enforce_all_or_nothing, file_checksum, require_file
+from core.imports import ImportReport, Rejected, enforce_all_or_nothing, file_checksum, replayable, require_file
 from core.values import GeoPoint, normalize_code, points_to_storage, significant_code
 
 
@@ -38,6 +38,7 @@ def _today(as_of: date | None) -> date:
     return as_of or date.today()
 
 
+@replayable("divisions", reads="path")
 def import_divisions(
     conn: Connection,
     path: Path,
@@ -61,6 +62,7 @@ def import_divisions(
     return report
 
 
+@replayable("polygons", reads="path")
 def import_polygons(
     conn: Connection,
     path: Path,

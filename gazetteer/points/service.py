@@ -21,6 +21,7 @@ from core.imports import (
     file_checksum,
     has_control_characters,
     read_csv,
+    replayable,
 )
 from core.values import GeoPoint, level_of_code, significant_code
 from gazetteer.points import queries
@@ -35,6 +36,7 @@ def core_name(name: str) -> str:
     return ADMINISTRATIVE_SUFFIXES.sub("", name.strip())
 
 
+@replayable("points", reads="path")
 def import_points(
     conn: Connection,
     path: Path,
