@@ -42,6 +42,7 @@ from numpy.typing import ArrayLike, NDArray
 from pyproj import Transformer
 
 from core.errors import InvalidInput
+from core.gauss_kruger import GAUSS_KRUGER, check_zone_prefix
 
 __all__ = [
     "ACCEPTED_CRS_NAMES",
@@ -68,14 +69,14 @@ ACCEPTED_CRS_NAMES: tuple[str, ...] = ("EPSG:4490", "EPSG:4326", "EPSG:4545", "E
 _GEOGRAPHIC = frozenset({"EPSG:4490", "EPSG:4326"})
 # Names whose coordinates are lon/lat degrees (range-checked on input).
 _LONLAT = frozenset({"EPSG:4490", "EPSG:4326", "GCJ-02", "BD-09"})
-# Names PROJ knows and that are projected (Gauss-Krueger metres).
-_PROJECTED = frozenset({"EPSG:4545", "EPSG:4546"})
+
+# Projected names (GK metres): every CGCS2000 zone, so marker agreements and survey files keep the CRS they state.
+_PROJECTED = frozenset(GAUSS_KRUGER)
 
 _ALIASES: dict[str, str] = {
     "EPSG:4490": "EPSG:4490",
     "EPSG:4326": "EPSG:4326",
-    "EPSG:4545": "EPSG:4545",
-    "EPSG:4546": "EPSG:4546",
+    **{name: name for name in GAUSS_KRUGER},
     "GCJ-02": "GCJ-02",
     "GCJ02": "GCJ-02",
     "BD-09": "BD-09",
@@ -105,14 +106,15 @@ _INVERSE_MAX_ITER = 30
 # CRS names
 # ----------------------------------------------------------------------------------------
 def _accepted_text() -> str:
-    return ", ".join(ACCEPTED_CRS_NAMES)
+    return ", ".join(ACCEPTED_CRS_NAMES) + " or any CGCS2000 Gauss-Krueger zone EPSG:4491-4554"
 
 
 def parse_crs(name: str | None) -> str:
     """Return the canonical name for an accepted CRS name.
 
     Matching is case-insensitive after stripping surrounding whitespace. Besides the six
-    canonical names, the spellings ``GCJ02`` and ``BD09`` (any case) are accepted. Anything
+    canonical names and every CGCS2000 Gauss-Krueger code (:data:`GAUSS_KRUGER`), the spellings
+    ``GCJ02`` and ``BD09`` (any case) are accepted. Anything
     else -- ``None``, ``""``, ``EPSG:3857``, ``WGS84``, ``CRS84``, a bare ``4490`` -- raises
     :class:`InvalidInput` naming the bad value and listing :data:`ACCEPTED_CRS_NAMES`.
     """
@@ -369,6 +371,8 @@ def transform_coords(x: ArrayLike, y: ArrayLike, src: str, dst: str) -> tuple[Fl
     xa, ya = as_xy(x, y)
     if src_c in _LONLAT:
         check_lonlat(xa, ya)
+    if src_c in _PROJECTED:
+        check_zone_prefix(xa, src_c)
     if src_c == dst_c or (src_c in _GEOGRAPHIC and dst_c in _GEOGRAPHIC):
         return xa.copy(), ya.copy()
     if src_c == "GCJ-02" and dst_c == "BD-09":

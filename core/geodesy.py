@@ -1,9 +1,7 @@
-"""Geodesic measures on the CGCS2000 (GRS80) ellipsoid of geometries in EPSG:4490 lon/lat, and the
-Gauss-Krueger zone of a longitude."""
+"""Geodesic measures on the CGCS2000 (GRS80) ellipsoid of geometries in EPSG:4490 lon/lat."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import shapely
@@ -13,12 +11,6 @@ from core.crs import FloatArray, as_xy, check_lonlat
 from core.errors import InvalidInput
 
 _GEOD = Geod(ellps="GRS80")  # CGCS2000 has GRS80's a and f (they differ only in GM and omega).
-
-# Gauss-Krueger 3-degree zones supported: (west edge, east edge, EPSG name).
-_GK_ZONES: tuple[tuple[float, float, str], ...] = (
-    (106.5, 109.5, "EPSG:4545"),
-    (109.5, 112.5, "EPSG:4546"),
-)
 
 
 # ----------------------------------------------------------------------------------------
@@ -80,25 +72,3 @@ def geodesic_length_m(geom: Any) -> float:
             if lon.size >= 2:
                 total += float(_GEOD.line_length(lon, lat))
     return total
-
-
-def gauss_kruger_zone_for(lon: float) -> str:
-    """EPSG name of the CGCS2000 3-degree Gauss-Krueger zone containing ``lon``.
-
-    ``EPSG:4545`` (CM 108E) for 106.5 <= lon < 109.5 and ``EPSG:4546`` (CM 111E) for
-    109.5 <= lon <= 112.5 (a point exactly on 109.5 goes east). Only these two zones, which
-    cover Ordos (about 106.7E-111.5E), are supported; other longitudes raise InvalidInput.
-    """
-    try:
-        value = float(lon)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"longitude must be a number, got {lon!r}") from None
-    if math.isfinite(value):
-        for west, east, name in _GK_ZONES:
-            if west <= value < east or (value == east == _GK_ZONES[-1][1]):
-                return name
-    raise InvalidInput(
-        f"longitude {lon!r} is outside the supported Gauss-Krueger zones "
-        "(EPSG:4545 for 106.5-109.5E, EPSG:4546 for 109.5-112.5E)",
-        extra={"lon": value if math.isfinite(value) else None},
-    )

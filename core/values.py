@@ -13,10 +13,10 @@ from pydantic import BeforeValidator, StrictFloat
 
 from core.crs import STORAGE_CRS, parse_crs, transform_coords, transform_point
 from core.errors import InvalidInput
+from core.gauss_kruger import GAUSS_KRUGER, check_zone_prefix, zone_offset
 
 CODE_LENGTHS = (2, 4, 6, 9, 12)
 LEVEL_BY_CODE_LENGTH = {2: "province", 4: "city", 6: "county", 9: "township", 12: "village"}
-GAUSS_KRUGER = ("EPSG:4545", "EPSG:4546")
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -121,13 +121,16 @@ class GeoPoint:
         for label, value in (("x (lon/easting)", x), ("y (lat/northing)", y)):
             if not is_number(value) or not math.isfinite(value):
                 raise InvalidInput(f"coordinate {label} {value!r} is not a finite number")
-        if name in GAUSS_KRUGER:  # CM zones without zone prefix: false easting 500 km
-            easting_ok, northing_ok = 100_000 <= x <= 900_000, 300_000 <= y <= 6_200_000
+        if name in GAUSS_KRUGER:  # false easting 500 km, after the zone number when the code carries one
+            check_zone_prefix(np.array([float(x)]), name)
+            offset = zone_offset(name)
+            easting_ok, northing_ok = 100_000 <= x - offset <= 900_000, 300_000 <= y <= 6_200_000
             if not (easting_ok and northing_ok):
                 swapped = 100_000 <= y <= 900_000 and 300_000 <= x <= 6_200_000
                 hint = " — easting and northing swapped? give the easting first" if swapped else ""
                 raise InvalidInput(
-                    f"easting/northing ({x}, {y}) is outside {name} over China (easting 100,000–900,000 m, "
+                    f"easting/northing ({x}, {y}) is outside {name} over China (easting {offset + 100_000:,.0f}–"
+                    f"{offset + 900_000:,.0f} m, "
                     f"northing 300,000–6,200,000 m){hint}"
                 )
         else:
@@ -147,7 +150,9 @@ def points_to_storage(x: np.ndarray, y: np.ndarray, crs: str | None) -> tuple[np
     y = np.asarray(y, dtype=float)
     bad = ~(np.isfinite(x) & np.isfinite(y))
     if name in GAUSS_KRUGER:
-        bad |= ~((100_000 <= x) & (x <= 900_000) & (300_000 <= y) & (y <= 6_200_000))
+        check_zone_prefix(x[np.isfinite(x)], name)
+        east = x - zone_offset(name)
+        bad |= ~((100_000 <= east) & (east <= 900_000) & (300_000 <= y) & (y <= 6_200_000))
     else:
         bad |= ~((-180 <= x) & (x <= 180) & (-90 <= y) & (y <= 90))
     if bad.any():

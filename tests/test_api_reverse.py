@@ -63,6 +63,22 @@ def test_gauss_kruger_input(ordos_api: httpx.Client) -> None:
     assert math.isclose(body["lon"], KANGBASHI_WGS84[0], abs_tol=1e-7)
 
 
+@pytest.mark.parametrize(("code", "zone"), [("EPSG:4525", 37), ("EPSG:4497", 19), ("EPSG:4546", 0), ("EPSG:4508", 0)])
+def test_every_cgcs2000_gauss_kruger_zone_is_read(ordos_api: httpx.Client, code: str, zone: int) -> None:
+    """Survey files and marker agreements state eastings with or without the zone number in front."""
+    plain = "EPSG:4546" if code in ("EPSG:4525", "EPSG:4546") else "EPSG:4508"
+    x, y = transform_point(109.78, 39.61, "EPSG:4490", plain)
+    body = ordos_api.get("/api/v1/reverse", params={"lon": x + zone * 1e6, "lat": y, "crs": code}).json()
+    assert [u["name"] for u in body["path"]][:2] == ["鄂尔多斯市", "康巴什区"], body
+
+
+def test_a_zone_prefix_under_the_wrong_code_names_the_likely_one(ordos_api: httpx.Client) -> None:
+    x, y = transform_point(109.78, 39.61, "EPSG:4490", "EPSG:4546")
+    response = ordos_api.get("/api/v1/reverse", params={"lon": x + 37e6, "lat": y, "crs": "EPSG:4546"})
+    assert response.status_code == 422, response.text
+    assert "EPSG:4525" in response.json()["detail"]
+
+
 def test_point_outside_every_polygon_is_404(ordos_api: httpx.Client) -> None:
     response = ordos_api.get("/api/v1/reverse", params={"lon": 116.4, "lat": 39.9})
     assert response.status_code == 404

@@ -11,6 +11,7 @@ import math
 import warnings
 
 import numpy as np
+import pyproj
 import pytest
 import shapely
 from pyproj import Geod
@@ -30,7 +31,8 @@ from core.crs import (
     wgs84_to_gcj02,
 )
 from core.errors import InvalidInput
-from core.geodesy import gauss_kruger_zone_for, geodesic_area_m2, geodesic_length_m
+from core.gauss_kruger import GAUSS_KRUGER, gauss_kruger_zone_for
+from core.geodesy import geodesic_area_m2, geodesic_length_m
 
 PUBLISHED_TOL = 1e-6  # degrees, for published forward vectors
 ROUND_TRIP_TOL = 1e-7  # degrees, about 1 cm
@@ -250,7 +252,7 @@ def test_parse_crs_accepts(given, expected):
 
 
 @pytest.mark.parametrize(
-    "bad", [None, "", "   ", "EPSG:3857", "wgs84", "WGS84", "CRS84", "4490", "EPSG:4524", "GCJ_02", 4490]
+    "bad", [None, "", "   ", "EPSG:3857", "wgs84", "WGS84", "CRS84", "4490", "EPSG:4555", "EPSG:4490.0", "GCJ_02", 4490]
 )
 def test_parse_crs_refuses(bad):
     with pytest.raises(InvalidInput) as info:
@@ -553,3 +555,57 @@ def test_geodesic_measures_refuse_bad_input():
         geodesic_area_m2(projected)
     with pytest.raises(InvalidInput):
         geodesic_length_m(projected)
+
+
+# --- every CGCS2000 Gauss-Krueger zone (EPSG:4491-4554), with and without the zone prefix ----------------
+ORDOS_POINT = (109.78, 39.61)  # 康巴什区, east of 109.5E: 3-degree zone 37 (111E), 6-degree zone 19 (111E)
+
+
+@pytest.mark.parametrize(
+    ("code", "width", "zone", "meridian", "prefixed"),
+    [
+        ("EPSG:4491", 6, 13, 75, True),
+        ("EPSG:4497", 6, 19, 111, True),
+        ("EPSG:4508", 6, 19, 111, False),
+        ("EPSG:4512", 6, 23, 135, False),
+        ("EPSG:4524", 3, 36, 108, True),
+        ("EPSG:4525", 3, 37, 111, True),
+        ("EPSG:4545", 3, 36, 108, False),
+        ("EPSG:4554", 3, 45, 135, False),
+    ],
+)
+def test_gauss_kruger_codes_follow_the_epsg_registry(
+    code: str, width: int, zone: int, meridian: int, prefixed: bool
+) -> None:
+    """Zone, central meridian and false easting as PROJ's copy of the EPSG registry gives them."""
+    assert parse_crs(code.lower()) == code
+    crs = GAUSS_KRUGER[code]
+    assert (crs.width, crs.zone, crs.central_meridian, crs.prefixed) == (width, zone, meridian, prefixed)
+    operation = pyproj.CRS(code).coordinate_operation
+    assert operation is not None
+    params = {p.name: p.value for p in operation.params}
+    assert params["Longitude of natural origin"] == meridian
+    assert params["False easting"] == (zone * 1_000_000 + 500_000 if prefixed else 500_000)
+
+
+@pytest.mark.parametrize(
+    ("prefixed", "plain", "zone"), [("EPSG:4525", "EPSG:4546", 37), ("EPSG:4497", "EPSG:4508", 19)]
+)
+def test_a_prefixed_zone_reads_like_its_plain_twin(prefixed: str, plain: str, zone: int) -> None:
+    east, north = transform_point(*ORDOS_POINT, "EPSG:4490", plain)
+    assert transform_point(*ORDOS_POINT, "EPSG:4490", prefixed) == pytest.approx((east + zone * 1e6, north), abs=1e-6)
+    assert transform_point(east + zone * 1e6, north, prefixed, "EPSG:4490") == pytest.approx(ORDOS_POINT, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("easting", "code", "likely"),
+    [
+        (37_512_345.0, "EPSG:4546", "EPSG:4525"),  # zone prefix under a code without one
+        (512_345.0, "EPSG:4525", "EPSG:4546"),  # no prefix under a code with one
+        (36_512_345.0, "EPSG:4525", "EPSG:4524"),  # another zone's prefix
+        (19_512_345.0, "EPSG:4508", "EPSG:4497"),  # a 6-degree zone
+    ],
+)
+def test_an_easting_with_the_wrong_zone_prefix_names_the_likely_code(easting: float, code: str, likely: str) -> None:
+    with pytest.raises(InvalidInput, match=likely):
+        transform_point(easting, 4_385_000.0, code, "EPSG:4490")
