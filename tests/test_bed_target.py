@@ -66,7 +66,7 @@ def test_the_setting_sets_the_target_and_a_request_overrides_it(api: httpx.Clien
     assert asked["target"] == 40 and "the request's target" in asked["target_note"]
     assert dongsheng(asked)["meets_target"] is True
     assert "target 45 beds per 1,000 aged 60+ from the setting GAZ_BED_TARGET_PER_1000" in page
-    assert "目标 40" in api.get("/maps/coverage?bed_target=40").text
+    assert "目标 target 40" in api.get("/maps/coverage?bed_target=40").text
 
 
 @pytest.mark.parametrize("value", ["-3", "0", "abc", "5000"])
