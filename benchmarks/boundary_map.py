@@ -37,16 +37,15 @@ def main() -> None:
     findings = sum(int(k["count"]) for k in check["summary"]["by_kind"].values())
     pieces = comparison["summary"]["disputed"]["count"]
     print(f"data: Ordos manifest; check #{check['id']} with {findings} findings, comparison with {pieces} pieces")
+    note = Settings().maps.compliance_note
+    drawn_ids = {"check_id": check["id"], "comparison_id": comparison["id"]}
     with engine.connect() as conn:
         for basemap in ("none", "amap"):
-            plain = maps.boundaries_map(conn, basemap=basemap)
-            base = median_time(lambda b=basemap: maps.boundaries_map(conn, basemap=b), 3)
-            full = maps.boundaries_map(conn, basemap=basemap, check_id=check["id"], comparison_id=comparison["id"])
+            plain = maps.boundaries_map(conn, basemap=basemap, compliance_note=note)
+            base = median_time(lambda b=basemap: maps.boundaries_map(conn, basemap=b, compliance_note=note), 3)
+            full = maps.boundaries_map(conn, basemap=basemap, compliance_note=note, **drawn_ids)
             drawn = median_time(
-                lambda b=basemap: maps.boundaries_map(
-                    conn, basemap=b, check_id=check["id"], comparison_id=comparison["id"]
-                ),
-                3,
+                lambda b=basemap: maps.boundaries_map(conn, basemap=b, compliance_note=note, **drawn_ids), 3
             )
             print(
                 f"basemap {basemap}: with check and comparison {drawn * 1000:.0f} ms, {len(full) / 1e6:.1f} MB; "

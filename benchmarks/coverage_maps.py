@@ -149,7 +149,7 @@ def main() -> None:
             f"{'agree' if brute_covered == covered else 'DISAGREE'}"
         )
         for name, build in (
-            ("boundaries", maps.boundaries_map),
+            ("boundaries", partial(maps.boundaries_map, compliance_note=Settings().maps.compliance_note)),
             ("places", maps.places_map),
             ("coverage", partial(coverage_maps.coverage_map, settings=CoverageSettings())),
         ):

@@ -79,6 +79,12 @@ class MapSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GAZ_", extra="ignore")
 
     tianditu_key: str = Field(default="", description="Tianditu (天地图) browser key; empty hides that basemap")
+    compliance_note: str = Field(
+        default="示意图，不作为权属争议依据",
+        min_length=1,
+        max_length=200,
+        description="the note every boundary map and the viewer carry (and so their prints): the office's wording",
+    )
 
 
 class HazardSettings(BaseSettings):

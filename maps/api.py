@@ -45,7 +45,14 @@ def viewer(
     """The map viewer: every layer in one switcher, a search box, click-to-identify, basemap and date controls;
     the view (centre, zoom, layers) is kept in the URL's fragment."""
     settings = app_settings(request)
-    page = viewer_page(conn, basemap=basemap, tianditu_key=_key(request), as_of=as_of, settings=settings.coverage)
+    page = viewer_page(
+        conn,
+        basemap=basemap,
+        tianditu_key=_key(request),
+        as_of=as_of,
+        settings=settings.coverage,
+        compliance_note=settings.maps.compliance_note,
+    )
     return _map_page(page, basemap)
 
 
@@ -68,7 +75,12 @@ def boundaries_map(
     """Banner polygons by source with Chinese labels, the city outline, township and village points; the
     findings of a topology check (``check``) or the disputed pieces of a comparison (``comparison``)."""
     page = service.boundaries_map(
-        conn, basemap=basemap, tianditu_key=_key(request), check_id=check, comparison_id=comparison
+        conn,
+        basemap=basemap,
+        tianditu_key=_key(request),
+        check_id=check,
+        comparison_id=comparison,
+        compliance_note=app_settings(request).maps.compliance_note,
     )
     return _map_page(page, basemap)
 

@@ -23,8 +23,6 @@ MAPS = {
 }
 ILLUSTRATIVE_NOTE = "示意数据 ILLUSTRATIVE: 设施为演示用虚构记录, 非真实清单 (facilities are made-up demo records)"
 APPROX_NOTE = "乡镇/村点为地名服务的近似位置, 非驻地测量点 (unit points are approximate, geocoded from names)"
-# The compliance note every boundary map carries (a sketch map, not evidence in a boundary dispute).
-COMPLIANCE_NOTE = "示意图，不作为权属争议依据 (sketch map, not evidence in any boundary or ownership dispute)"
 
 
 def unit_names(conn: Connection, as_of: date | None = None) -> dict[str, str]:
@@ -86,11 +84,13 @@ def boundaries_map(
     tianditu_key: str = "",
     check_id: int | None = None,
     comparison_id: int | None = None,
+    compliance_note: str,
 ) -> str:
     """Units by level: the city outline, the banners' polygons of each source (one layer per source), Chinese
     labels, township/village points; with ``check_id`` or ``comparison_id`` the findings of a stored topology
-    check or the disputed pieces of a stored comparison, coloured by kind, with popups and a legend."""
-    notes = [COMPLIANCE_NOTE, APPROX_NOTE]
+    check or the disputed pieces of a stored comparison, coloured by kind, with popups and a legend. The notes
+    start with ``compliance_note`` (the setting maps.compliance_note)."""
+    notes = [compliance_note, APPROX_NOTE]
     check, findings, comparison = None, [], None
     if check_id is not None:
         check = boundaries.get_check(conn, check_id, limit=0)
@@ -225,7 +225,7 @@ def _finding_popup(check_id: int, label: str, finding: dict[str, Any], names: di
     return popup_html(
         f"{label} #{finding['id']}",
         [
-            ("类型 kind", finding["kind"] + (f" / {finding['piece']}" if finding["piece"] else "")),
+            ("类型 kind", label + _piece_text(finding["kind"], finding["piece"])),
             ("面积 area", _area_text(finding["area_m2"])),
             ("宽度 width", None if width is None else f"{width:,.2f} m"),
             ("单位 units", _units_text(finding["units"], names)),
@@ -233,6 +233,13 @@ def _finding_popup(check_id: int, label: str, finding: dict[str, Any], names: di
         ],
         f"/api/v1/boundaries/checks/{check_id}",
     )
+
+
+def _piece_text(kind: str, piece: str | None) -> str:
+    """What part of a finding a piece is, in words (nothing when it is the finding itself): never the enum."""
+    if not piece or piece == kind:
+        return ""
+    return f" / {FINDING_STYLES[piece][1] if piece in FINDING_STYLES else piece}"
 
 
 def _comparison_notes(comparison: dict[str, Any]) -> list[str]:

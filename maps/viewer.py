@@ -20,7 +20,6 @@ from maps.builders import BASEMAPS, Canvas
 from maps.coverage import choropleths, facility_popup
 from maps.service import (
     APPROX_NOTE,
-    COMPLIANCE_NOTE,
     GENERALISED_NOTE,
     ILLUSTRATIVE_NOTE,
     MAPS,
@@ -41,10 +40,12 @@ def viewer_page(
     tianditu_key: str = "",
     as_of: date | None = None,
     settings: CoverageSettings,
+    compliance_note: str,
 ) -> str:
-    """The viewer page: every layer in one switcher, started as an application (search, identify, URL state)."""
+    """The viewer page: every layer in one switcher, started as an application (search, identify, URL state);
+    its notes start with ``compliance_note`` (the setting maps.compliance_note)."""
     everything = facilities.list_facilities(conn, unit=CITY_CODE)
-    notes = [COMPLIANCE_NOTE, APPROX_NOTE, GENERALISED_NOTE]
+    notes = [compliance_note, APPROX_NOTE, GENERALISED_NOTE]
     if any(f["illustrative"] for f in everything):
         notes.insert(1, ILLUSTRATIVE_NOTE)
     names = unit_names(conn, as_of)

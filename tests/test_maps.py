@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from typing import Any
@@ -12,8 +13,10 @@ from sqlalchemy import Engine
 
 from core.crs import wgs84_to_gcj02
 from core.database import transaction
+from core.settings import MapSettings
 from core.values import GeoPoint
 from gazetteer.places import service as gazetteer
+from tests.conftest import LiveServer, server_config
 from tests.test_boundary_compare import key
 from tests.test_coverage import add
 from tests.test_facilities import editor
@@ -179,6 +182,7 @@ def test_boundaries_map_draws_a_check_and_a_comparison(api: httpx.Client, ordos_
     area = largest["properties"]["area_m2"]
     popup = next(p for p in popups if f"#{largest['properties']['id']}</b>" in p and "spill" in p)
     assert f"{area:,.1f} m² ({area / 1e6:,.4f} km²)" in popup
+    assert "类型 kind: 超出上级 spill" in popup and "outside_parent" not in popup  # a label, not the enum
     for code in largest["properties"]["units"]:
         name = api.get(f"/api/v1/units/{code}").json()["name"]
         assert f"{name} {code}" in popup
@@ -237,3 +241,14 @@ def test_unknown_or_bad_check_and_comparison_ids(ordos_api: httpx.Client, query:
     response = ordos_api.get(f"/maps/boundaries?{query}")
     assert response.status_code == status, response.text[:300]
     assert needle in response.text
+
+
+def test_the_compliance_note_is_a_setting(ordos_api: httpx.Client, shared_ordos_engine: Engine) -> None:
+    for path in ("/maps/", "/maps/boundaries"):
+        assert "示意图，不作为权属争议依据" in ordos_api.get(path).text  # the default wording
+    url = shared_ordos_engine.url.render_as_string(hide_password=False)
+    wording = "本图仅作示意 (the office's own wording, a fixture)"
+    with LiveServer(url, server_config(url, maps=MapSettings(compliance_note=wording))) as client:
+        for path in ("/maps/", "/maps/boundaries"):
+            page = client.get(path).text
+            assert html.escape(wording) in page and "示意图，不作为权属争议依据" not in page, path

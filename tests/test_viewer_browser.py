@@ -7,6 +7,9 @@ from __future__ import annotations
 import base64
 import json
 import queue
+import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -291,3 +294,35 @@ def test_page_weight_and_first_draw_are_measured(viewer: Viewer) -> None:
     assert measured["features"] > 300
     assert measured["page_bytes"] + measured["asset_bytes"] < 3_000_000, measured
     assert measured["load_ms"] < 10_000, measured
+
+
+def test_the_print_view_fits_one_a4_page(viewer: Viewer) -> None:
+    """The 打印 Print view printed to PDF by Chromium: one A4 landscape page with the title, the dates, the source,
+    the north arrow, the notes (the compliance note among them) and the scale bar; no control."""
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext is None:
+        pytest.fail("pdftotext is not installed (apt-get install poppler-utils; scripts/setup.sh does it)")
+    viewer.open("/maps/")
+    viewer.click_map(*KANGBASHI_SPOT)
+    viewer.card()
+    viewer.js("gazViewer.printView(true)")
+    printed = viewer.browser.page("Page.printToPDF", preferCSSPageSize=True, printBackground=True)["data"]
+    viewer.js("gazViewer.printView(false)")
+    pdf = base64.b64decode(printed)
+    (ARTIFACTS / "viewer-print.pdf").write_bytes(pdf)
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 1
+    sizes = {tuple(round(float(v)) for v in box) for box in re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf)}
+    assert sizes == {(842, 595)}  # A4 landscape in points
+    text = subprocess.run([pdftotext, "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    for expected in (
+        "鄂尔多斯市 地图",
+        "数据日期 as of",
+        "打印 printed",
+        "来源 source",
+        "示意图，不作为权属争议依据",
+    ):
+        assert expected in text, (expected, text[:800])
+    assert "N▲" in text.replace(" ", ""), "no north arrow"
+    assert "图层 Layers" not in text and "康巴什区" in text  # no control; the banner labels are drawn
+    assert re.search(r"(?m)^\d+ k?m$", text), "no scale bar (or one the notes cover)"
+    assert viewer.js("document.body.classList.contains('gaz-print')") is False

@@ -92,8 +92,11 @@
     this.card.setAttribute("role", "dialog");
     document.body.appendChild(this.card);
     this.searchBox();
+    this.printHead();
     this.restoreView();
     var self = this;
+    window.addEventListener("beforeprint", function () { self.printView(true); });
+    window.addEventListener("afterprint", function () { self.printView(false); });
     map.on("click", function (e) { self.identify(e.latlng); });
     map.on("moveend overlayadd overlayremove", function () { self.saveView(); });
     window.gazViewer = this;
@@ -155,6 +158,14 @@
         box.appendChild(hits);
         L.DomEvent.disableClickPropagation(box);
         L.DomEvent.disableScrollPropagation(box);
+        var print = el("button", null, "打印 Print");
+        print.type = "button";
+        print.addEventListener("click", function () {
+          self.printView(true);
+          window.print();
+          self.printView(false);
+        });
+        row.appendChild(print);
         basemap.addEventListener("change", function () { self.reload({basemap: basemap.value}); });
         date.addEventListener("change", function () { self.reload({as_of: date.value}); });
         self.wireSearch(input, hits);
@@ -310,6 +321,29 @@
         ["日期 as of", self.app.as_of]
       ], nearest.children.length ? [el("div", "gaz-sub", "最近的乡镇/村点 nearest township/village points"), nearest] : []);
     });
+  };
+
+  /* The print view (A4 landscape, maps/static/viewer.css): a head with title, date, source and printing date, a
+   * north arrow, the notes and the legends of the layers shown, the scale bar; the controls are left out. */
+  Viewer.prototype.printHead = function () {
+    var head = el("div", "gaz-print-head");
+    head.appendChild(el("h1", null, document.title));
+    var today = new Date().toISOString().slice(0, 10);
+    head.appendChild(el("div", null, "数据日期 as of " + (this.app.as_of || today) + " · 打印 printed " + today +
+      " · 来源 source: 本地名与区划服务 (this service) · 底图 basemap: " + this.app.basemap));
+    document.body.appendChild(head);
+    document.body.appendChild(el("div", "gaz-north", "N ▲"));
+  };
+
+  Viewer.prototype.printView = function (on) {
+    if (on === document.body.classList.contains("gaz-print")) { return; }
+    var centre = this.map.getCenter(), zoom = this.map.getZoom();
+    document.body.classList.toggle("gaz-print", on);
+    document.querySelectorAll(".map-panel, .map-legend").forEach(function (d) {
+      if (on) { d.dataset.wasOpen = String(d.open); d.open = true; } else { d.open = d.dataset.wasOpen === "true"; }
+    });
+    this.map.invalidateSize({pan: false});
+    this.map.setView(centre, zoom, {animate: false});
   };
 
   /* The view in the URL: #map=zoom/lat/lon&layers=a|b (overlay names); basemap and date in the query. */
