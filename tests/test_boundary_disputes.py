@@ -133,6 +133,7 @@ def test_bad_updates_and_roles(api: httpx.Client, ordos_engine: Engine) -> None:
         ({"version": 1, "on_date": "2026-04-01", "status": "open"}, 422, "already open"),
         ({"version": 1, "on_date": "2026-04-01"}, 422, "nothing to change"),
         ({"version": 1, "on_date": "2999-01-01", "note": "x"}, 422, "future"),
+        ({"version": 1, "on_date": "2026-02-28", "note": "x"}, 422, "before the case was opened (2026-03-01)"),
         ({"version": 0, "on_date": "2026-04-01", "note": "x"}, 422, "version"),
     ]
     for body, status, needle in cases:
@@ -148,3 +149,19 @@ def test_bad_updates_and_roles(api: httpx.Client, ordos_engine: Engine) -> None:
     assert api.get(f"{URL}/888888").status_code == 404
     assert api.get(URL, params={"status": "closed"}).status_code == 422
     assert api.get(f"{url}").json()["version"] == 1  # nothing changed
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/boundaries/lines",
+        "/api/v1/boundaries/markers",
+        "/api/v1/boundaries/disputes",
+        "/api/v1/boundaries/hazards",
+    ],
+)
+def test_an_unknown_unit_is_404_on_every_boundaries_list(ordos_api: httpx.Client, path: str) -> None:
+    response = ordos_api.get(path, params={"unit": "159999"})
+    assert response.status_code == 404, response.text
+    assert "159999" in response.json()["detail"]
+    assert ordos_api.get(path, params={"unit": "150603"}).status_code == 200  # a known unit lists, maybe nothing

@@ -77,6 +77,13 @@ def cases(conn: Connection, status: str | None, unit: str | None) -> list[RowMap
     )
 
 
+def opened_on(conn: Connection, case_id: int) -> date | None:
+    """The date of the case's opening entry."""
+    return conn.execute(
+        text("SELECT min(on_date) FROM dispute_event WHERE case_id = :id AND kind = 'opened'"), {"id": case_id}
+    ).scalar_one()
+
+
 def events(conn: Connection, case_id: int) -> list[RowMapping]:
     """A case's timeline, in date order."""
     return list(

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from boundaries.disputes import queries
 from boundaries.disputes.models import DISPUTE_STATUSES
 from boundaries.units.polygons import check_polygon, parse_geojson_geometry
-from boundaries.units.service import require_unit
+from boundaries.units.service import require_known_unit, require_unit
 from core import audit
 from core.crs import parse_crs
 from core.errors import Conflict, InvalidInput, NotFound
@@ -107,6 +107,9 @@ def update_case(
         raise InvalidInput("nothing to change: give a status, documents or a note")
     if on_date > date.today():
         raise InvalidInput(f"date {on_date} is in the future")
+    opened_on = queries.opened_on(conn, case_id)
+    if opened_on is not None and on_date < opened_on:
+        raise InvalidInput(f"date {on_date} is before the case was opened ({opened_on}): a timeline runs forward")
     if not queries.update_case(conn, case_id, version, status or row["status"], list(row["documents"]) + new_documents):
         raise Conflict(f"case {case_id} changed since version {version} (now {row['version']}): reload and retry")
     if status is not None:
@@ -158,5 +161,5 @@ def list_cases(conn: Connection, *, status: str | None = None, unit: str | None 
     """Cases by status and unit, newest first (without timelines)."""
     if status is not None and status not in DISPUTE_STATUSES:
         raise InvalidInput(f"status {status!r} is not one of {', '.join(DISPUTE_STATUSES)}")
-    code = require_unit(conn, unit)["code"] if unit else None
+    code = require_known_unit(conn, unit) if unit else None
     return [_case_out(conn, row, False) for row in queries.cases(conn, status, code)]

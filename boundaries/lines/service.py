@@ -19,7 +19,7 @@ from boundaries.checks.service import REGISTERED, member_units
 from boundaries.compare.service import SHARED_EDGE_DEG, shared_line
 from boundaries.lines import queries as line_queries
 from boundaries.lines.models import MARKER_TYPES
-from boundaries.units.service import units_at_point
+from boundaries.units.service import require_known_unit, units_at_point
 from core import audit
 from core.crs import parse_crs
 from core.database import hold_import_lock
@@ -124,7 +124,7 @@ def _line_out(row: Any, with_geometry: bool = True) -> dict[str, Any]:
 
 def list_lines(conn: Connection, *, unit: str | None = None, with_geometry: bool = True) -> list[dict[str, Any]]:
     """The lines of a unit (on either side), or every line."""
-    code = normalize_code(unit) if unit else None
+    code = require_known_unit(conn, unit) if unit else None
     return [_line_out(r, with_geometry) for r in line_queries.lines_of(conn, code)]
 
 
@@ -289,7 +289,7 @@ def _marker_row(raw: dict[str, str]) -> tuple[dict[str, Any], str]:
 
 def list_markers(conn: Connection, *, line_id: int | None = None, unit: str | None = None) -> list[dict[str, Any]]:
     """Markers of a line, of a unit's lines, or all, by number."""
-    code = normalize_code(unit) if unit else None
+    code = require_known_unit(conn, unit) if unit else None
     return [_marker_out(m) for m in line_queries.markers(conn, line_id=line_id, unit=code)]
 
 

@@ -138,6 +138,15 @@ def require_unit(conn: Connection, code: str, as_of: date | None = None) -> Any:
     return row
 
 
+def require_known_unit(conn: Connection, code: str) -> str:
+    """The full code of a unit that has at least one version (a list filtered by unit accepts a unit since
+    abolished), or NotFound naming the code: every list route's ``unit=`` answers alike."""
+    full = normalize_code(code)
+    if not queries.unit_versions(conn, full):
+        raise NotFound(f"no unit with code {full}")
+    return full
+
+
 def _unit_not_found(conn: Connection, full: str, day: date) -> NoReturn:
     versions = queries.unit_versions(conn, full)
     if versions:
