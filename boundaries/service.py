@@ -15,8 +15,10 @@ from boundaries.compare.service import (
     get_comparison,
     pieces_geojson,
 )
+from boundaries.disputes.service import list_cases
 from boundaries.hazards.schemas import HazardsOut
 from boundaries.hazards.service import hazards_csv, hazards_geojson, hazards_json, screen_hazards
+from boundaries.lines.service import list_lines
 from boundaries.units.locator import UnitLocator
 from boundaries.units.service import (
     LEVELS,
@@ -61,6 +63,8 @@ __all__ = [
     "hazards_json",
     "import_divisions",
     "import_polygons",
+    "list_cases",
+    "list_lines",
     "pieces_geojson",
     "polygons_by_source",
     "published_collections",

@@ -13,13 +13,15 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from boundaries import service as boundaries
 from core.settings import CoverageSettings
 from facilities import service as facilities
 from facilities.service import CITY_CODE
-from maps.builders import BASEMAPS, Canvas
+from maps.builders import BASEMAPS, Canvas, area_style
 from maps.coverage import choropleths, facility_popup
 from maps.service import (
     APPROX_NOTE,
+    CITY_PREFIX,
     GENERALISED_NOTE,
     ILLUSTRATIVE_NOTE,
     MAPS,
@@ -30,6 +32,8 @@ from maps.service import (
 
 TITLE = "鄂尔多斯市 地图 Ordos map viewer"
 BASEMAP_LABELS = {"none": "无 none (offline)", "osm": "OSM", "tianditu": "天地图 Tianditu", "amap": "高德 AMap"}
+CASE_STATUSES = {"open": "未结 open", "mediating": "调解中 mediating", "resolved": "已结 resolved"}
+CASE_COLOURS = {"open": "#d7191c", "mediating": "#fdae61", "resolved": "#1a9641"}
 FACILITY_COLOURS = ("#01665e", "#762a83", "#8c510a", "#c51b7d", "#4d4d4d", "#2166ac", "#b35806")
 
 
@@ -59,6 +63,7 @@ def viewer_page(
     if names:
         canvas.legend("边界来源 boundary sources", unit_layers(canvas, conn, names, as_of))
         place_layers(canvas, conn, as_of, show=False)
+    _line_and_case_layers(canvas, conn, names)
     _facility_layers(canvas, everything)
     circle = facilities.eldercare_circle(conn, level="county", walk_m=facilities.DEFAULT_WALK_M)
     choropleths(canvas, conn, circle, facilities.beds(conn, settings=settings), show=False)
@@ -73,6 +78,53 @@ def viewer_page(
         "maps": [{"href": f"/maps/{name}", "label": title} for name, title in MAPS.items()],
     }
     return canvas.render(app)
+
+
+def _line_and_case_layers(canvas: Canvas, conn: Connection, names: dict[str, str]) -> None:
+    """The boundary lines (today's, named by their two units) and the dispute cases with ground, one overlay per
+    status (off at first; none when there is nothing to draw). Every stored line is read, then the city's kept:
+    fine for one city's few dozen lines, not at national scale (vector tiles would be the way)."""
+    found = [line for line in boundaries.list_lines(conn) if any(c.startswith(CITY_PREFIX) for c in line["units"])]
+    if found:
+        canvas.polygons(
+            "界线 Boundary lines",
+            [
+                {
+                    "geometry": line["geometry"],
+                    "properties": {
+                        "units": " — ".join(names.get(c, c) for c in line["units"]),
+                        "length_km": line["length_km"],
+                        "agreement": line["agreement_ref"] or "",
+                    },
+                }
+                for line in found
+            ],
+            style=lambda _: {"color": "#7b3294", "weight": 3},
+            fields=["units", "length_km", "agreement"],
+            aliases=["界线 line", "长度 km", "协议 agreement"],
+            show=False,
+        )
+    for status, label in CASE_STATUSES.items():
+        cases = [c for c in boundaries.list_cases(conn, status=status) if c["geometry"] is not None]
+        if cases:
+            canvas.polygons(
+                f"争议案件 Dispute cases: {label}",
+                [
+                    {
+                        "geometry": case["geometry"],
+                        "properties": {
+                            "title": case["title"],
+                            "units": "、".join(names.get(c, c) for c in case["units"]),
+                            "status": label,
+                        },
+                    }
+                    for case in cases
+                ],
+                style=area_style(CASE_COLOURS[status], fill_opacity=0.35),
+                fields=["title", "units", "status"],
+                aliases=["案件 case", "单位 units", "状态 status"],
+                show=False,
+            )
 
 
 def _facility_layers(canvas: Canvas, everything: list[dict[str, Any]]) -> None:

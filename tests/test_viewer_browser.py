@@ -16,10 +16,14 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+import shapely
+from shapely.geometry import mapping
 from sqlalchemy import Engine, text
 
+from boundaries.lines import service as lines
 from core.database import transaction
 from tests.cdp import Browser, wait_for
+from tests.test_boundary_compare import key
 from tests.test_browser import ARTIFACTS
 from tests.test_xss_browser import RECORD_VIOLATIONS
 
@@ -326,3 +330,29 @@ def test_the_print_view_fits_one_a4_page(viewer: Viewer) -> None:
     assert "图层 Layers" not in text and "康巴什区" in text  # no control; the banner labels are drawn
     assert re.search(r"(?m)^\d+ k?m$", text), "no scale bar (or one the notes cover)"
     assert viewer.js("document.body.classList.contains('gaz-print')") is False
+
+
+@pytest.fixture
+def lined_viewer(api: httpx.Client, ordos_engine: Engine) -> Iterator[Viewer]:
+    """The viewer on a copy of the Ordos data with the banners' boundary lines derived and one open dispute case
+    with ground (a fixture square in 东胜区)."""
+    with transaction(ordos_engine) as conn:
+        lines.derive_lines(conn, parent="150600", level="county", actor="test")
+    square = mapping(shapely.box(109.97, 39.80, 109.99, 39.82))
+    case = {"title": "示例争议(fixture)", "units": ["150602", "150603"], "opened_on": "2026-01-05"}
+    case |= {"geometry": square, "crs": "EPSG:4490"}
+    answer = api.post("/api/v1/boundaries/disputes", headers=key(ordos_engine, "editor"), json=case)
+    assert answer.status_code == 201, answer.text
+    yield from started(api)
+
+
+def test_boundary_lines_and_dispute_cases_are_layers(api: httpx.Client, lined_viewer: Viewer) -> None:
+    lined_viewer.open("/maps/")
+    overlays = lined_viewer.js("JSON.parse(document.body.dataset.layerCounts).overlays")
+    city_lines = [
+        line for line in api.get("/api/v1/boundaries/lines").json() if any(c.startswith("1506") for c in line["units"])
+    ]
+    assert overlays["界线 Boundary lines"] == {"features": len(city_lines), "shown": False} and city_lines
+    assert overlays["争议案件 Dispute cases: 未结 open"] == {"features": 1, "shown": False}
+    assert not any(label.startswith("争议案件") and "open" not in label for label in overlays)  # no empty status
+    local(lined_viewer)
