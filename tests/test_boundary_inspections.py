@@ -3,6 +3,7 @@ bearing checked against pyproj), duplicate submissions, a fix far from the line,
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import httpx
@@ -15,6 +16,7 @@ from boundaries.lines import service as lines
 from core import auth
 from core.crs import transform_point
 from core.database import transaction
+from core.gauss_kruger import gauss_kruger_zone_for
 
 GRS80 = Geod(ellps="GRS80")
 URL = "/api/v1/boundaries/inspections"
@@ -125,6 +127,41 @@ def test_observations_measure_displacement_and_bearing(
     assert missing["classification"] == "no_fix" and missing["displacement_m"] is None
     stored = api.get(f"{URL}/{campaign['id']}").json()["observations"]
     assert [o["submission_id"] for o in stored] == [f"phone-7f3a-000{i}" for i in range(1, 5)]
+
+
+def test_bearings_true_and_grid_none_at_zero_and_vendor_offsets_named(
+    api: httpx.Client, ordos_engine: Engine, marked_line: tuple[int, list[dict]]
+) -> None:
+    """True bearing (geodesic azimuth) and grid bearing (the marker's 3-degree GK zone, computed here from the
+    projected coordinates), no bearing for a fix on the agreed position, and a fix whose displacement is the
+    GCJ-02 offset at the place, declared WGS84, named as such."""
+    line_id, (first, second) = marked_line
+    campaign = api.post(URL, headers=key(ordos_engine, "editor"), json=campaign_body(line_id)).json()
+    inspector = key(ordos_engine, "inspector")
+    url = f"{URL}/{campaign['id']}/observations"
+
+    def send(number: int, marker: dict, fix: dict) -> dict:
+        body = {"submission_id": f"bearing-000{number}", "observed_on": "2026-05-12", "marker_id": marker["id"]}
+        response = api.post(url, headers=inspector, json={**body, "status": "intact", "fix": fix})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    east = send(1, first, moved(first, 90.0, 12.0, "EPSG:4490"))
+    zone = gauss_kruger_zone_for(first["lon"])
+    (e0, n0), (e1, n1) = (transform_point(lon, lat, "EPSG:4490", zone) for lon, lat in
+                          ((first["lon"], first["lat"]), (east["lon"], east["lat"])))  # fmt: skip
+    assert east["bearing_deg"] == pytest.approx(90.0, abs=0.1) and east["grid_crs"] == zone
+    assert east["grid_bearing_deg"] == pytest.approx(math.degrees(math.atan2(e1 - e0, n1 - n0)) % 360, abs=0.05)
+    assert 0.05 < abs(east["grid_bearing_deg"] - east["bearing_deg"]) < 2  # the meridian convergence
+    assert east["crs_warning"] is None
+    on_spot = send(2, second, {"x": second["lon"], "y": second["lat"], "crs": "EPSG:4490"})
+    assert on_spot["displacement_m"] == 0 and on_spot["bearing_deg"] is None and on_spot["grid_bearing_deg"] is None
+    gx, gy = transform_point(first["lon"], first["lat"], "EPSG:4490", "GCJ-02")
+    vendor = send(3, first, {"x": gx, "y": gy, "crs": "EPSG:4326"})
+    assert vendor["displacement_m"] > 100 and "GCJ-02" in vendor["crs_warning"]
+    stored = {o["submission_id"]: o for o in api.get(f"{URL}/{campaign['id']}").json()["observations"]}
+    assert stored["bearing-0003"]["crs_warning"] == vendor["crs_warning"]
+    assert stored["bearing-0001"]["grid_bearing_deg"] == east["grid_bearing_deg"]
 
 
 def test_a_fix_far_from_the_line_is_refused_not_classified(

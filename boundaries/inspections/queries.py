@@ -8,9 +8,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, RowMapping
 
 OBSERVATION_SELECT = (
-    "SELECT id, submission_id, campaign_id, line_id, marker_id, marker_status, fix_x, fix_y, fix_crs,"
-    " displacement_m, bearing_deg, classification, notes, observed_on, submitted_by, submitted_at,"
-    " ST_X(geom) AS lon, ST_Y(geom) AS lat FROM inspection_observation"
+    "SELECT o.id, o.submission_id, o.campaign_id, o.line_id, o.marker_id, o.marker_status, o.fix_x, o.fix_y,"
+    " o.fix_crs, o.displacement_m, o.bearing_deg, o.classification, o.notes, o.observed_on, o.submitted_by,"
+    " o.submitted_at, ST_X(o.geom) AS lon, ST_Y(o.geom) AS lat,"
+    " ST_X(m.geom) AS marker_lon, ST_Y(m.geom) AS marker_lat"
+    " FROM inspection_observation o LEFT JOIN boundary_marker m ON m.id = o.marker_id"
 )
 
 
@@ -62,13 +64,17 @@ def insert_observation(conn: Connection, values: dict[str, Any]) -> int | None:
 
 def observation_by_submission(conn: Connection, submission_id: str) -> RowMapping | None:
     """The observation stored under a submission id."""
-    return conn.execute(text(OBSERVATION_SELECT + " WHERE submission_id = :s"), {"s": submission_id}).mappings().first()
+    return (
+        conn.execute(text(OBSERVATION_SELECT + " WHERE o.submission_id = :s"), {"s": submission_id}).mappings().first()
+    )
 
 
 def observations(conn: Connection, campaign_id: int) -> list[RowMapping]:
     """A campaign's observations in submission order."""
     return list(
-        conn.execute(text(OBSERVATION_SELECT + " WHERE campaign_id = :id ORDER BY id"), {"id": campaign_id}).mappings()
+        conn.execute(
+            text(OBSERVATION_SELECT + " WHERE o.campaign_id = :id ORDER BY o.id"), {"id": campaign_id}
+        ).mappings()
     )
 
 

@@ -149,6 +149,27 @@ def _scale_bar(west: float, lat: float, k: float, x_scale: float) -> str:
     )
 
 
+def _bearings(o: dict[str, Any]) -> str:
+    """True and grid bearing of a displacement (none for a fix on the agreed position)."""
+    if o["bearing_deg"] is None:
+        return "—"
+    grid = (
+        ""
+        if o["grid_bearing_deg"] is None
+        else f"<br>坐标 grid {o['grid_bearing_deg']:.1f}° <small>({o['grid_crs']})</small>"
+    )
+    return f"真 true {o['bearing_deg']:.1f}°{grid}"
+
+
+def _coordinates(o: dict[str, Any], marker: Any) -> str:
+    """The agreed and the observed position in CGCS2000, and the fix as given in its CRS."""
+    if o["lon"] is None:
+        return "—"
+    agreed = f"约定 agreed {marker['lon']:.6f}, {marker['lat']:.6f}<br>" if marker else ""
+    given = f"<br><small>{html.escape(o['fix_crs'])}: {o['fix_x']:.6f}, {o['fix_y']:.6f}</small>"
+    return f"{agreed}实测 observed {o['lon']:.6f}, {o['lat']:.6f}{given}"
+
+
 def _observation_rows(observations: list[dict[str, Any]], markers: dict[int, Any]) -> str:
     rows = []
     for o in observations:
@@ -158,12 +179,13 @@ def _observation_rows(observations: list[dict[str, Any]], markers: dict[int, Any
             html.escape(marker["number"]) if marker else "线 line",
             html.escape(o["marker_status"] or "—"),
             "—" if o["displacement_m"] is None else f"{o['displacement_m']:.2f}",
-            "—" if o["bearing_deg"] is None else f"{o['bearing_deg']:.1f}°",
+            _bearings(o),
             html.escape(CLASS_LABELS.get(o["classification"], "—")),
-            html.escape(o["fix_crs"] or "—"),
+            _coordinates(o, marker),
             html.escape(o["submitted_by"]),
             f"{o['observed_on']}<br><small>{o['submitted_at'].astimezone(UTC):%Y-%m-%d %H:%M} UTC</small>",
-            html.escape(o["notes"]),
+            html.escape(o["notes"])
+            + (f"<br><strong>{html.escape(o['crs_warning'])}</strong>" if o["crs_warning"] else ""),
         ]
         row_class = ' class="displaced"' if displaced else ""
         rows.append(f"<tr{row_class}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
@@ -246,7 +268,8 @@ figcaption {{ font-size: 8pt; }}
 <span style="color:#1565c0">● 未检查 not observed</span></div>
 <h2>检查记录 Observations</h2>
 <table class="observations"><thead><tr><th>界桩 Marker</th><th>状态 Status</th><th>位移 m</th><th>方位 Bearing</th>
-<th>判定 Class</th><th>坐标系 CRS</th><th>检查人 Inspector</th><th>时间 Time</th><th>说明 Notes</th></tr></thead>
+<th>判定 Class</th><th>坐标 CGCS2000 (lon, lat)</th><th>检查人 Inspector</th><th>时间 Time</th>
+<th>说明 Notes</th></tr></thead>
 <tbody>{rows}</tbody></table>
 <h2>照片 Photos</h2>
 <div class="photos">{photos}</div>

@@ -4,6 +4,7 @@ against the campaign's tolerance (domain logic; no web framework here)."""
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date
 from typing import Any
@@ -18,12 +19,15 @@ from boundaries.inspections.models import MARKER_STATUSES
 from boundaries.lines import queries as line_queries
 from boundaries.lines.service import distance_to_line_m
 from core import audit
-from core.crs import parse_crs
+from core.crs import STORAGE_CRS, parse_crs, transform_point
 from core.errors import Conflict, InvalidInput, NotFound
+from core.gauss_kruger import gauss_kruger_zone_for
 from core.imports import has_control_characters
 from core.values import GeoPoint
 
 GRS80 = Geod(ellps="GRS80")
+NO_BEARING_BELOW_M = 0.01  # a fix on the agreed position has no direction
+VENDOR_OFFSET_MATCH_M = 5.0  # a displacement this close to the GCJ-02/BD-09 offset is that offset
 MAX_FIX_FROM_LINE_M = 1000.0  # a fix further from the marker's line is not a displaced marker
 MAX_TOLERANCE_M = 100.0
 SUBMISSION_ID = re.compile(r"[A-Za-z0-9_-]{8,100}")
@@ -98,11 +102,48 @@ def get_campaign(conn: Connection, campaign_id: int) -> dict[str, Any]:
 
 
 def _observation_out(row: Any) -> dict[str, Any]:
+    """An observation as served: displacement in metres, its bearing from true north (geodesic azimuth) and from
+    grid north (on the marker's CGCS2000 3-degree Gauss-Krueger zone), none for a fix on the agreed position, and
+    a warning when the displacement is the GCJ-02 or BD-09 offset at that place (coordinates declared WGS84)."""
     out = dict(row)
-    for key in ("displacement_m", "bearing_deg"):
-        if out[key] is not None:
-            out[key] = round(out[key], 3 if key == "displacement_m" else 1)
+    marker = (out.pop("marker_lon"), out.pop("marker_lat"))
+    out.update(grid_bearing_deg=None, grid_crs=None, crs_warning=None)
+    if out["displacement_m"] is None:
+        return out
+    if out["displacement_m"] < NO_BEARING_BELOW_M:
+        out["bearing_deg"] = None
+    else:
+        out["bearing_deg"] = round(out["bearing_deg"], 1)
+        out["grid_crs"], out["grid_bearing_deg"] = _grid_bearing(marker, (out["lon"], out["lat"]))
+    out["crs_warning"] = _vendor_offset_warning(marker, (out["lon"], out["lat"]), out["fix_crs"])
+    out["displacement_m"] = round(out["displacement_m"], 3)
     return out
+
+
+def _grid_bearing(agreed: tuple[float, float], fix: tuple[float, float]) -> tuple[str | None, float | None]:
+    """The bearing from grid north of the zone holding the agreed position (differs from the true bearing by the
+    meridian convergence, up to about 1 degree across an Ordos zone); none outside the zones Ordos uses."""
+    try:
+        zone = gauss_kruger_zone_for(agreed[0])
+    except InvalidInput:
+        return None, None
+    (e0, n0), (e1, n1) = (transform_point(lon, lat, STORAGE_CRS, zone) for lon, lat in (agreed, fix))
+    return zone, round(math.degrees(math.atan2(e1 - e0, n1 - n0)) % 360.0, 1)
+
+
+def _vendor_offset_warning(agreed: tuple[float, float], fix: tuple[float, float], crs: str) -> str | None:
+    """A warning when a fix declared WGS84/CGCS2000 lies where the agreed position's GCJ-02 or BD-09 coordinates
+    would (within ``VENDOR_OFFSET_MATCH_M``): a phone map app's coordinates sent as GNSS ones."""
+    if crs not in ("EPSG:4326", "EPSG:4490"):
+        return None
+    for vendor in ("GCJ-02", "BD-09"):
+        shifted = transform_point(*agreed, STORAGE_CRS, vendor)
+        if GRS80.inv(*shifted, *fix)[2] <= VENDOR_OFFSET_MATCH_M:
+            return (
+                f"这些坐标像是按 WGS84 声明的 {vendor} 坐标 — these look like {vendor} coordinates declared as {crs}: "
+                f"the displacement equals the {vendor} offset at this place; re-send the fix with crs {vendor}"
+            )
+    return None
 
 
 def submit_observation(
