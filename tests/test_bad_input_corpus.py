@@ -153,6 +153,35 @@ def test_bad_polygons_are_refused(
     assert needle in response.json()["detail"].lower(), response.json()["detail"]
 
 
+FAR_RING = [[509.0, 39.6], [509.1, 39.6], [509.1, 39.7], [509.0, 39.6]]
+TEXT_RING = [["109.77", 39.6], [109.79, 39.6], [109.79, 39.62], ["109.77", 39.6]]
+PREFIXED_RING = [[37_400_000, 4_385_000], [37_401_000, 4_385_000], [37_401_000, 4_386_000], [37_400_000, 4_385_000]]
+BAD_CLAIMS = [
+    ("empty polygon", {"type": "Polygon", "coordinates": []}, "EPSG:4490"),
+    ("empty ring", {"type": "Polygon", "coordinates": [[]]}, "EPSG:4490"),
+    ("point", {"type": "Point", "coordinates": [109.78, 39.61]}, "EPSG:4490"),
+    ("open ring", {"type": "Polygon", "coordinates": [SQUARE[:-1]]}, "EPSG:4490"),
+    ("two points", {"type": "Polygon", "coordinates": [SQUARE[:2]]}, "EPSG:4490"),
+    ("out of range", {"type": "Polygon", "coordinates": [FAR_RING]}, "EPSG:4490"),
+    ("string coordinates", {"type": "Polygon", "coordinates": [TEXT_RING]}, "EPSG:4490"),
+    ("wrong crs", {"type": "Polygon", "coordinates": [SQUARE]}, "EPSG:3857"),
+    ("zone prefix under a plain gk code", {"type": "Polygon", "coordinates": [PREFIXED_RING]}, "EPSG:4546"),
+    ("not geojson", "POLYGON((109.77 39.6, 109.79 39.6, 109.79 39.62, 109.77 39.6))", "EPSG:4490"),
+]
+
+
+@pytest.mark.parametrize(("label", "claim", "crs"), BAD_CLAIMS, ids=[c[0] for c in BAD_CLAIMS])
+def test_hostile_claims_are_refused_and_write_nothing(
+    api: httpx.Client, editor: dict[str, str], untouched: None, label: str, claim: Any, crs: str
+) -> None:
+    """The claim mode of the comparison route (far-away, touching and multipart claims answer with pieces:
+    tests/test_boundary_compare.py): a claim that is no polygon gets a 4xx naming the problem, never a 5xx."""
+    body = {"unit": "150603", "claim": claim, "crs": crs}
+    response = api.post("/api/v1/boundaries/compare", headers=editor, json=body)
+    assert response.status_code == 422, f"{label}: {response.status_code} {response.text[:300]}"
+    assert set(response.json()) >= {"code", "detail"}
+
+
 def test_nan_coordinates_in_a_polygon_body(api: httpx.Client, editor: dict[str, str], untouched: None) -> None:
     """JSON has no NaN, but Python's parser reads the token: the service must still refuse it."""
     ring = [[float("nan"), 39.60], *SQUARE[1:-1], [float("nan"), 39.60]]
