@@ -120,7 +120,11 @@ def collection(request: Request, conn: Db, collection_id: str, f: Format = None)
     return _document(service.collection(conn, collection_id, _base(request)), _wants_html(request, f), html.collection)
 
 
-@router.get("/collections/{collection_id}/queryables", summary="Queryable properties")
+@router.get(
+    "/collections/{collection_id}/queryables",
+    summary="Queryable properties",
+    responses={200: {"content": {"application/schema+json": {}}}},  # OGC API - Features Part 3, queryables: JSON Schema
+)
 def queryables(request: Request, conn: Db, collection_id: str) -> Response:
     """The properties a filter may name (JSON Schema)."""
     document = service.queryables(conn, collection_id, _base(request))
