@@ -273,6 +273,13 @@ def beds(
         target, target_source = settings.bed_target_per_1000, "the setting GAZ_BED_TARGET_PER_1000"
     if not 0 < target <= 1000:
         raise InvalidInput(f"target {target} must be above 0 and at most 1000 beds per 1,000")
+    note = f"target {target:g} beds per 1,000 aged 60+ from {target_source}" + (
+        "; 35 is a placeholder default, not a figure from a cited plan (the national 14th five-year plan's "
+        "bed indicator is the share of nursing-type beds, given here as nursing_bed_share): set the office's "
+        "own target"
+        if target == PLACEHOLDER_BED_TARGET
+        else ""
+    )
     root = _scope(conn, unit, as_of, ("city", "county"))
     prefix = significant_code(root["code"])
     banners = [root] if root["level"] == "county" else boundaries.units_within(conn, prefix, "county", as_of=as_of)
@@ -306,6 +313,7 @@ def beds(
                 "nursing_bed_share": round(count["nursing_beds"] / count["beds"], 4) if count["beds"] else None,
                 "target": target,
                 "meets_target": None if per_1000 is None else per_1000 >= target,
+                "target_note": note,  # on every row, so the CSV carries it too
             }
         )
     return {
@@ -313,14 +321,7 @@ def beds(
         "method": "beds of operating eldercare institutions (养老机构) summed per banner from their unit codes, "
         "divided by the banner's latest imported aged-60+ population; banners without a figure show null",
         "target": target,
-        "target_note": f"target {target:g} beds per 1,000 aged 60+ from {target_source}"
-        + (
-            "; 35 is a placeholder default, not a figure from a cited plan (the national 14th five-year plan's "
-            "bed indicator is the share of nursing-type beds, given here as nursing_bed_share): set the office's "
-            "own target"
-            if target == PLACEHOLDER_BED_TARGET
-            else ""
-        ),
+        "target_note": note,
         "banners": rows,
     }
 

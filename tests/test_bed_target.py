@@ -3,6 +3,8 @@ placeholder) overridden per request; hand-made fixture institutions and populati
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import httpx
@@ -99,3 +101,18 @@ def test_cli_reads_the_setting(ordos_engine: Engine, monkeypatch: pytest.MonkeyP
     assert result["target"] == 28 and result["target_note"].endswith("from the setting GAZ_BED_TARGET_PER_1000")
     asked = json.loads(gaz(ordos_engine, "facilities", "coverage", "beds", "--target", "31").stdout)
     assert asked["target"] == 31 and "the request's target" in asked["target_note"]
+
+
+def test_the_csv_carries_the_placeholder_note_like_the_json(
+    api: httpx.Client, ordos_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 12, point 5: the beds CSV (API and CLI) says the default target is a placeholder, as the JSON does."""
+    monkeypatch.delenv("GAZ_BED_TARGET_PER_1000", raising=False)
+    fixture_beds(api, ordos_engine)
+    served = api.get("/api/v1/coverage/beds", params={"format": "csv"}).text
+    printed = gaz(ordos_engine, "facilities", "coverage", "beds", "--csv").stdout
+    for table in (served, printed):
+        rows = list(csv.DictReader(io.StringIO(table.lstrip("\ufeff"))))
+        assert rows and all("placeholder" in row["target_note"] for row in rows), table[:300]
+    asked = api.get("/api/v1/coverage/beds", params={"format": "csv", "target": 40}).text
+    assert "placeholder" not in asked and "the request's target" in asked
