@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from gazetteer.places.names import warm_up
 from gazetteer.places.publishing import published_collections
-from gazetteer.places.service import located_standard_places
+from gazetteer.places.service import get_place, located_standard_places
 from gazetteer.places.unit_names import sync_unit_names
 from gazetteer.points.service import import_points, list_points, point_count
 
 __all__ = [
+    "get_place",
     "import_points",
     "list_points",
     "located_standard_places",

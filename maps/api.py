@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from sqlalchemy.engine import Connection
 
@@ -18,7 +18,7 @@ from maps import coverage as coverage_maps
 from maps import service
 from maps.assets import asset_path
 from maps.builders import TILE_ORIGINS
-from maps.viewer import viewer_page
+from maps.viewer import place_page, viewer_page
 
 router = APIRouter(prefix="/maps", tags=["maps"])
 Db = Annotated[Connection, Depends(db, scope="function")]
@@ -89,6 +89,24 @@ def boundaries_map(
 def places_map(conn: Db, request: Request, basemap: Basemap = "none") -> HTMLResponse:
     """Standard place names with a location, clustered by GB/T 18521 category, with popups and record links."""
     return _map_page(service.places_map(conn, basemap=basemap, tianditu_key=_key(request)), basemap)
+
+
+@router.get("/places/{place_name_id}", response_class=HTMLResponse)
+def place(
+    conn: Db,
+    request: Request,
+    place_name_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    basemap: Basemap = "none",
+) -> HTMLResponse:
+    """The page of one place name: its record, other names and events, the place and its unit on the map."""
+    page = place_page(
+        conn,
+        place_name_id,
+        basemap=basemap,
+        tianditu_key=_key(request),
+        compliance_note=app_settings(request).maps.compliance_note,
+    )
+    return _map_page(page, basemap)
 
 
 @router.get("/coverage", response_class=HTMLResponse)

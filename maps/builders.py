@@ -141,6 +141,22 @@ class MapControls(MacroElement):
         self._name = "MapControls"
 
 
+class SetView(MacroElement):
+    """The map's opening view: a (lat, lon) centre and a zoom."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "{{ this._parent.get_name() }}.setView({{ this.centre|tojson }}, {{ this.zoom|tojson }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, centre: tuple[float, float], zoom: int) -> None:
+        super().__init__()
+        self._name = "SetView"
+        self.centre = list(centre)
+        self.zoom = zoom
+
+
 class ViewerStart(MacroElement):
     """Starts the viewer script (maps/static/viewer.js) on the map, its layer switcher, its app options (JSON)
     and the legends tied to overlays (legend element id -> the overlays' JavaScript variables)."""
@@ -239,6 +255,10 @@ class Canvas:
         """A storage point as Leaflet's (lat, lon) in the display CRS."""
         x, y = transform_point(lon, lat, STORAGE_CRS, self.display_crs)
         return y, x
+
+    def zoom_to(self, lon: float, lat: float, zoom: int = 13) -> None:
+        """Open the map at a storage point instead of the whole city (set after the city's fit: it wins)."""
+        self.map.add_child(SetView(self.latlon(lon, lat), zoom))
 
     def geojson(self, geometry: Any) -> dict[str, Any]:
         """A storage geometry (shapely or GeoJSON mapping) as a GeoJSON geometry in the display CRS, its

@@ -17,7 +17,8 @@ from boundaries import service as boundaries
 from core.settings import CoverageSettings
 from facilities import service as facilities
 from facilities.service import CITY_CODE
-from maps.builders import BASEMAPS, Canvas, area_style
+from gazetteer import service as gazetteer
+from maps.builders import BASEMAPS, Canvas, area_style, popup_html
 from maps.coverage import choropleths, facility_popup
 from maps.service import (
     APPROX_NOTE,
@@ -32,6 +33,14 @@ from maps.service import (
 
 TITLE = "鄂尔多斯市 地图 Ordos map viewer"
 BASEMAP_LABELS = {"none": "无 none (offline)", "osm": "OSM", "tianditu": "天地图 Tianditu", "amap": "高德 AMap"}
+PLACE_TEXTS = (
+    ("meaning", "含义 meaning"),
+    ("origin", "由来 origin"),
+    ("history", "历史沿革 history"),
+    ("approving_body", "批准机关 approved by"),
+    ("document_number", "批准文号 document"),
+    ("approval_date", "批准日期 approved on"),
+)
 CASE_STATUSES = {"open": "未结 open", "mediating": "调解中 mediating", "resolved": "已结 resolved"}
 CASE_COLOURS = {"open": "#d7191c", "mediating": "#fdae61", "resolved": "#1a9641"}
 FACILITY_COLOURS = ("#01665e", "#762a83", "#8c510a", "#c51b7d", "#4d4d4d", "#2166ac", "#b35806")
@@ -140,3 +149,56 @@ def _facility_layers(canvas: Canvas, everything: list[dict[str, Any]]) -> None:
             canvas.point(
                 group, row["lon"], row["lat"], colour=colour, radius=5, tooltip=row["name"], popup=facility_popup(row)
             )
+
+
+def place_page(
+    conn: Connection, place_name_id: int, *, basemap: str = "none", tianditu_key: str = "", compliance_note: str
+) -> str:
+    """The page of one place name (the search card links to it): its record, other names and events in the
+    panel, the place and its unit's polygon on the map. Only what the JSON record (``/api/v1/places/{id}``)
+    gives: a record that is not public is at its generalised location."""
+    place = gazetteer.get_place(conn, place_name_id)
+    toned = place["romanization_toned"] or place["romanization"]
+    lines = [
+        f"罗马字母 romanization: {toned or '—'}",
+        f"类别 category: {place['category']} {place['category_name'] or ''}",
+        f"所在政区 unit: {' › '.join(u['name'] for u in place['unit_path']) or '—'}",
+        f"状态 status: {place['status']}, {place['valid_from'] or '?'} – {place['valid_to'] or '今 now'}",
+        *(f"{label}: {place[key]}" for key, label in PLACE_TEXTS if place.get(key)),
+        *(
+            f"名称 name: {n['name']} ({n['status']}, {n['valid_from'] or '?'} – {n['valid_to'] or '今 now'})"
+            for n in place["names"]
+            if n["id"] != place["id"]
+        ),
+        *(
+            "沿革 event: " + ", ".join(f"{k} {v}" for k, v in event.items() if v not in (None, ""))
+            for event in place["events"]
+        ),
+        f"记录 record: /api/v1/places/{place['id']}",
+        compliance_note,
+    ]
+    canvas = Canvas(f"{place['name']} — 地名 place name", basemap, tianditu_key=tianditu_key, notes=lines)
+    if place["unit_code"]:
+        unit = boundaries.get_unit(conn, place["unit_code"], crs="EPSG:4490")
+        if unit["polygon"] is not None:
+            canvas.polygons(
+                f"所在政区 {unit['name']}",
+                [{"geometry": unit["polygon"]["geometry"], "properties": {"name": unit["name"]}}],
+                style=lambda _: {"color": "#d7191c", "weight": 2, "fill": False, "dashArray": "5 4"},
+                fields=["name"],
+                aliases=["所在政区 unit"],
+            )
+    if place["point"] is not None:
+        lon, lat = place["point"]["lon"], place["point"]["lat"]
+        group = canvas.group(f"地名 {place['name']}")
+        canvas.point(
+            group,
+            lon,
+            lat,
+            colour="#d7191c",
+            radius=8,
+            tooltip=place["name"],
+            popup=popup_html(place["name"], [("罗马字母 romanization", toned), ("状态 status", place["status"])]),
+        )
+        canvas.zoom_to(lon, lat)
+    return canvas.render()

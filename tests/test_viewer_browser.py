@@ -169,7 +169,7 @@ def test_search_picks_a_place_and_the_card_shows_its_unit_path(ordos_api: httpx.
     centre = viewer.js("(() => { const c = gazViewer.map.getCenter(); return [c.lng, c.lat]; })()")
     assert centre == pytest.approx([expected["point"]["lon"], expected["point"]["lat"]], abs=5e-4)  # within 2 px
     assert viewer.js("gazViewer.map.getZoom()") >= 12
-    assert viewer.js("document.querySelector('.gaz-card a').getAttribute('href')") == f"/api/v1/places/{expected['id']}"
+    assert viewer.js("document.querySelector('.gaz-card a').getAttribute('href')") == f"/maps/places/{expected['id']}"
     wait_for(lambda: viewer.js("gazViewer.marks.getLayers().length") == 2, "the point and its unit's outline")
     viewer.js("new Promise((done) => setTimeout(done, 1000))")
     assert "哈巴格希街道" in viewer.card(), "the click on the hit reached the map (identify replaced the card)"
@@ -356,3 +356,28 @@ def test_boundary_lines_and_dispute_cases_are_layers(api: httpx.Client, lined_vi
     assert overlays["争议案件 Dispute cases: 未结 open"] == {"features": 1, "shown": False}
     assert not any(label.startswith("争议案件") and "open" not in label for label in overlays)  # no empty status
     local(lined_viewer)
+
+
+def test_the_page_of_a_place(ordos_api: httpx.Client, viewer: Viewer) -> None:
+    (place,) = [
+        h
+        for h in ordos_api.get("/api/v1/places/autocomplete", params={"q": "哈巴格希"}).json()["results"]
+        if h["name"] == "哈巴格希街道"
+    ]
+    viewer.browser.open(f"{viewer.base_url}/maps/places/{place['id']}")
+    wait_for(lambda: viewer.js("document.body.dataset.layerCounts"), "the page's layers")
+    panel = viewer.js("document.querySelector('.map-panel').innerText")
+    shown = ("哈巴格希街道", "Hābāgéxī Jiēdào", "24 乡级行政区域", "鄂尔多斯市 › 康巴什区", "standard, 2023-06-30")
+    for expected in shown:
+        assert expected in panel, (expected, panel)
+    overlays = viewer.js("JSON.parse(document.body.dataset.layerCounts).overlays")
+    drawn = {"features": 1, "shown": True}
+    assert overlays == {"所在政区 康巴什区": drawn, "地名 哈巴格希街道": drawn}
+    centre = viewer.js(
+        "(() => { const map = window[JSON.parse(document.body.dataset.layerCounts).map];"
+        " const c = map.getCenter(); return [c.lng, c.lat]; })()"
+    )
+    assert centre == pytest.approx([place["point"]["lon"], place["point"]["lat"]], abs=5e-4)
+    assert ordos_api.get("/maps/places/999999999").status_code == 404
+    assert ordos_api.get("/maps/places/0").status_code == 422
+    local(viewer)

@@ -169,6 +169,7 @@ def plant(api: httpx.Client, engine: Engine, tmp_path: Path) -> dict[str, str]:
         "/maps/": "/maps/",
         "/maps/boundaries": f"/maps/boundaries?check={check['id']}&comparison={comparison['id']}",
         "/maps/places": "/maps/places",
+        "/maps/places/{place_name_id}": f"/maps/places/{place['id']}",
         "/maps/coverage": "/maps/coverage",
         "/ogc": "/ogc?f=html",
         "/ogc/conformance": "/ogc/conformance?f=html",

@@ -259,7 +259,7 @@
     var self = this;
     this.marks.clearLayers();
     var link = el("a", null, "完整记录 full record");
-    link.href = "/api/v1/places/" + encodeURIComponent(hit.id);
+    link.href = "/maps/places/" + encodeURIComponent(hit.id);
     link.target = "_blank";
     this.openCard(hit.name, [
       ["罗马字母 romanization", hit.romanization],
