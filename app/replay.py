@@ -19,7 +19,6 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import Connection
 
 import boundaries.service  # noqa: F401  (registers its importers for replay)
-import facilities.service  # noqa: F401  (registers its importers for replay)
 from app import replay_queries
 from core import audit
 from core.database import transaction
@@ -27,6 +26,7 @@ from core.errors import Conflict, GazError, InvalidInput
 from core.files import restore_inputs
 from core.imports import REPLAY_IMPORTERS
 from core.settings import Settings, with_psycopg_driver
+from facilities import service as facilities  # registers its importers for replay, writes its rows back
 from gazetteer import service as gazetteer
 
 WRITES = {("facility", "create"), ("facility", "update"), ("facility", "delete"), ("unit_polygon", "create")}
@@ -155,14 +155,9 @@ def _rerun_sync(conn: Connection, entry: dict[str, Any]) -> None:
 
 def _rewrite(conn: Connection, entry: dict[str, Any]) -> None:
     """Write back a logged API write from its row images, checking the target holds the logged 'before'."""
-    kind, before, after = (entry["object_type"], entry["action"]), entry["before"], entry["after"]
-    if kind == ("facility", "create"):
-        replay_queries.insert_facility(conn, after)
-        written = True
-    elif kind == ("facility", "update"):
-        written = replay_queries.overwrite_facility(conn, after, before["version"])
-    elif kind == ("facility", "delete"):
-        written = replay_queries.delete_facility(conn, int(entry["object_id"]), before["version"])
+    before, after = entry["before"], entry["after"]
+    if entry["object_type"] == "facility":
+        written = facilities.write_back(conn, entry["action"], before, after)
     else:  # unit_polygon create, closing the registered polygon it replaced
         written = before is None or replay_queries.close_polygon(conn, int(before["id"]), after["valid_from"])
         replay_queries.insert_polygon(conn, after, shapely.geometry.shape(after["geometry"]))

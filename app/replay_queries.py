@@ -11,19 +11,7 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-FACILITY_POINT = "ST_SetSRID(ST_MakePoint(:lon, :lat), 4490)"
-
-
-def table_columns(conn: Connection, table: str) -> set[str]:
-    """The column names of a table of the service's schema."""
-    rows = conn.execute(
-        text(
-            "SELECT column_name FROM information_schema.columns"
-            " WHERE table_schema = current_schema() AND table_name = :t"
-        ),
-        {"t": table},
-    )
-    return {row[0] for row in rows}
+from core import audit
 
 
 def timestamp_columns(conn: Connection) -> list[tuple[str, str]]:
@@ -58,52 +46,6 @@ def drop_temporary_tables(conn: Connection) -> None:
     conn.execute(text("DISCARD TEMP"))
 
 
-def advance_identity(conn: Connection, table: str, row_id: int) -> None:
-    """Move the table's id sequence past ``row_id`` (written explicitly), as the original insert did."""
-    conn.execute(
-        text(
-            "SELECT setval(pg_get_serial_sequence(:t, 'id'), GREATEST(:id,"
-            " coalesce(pg_sequence_last_value(CAST(pg_get_serial_sequence(:t, 'id') AS regclass)), 0)))"
-        ),
-        {"t": table, "id": row_id},
-    )
-
-
-def insert_facility(conn: Connection, row: dict[str, Any]) -> None:
-    """Insert a facility exactly as logged (its id, version and time stamp included)."""
-    columns = sorted(table_columns(conn, "facility") & set(row))
-    conn.execute(
-        text(
-            f"INSERT INTO facility ({', '.join(columns)}, geom) OVERRIDING SYSTEM VALUE"  # noqa: S608
-            f" VALUES ({', '.join(':' + c for c in columns)}, {FACILITY_POINT})"
-        ),
-        row,
-    )
-    advance_identity(conn, "facility", int(row["id"]))
-
-
-def overwrite_facility(conn: Connection, row: dict[str, Any], version: int) -> bool:
-    """Overwrite a facility found at ``version`` with the logged row; False when it is missing or elsewhere."""
-    columns = sorted(table_columns(conn, "facility") & set(row) - {"id"})
-    assignments = ", ".join(f"{c} = :{c}" for c in columns)
-    result = conn.execute(
-        text(
-            f"UPDATE facility SET {assignments}, geom = {FACILITY_POINT}"  # noqa: S608
-            " WHERE id = :id AND version = :old_version"
-        ),
-        {**row, "old_version": version},
-    )
-    return result.rowcount == 1
-
-
-def delete_facility(conn: Connection, facility_id: int, version: int) -> bool:
-    """Delete a facility found at ``version``; False when it is missing or elsewhere."""
-    result = conn.execute(
-        text("DELETE FROM facility WHERE id = :id AND version = :version"), {"id": facility_id, "version": version}
-    )
-    return result.rowcount == 1
-
-
 def close_polygon(conn: Connection, polygon_id: int, valid_to: str) -> bool:
     """End an open polygon version on ``valid_to``; False when it is missing or already closed."""
     result = conn.execute(
@@ -124,4 +66,4 @@ def insert_polygon(conn: Connection, row: dict[str, Any], geometry: Any) -> None
         {**{k: row[k] for k in ("id", "unit_code", "source", "status", "repair_note")}, "valid_from": row["valid_from"]}
         | {"wkb": shapely.to_wkb(geometry)},
     )
-    advance_identity(conn, "unit_polygon", int(row["id"]))
+    audit.advance_identity(conn, "unit_polygon", int(row["id"]))

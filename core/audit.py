@@ -64,3 +64,27 @@ def last_id(conn: Connection, before: int | None = None) -> int:
     """The id of the latest audit row (below ``before`` when given; 0 when there is none)."""
     query = "SELECT coalesce(max(id), 0) FROM audit_log WHERE CAST(:before AS bigint) IS NULL OR id < :before"
     return int(conn.execute(text(query), {"before": before}).scalar_one())
+
+
+# --- writing logged rows back (the audit-log replay) ---------------------------------------------------
+def table_columns(conn: Connection, table: str) -> set[str]:
+    """The column names of a table of the service's schema."""
+    rows = conn.execute(
+        text(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = :t"
+        ),
+        {"t": table},
+    )
+    return {row[0] for row in rows}
+
+
+def advance_identity(conn: Connection, table: str, row_id: int) -> None:
+    """Move the table's id sequence past ``row_id`` (written explicitly), as the original insert did."""
+    conn.execute(
+        text(
+            "SELECT setval(pg_get_serial_sequence(:t, 'id'), GREATEST(:id,"
+            " coalesce(pg_sequence_last_value(CAST(pg_get_serial_sequence(:t, 'id') AS regclass)), 0)))"
+        ),
+        {"t": table, "id": row_id},
+    )

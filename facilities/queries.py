@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, RowMapping
 
+from core import audit
+
 # Columns written from a validated facility record (lon/lat become the point).
 WRITE_COLUMNS = (
     "name",
@@ -387,3 +389,31 @@ def network_nearest_sites(
         },
     ).mappings()
     return {row["key"]: row for row in rows}
+
+
+# --- logged rows written back by the audit-log replay (ids, versions and stamps as logged) -----------------
+def insert_logged_facility(conn: Connection, row: dict[str, Any]) -> None:
+    """Insert a facility exactly as logged (its id, version and time stamp included)."""
+    columns = sorted(audit.table_columns(conn, "facility") & set(row))
+    conn.execute(
+        text(
+            f"INSERT INTO facility ({', '.join(columns)}, geom) OVERRIDING SYSTEM VALUE"  # noqa: S608
+            f" VALUES ({', '.join(':' + c for c in columns)}, {POINT})"
+        ),
+        row,
+    )
+    audit.advance_identity(conn, "facility", int(row["id"]))
+
+
+def overwrite_logged_facility(conn: Connection, row: dict[str, Any], version: int) -> bool:
+    """Overwrite a facility found at ``version`` with the logged row; False when it is missing or elsewhere."""
+    columns = sorted(audit.table_columns(conn, "facility") & set(row) - {"id"})
+    assignments = ", ".join(f"{c} = :{c}" for c in columns)
+    result = conn.execute(
+        text(
+            f"UPDATE facility SET {assignments}, geom = {POINT}"  # noqa: S608
+            " WHERE id = :id AND version = :old_version"
+        ),
+        {**row, "old_version": version},
+    )
+    return result.rowcount == 1

@@ -247,3 +247,16 @@ def road_edges(features: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     }
                 )
     return edges
+
+
+def write_back(conn: Connection, action: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> bool:
+    """Write a logged facility create/update/delete back as logged (the audit-log replay): the row of ``after``
+    with its id and version; False when the target does not hold the logged state ``before``."""
+    if action == "create" and after is not None:
+        queries.insert_logged_facility(conn, after)
+        return True
+    if before is None:
+        return False
+    if action == "update" and after is not None:
+        return queries.overwrite_logged_facility(conn, after, before["version"])
+    return action == "delete" and queries.delete_facility(conn, int(before["id"]), before["version"])

@@ -15,7 +15,7 @@ from facilities.coverage import (
     zone_buffers,
 )
 from facilities.importers import import_facilities, import_population
-from facilities.registry import CITY_CODE, list_facilities, published_collections
+from facilities.registry import CITY_CODE, list_facilities, published_collections, write_back
 
 __all__ = [
     "CITY_CODE",
@@ -28,6 +28,7 @@ __all__ = [
     "list_facilities",
     "parse_widths",
     "prohibited_zones",
+    "write_back",
     "published_collections",
     "zone_buffers",
 ]
