@@ -696,3 +696,14 @@ def test_hostile_input_is_4xx_and_writes_nothing(
     assert needle.lower() in str(body.get("detail", body.get("description", ""))).lower(), body
     assert table_counts(engine) == counts
     assert audit_rows(engine) == audit
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "text/plain", "application/octet-stream"])
+def test_five_megabytes_of_non_json_get_the_error_shape(
+    api: httpx.Client, editor: dict[str, str], untouched: None, content_type: str
+) -> None:
+    """Issue 11: a 5 MB body that is not JSON gets the same 4xx error body as any other bad body."""
+    for path in ("/api/v1/boundaries/disputes", "/api/v1/boundaries/compare", "/api/v1/units/150603/polygons"):
+        response = api.post(path, headers={**editor, "Content-Type": content_type}, content=b"x" * 5_000_000)
+        assert 400 <= response.status_code < 500, (path, response.status_code, response.text[:200])
+        assert set(response.json()) >= {"code", "detail"}, (path, response.text[:200])
