@@ -35,6 +35,9 @@ def new_case(**change: object) -> dict:
     }
 
 
+CASE_UNITS = {"150602000000", "150603000000"}
+
+
 def test_case_life_from_open_to_resolved(api: httpx.Client, ordos_engine: Engine) -> None:
     editor = key(ordos_engine)
     compared = api.post(
@@ -42,9 +45,12 @@ def test_case_life_from_open_to_resolved(api: httpx.Client, ordos_engine: Engine
         headers=editor,
         json={"parent": "150600", "level": "county", "second": "datav-2021"},
     ).json()
-    created = api.post(URL, headers=editor, json=new_case(comparison_id=compared["id"]))
+    between = [p["id"] for p in compared["pieces"] if {p["first_unit"], p["second_unit"]} & CASE_UNITS][:3]
+    assert between, "the comparison gives pieces on 东胜 or 康巴什 ground"
+    created = api.post(URL, headers=editor, json=new_case(comparison_id=compared["id"], piece_ids=between))
     assert created.status_code == 201, created.text
     case = created.json()
+    assert case["piece_ids"] == sorted(between)  # the case names the pieces it is about
     assert case["status"] == "open" and case["units"] == ["150602000000", "150603000000"]
     assert case["comparison_id"] == compared["id"] and case["version"] == 1
     assert [e["kind"] for e in case["timeline"]] == ["opened"] and case["timeline"][0]["on_date"] == "2026-03-01"
@@ -86,6 +92,24 @@ def test_case_life_from_open_to_resolved(api: httpx.Client, ordos_engine: Engine
             text("SELECT action FROM audit_log WHERE object_type = 'dispute_case' ORDER BY id")
         ).all()
     assert [a.action for a in audited] == ["create", "update", "update"]
+
+
+def test_pieces_must_belong_to_the_linked_comparison(api: httpx.Client, ordos_engine: Engine) -> None:
+    editor = key(ordos_engine)
+    compared = api.post(
+        "/api/v1/boundaries/compare",
+        headers=editor,
+        json={"parent": "150600", "level": "county", "second": "datav-2021"},
+    ).json()
+    piece = compared["pieces"][0]["id"]
+    cases = [
+        (new_case(piece_ids=[piece]), "give its comparison_id too"),
+        (new_case(comparison_id=compared["id"], piece_ids=[piece, 99_999_999]), "99999999 are not pieces"),
+    ]
+    for body, needle in cases:
+        response = api.post(URL, headers=editor, json=body)
+        assert response.status_code == 422 and needle in response.json()["detail"], response.text
+    assert api.get(URL).json() == []
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ def create_dispute(
         documents=[d.model_dump() for d in body.documents],
         check_id=body.check_id,
         comparison_id=body.comparison_id,
+        piece_ids=body.piece_ids,
         note=body.note,
         actor=caller.name,
     )

@@ -37,6 +37,8 @@ class DisputeCase(Base):
     documents: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     check_id: Mapped[int | None] = mapped_column(ForeignKey("boundary_check.id"))
     comparison_id: Mapped[int | None] = mapped_column(ForeignKey("boundary_comparison.id"))
+    # The disputed pieces of that comparison the case is about (ids of disputed_piece).
+    piece_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), server_default="{}")
     geom = mapped_column(Geometry("MULTIPOLYGON", srid=4490, spatial_index=True), nullable=True)
     created_by: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

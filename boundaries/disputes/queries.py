@@ -10,7 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, RowMapping
 
 CASE_SELECT = (
-    "SELECT id, title, unit_codes, status, documents, check_id, comparison_id, created_by, created_at, version,"
+    "SELECT id, title, unit_codes, status, documents, check_id, comparison_id, piece_ids, created_by, created_at,"
+    " version,"
     " ST_AsBinary(geom) AS wkb FROM dispute_case"
 )
 
@@ -20,9 +21,10 @@ def insert_case(conn: Connection, values: dict[str, Any]) -> int:
     return int(
         conn.execute(
             text(
-                "INSERT INTO dispute_case (title, unit_codes, status, documents, check_id, comparison_id, geom,"
-                " created_by) VALUES (:title, CAST(:unit_codes AS text[]), :status, CAST(:documents AS jsonb),"
-                " :check_id, :comparison_id, ST_Multi(ST_GeomFromWKB(:wkb, 4490)), :created_by) RETURNING id"
+                "INSERT INTO dispute_case (title, unit_codes, status, documents, check_id, comparison_id, piece_ids,"
+                " geom, created_by) VALUES (:title, CAST(:unit_codes AS text[]), :status, CAST(:documents AS jsonb),"
+                " :check_id, :comparison_id, CAST(:piece_ids AS bigint[]), ST_Multi(ST_GeomFromWKB(:wkb, 4490)),"
+                " :created_by) RETURNING id"
             ),
             {**values, "documents": json.dumps(values["documents"], ensure_ascii=False, default=str)},
         ).scalar_one()
@@ -95,6 +97,15 @@ def events(conn: Connection, case_id: int) -> list[RowMapping]:
             {"id": case_id},
         ).mappings()
     )
+
+
+def pieces_outside(conn: Connection, comparison_id: int, piece_ids: list[int]) -> list[int]:
+    """The ids among ``piece_ids`` that are not disputed pieces of the comparison."""
+    found = conn.execute(
+        text("SELECT id FROM disputed_piece WHERE comparison_id = :c AND id = ANY(CAST(:ids AS bigint[]))"),
+        {"c": comparison_id, "ids": piece_ids},
+    ).scalars()
+    return sorted(set(piece_ids) - set(found))
 
 
 def exists(conn: Connection, table: str, row_id: int) -> bool:

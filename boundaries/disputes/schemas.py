@@ -28,6 +28,9 @@ class DisputeIn(BaseModel):
     documents: list[DocumentIn] = Field(default_factory=list)
     check_id: int | None = Field(None, description="the topology check that found it")
     comparison_id: int | None = Field(None, description="the comparison that found it")
+    piece_ids: list[int] = Field(
+        default_factory=list, max_length=1000, description="the disputed pieces of that comparison the case is about"
+    )
     note: str = Field("", max_length=2000)
 
 

@@ -49,10 +49,12 @@ def create_case(
     documents: list[dict[str, Any]] | None = None,
     check_id: int | None = None,
     comparison_id: int | None = None,
+    piece_ids: list[int] | None = None,
     note: str = "",
     actor: str,
 ) -> dict[str, Any]:
-    """Open a case; its first timeline entry is the opening."""
+    """Open a case; its first timeline entry is the opening. ``piece_ids`` name the disputed pieces of the linked
+    comparison the case is about."""
     title = _text("title", title, 300)
     if not units:
         raise InvalidInput("a dispute case names at least one unit")
@@ -66,6 +68,11 @@ def create_case(
     for table, row_id in (("boundary_check", check_id), ("boundary_comparison", comparison_id)):
         if row_id is not None and not queries.exists(conn, table, row_id):
             raise InvalidInput(f"no {table.replace('_', ' ')} {row_id} to link the case to")
+    pieces = sorted(set(piece_ids or []))
+    if pieces and comparison_id is None:
+        raise InvalidInput("piece_ids name disputed pieces of a comparison: give its comparison_id too")
+    if pieces and comparison_id is not None and (strangers := queries.pieces_outside(conn, comparison_id, pieces)):
+        raise InvalidInput(f"piece(s) {', '.join(map(str, strangers))} are not pieces of comparison {comparison_id}")
     values = {
         "title": title,
         "unit_codes": codes,
@@ -73,6 +80,7 @@ def create_case(
         "documents": _documents(documents or []),
         "check_id": check_id,
         "comparison_id": comparison_id,
+        "piece_ids": pieces,
         "wkb": wkb,
         "created_by": actor,
     }
@@ -139,6 +147,7 @@ def _case_out(conn: Connection, row: Any, with_timeline: bool) -> dict[str, Any]
         "documents": row["documents"],
         "check_id": row["check_id"],
         "comparison_id": row["comparison_id"],
+        "piece_ids": list(row["piece_ids"]),
         "created_by": row["created_by"],
         "created_at": row["created_at"],
         "version": row["version"],
