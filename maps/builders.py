@@ -256,6 +256,11 @@ class Canvas:
         x, y = transform_point(lon, lat, STORAGE_CRS, self.display_crs)
         return y, x
 
+    def fit_to(self, bounds: tuple[float, float, float, float]) -> None:
+        """Open the map on storage bounds (min lon, min lat, max lon, max lat) instead of the whole city."""
+        south_west, north_east = self.latlon(bounds[0], bounds[1]), self.latlon(bounds[2], bounds[3])
+        self.map.fit_bounds([list(south_west), list(north_east)])
+
     def zoom_to(self, lon: float, lat: float, zoom: int = 13) -> None:
         """Open the map at a storage point instead of the whole city (set after the city's fit: it wins)."""
         self.map.add_child(SetView(self.latlon(lon, lat), zoom))

@@ -106,6 +106,9 @@ def boundaries_map(
         legend += _check_layers(canvas, check, findings, names)
     if comparison is not None:
         legend += _comparison_layers(canvas, comparison, names)
+    drawn = [f["geometry"] for f in findings] + [p["geometry"] for p in (comparison or {}).get("pieces", [])]
+    if drawn:  # open at what was found: small findings are invisible at the city's scale
+        canvas.fit_to(shapely.union_all([shapely.geometry.shape(g) for g in drawn]).bounds)
     canvas.legend("图例 Legend", legend)
     return canvas.render()
 

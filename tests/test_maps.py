@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
+import shapely
+import shapely.geometry
 from sqlalchemy import Engine
 
 from core.crs import wgs84_to_gcj02
@@ -252,3 +254,14 @@ def test_the_compliance_note_is_a_setting(ordos_api: httpx.Client, shared_ordos_
         for path in ("/maps/", "/maps/boundaries"):
             page = client.get(path).text
             assert html.escape(wording) in page and "示意图，不作为权属争议依据" not in page, path
+
+
+def test_a_check_opens_at_its_findings(api: httpx.Client, ordos_engine: Engine) -> None:
+    check, _ = stored_check_and_comparison(api, ordos_engine)
+    page = api.get(f"/maps/boundaries?check={check['id']}").text
+    findings = api.get(f"/api/v1/boundaries/checks/{check['id']}/findings.geojson").json()["features"]
+    west, south, east, north = shapely.union_all([shapely.geometry.shape(f["geometry"]) for f in findings]).bounds
+    fits = re.findall(r"fitBounds\(\s*(\[\[[^\]]*\],\s*\[[^\]]*\]\])", page)
+    (south_west, north_east) = json.loads(fits[-1])
+    assert [*south_west, *north_east] == pytest.approx([south, west, north, east], abs=1e-6)
+    assert "fitBounds" in api.get("/maps/boundaries").text  # without one, the whole city
