@@ -38,13 +38,17 @@ def new_case(**change: object) -> dict:
 CASE_UNITS = {"150602000000", "150603000000"}
 
 
+def vendor_comparison(api: httpx.Client, editor: dict[str, str]) -> dict:
+    """The banners of AMap 2020 (registered) compared with DataV 2021: a comparison with disputed pieces."""
+    body = {"parent": "150600", "level": "county", "second": "datav-2021"}
+    response = api.post("/api/v1/boundaries/compare", headers=editor, json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
 def test_case_life_from_open_to_resolved(api: httpx.Client, ordos_engine: Engine) -> None:
     editor = key(ordos_engine)
-    compared = api.post(
-        "/api/v1/boundaries/compare",
-        headers=editor,
-        json={"parent": "150600", "level": "county", "second": "datav-2021"},
-    ).json()
+    compared = vendor_comparison(api, editor)
     between = [p["id"] for p in compared["pieces"] if {p["first_unit"], p["second_unit"]} & CASE_UNITS][:3]
     assert between, "the comparison gives pieces on 东胜 or 康巴什 ground"
     created = api.post(URL, headers=editor, json=new_case(comparison_id=compared["id"], piece_ids=between))
@@ -96,11 +100,7 @@ def test_case_life_from_open_to_resolved(api: httpx.Client, ordos_engine: Engine
 
 def test_pieces_must_belong_to_the_linked_comparison(api: httpx.Client, ordos_engine: Engine) -> None:
     editor = key(ordos_engine)
-    compared = api.post(
-        "/api/v1/boundaries/compare",
-        headers=editor,
-        json={"parent": "150600", "level": "county", "second": "datav-2021"},
-    ).json()
+    compared = vendor_comparison(api, editor)
     piece = compared["pieces"][0]["id"]
     cases = [
         (new_case(piece_ids=[piece]), "give its comparison_id too"),
