@@ -89,6 +89,8 @@ class Viewer:
 
     def screenshot(self, name: str) -> None:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        wait_for(lambda: not self.js("window.gazViewer && gazViewer.map._animatingZoom"), "the map to settle")
+        self.js("new Promise((done) => setTimeout(done, 300))")  # the renderer redraws after the zoom
         data = self.browser.page("Page.captureScreenshot", format="png")["data"]
         shot = ARTIFACTS / name
         shot.write_bytes(base64.b64decode(data))
