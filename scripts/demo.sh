@@ -24,6 +24,7 @@ fi
 .venv/bin/gaz db upgrade
 .venv/bin/gaz load data/ordos.toml
 .venv/bin/gaz names replay-history "${GAZ_DATA_ROOT:-../shared/data}/ordos/codes/ordos_townships_history_nbs.csv"
+.venv/bin/gaz lines derive --parent 150600 --level county  # the banners' shared lines: viewer layer, hazard screening
 # No real facility list is public: the demo generates an ILLUSTRATIVE registry at the city's scale (seeded, around the
 # real township and village points; facilities/illustrative.py says how), labelled on every map and report.
 demo_data=.run/demo
