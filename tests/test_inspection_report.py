@@ -71,6 +71,7 @@ def test_html_report_of_a_line(api: httpx.Client, inspected: tuple[int, int]) ->
     grid = re.search(r"真 true 90\.0°<br>坐标 grid (\d+\.\d)° <small>\((EPSG:454[56])\)</small>", page)
     assert grid and 0.05 < abs(float(grid[1]) - 90.0) < 2  # grid bearing differs by the meridian convergence
     assert page.count("约定 agreed ") == 2 and page.count("实测 observed ") == 2  # both fixes, CGCS2000 and as given
+    assert "提交账号 Sent by (account)" in page and "检查人 Inspector<" not in page  # the inspectors are the campaign's
     parties = re.findall(r'<div class="party"><h3>([^<]+)</h3>', page)
     assert len(parties) == 2 and "东胜区" in parties[0] and "康巴什区" in parties[1]
     (src,) = re.findall(r'<img src="([^"]+)"', page)

@@ -268,7 +268,7 @@ figcaption {{ font-size: 8pt; }}
 <span style="color:#1565c0">● 未检查 not observed</span></div>
 <h2>检查记录 Observations</h2>
 <table class="observations"><thead><tr><th>界桩 Marker</th><th>状态 Status</th><th>位移 m</th><th>方位 Bearing</th>
-<th>判定 Class</th><th>坐标 CGCS2000 (lon, lat)</th><th>检查人 Inspector</th><th>时间 Time</th>
+<th>判定 Class</th><th>坐标 CGCS2000 (lon, lat)</th><th>提交账号 Sent by (account)</th><th>时间 Time</th>
 <th>说明 Notes</th></tr></thead>
 <tbody>{rows}</tbody></table>
 <h2>照片 Photos</h2>
