@@ -20,8 +20,14 @@ from shapely.geometry import mapping, shape
 from sqlalchemy import Engine, text
 
 from app.boundary_compare import run_comparison
-from boundaries.checks.metric import frame_for
-from boundaries.compare.service import compare_sources, get_comparison, systematic_offset
+from boundaries.checks.metric import MetricFrame, frame_for
+from boundaries.compare.service import (
+    compare_sources,
+    disputed_pieces,
+    get_comparison,
+    systematic_offset,
+    without_offset,
+)
 from boundaries.units import service
 from core import auth
 from core.crs import transform_geometry, wgs84_to_gcj02
@@ -589,13 +595,41 @@ def four_banners(dx: float = 0.0, dy: float = 0.0) -> dict[str, shapely.Geometry
     }
 
 
-def offset_between(first: dict, second: dict) -> dict | None:
+def planes(first: dict, second: dict) -> tuple[dict, dict, MetricFrame]:
     frame = frame_for(np.array(list(first.values()), dtype=object))
     plane_1, plane_2 = (
         dict(zip(layer, frame.forward(np.array(list(layer.values()), dtype=object)), strict=True))
         for layer in (first, second)
     )
-    return systematic_offset(plane_1, plane_2, frame)
+    return plane_1, plane_2, frame
+
+
+def offset_between(first: dict, second: dict) -> dict | None:
+    return systematic_offset(*planes(first, second))
+
+
+def test_the_comparison_after_removing_a_shift_leaves_what_truly_differs() -> None:
+    """Shifted by 18 km/-6 km: with the shift taken out nothing is left (within the centimetre-level rounding of
+    the vector); shifted and with the a|b line moved 2 km: the 2 km x 10 km strip is left."""
+    plane_1, plane_2, frame = planes(four_banners(), four_banners(18_000, -6_000))
+    offset = systematic_offset(plane_1, plane_2, frame)
+    assert offset is not None
+    before = disputed_pieces(plane_1, plane_2, 10_000, frame)[0]
+    after = without_offset(plane_1, plane_2, offset, frame, 10_000)
+    assert sum(p.area_m2 for p in before) > 1e8
+    assert after["disputed"]["count"] == 0 and after["max_hausdorff_m"] < 25
+    moved_line = {
+        **four_banners(18_000, -6_000),
+        **{
+            k: transform_geometry(shapely.affinity.translate(g, X0 + 18_000, Y0 - 6_000), "EPSG:4546", "EPSG:4490")
+            for k, g in {"a": shapely.box(0, 0, 12_000, 10_000), "b": shapely.box(12_000, 0, 20_000, 10_000)}.items()
+        },
+    }
+    plane_1, plane_2, frame = planes(four_banners(), moved_line)
+    offset = systematic_offset(plane_1, plane_2, frame)
+    assert offset is not None  # most of the boundary still moves by the shift
+    left = without_offset(plane_1, plane_2, offset, frame, 10_000)
+    assert left["disputed"]["count"] == 1 and left["disputed"]["area_m2"] == pytest.approx(2e7, rel=0.01)
 
 
 def test_a_constant_shift_of_tens_of_kilometres_is_named() -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+import shapely.affinity
 from numpy.typing import NDArray
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
@@ -196,6 +197,27 @@ def systematic_offset(
     }
 
 
+def without_offset(
+    first: dict[str, BaseGeometry],
+    second: dict[str, BaseGeometry],
+    offset: dict[str, Any],
+    frame: MetricFrame,
+    tolerance_m2: float,
+) -> dict[str, Any]:
+    """The comparison once the systematic ``offset`` is taken out of the second version (moved back by its
+    vector on the plane): what is left is what truly differs. Figures only; the stored pieces are those found."""
+    scale = float(frame.scale(np.array([shapely.union_all(list(first.values())).centroid.x]))[0])
+    back_x, back_y = (-float(v) * scale for v in offset["vector_m"])
+    moved = {code: shapely.affinity.translate(geom, back_x, back_y) for code, geom in second.items()}
+    pieces, small_count, small_area = disputed_pieces(first, moved, tolerance_m2, frame)
+    lines = line_offsets(first, moved, frame)
+    return {
+        "disputed": _total(pieces),
+        "below_tolerance": {"count": small_count, "area_m2": round(small_area, 1)},
+        "max_hausdorff_m": max((line["hausdorff_m"] for line in lines), default=None),
+    }
+
+
 # --- service ------------------------------------------------------------------------------------------
 def _layer(conn: Connection, codes: list[str], source: str, day: date) -> dict[str, BaseGeometry]:
     polygons = check_queries.polygons_of(conn, codes, source, day)
@@ -299,6 +321,8 @@ def _store(
     contents: ContentsFinder | None,
 ) -> dict[str, Any]:
     offset = systematic_offset(layer_1, layer_2, frame)
+    if offset is not None:
+        offset["after_removal"] = without_offset(layer_1, layer_2, offset, frame, tolerance)
     pieces, small_count, small_area = disputed_pieces(layer_1, layer_2, tolerance, frame)
     lines = line_offsets(layer_1, layer_2, frame)
     shapes = list(frame.inverse(np.array([p.geometry for p in pieces], dtype=object))) if pieces else []
