@@ -650,6 +650,16 @@ def test_gcj02_declared_as_wgs84_is_recognised() -> None:
     assert found["likely_cause"] == "GCJ-02 coordinates declared as WGS84/CGCS2000"
 
 
+def test_bd09_declared_as_wgs84_is_recognised() -> None:
+    first = four_banners()
+    second = {k: transform_geometry(g, "EPSG:4490", "BD-09") for k, g in first.items()}  # then read as WGS84
+    plane_1, plane_2, frame = planes(first, second)
+    found = systematic_offset(plane_1, plane_2, frame)
+    assert found is not None and 700 < found["distance_m"] < 1500
+    assert found["likely_cause"] == "BD-09 coordinates declared as WGS84/CGCS2000"
+    assert without_offset(plane_1, plane_2, found, frame, 10_000)["disputed"]["count"] == 0
+
+
 def test_a_different_line_on_one_border_is_no_shift() -> None:
     """The line between a and b moved 2 km east in the second version: local, not a shift."""
     first = four_banners()

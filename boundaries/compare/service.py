@@ -31,7 +31,7 @@ from boundaries.units import queries
 from boundaries.units.polygons import check_polygon, parse_geojson_geometry
 from boundaries.units.service import require_unit, unit_summary_short
 from core import audit
-from core.crs import gcj02_to_bd09, parse_crs, wgs84_to_gcj02
+from core.crs import STORAGE_CRS, gcj02_to_bd09, parse_crs, transform_geometry, wgs84_to_gcj02
 from core.errors import InvalidInput, NotFound
 
 MAX_TOLERANCE_M2 = 1e8
@@ -133,6 +133,13 @@ SHIFT_SAMPLES = 4000
 CAUSE_MATCH = 0.05
 
 
+# The usual mistakes, named as the cause of a shift, and the CRS the second version's coordinates really are in.
+VENDOR_CAUSES = {
+    "GCJ-02 coordinates declared as WGS84/CGCS2000": "GCJ-02",
+    "BD-09 coordinates declared as WGS84/CGCS2000": "BD-09",
+}
+
+
 def _known_offsets(lon: float, lat: float, frame: MetricFrame) -> dict[str, NDArray[np.float64]]:
     """Plane vectors (m) that the usual mistakes put on a point: GCJ-02 or BD-09 coordinates declared as WGS84."""
     gcj = wgs84_to_gcj02([lon], [lat])
@@ -141,10 +148,8 @@ def _known_offsets(lon: float, lat: float, frame: MetricFrame) -> dict[str, NDAr
         np.array([shapely.Point(lon, lat), shapely.points(np.ravel(gcj)), shapely.points(np.ravel(bd))], dtype=object)
     )
     base = np.array([here.x, here.y])
-    return {
-        "GCJ-02 coordinates declared as WGS84/CGCS2000": np.array([as_gcj.x, as_gcj.y]) - base,
-        "BD-09 coordinates declared as WGS84/CGCS2000": np.array([as_bd.x, as_bd.y]) - base,
-    }
+    gcj_cause, bd_cause = VENDOR_CAUSES
+    return {gcj_cause: np.array([as_gcj.x, as_gcj.y]) - base, bd_cause: np.array([as_bd.x, as_bd.y]) - base}
 
 
 def systematic_offset(
@@ -204,14 +209,26 @@ def without_offset(
     frame: MetricFrame,
     tolerance_m2: float,
 ) -> dict[str, Any]:
-    """The comparison once the systematic ``offset`` is taken out of the second version (moved back by its
-    vector on the plane): what is left is what truly differs. Figures only; the stored pieces are those found."""
-    scale = float(frame.scale(np.array([shapely.union_all(list(first.values())).centroid.x]))[0])
-    back_x, back_y = (-float(v) * scale for v in offset["vector_m"])
-    moved = {code: shapely.affinity.translate(geom, back_x, back_y) for code, geom in second.items()}
+    """The comparison once the systematic ``offset`` is taken out of the second version: what is left is what
+    truly differs. A vendor offset (GCJ-02/BD-09 declared as WGS84) is not constant over a large area, so the
+    second version is re-read through that CRS's exact inverse; any other shift is moved back by its vector on
+    the plane. Figures only; the stored pieces are those found."""
+    codes, geoms = list(second), np.array(list(second.values()), dtype=object)
+    vendor = VENDOR_CAUSES.get(offset["likely_cause"])
+    if vendor is not None:
+        lonlat = frame.inverse(geoms)
+        fixed = [transform_geometry(g, vendor, STORAGE_CRS) for g in lonlat]
+        moved = dict(zip(codes, frame.forward(np.array(fixed, dtype=object)), strict=True))
+        how = f"coordinates re-read as {vendor} (its exact inverse)"
+    else:
+        scale = float(frame.scale(np.array([shapely.union_all(list(first.values())).centroid.x]))[0])
+        back_x, back_y = (-float(v) * scale for v in offset["vector_m"])
+        moved = {code: shapely.affinity.translate(geom, back_x, back_y) for code, geom in second.items()}
+        how = "moved back by the shift's vector"
     pieces, small_count, small_area = disputed_pieces(first, moved, tolerance_m2, frame)
     lines = line_offsets(first, moved, frame)
     return {
+        "how": how,
         "disputed": _total(pieces),
         "below_tolerance": {"count": small_count, "area_m2": round(small_area, 1)},
         "max_hausdorff_m": max((line["hausdorff_m"] for line in lines), default=None),
