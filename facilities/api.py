@@ -155,12 +155,30 @@ def burial(conn: Db, unit: UnitParam = service.CITY_CODE, as_of: AsOf = None, fo
     return _answer(coverage.burial(conn, unit=unit, as_of=as_of), "townships", format)
 
 
+Minutes = Annotated[float, Query(description="the circle's walking time in minutes (default 15)")]
+Speed = Annotated[float, Query(description="walking speed in km/h (default 4: 15 minutes = 1,000 m)")]
+WalkM = Annotated[float | None, Query(description="the walking distance in metres, instead of minutes x speed")]
+
+
+def _walk(minutes: float, speed_kmh: float, walk_m: float | None) -> float:
+    """The circle's radius: ``walk_m`` when given, else the distance walked in ``minutes`` at ``speed_kmh``."""
+    return walk_m if walk_m is not None else coverage.walk_distance_m(minutes, speed_kmh)
+
+
+def _walked(result: dict[str, Any], minutes: float, speed_kmh: float, walk_m: float | None) -> dict[str, Any]:
+    """The result with the walking assumption it used."""
+    pace = {"minutes": None, "speed_kmh": None} if walk_m is not None else {"minutes": minutes, "speed_kmh": speed_kmh}
+    return {**result, "walk": {**pace, "walk_m": result["walk_m"]}}
+
+
 @router.get("/coverage/eldercare", responses=CSV_OR_JSON)
 def eldercare(
     conn: Db,
     unit: UnitParam = service.CITY_CODE,
     level: Annotated[str, Query(description="township, county or city")] = "township",
-    walk_m: Annotated[float, Query(description="walking distance in metres")] = coverage.DEFAULT_WALK_M,
+    minutes: Minutes = coverage.WALK_MINUTES,
+    speed_kmh: Speed = coverage.WALK_SPEED_KMH,
+    walk_m: WalkM = None,
     year: Annotated[int | None, Query(description="latest population figure not after this year")] = None,
     method: Annotated[
         str, Query(description="auto (network when a road layer exists), straight_line, network")
@@ -169,24 +187,28 @@ def eldercare(
     format: Format = "json",
 ) -> Any:
     """The 15-minute eldercare circle: share of communities and villages near a site (CSV: the area rows)."""
+    distance = _walk(minutes, speed_kmh, walk_m)
     result = coverage.eldercare_circle(
-        conn, unit=unit, level=level, walk_m=walk_m, year=year, method=method, as_of=as_of
+        conn, unit=unit, level=level, walk_m=distance, year=year, method=method, as_of=as_of
     )
-    return _answer(result, "areas", format)
+    return _answer(_walked(result, minutes, speed_kmh, walk_m), "areas", format)
 
 
 @router.get("/coverage/eldercare/uncovered", responses=CSV_OR_JSON)
 def eldercare_uncovered(
     conn: Db,
     unit: UnitParam = service.CITY_CODE,
-    walk_m: Annotated[float, Query(description="walking distance in metres")] = coverage.DEFAULT_WALK_M,
+    minutes: Minutes = coverage.WALK_MINUTES,
+    speed_kmh: Speed = coverage.WALK_SPEED_KMH,
+    walk_m: WalkM = None,
     method: Annotated[str, Query(description="auto, straight_line or network")] = "auto",
     as_of: AsOf = None,
     format: Format = "json",
 ) -> Any:
     """The communities and villages outside the circle, with the distance to the nearest site."""
-    result = coverage.eldercare_circle(conn, unit=unit, walk_m=walk_m, method=method, as_of=as_of)
-    return _answer(result, "uncovered", format)
+    distance = _walk(minutes, speed_kmh, walk_m)
+    result = coverage.eldercare_circle(conn, unit=unit, walk_m=distance, method=method, as_of=as_of)
+    return _answer(_walked(result, minutes, speed_kmh, walk_m), "uncovered", format)
 
 
 @router.get("/coverage/beds", responses=CSV_OR_JSON)

@@ -26,7 +26,22 @@ STREET_KIND = "街道"
 COMMUNITY_KIND = "社区"
 VILLAGE_KINDS = {"村", "嘎查"}
 LEVEL_DIGITS = {"city": 4, "county": 6, "township": 9}
-DEFAULT_WALK_M = 1000.0
+# The 15-minute circle walked at 4 km/h: 1,000 m, the distance the circle has always used. Both are parameters
+# of the eldercare routes (minutes, speed_kmh); no cited source fixes the pace, so set the office's own.
+WALK_MINUTES = 15.0
+WALK_SPEED_KMH = 4.0
+DEFAULT_WALK_M = WALK_MINUTES * WALK_SPEED_KMH * 1000 / 60
+
+
+def walk_distance_m(minutes: float, speed_kmh: float) -> float:
+    """How far one walks in ``minutes`` at ``speed_kmh`` (1–120 minutes, 1–10 km/h, else InvalidInput)."""
+    if not 1 <= minutes <= 120:
+        raise InvalidInput(f"minutes {minutes} must be between 1 and 120")
+    if not 1 <= speed_kmh <= 10:
+        raise InvalidInput(f"speed_kmh {speed_kmh} must be between 1 and 10 km/h")
+    return minutes * speed_kmh * 1000 / 60
+
+
 METHODS = ("auto", "straight_line", "network")
 NETWORK_METHOD = (
     "road-network distance (pgRouting pgr_dijkstraCost over the imported road layers, undirected, segment lengths "

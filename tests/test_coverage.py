@@ -123,6 +123,9 @@ def test_burial_csv_has_a_bom_and_the_township_rows(ordos_api: httpx.Client) -> 
         ("/api/v1/coverage/eldercare?unit=150602&level=city", 422, "above"),
         ("/api/v1/coverage/eldercare?walk_m=-100", 422, "walk_m"),
         ("/api/v1/coverage/eldercare?walk_m=abc", 422, "walk_m"),
+        ("/api/v1/coverage/eldercare?minutes=0", 422, "minutes"),
+        ("/api/v1/coverage/eldercare?speed_kmh=40", 422, "speed_kmh"),
+        ("/api/v1/coverage/eldercare/uncovered?speed_kmh=nan", 422, "speed_kmh"),
         ("/api/v1/coverage/eldercare?unit=159999", 404, "159999"),
         ("/api/v1/coverage/eldercare?method=network", 422, "road layer"),
         ("/api/v1/coverage/eldercare?method=fly", 422, "method"),
@@ -170,6 +173,9 @@ def test_eldercare_circle_counts_and_distances(api: httpx.Client, ordos_engine: 
     assert site.unit_code not in uncovered
     assert len([u for u in uncovered.values() if u["class"] == "community"]) == len(communities) - near
     assert all(u["distance_m"] > 1000 or u["distance_m"] is None for u in uncovered.values())
+    assert result["walk"] == {"minutes": 15, "speed_kmh": 4, "walk_m": 1000}  # the documented defaults
+    paced = api.get("/api/v1/coverage/eldercare?unit=150602&level=county&minutes=30&speed_kmh=5").json()
+    assert paced["walk"] == {"minutes": 30, "speed_kmh": 5, "walk_m": 2500} and paced["walk_m"] == 2500
     far = max(uncovered.values(), key=lambda u: u["distance_m"])
     wide = api.get(f"/api/v1/coverage/eldercare?unit=150602&level=county&walk_m={far['distance_m'] + 1}").json()
     assert wide["uncovered"] == []  # every located unit is within the widest distance
