@@ -145,6 +145,12 @@ def compare_versions(
     )
 
 
+@router.get("/comparisons")
+def list_comparisons(conn: Db, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict[str, Any]]:
+    """The latest stored comparisons, newest first, with their disputed totals and any systematic offset."""
+    return compare.list_comparisons(conn, limit)
+
+
 @router.get("/comparisons/{comparison_id}", response_model=ComparisonOut)
 def get_comparison(
     conn: Db, comparison_id: int, limit: Annotated[int, Query(ge=1, le=10_000)] = compare.PIECES_SHOWN

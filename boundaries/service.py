@@ -5,7 +5,7 @@ Outside this context, import only this module (tests/test_doors.py enforces it).
 
 from __future__ import annotations
 
-from boundaries.checks.service import REGISTERED, findings_geojson, get_check
+from boundaries.checks.service import REGISTERED, findings_geojson, get_check, list_checks
 from boundaries.compare.schemas import CompareIn, ComparisonOut
 from boundaries.compare.service import (
     PIECES_SHOWN,
@@ -13,6 +13,7 @@ from boundaries.compare.service import (
     compare_claim,
     compare_sources,
     get_comparison,
+    list_comparisons,
     pieces_geojson,
 )
 from boundaries.disputes.service import list_cases
@@ -57,6 +58,8 @@ __all__ = [
     "get_check",
     "get_children",
     "get_comparison",
+    "list_checks",
+    "list_comparisons",
     "get_unit",
     "hazards_csv",
     "hazards_geojson",

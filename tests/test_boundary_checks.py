@@ -301,6 +301,10 @@ def test_api_runs_stores_and_serves_a_check(api: httpx.Client, ordos_engine: Eng
     served = api.get(f"/api/v1/boundaries/checks/{body['id']}", params={"kind": "outside_parent", "limit": 5})
     assert served.status_code == 200
     assert [f["kind"] for f in served.json()["findings"]] == ["outside_parent"] * 5
+    listed = api.get("/api/v1/boundaries/checks").json()  # what the viewer and the office pick a check from
+    assert [c["id"] for c in listed] == [body["id"]] and listed[0]["by_kind"] == body["summary"]["by_kind"]
+    assert listed[0]["parent_code"] == "150600000000" and listed[0]["source"] == body["source"]
+    assert api.get("/api/v1/boundaries/checks", params={"limit": 0}).status_code == 422
     geojson = api.get(f"/api/v1/boundaries/checks/{body['id']}/findings.geojson", params={"kind": "uncovered_parent"})
     features = geojson.json()["features"]
     assert len(features) == body["summary"]["by_kind"]["uncovered_parent"]["count"]

@@ -49,6 +49,9 @@ def vendor_comparison(api: httpx.Client, editor: dict[str, str]) -> dict:
 def test_case_life_from_open_to_resolved(api: httpx.Client, ordos_engine: Engine) -> None:
     editor = key(ordos_engine)
     compared = vendor_comparison(api, editor)
+    listed = api.get("/api/v1/boundaries/comparisons").json()  # newest first, with what each found
+    assert listed[0]["id"] == compared["id"] and listed[0]["second_label"] == "datav-2021"
+    assert listed[0]["disputed"] == compared["summary"]["disputed"] and listed[0]["systematic_offset"] is None
     between = [p["id"] for p in compared["pieces"] if {p["first_unit"], p["second_unit"]} & CASE_UNITS][:3]
     assert between, "the comparison gives pieces on 东胜 or 康巴什 ground"
     created = api.post(URL, headers=editor, json=new_case(comparison_id=compared["id"], piece_ids=between))

@@ -36,6 +36,12 @@ def run_check(
     )
 
 
+@router.get("/checks")
+def list_checks(conn: Db, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict[str, Any]]:
+    """The latest stored checks, newest first, with their counts per kind (pick one for /checks/{id})."""
+    return checks.list_checks(conn, limit)
+
+
 @router.get("/checks/{check_id}", response_model=CheckOut)
 def get_check(
     conn: Db,

@@ -93,6 +93,19 @@ def check(conn: Connection, check_id: int) -> RowMapping | None:
     )
 
 
+def recent_checks(conn: Connection, limit: int) -> list[RowMapping]:
+    """The latest stored checks, newest first, with their counts per kind."""
+    return list(
+        conn.execute(
+            text(
+                "SELECT id, parent_code, level, source, as_of, created_by, created_at, summary -> 'by_kind' AS by_kind"
+                " FROM boundary_check ORDER BY id DESC LIMIT :limit"
+            ),
+            {"limit": limit},
+        ).mappings()
+    )
+
+
 def findings(conn: Connection, check_id: int, *, kind: str | None, limit: int, offset: int) -> list[RowMapping]:
     """Findings of a check, largest first, with a point on each and the geometry as WKB."""
     return list(

@@ -151,6 +151,12 @@ def require_check(conn: Connection, check_id: int) -> Any:
     return row
 
 
+def list_checks(conn: Connection, limit: int = 50) -> list[dict[str, Any]]:
+    """The latest stored checks, newest first (id, parent, level, source, date, counts per kind): what the map
+    viewer and an office list to pick one from."""
+    return [dict(row) for row in check_queries.recent_checks(conn, limit)]
+
+
 def get_check(
     conn: Connection, check_id: int, *, kind: str | None = None, limit: int = FINDINGS_SHOWN, offset: int = 0
 ) -> dict[str, Any]:

@@ -80,6 +80,20 @@ def comparison(conn: Connection, comparison_id: int) -> RowMapping | None:
     )
 
 
+def recent_comparisons(conn: Connection, limit: int) -> list[RowMapping]:
+    """The latest stored comparisons, newest first, with their disputed totals and any systematic offset."""
+    return list(
+        conn.execute(
+            text(
+                "SELECT id, parent_code, level, first_label, second_label, as_of, created_by, created_at,"
+                " summary -> 'disputed' AS disputed, summary -> 'systematic_offset' AS systematic_offset"
+                " FROM boundary_comparison ORDER BY id DESC LIMIT :limit"
+            ),
+            {"limit": limit},
+        ).mappings()
+    )
+
+
 def pieces(conn: Connection, comparison_id: int, limit: int | None) -> list[RowMapping]:
     """Disputed pieces of a comparison, largest first (all when ``limit`` is None), with a point on each, the
     geometry as WKB and what was found inside."""

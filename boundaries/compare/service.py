@@ -403,6 +403,12 @@ def _total(pieces: list[Piece]) -> dict[str, float]:
     return {"count": len(pieces), "area_m2": round(sum(p.area_m2 for p in pieces), 1)}
 
 
+def list_comparisons(conn: Connection, limit: int = 50) -> list[dict[str, Any]]:
+    """The latest stored comparisons, newest first (id, parent, level, the two versions, date, disputed totals,
+    systematic offset if any)."""
+    return [dict(row) for row in compare_queries.recent_comparisons(conn, limit)]
+
+
 def get_comparison(conn: Connection, comparison_id: int, *, limit: int | None = PIECES_SHOWN) -> dict[str, Any]:
     """A stored comparison with its disputed pieces (largest first, all when ``limit`` is None; GeoJSON lon/lat)
     and the places and facilities stored with each (None: not looked up when it was made)."""
