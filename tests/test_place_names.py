@@ -275,6 +275,29 @@ def test_autocomplete_and_detail(ordos_api: httpx.Client) -> None:
     assert ordos_api.get("/api/v1/places/999999999").status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("accept", "page"),
+    [
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", True),  # a browser's navigation
+        ("text/html", True),
+        ("application/json", False),
+        ("application/json, text/html", False),
+        ("*/*", False),
+        ("", False),
+    ],
+)
+def test_a_browser_asking_for_html_gets_the_record_page(ordos_api: httpx.Client, accept: str, page: bool) -> None:
+    place_id = ordos_api.get("/api/v1/places/autocomplete", params={"q": "鄂托"}).json()["results"][0]["id"]
+    response = ordos_api.get(f"/api/v1/places/{place_id}", headers={"Accept": accept}, follow_redirects=False)
+    if page:
+        assert response.status_code == 303 and response.headers["location"] == f"/maps/places/{place_id}"
+        assert "鄂托克" in ordos_api.get(response.headers["location"]).text
+    else:
+        assert response.status_code == 200 and response.json()["names"][0]["id"] == place_id
+    unknown = ordos_api.get("/api/v1/places/999999999", headers={"Accept": accept}, follow_redirects=False)
+    assert unknown.status_code == 404
+
+
 def test_nearby(ordos_api: httpx.Client) -> None:
     xini = ordos_api.get("/api/v1/places/search", params={"q": "锡尼镇"}).json()["results"][0]["point"]
     near = ordos_api.get(

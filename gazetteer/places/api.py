@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, with_config
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Connection
@@ -140,14 +141,30 @@ def nearby(
     return name_search.nearby_places(conn, point, radius_m=radius_m, category=category, limit=limit)
 
 
-@router.get("/places/{place_name_id}")
+@router.get(
+    "/places/{place_name_id}",
+    responses={303: {"description": "a browser asking for HTML is sent to the record's page /maps/places/{id}"}},
+)
 def get_place(
     conn: Db,
+    request: Request,
     place_name_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
     as_of: Annotated[IsoDate | None, Query(description="date of the unit path (YYYY-MM-DD)")] = None,
-) -> dict[str, Any]:
-    """The whole record of a place name, the other names of its place and its events."""
-    return service.get_place(conn, place_name_id, as_of=as_of)
+) -> Any:
+    """The whole record of a place name, the other names of its place and its events (JSON); a browser that asks
+    for HTML first is sent to the record's page with its small map."""
+    record = service.get_place(conn, place_name_id, as_of=as_of)
+    if _prefers_html(request.headers.get("accept", "")):
+        return RedirectResponse(f"/maps/places/{place_name_id}", status_code=303)
+    return record
+
+
+def _prefers_html(accept: str) -> bool:
+    """True when the Accept header names text/html before any JSON type (a browser's navigation)."""
+    types = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+    html = types.index("text/html") if "text/html" in types else None
+    json = next((i for i, t in enumerate(types) if t in ("application/json", "application/geo+json")), None)
+    return html is not None and (json is None or html < json)
 
 
 class ReviewRequest(BaseModel):
