@@ -283,9 +283,11 @@ def beds(
     """Eldercare-institution beds per 1,000 residents aged 60+, per banner, against ``target`` (the setting
     GAZ_BED_TARGET_PER_1000 of ``settings`` when None), with the share of nursing-type beds (institutions opened
     by ``opened_by`` when given)."""
-    target_source = "the request's target"
+    target_source, origin = "the request's target", "request"
     if target is None:
-        target, target_source = settings.bed_target_per_1000, "the setting GAZ_BED_TARGET_PER_1000"
+        target, target_source, origin = settings.bed_target_per_1000, "the setting GAZ_BED_TARGET_PER_1000", "setting"
+    if origin == "setting" and target == PLACEHOLDER_BED_TARGET:
+        origin = "placeholder"
     if not 0 < target <= 1000:
         raise InvalidInput(f"target {target} must be above 0 and at most 1000 beds per 1,000")
     note = f"target {target:g} beds per 1,000 aged 60+ from {target_source}" + (
@@ -337,6 +339,7 @@ def beds(
         "divided by the banner's latest imported aged-60+ population; banners without a figure show null",
         "target": target,
         "target_note": note,
+        "target_origin": origin,  # request, setting, or placeholder (the default, not set by the office)
         "banners": rows,
     }
 

@@ -29,6 +29,19 @@ SHARE_LEGEND = [
 ]
 
 
+TARGET_ORIGINS = {
+    "request": ("本图指定", "given for this map"),
+    "setting": ("本局设定", "set by the office"),
+    "placeholder": ("占位默认值，尚未由本局设定", "a placeholder default, not yet set by the office"),
+}
+
+
+def bed_target_note(target: float, origin: str) -> str:
+    """The beds target as the map's reader needs it (no setting names: those are in the API's target_note)."""
+    chinese, english = TARGET_ORIGINS[origin]
+    return f"床位目标 {target:g} 张/千名老人（{chinese}） beds target {target:g} per 1,000 aged 60+ ({english})"
+
+
 def coverage_map(
     conn: Connection,
     *,
@@ -47,7 +60,7 @@ def coverage_map(
     zones = facilities.prohibited_zones(conn, widths=widths)
     circle = facilities.eldercare_circle(conn, level="county", walk_m=walk_m)
     bed_result = facilities.beds(conn, settings=settings, target=bed_target)
-    notes = [circle["method"], bed_result["target_note"], APPROX_NOTE]
+    notes = [circle["method"], bed_target_note(bed_result["target"], bed_result["target_origin"]), APPROX_NOTE]
     if any(f["illustrative"] for f in everything):
         notes.insert(0, ILLUSTRATIVE_NOTE)
     canvas = Canvas(MAPS["coverage"], basemap, tianditu_key=tianditu_key, notes=notes)

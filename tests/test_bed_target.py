@@ -51,6 +51,8 @@ def test_default_target_is_the_placeholder_and_says_so(
     result = api.get("/api/v1/coverage/beds").json()
     assert result["target"] == 35
     assert "placeholder" in result["target_note"] and "GAZ_BED_TARGET_PER_1000" in result["target_note"]
+    assert result["target_origin"] == "placeholder"
+    assert "占位默认值，尚未由本局设定" in api.get("/maps/coverage").text
     row = dongsheng(result)
     assert (row["beds_per_1000"], row["meets_target"], row["nursing_bed_share"]) == (40.0, True, 0.3)
 
@@ -67,7 +69,9 @@ def test_the_setting_sets_the_target_and_a_request_overrides_it(api: httpx.Clien
     asked = api.get("/api/v1/coverage/beds", params={"target": 40}).json()
     assert asked["target"] == 40 and "the request's target" in asked["target_note"]
     assert dongsheng(asked)["meets_target"] is True
-    assert "target 45 beds per 1,000 aged 60+ from the setting GAZ_BED_TARGET_PER_1000" in page
+    assert configured["target_origin"] == "setting" and asked["target_origin"] == "request"
+    assert "床位目标 45 张/千名老人（本局设定） beds target 45 per 1,000 aged 60+ (set by the office)" in page
+    assert "GAZ_" not in page  # the reader sees what the target is, not the name of a setting
     assert "目标 target 40" in api.get("/maps/coverage?bed_target=40").text
 
 
