@@ -158,7 +158,7 @@ def _bearings(o: dict[str, Any]) -> str:
         if o["grid_bearing_deg"] is None
         else f"<br>坐标 grid {o['grid_bearing_deg']:.1f}° <small>({o['grid_crs']})</small>"
     )
-    return f"真 true {o['bearing_deg']:.1f}°{grid}"
+    return f'<span class="small">真 true {o["bearing_deg"]:.1f}°{grid}</span>'
 
 
 def _coordinates(o: dict[str, Any], marker: Any) -> str:
@@ -167,7 +167,7 @@ def _coordinates(o: dict[str, Any], marker: Any) -> str:
         return "—"
     agreed = f"约定 agreed {marker['lon']:.6f}, {marker['lat']:.6f}<br>" if marker else ""
     given = f"<br><small>{html.escape(o['fix_crs'])}: {o['fix_x']:.6f}, {o['fix_y']:.6f}</small>"
-    return f"{agreed}实测 observed {o['lon']:.6f}, {o['lat']:.6f}{given}"
+    return f'<span class="small">{agreed}实测 observed {o["lon"]:.6f}, {o["lat"]:.6f}{given}</span>'
 
 
 def _observation_rows(observations: list[dict[str, Any]], markers: dict[int, Any]) -> str:
@@ -183,7 +183,7 @@ def _observation_rows(observations: list[dict[str, Any]], markers: dict[int, Any
             html.escape(CLASS_LABELS.get(o["classification"], "—")),
             _coordinates(o, marker),
             html.escape(o["submitted_by"]),
-            f"{o['observed_on']}<br><small>{o['submitted_at'].astimezone(UTC):%Y-%m-%d %H:%M} UTC</small>",
+            f'<span class="small">{o["observed_on"]}<br>{o["submitted_at"].astimezone(UTC):%Y-%m-%d %H:%M} UTC</span>',
             html.escape(o["notes"])
             + (f"<br><strong>{html.escape(o['crs_warning'])}</strong>" if o["crs_warning"] else ""),
         ]
@@ -235,6 +235,7 @@ th, td {{ border: 1px solid #777; padding: 1mm 1.5mm; vertical-align: top; text-
 thead {{ display: table-header-group; }}
 tr {{ page-break-inside: avoid; }}
 tr.displaced td {{ background: #fde0e0; }}
+.small {{ font-size: 7.5pt; }}
 .meta td:first-child {{ width: 32mm; font-weight: bold; }}
 svg.map {{ width: 100%; height: auto; border: 1px solid #777; }}
 svg .line {{ fill: none; stroke: #333; stroke-width: 2.5; }}
