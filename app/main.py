@@ -20,8 +20,9 @@ from boundaries.disputes.api import router as disputes_router
 from boundaries.inspections.api import field_router
 from boundaries.inspections.api import router as inspections_router
 from boundaries.lines.api import router as lines_router
+from boundaries.polygons.api import batch_router
+from boundaries.polygons.api import router as polygons_router
 from boundaries.service import UnitLocator
-from boundaries.units.api import batch_router
 from boundaries.units.api import router as units_router
 from core import audit
 from core.auth import FailedAuthLimiter, Principal
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)  # around every other middleware, so every response gets its headers
     app.add_middleware(GZipMiddleware, minimum_size=1024)  # outermost: compresses the page the headers finished
     app.include_router(units_router)
+    app.include_router(polygons_router)
     app.include_router(batch_router)
     app.include_router(checks_router)
     app.include_router(lines_router)

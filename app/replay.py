@@ -14,11 +14,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import shapely.geometry
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import Connection
 
-import boundaries.service  # noqa: F401  (registers its importers for replay)
+import boundaries.service  # registers its importers for replay, writes polygon versions back
 from app import replay_queries
 from core import audit
 from core.database import transaction
@@ -159,8 +158,7 @@ def _rewrite(conn: Connection, entry: dict[str, Any]) -> None:
     if entry["object_type"] == "facility":
         written = facilities.write_back(conn, entry["action"], before, after)
     else:  # unit_polygon create, closing the registered polygon it replaced
-        written = before is None or replay_queries.close_polygon(conn, int(before["id"]), after["valid_from"])
-        replay_queries.insert_polygon(conn, after, shapely.geometry.shape(after["geometry"]))
+        written = boundaries.service.write_back_polygon(conn, before, after)
     if not written:
         raise Conflict(f"the target does not hold the logged state before it ({before})")
     audit.record(

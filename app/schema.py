@@ -15,6 +15,7 @@ import boundaries.compare.models  # noqa: F401  (registers the tables)
 import boundaries.disputes.models  # noqa: F401  (registers the tables)
 import boundaries.inspections.models  # noqa: F401  (registers the tables)
 import boundaries.lines.models  # noqa: F401  (registers the tables)
+import boundaries.polygons.models  # noqa: F401  (registers the tables)
 import boundaries.units.models  # noqa: F401  (registers the tables)
 import core.data_version  # noqa: F401  (registers the tables)
 import core.models  # noqa: F401

@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app import schema
-from boundaries.units import service
+from boundaries import service
 from boundaries.units.divisions import read_divisions
 from core.database import transaction
 from core.imports import ImportReport

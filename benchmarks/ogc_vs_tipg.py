@@ -40,7 +40,7 @@ from sqlalchemy.engine import make_url
 
 from app import schema
 from app.manifest import load_manifest
-from boundaries.units import service as boundaries
+from boundaries import service as boundaries
 from core.database import transaction
 from core.settings import Settings
 from ogc.collections import published

@@ -30,10 +30,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app import schema
+from boundaries import service
 from boundaries.checks import queries
 from boundaries.checks.service import member_units, run_topology_check
 from boundaries.checks.topology import Tolerances, analyse, unshared_edges
-from boundaries.units import service
 from core.database import transaction
 from core.settings import Settings
 

@@ -20,7 +20,10 @@ from boundaries.disputes.service import list_cases
 from boundaries.hazards.schemas import HazardsOut
 from boundaries.hazards.service import hazards_csv, hazards_geojson, hazards_json, screen_hazards
 from boundaries.lines.service import list_lines
-from boundaries.units.locator import UnitLocator
+from boundaries.polygons.locator import UnitLocator
+from boundaries.polygons.service import import_polygons, polygons_by_source
+from boundaries.polygons.service import write_back as write_back_polygon
+from boundaries.publishing import published_collections
 from boundaries.units.service import (
     LEVELS,
     data_counts,
@@ -29,9 +32,6 @@ from boundaries.units.service import (
     get_children,
     get_unit,
     import_divisions,
-    import_polygons,
-    polygons_by_source,
-    published_collections,
     published_units_sql,
     require_unit,
     unit_path_at_point,
@@ -78,4 +78,5 @@ __all__ = [
     "unit_summary_short",
     "units_at_point",
     "units_within",
+    "write_back_polygon",
 ]

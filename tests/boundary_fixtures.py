@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Connection
 
+from boundaries.polygons import service as polygons
 from boundaries.units import service
 
 HEADER = "code,short_code,name,level,level_name,parent_code,kind_from_name,full_name"
@@ -33,7 +34,7 @@ def box(x1: float, y1: float, x2: float, y2: float) -> list[list[float]]:
 
 def add_polygon(conn: Connection, code: str, rings: list[list[list[float]]], on_invalid: str = "refuse") -> None:
     """Register a polygon (rings in metres from the origin, EPSG:4546) for a hand-made unit."""
-    service.add_polygon(
+    polygons.add_polygon(
         conn,
         code,
         geometry={"type": "Polygon", "coordinates": rings},

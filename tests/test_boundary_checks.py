@@ -19,7 +19,7 @@ from sqlalchemy import Engine, text
 from boundaries.checks.metric import frame_for
 from boundaries.checks.service import get_check, run_topology_check
 from boundaries.checks.topology import Tolerances, analyse
-from boundaries.units import service
+from boundaries.polygons import service
 from core import auth
 from core.crs import transform_geometry
 from core.database import transaction

@@ -28,7 +28,7 @@ from boundaries.compare.service import (
     systematic_offset,
     without_offset,
 )
-from boundaries.units import service
+from boundaries.polygons import service
 from core import auth
 from core.crs import transform_geometry, wgs84_to_gcj02
 from core.database import transaction

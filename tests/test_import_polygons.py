@@ -18,9 +18,10 @@ import shapely
 from shapely.geometry import LineString, Point, Polygon, mapping
 from sqlalchemy import Engine, text
 
-from boundaries.units import queries
-from boundaries.units.polygons import file_crs_name, read_layer
-from boundaries.units.service import get_unit, import_divisions, import_polygons
+from boundaries.polygons import queries
+from boundaries.polygons.reading import file_crs_name, read_layer
+from boundaries.polygons.service import import_polygons
+from boundaries.units.service import get_unit, import_divisions
 from core.crs import gcj02_to_wgs84, transform_geometry
 from core.database import transaction
 from core.errors import Conflict, InvalidInput

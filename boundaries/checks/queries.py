@@ -119,3 +119,10 @@ def findings(conn: Connection, check_id: int, *, kind: str | None, limit: int, o
             {"id": check_id, "kind": kind, "limit": limit, "offset": offset},
         ).mappings()
     )
+
+
+PUBLISHED_FINDINGS = (
+    "SELECT f.id, f.check_id, c.level AS check_level, c.source AS check_source, c.as_of AS check_as_of, f.kind,"
+    " f.piece, array_to_string(f.unit_codes, ',') AS unit_codes, f.area_m2, f.width_m, f.thinness, f.detail, f.geom"
+    " FROM boundary_finding f JOIN boundary_check c ON c.id = f.check_id"
+)

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from boundaries.checks import queries as check_queries
 from boundaries.checks.topology import KINDS, Tolerances, analyse
+from boundaries.polygons import queries as polygon_queries
 from boundaries.units import queries
 from boundaries.units.models import LEVELS
 from boundaries.units.service import require_unit, unit_summary_short
@@ -89,7 +90,7 @@ def run_topology_check(
     if not polygons:
         raise InvalidInput(f"none of the {len(codes)} units of level {level} has a polygon from {source!r} on {day}")
     present = [c for c in codes if c in polygons]
-    parent_polygon = queries.registered_polygon(conn, parent_row["code"], day) if parent_row else None
+    parent_polygon = polygon_queries.registered_polygon(conn, parent_row["code"], day) if parent_row else None
     result = analyse(
         present,
         [shapely.from_wkb(polygons[c]["wkb"]) for c in present],

@@ -27,8 +27,8 @@ from boundaries.checks.metric import SNAP_M, MetricFrame, frame_for
 from boundaries.checks.service import REGISTERED, check_source, check_tolerance, member_units
 from boundaries.checks.topology import polygonal
 from boundaries.compare import queries as compare_queries
+from boundaries.polygons.reading import check_polygon, parse_geojson_geometry
 from boundaries.units import queries
-from boundaries.units.polygons import check_polygon, parse_geojson_geometry
 from boundaries.units.service import require_unit, unit_summary_short
 from core import audit
 from core.crs import STORAGE_CRS, gcj02_to_bd09, parse_crs, transform_geometry, wgs84_to_gcj02

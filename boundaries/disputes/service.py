@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from boundaries.disputes import queries
 from boundaries.disputes.models import DISPUTE_STATUSES
-from boundaries.units.polygons import check_polygon, parse_geojson_geometry
+from boundaries.polygons.reading import check_polygon, parse_geojson_geometry
 from boundaries.units.service import require_known_unit, require_unit
 from core import audit
 from core.crs import parse_crs

@@ -183,3 +183,15 @@ def open_cases_at(conn: Connection, lon: float, lat: float) -> list[RowMapping]:
             {"lon": lon, "lat": lat},
         ).mappings()
     )
+
+
+PUBLISHED_LINES = (
+    "SELECT id, line_key, kind, left_code, right_code, sources, length_km, agreement_ref, as_of, geom"
+    " FROM boundary_line"
+)
+
+
+PUBLISHED_MARKERS = (
+    "SELECT m.id, m.number, m.line_id, l.line_key, m.marker_type, m.agreed_x, m.agreed_y, m.agreed_crs,"
+    " m.description, m.geom FROM boundary_marker m JOIN boundary_line l ON l.id = m.line_id"
+)

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
 
-import shapely
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, RowMapping
 
 from boundaries.units.divisions import DivisionRow
-from boundaries.units.polygons import PolygonRow
 from core.errors import Conflict
 from core.imports import copy_rows
 
@@ -92,86 +89,6 @@ def known_codes(conn: Connection, codes: Sequence[str]) -> set[str]:
         text("SELECT DISTINCT code FROM admin_unit WHERE code = ANY(CAST(:codes AS text[]))"), {"codes": list(codes)}
     )
     return {row.code for row in result}
-
-
-def upsert_polygons(
-    conn: Connection, rows: Sequence[PolygonRow], *, source: str, status: str, valid_from: date
-) -> tuple[int, int, int, int]:
-    """Write polygons of one source valid from ``valid_from``; returns (inserted, updated, unchanged, closed).
-
-    A registered polygon closes the unit's earlier open registered polygon the day the new one starts.
-    """
-    conn.execute(
-        text(
-            'CREATE TEMP TABLE stage_polygon (unit_code text COLLATE "C", geom bytea, original_geom bytea, '
-            "repair_note text) ON COMMIT DROP"
-        )
-    )
-    copy_rows(
-        conn,
-        "stage_polygon",
-        ("unit_code", "geom", "original_geom", "repair_note"),
-        (
-            (
-                r.unit_code,
-                shapely.to_wkb(r.geom),
-                None if r.original is None else shapely.to_wkb(r.original),
-                r.repair_note,
-            )
-            for r in rows
-        ),
-    )
-    params = {"valid_from": valid_from, "source": source, "status": status}
-    unchanged = conn.execute(
-        text(
-            "DELETE FROM stage_polygon s USING unit_polygon p "
-            "WHERE p.unit_code = s.unit_code AND p.source = :source AND p.valid_from = :valid_from "
-            "AND p.status = :status AND ST_AsBinary(p.geom) = s.geom"
-        ),
-        params,
-    ).rowcount
-    closed = 0
-    if status == "registered":
-        blocking = conn.execute(
-            text(
-                "SELECT p.unit_code, p.source, p.valid_from, p.valid_to FROM unit_polygon p"
-                " JOIN stage_polygon s ON s.unit_code = p.unit_code WHERE p.status = 'registered' AND ("
-                " p.valid_from > :valid_from OR (p.valid_from < :valid_from AND p.valid_to > :valid_from)"
-                " OR (p.valid_from = :valid_from AND p.source <> :source)) ORDER BY p.unit_code, p.valid_from"
-            ),
-            params,
-        ).all()
-        if blocking:
-            shown = "; ".join(f"{r.unit_code} {r.source} {r.valid_from}..{r.valid_to or ''}" for r in blocking[:5])
-            raise Conflict(
-                f"{len({r.unit_code for r in blocking})} unit(s) have a registered polygon that a registered polygon "
-                f"valid from {valid_from} would overlap ({shown}): at most one registered polygon per unit on any "
-                "date; import in date order"
-            )
-        closed = conn.execute(
-            text(
-                "UPDATE unit_polygon p SET valid_to = :valid_from FROM stage_polygon s "
-                "WHERE p.unit_code = s.unit_code AND p.status = 'registered' "
-                "AND p.period @> CAST(:valid_from AS date) AND p.valid_from < :valid_from"
-            ),
-            params,
-        ).rowcount
-    counts = conn.execute(
-        text(
-            "WITH written AS ("
-            " INSERT INTO unit_polygon (unit_code, source, status, geom, original_geom, repair_note, valid_from)"
-            " SELECT unit_code, :source, :status, ST_Multi(ST_GeomFromWKB(geom, 4490)),"
-            " ST_GeomFromWKB(original_geom, 4490), repair_note, :valid_from FROM stage_polygon"
-            " ON CONFLICT (unit_code, source, valid_from) DO UPDATE SET status = EXCLUDED.status,"
-            " geom = EXCLUDED.geom, original_geom = EXCLUDED.original_geom, repair_note = EXCLUDED.repair_note,"
-            " imported_at = now()"
-            " RETURNING (xmax = 0) AS inserted)"
-            " SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated"
-            " FROM written"
-        ),
-        params,
-    ).one()
-    return counts.inserted, counts.updated, unchanged, closed
 
 
 def unit_at(conn: Connection, code: str, as_of: date) -> RowMapping | None:
@@ -265,22 +182,6 @@ def children(conn: Connection, code: str, as_of: date) -> list[RowMapping]:
     )
 
 
-def registered_polygon(conn: Connection, code: str, as_of: date) -> RowMapping | None:
-    """The unit's registered polygon on ``as_of`` (WKB in EPSG:4490) with its area on the ellipsoid."""
-    return (
-        conn.execute(
-            text(
-                "SELECT id, source, status, valid_from, valid_to, ST_AsBinary(geom) AS wkb,"
-                " ST_Area(geom::geography) / 1e6 AS area_km2 FROM unit_polygon"
-                " WHERE unit_code = :code AND status = 'registered' AND period @> CAST(:as_of AS date)"
-            ),
-            {"code": code, "as_of": as_of},
-        )
-        .mappings()
-        .first()
-    )
-
-
 def units_containing(conn: Connection, lon: float, lat: float, as_of: date) -> list[RowMapping]:
     """Units whose registered polygon contains the point on ``as_of``, deepest level first."""
     return list(
@@ -334,45 +235,6 @@ def units_by_code(conn: Connection, codes: Sequence[str], as_of: date) -> list[R
     )
 
 
-def insert_polygon(conn: Connection, row: PolygonRow, *, source: str, status: str, valid_from: date) -> int:
-    """Insert one polygon version; returns its id."""
-    return int(
-        conn.execute(
-            text(
-                "INSERT INTO unit_polygon (unit_code, source, status, geom, original_geom, repair_note, valid_from)"
-                " VALUES (:code, :source, :status, ST_Multi(ST_GeomFromWKB(:wkb, 4490)),"
-                " ST_GeomFromWKB(:original, 4490), :note, :valid_from) RETURNING id"
-            ),
-            {
-                "code": row.unit_code,
-                "source": source,
-                "status": status,
-                "wkb": shapely.to_wkb(row.geom),
-                "original": None if row.original is None else shapely.to_wkb(row.original),
-                "note": row.repair_note,
-                "valid_from": valid_from,
-            },
-        ).scalar_one()
-    )
-
-
-def close_registered_polygon(conn: Connection, code: str, valid_from: date) -> dict[str, Any] | None:
-    """End the unit's open registered polygon that started before ``valid_from``; returns what was closed."""
-    row = (
-        conn.execute(
-            text(
-                "UPDATE unit_polygon SET valid_to = :valid_from WHERE unit_code = :code AND status = 'registered'"
-                " AND period @> CAST(:valid_from AS date) AND valid_from < :valid_from"
-                " RETURNING id, source, valid_from"
-            ),
-            {"code": code, "valid_from": valid_from},
-        )
-        .mappings()
-        .first()
-    )
-    return None if row is None else dict(row)
-
-
 def counts(conn: Connection) -> dict[str, int]:
     """Row counts of the loaded data (today's units by level, polygons by status)."""
     result: dict[str, int] = {}
@@ -418,13 +280,6 @@ _WITH_POLYGON = {
     "later": " AND q.valid_from > p.valid_from",
 }
 _WITHOUT_POLYGON = {"polygon": "NULL::text AS polygon_source, NULL::geometry AS polygon_geom", "join": "", "later": ""}
-# The unit's latest name as a scalar subquery (not a lateral join): a query that does not read unit_name (a count,
-# a page cut by id) never looks it up, as PostgreSQL drops the unused output of a flattened subquery.
-PUBLISHED_POLYGONS = (
-    "SELECT p.id, p.unit_code, (SELECT name FROM admin_unit WHERE code = p.unit_code ORDER BY valid_from DESC"
-    " LIMIT 1) AS unit_name, p.source, p.status, p.repair_note IS NOT NULL AS repaired,"
-    " p.valid_from, p.valid_to, p.geom FROM unit_polygon p WHERE p.source = :polygon_source"
-)
 
 
 def published_units_sql(level: str, registered_polygon: bool | None = None) -> str:
@@ -432,67 +287,3 @@ def published_units_sql(level: str, registered_polygon: bool | None = None) -> s
     registered polygon (True), those without (False), or all of them (None)."""
     parts = {True: [_WITH_POLYGON], False: [_WITHOUT_POLYGON], None: [_WITH_POLYGON, _WITHOUT_POLYGON]}
     return " UNION ALL ".join(_UNIT_VERSIONS.format(level=level, **part) for part in parts[registered_polygon])
-
-
-def polygon_sources(conn: Connection) -> list[str]:
-    """The distinct sources of unit polygons, by name."""
-    return list(conn.execute(text("SELECT DISTINCT source FROM unit_polygon ORDER BY source")).scalars())
-
-
-PUBLISHED_FINDINGS = (
-    "SELECT f.id, f.check_id, c.level AS check_level, c.source AS check_source, c.as_of AS check_as_of, f.kind,"
-    " f.piece, array_to_string(f.unit_codes, ',') AS unit_codes, f.area_m2, f.width_m, f.thinness, f.detail, f.geom"
-    " FROM boundary_finding f JOIN boundary_check c ON c.id = f.check_id"
-)
-PUBLISHED_LINES = (
-    "SELECT id, line_key, kind, left_code, right_code, sources, length_km, agreement_ref, as_of, geom"
-    " FROM boundary_line"
-)
-PUBLISHED_MARKERS = (
-    "SELECT m.id, m.number, m.line_id, l.line_key, m.marker_type, m.agreed_x, m.agreed_y, m.agreed_crs,"
-    " m.description, m.geom FROM boundary_marker m JOIN boundary_line l ON l.id = m.line_id"
-)
-
-
-def polygons_fingerprint(conn: Connection) -> str:
-    """A digest of every polygon's id, status and validity: it changes whenever one is added, edited or closed."""
-    return str(
-        conn.execute(
-            text(
-                "SELECT count(*)::text || ':' || coalesce(md5(string_agg("
-                "id::text || status || valid_from::text || coalesce(valid_to::text, '') || imported_at::text,"
-                " ',' ORDER BY id)), '') FROM unit_polygon"
-            )
-        ).scalar_one()
-    )
-
-
-def registered_pieces(conn: Connection, as_of: date) -> list[Any]:
-    """The registered polygons valid on ``as_of`` split into pieces of at most 256 vertices (WKB), with their unit."""
-    return list(
-        conn.execute(
-            text(
-                "SELECT u.code, u.name, u.level, u.kind, ST_AsBinary(ST_Subdivide(p.geom, 256)) AS wkb"
-                " FROM unit_polygon p JOIN admin_unit u ON u.code = p.unit_code AND u.period @> CAST(:as_of AS date)"
-                " WHERE p.status = 'registered' AND p.period @> CAST(:as_of AS date)"
-            ),
-            {"as_of": as_of},
-        )
-    )
-
-
-def polygons_of_level(conn: Connection, prefix: str, level: str, as_of: date) -> list[RowMapping]:
-    """Every polygon (all sources and statuses) valid on ``as_of`` of the units of ``level`` under ``prefix``,
-    with the unit's name, its area on the ellipsoid in km² and the geometry as WKB (EPSG:4490)."""
-    return list(
-        conn.execute(
-            text(
-                "SELECT p.unit_code, a.name AS unit_name, p.source, p.status, p.valid_from,"
-                " ST_Area(p.geom::geography) / 1e6 AS area_km2, ST_AsBinary(p.geom) AS wkb"
-                " FROM unit_polygon p JOIN admin_unit a ON a.code = p.unit_code AND a.period @> CAST(:as_of AS date)"
-                " WHERE a.level = :level AND a.code LIKE :prefix AND p.period @> CAST(:as_of AS date)"
-                " ORDER BY p.source, p.unit_code, p.status"
-            ),
-            {"prefix": prefix + "%", "level": level, "as_of": as_of},
-        ).mappings()
-    )

@@ -16,7 +16,7 @@ import numpy as np
 import shapely
 from sqlalchemy.engine import Connection
 
-from boundaries.units import queries
+from boundaries.polygons import queries
 
 LEVEL_RANK = {"province": 1, "city": 2, "county": 3, "township": 4, "village": 5}
 
