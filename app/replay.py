@@ -137,7 +137,7 @@ def _rerun_import(conn: Connection, entry: dict[str, Any], path: Path) -> None:
     ]
     if differences:
         raise Conflict(f"re-running it gave {', '.join(differences)}")
-    replay_queries.name_logged_input(conn, entry["object_id"])
+    audit.rename_this_transactions_entry(conn, entry["object_id"])
 
 
 def _rerun_sync(conn: Connection, entry: dict[str, Any]) -> None:

@@ -30,12 +30,6 @@ def restamp(conn: Connection, columns: list[tuple[str, str]], logged_at: datetim
         conn.execute(text(sql), {"at": logged_at})
 
 
-def name_logged_input(conn: Connection, object_id: str | None) -> None:
-    """Give the audit row a re-run import just wrote the logged object id (the path of the original file, not the
-    folder the archived copy was re-run from)."""
-    conn.execute(text("UPDATE audit_log SET object_id = :object_id WHERE at = now()"), {"object_id": object_id})
-
-
 def drop_temporary_tables(conn: Connection) -> None:
     """Drop this session's temporary tables: importers stage rows in ``ON COMMIT DROP`` tables, and the replay
     runs every entry in one transaction."""

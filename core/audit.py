@@ -88,3 +88,9 @@ def advance_identity(conn: Connection, table: str, row_id: int) -> None:
         ),
         {"t": table, "id": row_id},
     )
+
+
+def rename_this_transactions_entry(conn: Connection, object_id: str | None) -> None:
+    """Give the audit row this transaction just wrote another object id (the replay: a re-run import is named by the
+    logged object id — the path of the original file, not the folder the archived copy was re-run from)."""
+    conn.execute(text("UPDATE audit_log SET object_id = :object_id WHERE at = now()"), {"object_id": object_id})

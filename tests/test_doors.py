@@ -5,6 +5,7 @@ facilities <- ogc, maps <- app <- migrations), and outside a context code import
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,69 @@ def test_a_settings_shortcut_is_found(statement: str) -> None:
     path = PROJECT / "facilities" / "coverage.py"
     assert settings_violations(path, path.read_text()) == []
     assert len(settings_violations(path, path.read_text() + "\n" + statement + "\n")) == 1
+
+
+# A table is written only by the context that declares it (its models.py); the audit-log replay goes through the
+# contexts' importers and write-back functions.
+WRITE_STATEMENT = re.compile(
+    r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)\s+([a-z_][a-z0-9_]*)", re.I
+)
+
+
+def table_owners() -> dict[str, str]:
+    """Each declared table (``__tablename__`` in a models module) and the package that declares it."""
+    owners = {}
+    for path in project_modules():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "__tablename__" for t in node.targets):
+                if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                    owners[node.value.value] = path.relative_to(PROJECT).parts[0]
+    return owners
+
+
+def sql_texts(tree: ast.Module) -> list[tuple[int, str]]:
+    """Every string literal of a module (an f-string with its holes as ``{}``), with its line."""
+    found = []
+    in_fstrings = {id(v) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for v in node.values}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in in_fstrings:
+            found.append((node.lineno, node.value))
+        elif isinstance(node, ast.JoinedStr):
+            parts = [v.value if isinstance(v, ast.Constant) else "{}" for v in node.values]
+            found.append((node.lineno, "".join(str(p) for p in parts)))
+    return found
+
+
+def write_violations(path: Path, source: str, owners: dict[str, str]) -> list[str]:
+    """Tables ``source`` writes that another context declares."""
+    owner = path.relative_to(PROJECT).parts[0]
+    found = []
+    for line, sql in sql_texts(ast.parse(source)):
+        for table in WRITE_STATEMENT.findall(sql):
+            declared_by = owners.get(table.lower())
+            if declared_by is not None and declared_by != owner and owner != "migrations":
+                found.append(f"{path.relative_to(PROJECT)}:{line} writes {table}, a table of {declared_by}")
+    return found
+
+
+def test_tables_are_written_only_by_their_context() -> None:
+    owners = table_owners()
+    assert {"admin_unit", "unit_polygon", "place_name", "facility"} <= set(owners)
+    assert [v for path in project_modules() for v in write_violations(path, path.read_text(), owners)] == []
+
+
+@pytest.mark.parametrize(
+    ("module", "statement"),
+    [
+        ("app/replay_queries.py", 'SQL = "UPDATE facility SET beds = 0"'),
+        ("gazetteer/places/queries.py", 'SQL = f"INSERT INTO unit_polygon (id) VALUES ({1})"'),
+        ("facilities/queries.py", 'SQL = ("DELETE FROM place_name"\n " WHERE id = 1")'),
+    ],
+)
+def test_a_write_to_another_contexts_table_is_found(module: str, statement: str) -> None:
+    """The check fails when a module writes a table another context declares (plain, f-string, split literal)."""
+    owners = table_owners()
+    path = PROJECT / module
+    assert write_violations(path, path.read_text(), owners) == []
+    broken = write_violations(path, path.read_text() + "\n" + statement + "\n", owners)
+    assert len(broken) == 1 and "a table of" in broken[0], broken
