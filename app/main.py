@@ -41,6 +41,7 @@ from core.web import (
     install_error_handlers,
     require_role,
 )
+from divisions.api import router as divisions_router
 from facilities.api import router as facilities_router
 from gazetteer import service as gazetteer_service
 from gazetteer.book.api import router as gazetteer_book_router
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(signs_router)
     app.include_router(gazetteer_book_router)
     app.include_router(facilities_router)
+    app.include_router(divisions_router)
     app.include_router(maps_router)
     app.include_router(docs_router)
     app.include_router(ogc_router)

@@ -19,6 +19,7 @@ import boundaries.polygons.models  # noqa: F401  (registers the tables)
 import boundaries.units.models  # noqa: F401  (registers the tables)
 import core.data_version  # noqa: F401  (registers the tables)
 import core.models  # noqa: F401
+import divisions.models  # noqa: F401
 import facilities.models  # noqa: F401
 import gazetteer.places.models  # noqa: F401
 import gazetteer.signs.models  # noqa: F401

@@ -19,11 +19,20 @@ from boundaries.compare.service import (
 from boundaries.disputes.service import list_cases
 from boundaries.hazards.schemas import HazardsOut
 from boundaries.hazards.service import hazards_csv, hazards_geojson, hazards_json, screen_hazards
-from boundaries.lines.service import list_lines
+from boundaries.lines.service import list_lines, rederive_lines
 from boundaries.polygons.locator import UnitLocator
 from boundaries.polygons.service import import_polygons, polygons_by_source
 from boundaries.polygons.service import write_back as write_back_polygon
 from boundaries.publishing import published_collections
+from boundaries.units.changes import (
+    close_registered_polygons,
+    close_units,
+    codes_ever_used,
+    polygon_from_geojson,
+    registered_polygons,
+    replace_registered_polygon,
+    write_unit_versions,
+)
 from boundaries.units.service import (
     LEVELS,
     data_counts,
@@ -49,6 +58,9 @@ __all__ = [
     "PIECES_SHOWN",
     "REGISTERED",
     "UnitLocator",
+    "close_registered_polygons",
+    "close_units",
+    "codes_ever_used",
     "compare_claim",
     "compare_sources",
     "data_counts",
@@ -69,9 +81,13 @@ __all__ = [
     "list_cases",
     "list_lines",
     "pieces_geojson",
+    "polygon_from_geojson",
     "polygons_by_source",
     "published_collections",
     "published_units_sql",
+    "rederive_lines",
+    "registered_polygons",
+    "replace_registered_polygon",
     "require_unit",
     "screen_hazards",
     "unit_path_at_point",
@@ -79,4 +95,5 @@ __all__ = [
     "units_at_point",
     "units_within",
     "write_back_polygon",
+    "write_unit_versions",
 ]

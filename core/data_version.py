@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.database import Base
 
-CONTEXTS = ("boundaries", "gazetteer", "facilities")
+CONTEXTS = ("boundaries", "gazetteer", "facilities", "divisions")
 
 
 class DataVersion(Base):

@@ -125,6 +125,25 @@ class HazardSettings(BaseSettings):
     )
 
 
+class DivisionSettings(BaseSettings):
+    """Local figures of the division-change standards check (``divisions/``). The street-office (街道) establishment
+    standard is set by each province (《行政区划管理条例》, 2018, 第十一条: 镇、街道设立标准由省级人民政府批准); the
+    autonomous region's was not found in a citable text, so its figures are the bureau's local settings. Unset, the
+    criterion is reported as not evaluated (README "Division-change applications")."""
+
+    model_config = SettingsConfigDict(env_prefix="GAZ_", extra="ignore")
+
+    division_street_min_population: int | None = Field(
+        default=None, ge=1, le=10_000_000, description="local setting: least resident population of a new 街道"
+    )
+    division_street_min_area_km2: float | None = Field(
+        default=None, gt=0, le=100_000, description="local setting: least area (km²) of a new 街道"
+    )
+    division_street_min_non_agricultural_share: float | None = Field(
+        default=None, gt=0, le=1, description="local setting: least share of non-agricultural population of a new 街道"
+    )
+
+
 class Settings(BaseSettings):
     """Service configuration, the root of the tree. Every field, nested ones included, can be set as
     ``GAZ_<FIELD>`` in the environment."""
@@ -180,6 +199,7 @@ class Settings(BaseSettings):
     coverage: CoverageSettings = Field(default_factory=CoverageSettings)
     maps: MapSettings = Field(default_factory=MapSettings)
     hazards: HazardSettings = Field(default_factory=HazardSettings)
+    divisions: DivisionSettings = Field(default_factory=DivisionSettings)
 
     @field_validator("database_url")
     @classmethod

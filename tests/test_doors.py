@@ -1,6 +1,7 @@
 """The house rules, read from the source: contexts depend in one direction (core <- boundaries <- gazetteer <-
-facilities <- ogc, maps <- app <- migrations), and outside a context code imports only that context's door, its
-``service`` facade (the app and the migrations also mount and register its ``api``, ``cli`` and ``models``)."""
+facilities, divisions <- ogc, maps <- app <- migrations), and outside a context code imports only that context's
+door, its ``service`` facade (the app and the migrations also mount and register its ``api``, ``cli`` and
+``models``)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,18 @@ from pathlib import Path
 import pytest
 
 PROJECT = Path(__file__).resolve().parent.parent
-FLOORS = {"core": 0, "boundaries": 1, "gazetteer": 2, "facilities": 3, "ogc": 4, "maps": 4, "app": 5, "migrations": 6}
-CONTEXTS = ("boundaries", "gazetteer", "facilities")
+FLOORS = {
+    "core": 0,
+    "boundaries": 1,
+    "gazetteer": 2,
+    "facilities": 3,
+    "divisions": 3,
+    "ogc": 4,
+    "maps": 4,
+    "app": 5,
+    "migrations": 6,
+}
+CONTEXTS = ("boundaries", "gazetteer", "facilities", "divisions")
 WIRING = ("app", "migrations")
 WIRING_ROOMS = ("api", "cli", "models")
 

@@ -185,6 +185,28 @@ def open_cases_at(conn: Connection, lon: float, lat: float) -> list[RowMapping]:
     )
 
 
+def delete_lines_of(conn: Connection, codes: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Delete the lines touching ``codes`` that carry no marker; (deleted keys, keys kept because of markers)."""
+    params = {"codes": list(codes)}
+    touching = "(left_code = ANY(:codes) OR right_code = ANY(:codes))"
+    kept = conn.execute(
+        text(
+            f"SELECT line_key FROM boundary_line l WHERE {touching}"
+            " AND EXISTS (SELECT 1 FROM boundary_marker m WHERE m.line_id = l.id) ORDER BY line_key"
+        ),
+        params,
+    ).scalars()
+    kept_keys = list(kept)
+    deleted = conn.execute(
+        text(
+            f"DELETE FROM boundary_line l WHERE {touching}"
+            " AND NOT EXISTS (SELECT 1 FROM boundary_marker m WHERE m.line_id = l.id) RETURNING line_key"
+        ),
+        params,
+    ).scalars()
+    return sorted(deleted), kept_keys
+
+
 PUBLISHED_LINES = (
     "SELECT id, line_key, kind, left_code, right_code, sources, length_km, agreement_ref, as_of, geom"
     " FROM boundary_line"

@@ -106,6 +106,16 @@ def derive_lines(conn: Connection, *, parent: str, level: str, as_of: date | Non
     return {**result, "derived": lines}
 
 
+def rederive_lines(
+    conn: Connection, *, parent: str, level: str, as_of: date, abolished: list[str], actor: str
+) -> dict[str, Any]:
+    """After a division change effective ``as_of``: derive again the lines of ``level`` under ``parent`` and delete
+    the lines of the ``abolished`` units (a line carrying markers is kept and named, for the office to settle)."""
+    deleted, kept = line_queries.delete_lines_of(conn, abolished) if abolished else ([], [])
+    derived = derive_lines(conn, parent=parent, level=level, as_of=as_of, actor=actor)
+    return {**derived, "deleted": deleted, "kept_with_markers": kept}
+
+
 def _line_out(row: Any, with_geometry: bool = True) -> dict[str, Any]:
     out = {
         "id": row["id"],

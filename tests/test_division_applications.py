@@ -1,0 +1,302 @@
+"""Division-change applications (issue 17, point 1) on a hand-made county (tests/division_fixtures.py): the
+workflow and its bad inputs, the standards check with its cited criteria, and a merge and a split applied — units
+before and after, children, polygons (areas sum), boundary lines and place-name events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Engine, text
+
+from boundaries.disputes import service as disputes
+from core.database import transaction
+from core.settings import DivisionSettings
+from tests.conftest import LiveServer, server_config
+from tests.division_fixtures import VILLAGES, A, B, C, load_county
+from tests.factories import api_key
+
+EFFECTIVE = "2024-01-01"
+APPROVAL: dict[str, Any] = {
+    "approving_body": "内蒙古自治区人民政府",
+    "document_number": "内政字〔2023〕99号",
+    "approval_date": "2023-12-01",
+}
+
+
+class County:
+    """A live server on the fixture county with an editor's and an approver's key."""
+
+    def __init__(self, client: httpx.Client, engine: Engine) -> None:
+        self.client, self.engine = client, engine
+        self.editor = api_key(engine, "editor", "editor")
+        self.approver = api_key(engine, "approver", "approver")
+
+    def create(self, body: dict[str, Any], expect: int = 201) -> dict[str, Any]:
+        response = self.client.post("/api/v1/divisions/applications", json=body, headers=self.editor)
+        assert response.status_code == expect, response.text
+        return dict(response.json())
+
+    def step(self, app: dict[str, Any], action: str, expect: int = 200, **extra: Any) -> dict[str, Any]:
+        headers = self.approver if action in ("approve", "apply") else self.editor
+        body = {"version": app["version"], **extra}
+        response = self.client.post(f"/api/v1/divisions/applications/{app['id']}/{action}", json=body, headers=headers)
+        assert response.status_code == expect, response.text
+        return dict(response.json())
+
+    def through(self, app: dict[str, Any]) -> dict[str, Any]:
+        """Submit, approve and apply."""
+        app = self.step(app, "submit")
+        app = self.step(app, "approve", **APPROVAL)
+        return self.step(app, "apply")
+
+    def unit(self, code: str, as_of: str) -> httpx.Response:
+        return self.client.get(f"/api/v1/units/{code}", params={"as_of": as_of, "crs": "EPSG:4490"})
+
+
+@pytest.fixture
+def county(engine: Engine, tmp_path: Path) -> Iterator[County]:
+    load_county(engine, tmp_path)
+    url = engine.url.render_as_string(hide_password=False)
+    settings = server_config(url, divisions=DivisionSettings(division_street_min_population=50_000))
+    with LiveServer(url, settings) as client:
+        yield County(client, engine)
+
+
+def upgrade(code: str, name: str, **figures: Any) -> dict[str, Any]:
+    return {
+        "kind": "upgrade",
+        "title": f"撤{code}设{name}",
+        "touched": [code[:9]],
+        "proposed": [{"name": name, "kind": "镇", "seat": "驻地", "figures": figures}],
+        "effective_date": EFFECTIVE,
+        "documents": [{"title": "请示", "reference": "旗政发〔2023〕1号"}],
+    }
+
+
+def criteria(check: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["id"]: c for c in check["units"][0]["criteria"]}
+
+
+def test_a_township_meeting_and_one_failing_the_town_criteria(county: County) -> None:
+    """1984 report 二: 乙乡 (15,000 people, 2,500 non-agricultural at the seat) may become a town; 丙乡 (30,000, 2,400 =
+    8 % < 10 %) may not; each criterion carries its source, clause, year and the figures used."""
+    small = county.create(upgrade(B, "乙镇", population=15_000, seat_non_agricultural_population=2_500))
+    large = county.create(upgrade(C, "丙镇", population=30_000, seat_non_agricultural_population=2_400))
+    assert small["proposed"][0]["code"] == "990101101000"  # 镇 range 100-199: after 甲镇's 100
+    assert large["proposed"][0]["code"] == "990101102000"  # reserved codes are not given twice
+    passed = county.client.get(f"/api/v1/divisions/applications/{small['id']}/check").json()
+    failed = county.client.get(f"/api/v1/divisions/applications/{large['id']}/check").json()
+    assert passed["verdict"] == "pass" and failed["verdict"] == "fail"
+    rule = criteria(passed)["town.small_township"]
+    assert rule["status"] == "pass" and rule["clause"] == "二" and rule["year"] == 1984
+    assert "关于调整建镇标准的报告" in rule["source"]
+    assert rule["figures_used"] == {"population": 15_000, "seat_non_agricultural_population": 2_500}
+    assert criteria(passed)["town.large_township"]["status"] == "not_applicable"
+    rule = criteria(failed)["town.large_township"]
+    assert rule["status"] == "fail" and rule["figures_used"]["share"] == 0.08
+    assert criteria(failed)["town.relaxation"]["status"] == "not_applicable"
+    assert criteria(failed)["code.range"]["status"] == "pass"
+    # the same 丙乡 claiming 三 (少数民族地区) passes by the relaxation, the ground quoted
+    body = upgrade(C, "丙镇", population=30_000, seat_non_agricultural_population=2_400)
+    relaxed = county.create({**body, "relaxation_ground": "少数民族地区"})
+    check = county.client.get(f"/api/v1/divisions/applications/{relaxed['id']}/check").json()
+    assert check["verdict"] == "pass" and criteria(check)["town.relaxation"]["status"] == "pass"
+    listed = county.client.get("/api/v1/divisions/criteria").json()
+    assert {c["id"] for c in listed} >= {"town.small_township", "street.population", "code.range"}
+    street = next(c for c in listed if c["id"] == "street.area")
+    assert street["local_setting"] == "GAZ_DIVISION_STREET_MIN_AREA_KM2"
+
+
+def test_a_street_is_checked_against_the_local_settings(county: County) -> None:
+    """镇 → 街道: the population minimum is this server's local setting (50,000); the area minimum is not set, so
+    that criterion is not evaluated (and says which setting would hold it)."""
+    body = {
+        **upgrade(A, "甲街道", population=40_000, area_km2=4.0),
+        "proposed": [{"name": "甲街道", "kind": "街道", "figures": {"population": 40_000, "area_km2": 4.0}}],
+    }
+    app = county.create(body)
+    assert app["proposed"][0]["code"] == "990101001000"
+    check = county.client.get(f"/api/v1/divisions/applications/{app['id']}/check").json()
+    found = criteria(check)
+    assert found["street.population"]["status"] == "fail"
+    assert found["street.population"]["figures_used"] == {"population": 40_000, "minimum": 50_000}
+    assert found["street.area"]["status"] == "not_evaluated"
+    assert "GAZ_DIVISION_STREET_MIN_AREA_KM2" in found["street.area"]["reason"]
+    assert check["verdict"] == "fail"
+
+
+def merge_body() -> dict[str, Any]:
+    return {
+        "kind": "merge",
+        "title": "撤销丙乡，并入乙乡",
+        "touched": [B[:9], C[:9]],
+        "proposed": [{"name": "乙乡", "kind": "乡", "code": B[:9], "seat": "乙一村"}],
+        "effective_date": EFFECTIVE,
+    }
+
+
+def test_a_merge_of_two_townships_applied(county: County) -> None:
+    """丙乡 merges into 乙乡 on 2024-01-01: before, both with two villages; after, 丙乡 has no version, 乙乡 has the
+    four villages and a polygon of both areas, the 乙|丙 line is gone, 丙乡's name is retired citing the approval."""
+    before_b = county.unit(B, "2023-12-31").json()
+    before_c = county.unit(C, "2023-12-31").json()
+    app = county.create(merge_body())
+    assert app["status"] == "draft" and app["flags"] == []
+    assert app["proposed"][0]["villages"] == sorted(v for v, (_, t, _) in VILLAGES.items() if t in (B, C))
+    lines_before = {line["line_key"] for line in county.client.get("/api/v1/boundaries/lines").json()}
+    applied = county.through(app)
+    assert applied["status"] == "applied" and applied["result"]["units_closed"] == [C]
+    assert applied["approval"]["document_number"] == APPROVAL["document_number"]
+    assert county.unit(C, "2023-12-31").status_code == 200
+    gone = county.unit(C, EFFECTIVE)
+    assert gone.status_code == 404 and "no version valid on 2024-01-01" in gone.json()["detail"]
+    after_b = county.unit(B, EFFECTIVE).json()
+    assert after_b["name"] == "乙乡" and after_b["valid_from"] == "2020-01-01"  # same name and kind: no new version
+    children = {c["code"] for c in county.client.get(f"/api/v1/units/{B}/children", params={"as_of": EFFECTIVE}).json()}
+    assert children == {v for v, (_, t, _) in VILLAGES.items() if t in (B, C)}
+    old = county.client.get(f"/api/v1/units/{B}/children", params={"as_of": "2023-12-31"}).json()
+    assert len(old) == 2
+    area = before_b["polygon"]["area_km2"] + before_c["polygon"]["area_km2"]
+    assert after_b["polygon"]["area_km2"] == pytest.approx(area, abs=1e-3)
+    assert after_b["polygon"]["source"] == f"application-{app['id']}"
+    assert before_b["polygon"]["area_km2"] == pytest.approx(4.0, abs=1e-3)  # 2 km × 2 km, scale factor 1
+    assert county.unit(B, "2023-12-31").json()["polygon"]["area_km2"] == before_b["polygon"]["area_km2"]
+    lines_after = {line["line_key"] for line in county.client.get("/api/v1/boundaries/lines").json()}
+    assert f"{B}|{C}" not in lines_after and not any(C in key for key in lines_after)
+    assert {f"{B}|{C}", f"{C}|outer"} <= lines_before and f"{A}|{B}" in lines_after  # re-derived, 丙's deleted
+    with county.engine.connect() as conn:
+        events = conn.execute(
+            text("SELECT kind, old_name, document_number, effective_date FROM name_event WHERE document_number = :n"),
+            {"n": APPROVAL["document_number"]},
+        ).all()
+        village_parent = conn.execute(
+            text("SELECT unit_code FROM place_name WHERE admin_code = '990101201200' AND status = 'standard'")
+        ).scalar_one()
+    assert [(e.kind, e.old_name, str(e.effective_date)) for e in events] == [("retirement", "丙乡", EFFECTIVE)]
+    assert village_parent == B
+    county.step(applied, "withdraw", expect=409)  # applied: no longer reversible
+
+
+def test_a_split_of_one_township_applied(county: County) -> None:
+    """甲镇 keeps 甲一村, 甲二村 becomes the new 新安镇 (code 990101101 by the 镇 range): the two polygons are the
+    villages' and sum to 甲镇's former area, a line between them is derived, and 新安镇 is named citing the approval."""
+    before = county.unit(A, "2023-12-31").json()
+    body = {
+        "kind": "split",
+        "title": "甲镇析置新安镇",
+        "touched": [A],
+        "proposed": [
+            {"name": "甲镇", "kind": "镇", "code": A, "villages": ["990101100200"]},
+            {
+                "name": "新安镇",
+                "kind": "镇",
+                "villages": ["990101100201"],
+                "figures": {"population": 12_000, "seat_non_agricultural_population": 2_100},
+            },
+        ],
+        "effective_date": EFFECTIVE,
+    }
+    app = county.through(county.create(body))
+    new = "990101101000"
+    assert county.unit(new, "2023-12-31").status_code == 404
+    created = county.unit(new, EFFECTIVE).json()
+    kept = county.unit(A, EFFECTIVE).json()
+    assert (
+        created["name"] == "新安镇"
+        and created["valid_from"] == EFFECTIVE
+        and created["parent_code"] == A[:6] + "000000"
+    )
+    assert created["polygon"]["area_km2"] + kept["polygon"]["area_km2"] == pytest.approx(
+        before["polygon"]["area_km2"], abs=1e-6
+    )
+    assert [
+        c["code"] for c in county.client.get(f"/api/v1/units/{new}/children", params={"as_of": EFFECTIVE}).json()
+    ] == ["990101100201"]
+    keys = {line["line_key"] for line in county.client.get("/api/v1/boundaries/lines", params={"unit": new}).json()}
+    assert f"{A}|{new}" in keys
+    naming = [e for e in app["result"]["name_events"] if e["kind"] == "naming"]
+    assert naming == [{"kind": "naming", "code": new, "new_name": "新安镇"}]
+    hits = county.client.get("/api/v1/places/search", params={"q": "新安镇"}).json()["results"]
+    record = county.client.get(f"/api/v1/places/{hits[0]['id']}").json()
+    assert record["document_number"] == APPROVAL["document_number"]
+    assert any(e["kind"] == "naming" and e["document_number"] == APPROVAL["document_number"] for e in record["events"])
+
+
+def test_a_stale_approval_gets_409_and_nothing_changes(county: County) -> None:
+    app = county.step(county.create(merge_body()), "submit")
+    stale = {**app, "version": app["version"] - 1}
+    refused = county.step(stale, "approve", expect=409, **APPROVAL)
+    assert "version" in refused["detail"] and refused["current_version"] == app["version"]
+    assert county.client.get(f"/api/v1/divisions/applications/{app['id']}").json()["status"] == "submitted"
+    county.step(app, "apply", expect=409)  # not approved
+    back = county.step(app, "revert")
+    assert back["status"] == "draft" and back["approval"] is None
+    withdrawn = county.step(back, "withdraw")
+    assert withdrawn["status"] == "withdrawn"
+    county.step(withdrawn, "submit", expect=409)
+
+
+def test_an_application_touching_a_disputed_unit_is_flagged(county: County) -> None:
+    with transaction(county.engine) as conn:
+        case = disputes.create_case(conn, title="乙丙交界草场", units=[B, C], opened_on=date(2023, 5, 1), actor="test")
+    app = county.create(merge_body())
+    assert app["flags"] == [
+        {"kind": "open_dispute", "case_id": case["id"], "status": "open", "title": "乙丙交界草场", "units": [B, C]}
+    ]
+    check = county.client.get(f"/api/v1/divisions/applications/{app['id']}/check").json()
+    assert check["flags"] == app["flags"]
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "words"),
+    [
+        ({"touched": ["990101299"]}, 404, "no township-level unit 990101299000"),
+        ({"touched": ["99010x"]}, 422, "not valid"),
+        ({"touched": ["990101100201"]}, 422, "village code"),
+        ({"touched": [B[:9]]}, 422, "merge application needs"),
+        ({"proposed": [{"name": "乙乡", "kind": "乡", "code": A}]}, 422, "not a touched unit"),
+        ({"proposed": [{"name": "乙乡", "kind": "镇", "code": B}]}, 422, "outside the 镇 range"),
+        ({"proposed": [{"name": "乙乡", "kind": "县"}]}, 422, "not a township-level kind"),
+        ({"relaxation_ground": "平原"}, 422, "not a ground"),
+        ({"kind": "dissolve"}, 422, "kind"),
+        ({"effective_date": "2024-13-01"}, 422, "effective_date"),
+    ],
+)
+def test_bad_applications_are_refused(county: County, change: dict[str, Any], status: int, words: str) -> None:
+    refused = county.create({**merge_body(), **change}, expect=status)
+    assert words in refused["detail"]
+    assert county.client.get("/api/v1/divisions/applications").json() == []
+
+
+def test_bad_allocations_and_unknown_applications(county: County) -> None:
+    split: dict[str, Any] = {
+        "kind": "split",
+        "title": "甲镇析置",
+        "touched": [A],
+        "proposed": [{"name": "甲镇", "kind": "镇", "code": A}, {"name": "新镇", "kind": "镇"}],
+        "effective_date": EFFECTIVE,
+    }
+    assert "allocate the 2 villages" in county.create(split, expect=422)["detail"]
+    twice = [
+        {**split["proposed"][0], "villages": ["990101100200"]},
+        {**split["proposed"][1], "villages": ["990101100200"]},
+    ]
+    assert "allocated twice" in county.create({**split, "proposed": twice}, expect=422)["detail"]
+    stranger = [{**split["proposed"][0], "villages": ["990101200200"]}, split["proposed"][1]]
+    assert "not a village of the touched units" in county.create({**split, "proposed": stranger}, expect=422)["detail"]
+    assert county.client.get("/api/v1/divisions/applications/999").status_code == 404
+    assert county.client.get("/api/v1/divisions/applications", params={"status": "lost"}).status_code == 422
+    no_key = county.client.post("/api/v1/divisions/applications", json=merge_body())
+    assert no_key.status_code == 401
+    app = county.step(county.create(merge_body()), "submit")
+    wrong_role = county.client.post(
+        f"/api/v1/divisions/applications/{app['id']}/approve",
+        json={"version": app["version"], **APPROVAL},
+        headers=county.editor,
+    )
+    assert wrong_role.status_code == 403
