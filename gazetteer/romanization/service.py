@@ -49,10 +49,15 @@ PLACE_READINGS_PATH = PROJECT_ROOT / "data" / "place_readings.csv"
 # 村民委员会/居民委员会 as the national place-name database writes them (下堡村民委员会 Xiabao Cunminweiyuanhui).
 HUMAN_GENERICS = (
     "村民委员会 居民委员会 自治区 自治州 自治县 自治旗 开发区 示范区 林场 农场 牧场 园区 地区 街道 苏木 嘎查 社区"
-    " 大街 大道 马路 公路 环路 胡同 广场 公园 省 市 盟 县 旗 区 镇 乡 村 路 街 巷 弄 道 桥 渠"
+    " 大街 大道 马路 公路 环路 胡同 广场 公园 省 市 盟 县 旗 区 镇 乡 村 路 街 巷 弄 条 道 桥 渠"
 ).split()
 NATURAL_GENERICS = "群岛 海峡 高原 高地 水库 运河 淖尔 山 岭 峰 江 河 湖 海 湾 峡 岛 滩 沟".split()
-GENERIC_TERMS = tuple(HUMAN_GENERICS + NATURAL_GENERICS)
+# 1984 rule 14 (names of buildings, sites, memorials and enterprises that serve as place names): they are divided
+# like place names, their generic term a word of its own (月亮山/种羊场, 北京/工人/体育馆,
+# 二七/烈士/纪念碑, 浙江/省/测绘局, 费/县/汽车站, 郑州/市/玻璃厂). The generic terms of the rule's examples (first
+# six), then common ones of the same kind (our choice, not a list of the rule).
+BUILDING_GENERICS = "种羊场 体育馆 纪念碑 测绘局 汽车站 玻璃厂 火车站 体育场 博物馆 图书馆 纪念馆 医院 机场".split()
+GENERIC_TERMS = tuple(HUMAN_GENERICS + NATURAL_GENERICS + BUILDING_GENERICS)
 GENERIC_SET = frozenset(GENERIC_TERMS)
 GENERIC_LENGTHS = sorted({len(g) for g in GENERIC_TERMS}, reverse=True)
 # 1984 rule 3 / GB/T 16159-2012 6.2.2: village names one word; 社区 stays a generic term (GB/T 38207-2019).
@@ -67,17 +72,27 @@ DIRECTION_MODIFIERS = "东西南北前后左右中"
 # 1984 rule 2: modifiers of two or more syllables of a zone's or park's generic are words of their own
 # (苏里格经济开发区 Sulige Jingji Kaifaqu, 鄂尔多斯高新技术产业开发区 Ordos Gaoxin Jishu Chanye Kaifaqu; the national
 # place-name database: 十文字森林公园 Shiwenzi Senlin Gongyuan).
-ZONE_GENERICS = frozenset(("开发区", "园区", "示范区", "公园"))
-ZONE_MODIFIERS = ("高新", "技术", "产业", "经济", "生态", "物流", "空港", "工业", "科技", "森林")
+# The same in 1984 rule 14's names: 北京/工人/体育馆, 二七/烈士/纪念碑.
+ZONE_GENERICS = frozenset(("开发区", "园区", "示范区", "公园", *BUILDING_GENERICS))
+ZONE_MODIFIERS = tuple("高新 技术 产业 经济 生态 物流 空港 工业 科技 森林 国际 工人 烈士".split())
+# 1984 rule 14: a unit's name at the end of a building's or enterprise's specific keeps its generic as a word
+# (浙江/省/测绘局 Zhejiang Sheng Cehuiju, 费/县/汽车站 Fei Xian Qichezhan, 郑州/市/玻璃厂 Zhengzhou Shi Bolichang).
+UNIT_GENERICS = frozenset(("自治区", "自治州", "自治县", "自治旗", "省", "市", "县", "区", "旗", "盟"))
 # A unit name nested at the head of a longer name keeps its own generic (鄂尔多斯市 + 高新技术产业园区).
 NESTED_GENERICS = ("自治区", "市", "旗", "盟")
 NESTED_ZONES = ("开发区", "园区")
 # 1984 rule 7: street ordinals in Arabic digits (二马路 2 Malu, 经五路 Jing5 Lu, 三环路 3 Huanlu, 第九弄 Di-9 Long).
-STREET_GENERICS = frozenset(("路", "街", "巷", "弄", "马路", "环路", "大街", "胡同"))
+# 条 is the generic of Beijing's numbered lanes (东四十二条 Dongsi 12 Tiao, 1984 rule 7).
+STREET_GENERICS = frozenset(("路", "街", "巷", "弄", "条", "马路", "环路", "大街", "胡同"))
 # GB 3304-91 in place names: a nationality's name is a word, 族 joined (Zhuangzu); an autonomous unit's generic may
 # follow the name without 族 (鄂伦春自治旗 Oroqen Zizhiqi, 新疆维吾尔自治区).
 AUTONOMY_GENERICS = frozenset(("自治区", "自治州", "自治县", "自治旗"))
 ORDINALS = {ch: str(i) for i, ch in enumerate("零一二三四五六七八九十") if i}
+# 1984 rule 2 (广安门/北滨河/路, 广渠/南水关/胡同): a one-syllable direction word inside a street's specific is joined
+# to the part it modifies, and the part of two or more syllables before it is a word of its own. Only in street names:
+# elsewhere 东/西/南/北 inside a name is mostly part of a name (铁东区, 库木西力克乡, 陕西华山), measured on the
+# 41,352 township names of the NBS list.
+INNER_DIRECTIONS = "东西南北"
 DIGITS = "零一二三四五六七八九"
 ASCII_DIGIT = re.compile("[0-9]")
 DIGIT_RUN = re.compile("([0-9]+)")
@@ -129,6 +144,7 @@ class Lexicon:
     phrases: dict[str, list[str]]
     characters: dict[str, str]
     ethnic: dict[str, str]
+    numeral_names: frozenset[str]
 
     @property
     def phrase_starts(self) -> frozenset[str]:
@@ -155,6 +171,7 @@ def lexicon() -> Lexicon:
         phrases=phrases,
         characters=dict(data.get("characters", {})),
         ethnic=dict(data.get("ethnic", {})),
+        numeral_names=frozenset(data.get("numeral_names", {})),
     )
 
 
@@ -338,6 +355,13 @@ def _specific_parts(specific: str, generic: str) -> list[Part]:
                     modifiers.insert(0, word)
                     specific = specific[: -len(word)]
                     peeled = True
+    if generic in ZONE_GENERICS:
+        head, unit = split_name(specific)
+        if head and unit.endswith(tuple(UNIT_GENERICS)):
+            # 1984 rule 14 (浙江/省/测绘局); the national place-name database: 襄垣县森林公园 Xiangyuan Xian Senlin
+            # Gongyuan.
+            unit_parts = [*_specific_parts(head, unit), _word(unit, "nested-generic")]
+            return unit_parts + [_word(word, "modifier") for word in modifiers]
     official = lex.official
     starts = _official_starts()
     specific, nationalities = _nationalities(specific, generic)
@@ -356,7 +380,7 @@ def _specific_parts(specific: str, generic: str) -> list[Part]:
             piece = specific[i : i + length]
             if piece in official:
                 if pending:
-                    parts.append(_word(pending, "specific"))
+                    parts.extend(_divided_words(pending, generic))
                     pending = ""
                 parts.append(_official_part(piece, official[piece]))
                 i += length
@@ -370,22 +394,57 @@ def _specific_parts(specific: str, generic: str) -> list[Part]:
             pending += specific[i]
             i += 1
     if pending:
-        parts.append(_word(pending, "specific"))
+        parts.extend(_divided_words(pending, generic))
     parts.extend(nationalities)
     parts.extend(_word(word, "modifier") for word in modifiers)
     return parts
 
 
+def _divided_words(text: str, generic: str) -> list[Part]:
+    """The words of a street's specific: split before a direction word that has two or more syllables on each side
+    (``INNER_DIRECTIONS``, 1984 rule 2: 广安门北滨河 Guang'anmen Beibinhe); other specifics are one word."""
+    for index in range(2, len(text) - 2) if generic in STREET_GENERICS else ():
+        if text[index] in INNER_DIRECTIONS:
+            return [_word(text[:index], "specific"), *_divided_words(text[index:], generic)]
+    return [_word(text, "specific")]
+
+
+def numeral_value(text: str) -> int | None:
+    """The value of a written Chinese numeral of 1 to 99 (四, 十, 十二, 二十, 四十二), None for anything else (三八 is
+    a name of two numerals, not a number: 三八路 Sanba Lu, 1984 rule 6)."""
+    digits = [ORDINALS.get(ch) for ch in text]
+    if not text or None in digits:
+        return None
+    if "十" not in text:
+        return int(ORDINALS[text]) if len(text) == 1 else None
+    tens, _, ones = text.partition("十")
+    if len(tens) > 1 or len(ones) > 1 or "十" in tens + ones:
+        return None
+    return int(ORDINALS[tens] if tens else 1) * 10 + (int(ORDINALS[ones]) if ones else 0)
+
+
+def _ordinal_split(specific: str) -> tuple[str, int] | None:
+    """(head, ordinal) of a street's specific that ends in a numeral: the head a name of the lexicon that ends in a
+    numeral itself (东四 in 东四十二条), else all the numerals ending the specific when they make one number."""
+    for name in lexicon().numeral_names:
+        value = numeral_value(specific[len(name) :]) if specific.startswith(name) else None
+        if value is not None:
+            return name, value
+    head = specific.rstrip("".join(ORDINALS))
+    value = numeral_value(specific[len(head) :])
+    return None if value is None else (head, value)
+
+
 def _street_ordinal(specific: str, generic: str) -> list[Part] | None:
     """1984 rule 7: the ordinal of a street in Arabic digits (二马路 2 Malu, 三环路 3 Huanlu), joined to a one-syllable
     head (经五路 Jing5 Lu), after 第 with a hyphen (第九弄 Di-9 Long), apart from a longer head (大川淀一巷
-    Dachuandian 1 Xiang, as modifiers of two or more syllables in rule 2); a number that is a name (三八路 Sanba Lu,
-    a date) has two numerals and stays in pinyin (1984 rule 6)."""
-    if generic not in STREET_GENERICS or not specific or specific[-1] not in ORDINALS:
+    Dachuandian 1 Xiang, 东四十二条 Dongsi 12 Tiao, as modifiers of two or more syllables in rule 2); a number that
+    is a name (三八路 Sanba Lu, a date) is no numeral and stays in pinyin (1984 rule 6)."""
+    split = _ordinal_split(specific) if generic in STREET_GENERICS else None
+    if split is None:
         return None
-    if len(specific) > 1 and specific[-2] in ORDINALS:
-        return None
-    head, digit = specific[:-1], ORDINALS[specific[-1]]
+    head, value = split
+    digit, numeral = str(value), specific[len(head) :]
     if not head:
         return [Part(specific, "specific", digit, digit, "street-ordinal")]
     if head == "第":
@@ -393,7 +452,13 @@ def _street_ordinal(specific: str, generic: str) -> list[Part] | None:
     if len(head) == 1:
         word = _word(head, "specific")
         return [Part(specific, "specific", word.plain + digit, word.toned + digit, "street-ordinal")]
-    return [_word(head, "specific"), Part(specific[-1], "specific", digit, digit, "street-ordinal")]
+    if len(head) > 3 and head[-1] == "里" and head[-2] in INNER_DIRECTIONS:
+        # 1984 rules 2 and 10: a residential quarter's generic 里 with its direction word is a word of its own
+        # (天宁寺/西里/一巷 Tianningsi Xili 1 Xiang).
+        words = [_word(head[:-2], "specific"), _word(head[-2:], "specific")]
+    else:
+        words = _divided_words(head, generic)
+    return [*words, Part(numeral, "specific", digit, digit, "street-ordinal")]
 
 
 def _nationalities(specific: str, generic: str) -> tuple[str, list[Part]]:
