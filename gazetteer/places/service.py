@@ -29,7 +29,7 @@ def get_place(conn: Connection, place_name_id: int, *, as_of: date | None = None
     if row is None:
         raise NotFound(f"no place name with id {place_name_id}")
     record = _hit(row, "id", 100)
-    del record["_rank"], record["match"], record["score"]
+    del record["match"], record["score"]
     for field in ("meaning", "origin", "history", "approving_body", "document_number", "approval_date", "tags"):
         record[field] = row[field]
     record.update(
@@ -143,7 +143,7 @@ def list_by_tag(
     hits = []
     for row in rows:
         hit = _hit(row, "tag", 0)
-        del hit["_rank"], hit["match"], hit["score"]
+        del hit["match"], hit["score"]
         hits.append(hit)
     _add_unit_paths(conn, hits, None)
     return {"tag": clean, "count": len(hits), "results": hits}
@@ -156,7 +156,7 @@ def located_standard_places(conn: Connection, *, unit: str, as_of: date | None =
     hits = []
     for row in queries.standard_places_located(conn, prefix, as_of or date.today()):
         hit = _hit(row, "map", 0)
-        del hit["_rank"], hit["match"], hit["score"]
+        del hit["match"], hit["score"]
         hit["secrecy"] = row["secrecy"]
         hits.append(hit)
     _add_unit_paths(conn, hits, as_of)

@@ -33,6 +33,7 @@ FUZZY_ROWS = 500  # within a unit, typo candidates read at most
 
 
 def _unit_prefix(conn: Connection, unit: str | None) -> str | None:
+    """The code prefix of a unit given by its code; 422 for a code no unit or unit name has."""
     if unit is None:
         return None
     code = normalize_code(unit)
@@ -54,8 +55,9 @@ def _category(category: str | None) -> str | None:
 
 
 def _hit(row: Any, match: str, score: int) -> dict[str, Any]:
+    """A search answer's record from a row of PAGE_COLUMNS (with its unit path when the row carries one)."""
     point = None if row["lon"] is None else {"lon": row["lon"], "lat": row["lat"], "crs": "EPSG:4490"}
-    return {
+    hit = {
         "id": row["id"],
         "place_id": row["place_id"],
         "name": row["name"],
@@ -72,8 +74,11 @@ def _hit(row: Any, match: str, score: int) -> dict[str, Any]:
         "match": match,
         "score": score,
         "point": point,
-        "_rank": (row["level_rank"], row["valid_to"] is not None, len(row["name"]), row["id"]),
     }
+    if "unit_path" in row:
+        hit["unit_path"] = row["unit_path"]
+        hit["unit_path_text"] = "/".join(p["name"] for p in row["unit_path"])
+    return hit
 
 
 def _add_unit_paths(conn: Connection, hits: list[dict[str, Any]], as_of: date | None) -> None:
@@ -104,101 +109,146 @@ def search_places(
 ) -> dict[str, Any]:
     """Place names matching ``q`` (Hanzi simplified/traditional, pinyin, initials, official and English forms, one typo,
     generic dropped or the whole prefix written in), ranked: exact, core (generic dropped), prefix, fuzzy;
-    within a tie the higher level and the current name first. ``autocomplete`` keeps prefix matches only."""
+    within a tie the higher level and the current name first. ``autocomplete`` keeps prefix matches only.
+
+    One statement (queries.search_page) runs every phase and returns the finished page; a written-in prefix is read
+    from the in-process index of unit names, and the search runs again in the rare case that the statement saw
+    a newer gazetteer version than the index was built from."""
     text_ = names.normalize_query(q)
     if not 1 <= limit <= 100 or not 0 <= offset <= 1000:
         raise InvalidInput(f"limit {limit} / offset {offset} out of range (limit 1–100, offset 0–1000)")
-    scope = {
-        "unit_prefix": _unit_prefix(conn, unit),
+    code = None if unit is None else normalize_code(unit)
+    scope: dict[str, Any] = {
+        "unit_prefix": None if code is None else significant_code(code),
         "category": _category(category),
         "statuses": _statuses(status),
         "as_of": as_of,
     }
-    hits = _Hits(limit + offset)
-    if names.is_latin(text_):
-        _search_latin(conn, text_, scope, hits, autocomplete)
-    else:
-        _search_hanzi(conn, text_, scope, hits, autocomplete)
-    ranked = sorted(hits.found.values(), key=lambda h: (-h["score"], h["_rank"]))
-    page = ranked[offset : offset + limit]
-    for hit in page:
-        del hit["_rank"]
-    _add_unit_paths(conn, page, as_of)
-    return {"query": text_, "count": len(page), "offset": offset, "more": len(ranked) > offset + limit, "results": page}
+    wanted = limit + offset
+    params: dict[str, Any] = {
+        "unit_prefix": (scope["unit_prefix"] or "") + "%",
+        "category_prefix": (scope["category"] or "") + "%",
+        "statuses": list(scope["statuses"]),
+        "as_of": as_of,
+        "unit_code": code,
+        "wanted": wanted,
+        "fetch": wanted + 50,
+        "limit": limit,
+        "offset": offset,
+    }
+    while True:
+        heads_version = _UNIT_HEADS.version(conn)
+        if names.is_latin(text_):
+            phases, labels = _latin_phases(text_, scope, params, autocomplete), LATIN_LABELS
+        else:
+            phases, labels = _hanzi_phases(conn, text_, scope, params, autocomplete), HANZI_LABELS
+        rows = queries.search_page(conn, phases, params)
+        if heads_version is None or str(rows[0]["version"] or 0) == heads_version:
+            break
+        _UNIT_HEADS.rebuild(conn)  # the unit names changed since the index was built: read them again
+    if not rows[0]["unit_known"] and boundaries.find_unit(conn, code or "") is None:
+        raise InvalidInput(f"unit {unit!r} is not a known unit code")
+    page = [_hit(row, labels[row["score"]], row["score"]) for row in rows if row["id"] is not None]
+    return {"query": text_, "count": len(page), "offset": offset, "more": rows[0]["total"] > wanted, "results": page}
 
 
-class _Hits:
-    """Hits collected across the match phases (best score per record); ``full`` once a page is certain."""
-
-    def __init__(self, wanted: int) -> None:
-        self.wanted = wanted
-        self.found: dict[int, dict[str, Any]] = {}
-
-    def take(self, rows: list[Any], match: str, score: int) -> None:
-        for row in rows:
-            if row["id"] not in self.found or self.found[row["id"]]["score"] < score:
-                self.found[row["id"]] = _hit(row, match, score)
-
-    @property
-    def full(self) -> bool:
-        """True when later (lower-ranked) phases cannot reach the page any more."""
-        return len(self.found) >= self.wanted
-
-    @property
-    def fetch(self) -> int:
-        """Rows to fetch in one phase."""
-        return self.wanted + 50
+LATIN_LABELS = {100: "exact", 95: "exact", 90: "core", 80: "initials", 78: "initials", 70: "prefix"}
+HANZI_LABELS = {100: "exact", 95: "prefixed", 90: "core", 85: "core", 70: "prefix", 60: "generic differs"}
+HANZI_LABELS |= {52: "fuzzy", 50: "fuzzy"}
 
 
-def _search_latin(conn: Connection, query: str, scope: dict[str, Any], hits: _Hits, prefix_only: bool) -> None:
+def _keys_phase(keys: str, kinds: str, scope: dict[str, Any], **options: Any) -> str:
+    """Candidate rows of a key lookup (queries.keys_sql) within ``scope``."""
+    filters = queries.scope_filters(scope)
+    return queries.keys_sql(
+        queries.CANDIDATE_COLUMNS, keys, kinds, filters, scoped=scope["unit_prefix"] is not None, **options
+    )
+
+
+def _latin_phases(query: str, scope: dict[str, Any], params: dict[str, Any], prefix_only: bool) -> list[queries.Phase]:
     key = names.latin_key(query)
     if not key:
         raise InvalidInput("q has no letters or characters to search for")
+    params |= {"key": key, "keys": [key], "latin_kinds": list(LATIN_EXACT), "fetch4": 4 * params["fetch"]}
+    phases = []
     if not prefix_only:
         # English forms of units (Ejin Horo Banner), then the query with an English generic read as pinyin.
-        hits.take(queries.find_by_english(conn, key, limit=hits.fetch, **scope), "exact", 100)
+        filters = queries.scope_filters(scope)
+        phases.append(queries.Phase(queries.english_sql(filters), "100"))
         generic_keys = english.generic_read_keys(query)
         if generic_keys:
-            rows = queries.find_by_keys(conn, generic_keys, list(LATIN_EXACT), limit=hits.fetch, **scope)
-            hits.take([r for r in rows if LATIN_EXACT[r["matched_kind"]][0] == "exact"], "exact", 95)
-        for row in queries.find_by_keys(
-            conn, [key], list(LATIN_EXACT), limit=hits.fetch * 4, per_key=hits.fetch, **scope
-        ):
-            match, score = LATIN_EXACT[row["matched_kind"]]
-            hits.take([row], match, score)
-    if len(key) >= 2 and not hits.full:
-        for row in queries.find_by_keys(conn, [], PREFIX_LATIN_KINDS, prefix=key, limit=hits.fetch, **scope):
-            # initials of the name with its generic left off (kbs -> kbsq) rank as initials
-            initials = row["matched_kind"] == "initials" and len(row["matched_key"]) - len(key) <= 2
-            hits.take([row], *(("initials", 78) if initials else ("prefix", 70)))
+            params["generic_keys"] = generic_keys
+            rows = _keys_phase(
+                "CAST(:generic_keys AS text[])", "CAST(:latin_kinds AS text[])", scope, limit=":fetch", per_key=":fetch"
+            )
+            phases.append(queries.Phase(rows, "CASE WHEN r.matched_kind IN ('pinyin', 'official') THEN 95 END"))
+        rows = _keys_phase(
+            "CAST(:keys AS text[])", "CAST(:latin_kinds AS text[])", scope, limit=":fetch4", per_key=":fetch"
+        )
+        score = (
+            "CASE WHEN r.matched_kind IN ('pinyin', 'official') THEN 100"
+            " WHEN r.matched_kind IN ('pinyin_core', 'official_core') THEN 90 ELSE 80 END"
+        )
+        phases.append(queries.Phase(rows, score))
+    if len(key) >= 2:
+        params |= {"lo": key, "hi": key + chr(0x10FFFF), "prefix_kinds": list(PREFIX_LATIN_KINDS)}
+        rows = _keys_phase("", "CAST(:prefix_kinds AS text[])", scope, limit=":fetch", prefix=(":lo", ":hi"))
+        # initials of the name with its generic left off (kbs -> kbsq) rank as initials
+        score = (
+            "CASE WHEN r.matched_kind = 'initials' AND length(r.matched_key) - length(CAST(:key AS text)) <= 2"
+            " THEN 78 ELSE 70 END"
+        )
+        phases.append(queries.Phase(rows, score, gated=True))
+    return phases
 
 
-def _search_hanzi(conn: Connection, raw: str, scope: dict[str, Any], hits: _Hits, prefix_only: bool) -> None:
+def _hanzi_phases(
+    conn: Connection, raw: str, scope: dict[str, Any], params: dict[str, Any], prefix_only: bool
+) -> list[queries.Phase]:
     simplified = names.to_simplified(raw).replace(" ", "")
     variants = {raw.replace(" ", ""), simplified}
     core, generic = names.split_name(simplified)
+    params |= {"core": core, "generic": generic, "hanzi_kinds": [*EXACT_KINDS, "core"]}
+    phases = []
     if not prefix_only:
-        kinds = (*EXACT_KINDS, "core")
-        for row in queries.find_by_keys(conn, sorted(variants | {core}), kinds, limit=hits.fetch, **scope):
-            if row["matched_key"] in variants:
-                hits.take([row], *(("exact", 100) if row["matched_kind"] in EXACT_KINDS else ("core", 90)))
-            elif not generic or names.split_name(row["name"])[1] == generic:
-                hits.take([row], "core", 85)  # the query's own generic dropped
-            else:
-                hits.take([row], "generic differs", 60)  # 中和镇 -> 中和村: another kind of place
+        params |= {"variants": sorted(variants), "exact_keys": sorted(variants | {core})}
+        rows = _keys_phase(
+            "CAST(:exact_keys AS text[])", "CAST(:hanzi_kinds AS text[])", scope, limit=":fetch", per_key=":fetch"
+        )
+        score = (
+            "CASE WHEN r.matched_key = ANY(CAST(:variants AS text[]))"
+            f" THEN CASE WHEN r.matched_kind IN {EXACT_KINDS} THEN 100 ELSE 90 END"
+            " WHEN CAST(:generic AS text) = ''"
+            f" OR substr(r.name, length(coalesce({queries.CORE_OF_ROW}, r.name)) + 1) = CAST(:generic AS text)"
+            " THEN 85"  # the query's own generic dropped
+            " ELSE 60 END"  # 中和镇 -> 中和村: another kind of place
+        )
+        phases.append(queries.Phase(rows, score))
         remainder, unit_prefix = _strip_written_prefix(conn, simplified, scope)
         if remainder != simplified:
+            params |= {"remainder": [remainder], "narrow_prefix": (unit_prefix or "") + "%"}
             narrowed = {**scope, "unit_prefix": unit_prefix}
-            hits.take(queries.find_by_keys(conn, [remainder], kinds, limit=hits.fetch, **narrowed), "prefixed", 95)
-    if not hits.full:
-        prefix_kinds = ("exact", "core", "statistical")
-        rows = queries.find_by_keys(conn, [], prefix_kinds, prefix=simplified, limit=hits.fetch, **scope)
-        hits.take(rows, "prefix", 70)
-    if not prefix_only and not hits.full:
-        _search_typos(conn, core, generic, scope, hits)
+            rows = _keys_phase(
+                "CAST(:remainder AS text[])", "CAST(:hanzi_kinds AS text[])", narrowed, limit=":fetch", per_key=":fetch"
+            )
+            phases.append(queries.Phase(rows.replace(":unit_prefix", ":narrow_prefix"), "95"))
+    params |= {"lo": simplified, "hi": simplified + chr(0x10FFFF), "prefix_kinds": ["exact", "core", "statistical"]}
+    rows = _keys_phase("", "CAST(:prefix_kinds AS text[])", scope, limit=":fetch", prefix=(":lo", ":hi"))
+    phases.append(queries.Phase(rows, "70", gated=True))
+    if not prefix_only:
+        phases += _typo_phases(core, generic, scope, params)
+    return phases
 
 
-def _search_typos(conn: Connection, core: str, generic: str, scope: dict[str, Any], hits: _Hits) -> None:
+# A candidate whose core is one edit from the query's core; a one-character core replaced is another name.
+TYPO_SCORE = (
+    "CASE WHEN levenshtein_less_equal(l.cc, CAST(:core AS text), 1) <= 1"
+    " AND (length(CAST(:core AS text)) > 1 OR length(l.cc) <> 1 OR l.cc = CAST(:core AS text))"
+    " THEN CASE WHEN substr(r.name, length(l.cc) + 1) = CAST(:generic AS text) THEN 52 ELSE 50 END END"
+)
+
+
+def _typo_phases(core: str, generic: str, scope: dict[str, Any], params: dict[str, Any]) -> list[queries.Phase]:
     """Names whose core is one edit (replaced, dropped or added character) from the query's core, the query's
     generic term first. Within a unit, the unit's keys are compared directly. Nationally, the candidate cores come
     from the distinct core deletions (a common deletion such as 庄 costs its distinct cores, not its 20,000
@@ -206,30 +256,25 @@ def _search_typos(conn: Connection, core: str, generic: str, scope: dict[str, An
     ranking's last tie-break); the names of the query's generic are looked up first, the other generics only while
     the page is not full."""
     if scope["unit_prefix"] is not None:
-        _take_typos(
-            queries.find_near_in_unit(conn, core, ("core", "exact"), limit=FUZZY_ROWS, **scope), core, generic, hits
+        params["fuzzy_rows"] = FUZZY_ROWS
+        filters = queries.scope_filters(scope)
+        return [queries.Phase(queries.in_unit_near_sql(filters), TYPO_SCORE, gated=True, cores=True)]
+    params |= {"probes": sorted({core} | names.deletions(core)), "fuzzy_keys": FUZZY_KEYS}
+    params |= {"exact_kind": ["exact"], "typo_kinds": ["core", "exact"]}
+    lookups = (
+        [("ARRAY(SELECT c || CAST(:generic AS text) FROM near)", "CAST(:exact_kind AS text[])")] if generic else []
+    )
+    lookups.append(("ARRAY(SELECT c FROM near)", "CAST(:typo_kinds AS text[])"))
+    return [
+        queries.Phase(
+            _keys_phase(keys, kinds, scope, limit=":fetch", per_key=":wanted"),
+            TYPO_SCORE,
+            gated=True,
+            cores=True,
+            near=True,
         )
-        return
-    probes = sorted({core} | names.deletions(core))
-    near = [*probes, *(c for c in queries.cores_near(conn, core, probes, FUZZY_KEYS) if c not in probes)]
-    near = near[:FUZZY_KEYS]  # the core and its deletions (shorter), then the nearby cores in their order
-    lookups: list[tuple[list[str], tuple[str, ...]]] = [([c + generic for c in near], ("exact",))] if generic else []
-    lookups.append((near, ("core", "exact")))
-    for keys, kinds in lookups:
-        rows = queries.find_by_keys(conn, keys, kinds, limit=hits.fetch, per_key=hits.wanted, **scope)
-        _take_typos(rows, core, generic, hits)
-        if hits.full:
-            return
-
-
-def _take_typos(rows: list[Any], core: str, generic: str, hits: _Hits) -> None:
-    """Take the rows whose core is one edit from ``core``; a one-character core replaced is another name."""
-    for row in rows:
-        candidate_core, candidate_generic = names.split_name(row["name"])
-        if _within_one_edit(core, candidate_core) and (
-            len(core) > 1 or len(candidate_core) != 1 or core == candidate_core
-        ):
-            hits.take([row], "fuzzy", 52 if candidate_generic == generic else 50)
+        for keys, kinds in lookups
+    ]
 
 
 HEAD_MAX_RANK = 4  # township
@@ -256,20 +301,31 @@ class _UnitHeads:
         self._lock = threading.Lock()
         self._built: dict[str, tuple[str, dict[str, list[_UnitHead]]]] = {}
 
+    @staticmethod
+    def _database(conn: Connection) -> str:
+        return conn.engine.url.render_as_string(hide_password=True)
+
+    def version(self, conn: Connection) -> str | None:
+        """The gazetteer version the heads of ``conn``'s database were built from; None before they are built."""
+        built = self._built.get(self._database(conn))
+        return None if built is None else built[0]
+
     def of(self, conn: Connection) -> dict[str, list[_UnitHead]]:
-        """The heads of ``conn``'s database as of its committed gazetteer version."""
-        database = conn.engine.url.render_as_string(hide_password=True)
-        version = versions(conn, ("gazetteer",))
+        """The heads of ``conn``'s database, built on first use (a caller that learns of a newer gazetteer version
+        calls rebuild)."""
+        built = self._built.get(self._database(conn))
+        return self.rebuild(conn) if built is None else built[1]
+
+    def rebuild(self, conn: Connection) -> dict[str, list[_UnitHead]]:
+        """Read the heads of ``conn``'s database as of its committed gazetteer version."""
         with self._lock:
-            built = self._built.get(database)
-            if built is None or built[0] != version:
-                heads: dict[str, list[_UnitHead]] = {}
-                for row in queries.unit_heads(conn, HEAD_MAX_RANK):
-                    if HEAD_LENGTHS[0] <= len(row["key"]) <= HEAD_LENGTHS[1]:
-                        heads.setdefault(row["key"], []).append(_UnitHead(**row))
-                built = (version, heads)
-                self._built[database] = built
-        return built[1]
+            version = versions(conn, ("gazetteer",))
+            heads: dict[str, list[_UnitHead]] = {}
+            for row in queries.unit_heads(conn, HEAD_MAX_RANK):
+                if HEAD_LENGTHS[0] <= len(row["key"]) <= HEAD_LENGTHS[1]:
+                    heads.setdefault(row["key"], []).append(_UnitHead(**row))
+            self._built[self._database(conn)] = (version, heads)
+        return heads
 
 
 _UNIT_HEADS = _UnitHeads()
@@ -311,16 +367,6 @@ def _strip_written_prefix(conn: Connection, text_: str, scope: dict[str, Any]) -
     return text_[position:], unit_prefix
 
 
-def _within_one_edit(a: str, b: str) -> bool:
-    """True when ``a`` and ``b`` differ by at most one inserted, deleted or replaced character."""
-    if abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        return sum(x != y for x, y in zip(a, b, strict=True)) <= 1
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
-
-
 def nearby_places(
     conn: Connection, point: GeoPoint, *, radius_m: float, category: str | None = None, limit: int = 20
 ) -> list[dict[str, Any]]:
@@ -333,7 +379,7 @@ def nearby_places(
     hits = []
     for row in rows:
         hit = _hit(row, "nearby", 0)
-        del hit["_rank"], hit["score"]
+        del hit["score"]
         hit["distance_m"] = round(float(row["distance_m"]), 1)
         hits.append(hit)
     _add_unit_paths(conn, hits, None)
