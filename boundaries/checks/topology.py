@@ -206,13 +206,20 @@ def _split_by_units(
     out: list[tuple[int, BaseGeometry, list[int]]] = []
     if len(covered) == 0:
         return out
-    face_of, child = shapely.STRtree(children).query(faces[covered], predicate="intersects")
+    # Each child is prepared once and tested against the faces in its box (faster than the reverse); of the
+    # children meeting a face that do not cover it, those whose interior meets it reach into it.
+    child, face_of = shapely.STRtree(faces[covered]).query(children, predicate="intersects")
+    order = np.lexsort((child, face_of))
+    face_of, child = face_of[order], child[order]
+    covers = {(k, c) for k, f in enumerate(covered.tolist()) for c in covering[f]}
+    pairs = zip(face_of.tolist(), child.tolist(), strict=True)
+    other = np.array([pair not in covers for pair in pairs], dtype=bool)
+    face_of, child = face_of[other], child[other]
     shapely.prepare(children)
-    reaching = ~shapely.touches(children[child], faces[covered][face_of])  # interiors meet
+    reaching = ~shapely.touches(children[child], faces[covered][face_of])
     extra: dict[int, list[int]] = {}
     for k, c in zip(face_of[reaching].tolist(), child[reaching].tolist(), strict=True):
-        if c not in covering[int(covered[k])]:
-            extra.setdefault(k, []).append(c)
+        extra.setdefault(k, []).append(c)
     for k, f in enumerate(covered.tolist()):
         if k not in extra:
             out.append((f, faces[f], covering[f]))
@@ -259,25 +266,30 @@ def analyse(
     result = TopologyResult()
     if not geoms:
         return result
-    received = [
-        original if original is not None else geom
-        for original, geom in zip(originals or [None] * len(geoms), geoms, strict=True)
-    ]
-    frame = frame_for(np.array(received, dtype=object))
+    used = np.array(geoms, dtype=object)
+    as_received = originals or [None] * len(geoms)
+    repaired = np.array([original is not None for original in as_received], dtype=bool)
+    received = np.array([o if o is not None else g for o, g in zip(as_received, geoms, strict=True)], dtype=object)
+    frame = frame_for(received)
     result.metric_crs = frame.name
-    planes = frame.forward(np.array(received, dtype=object))
-    children = np.empty(len(geoms), dtype=object)
-    for i, (code, geom) in enumerate(zip(codes, geoms, strict=True)):
-        original = originals[i] if originals else None
-        if original is not None:
-            found = invalid_finding(code, original, planes[i], frame, repaired=geom)
-        else:
-            found = invalid_finding(code, geom, planes[i], frame)
+    planes = frame.forward(received)
+    # Validity in one vectorised pass (in lon/lat, then in the plane at SNAP_M); only the suspects are looked
+    # at one by one for their reason and location.
+    valid = shapely.is_valid(received)
+    suspect = ~valid
+    seemly = np.flatnonzero(valid)
+    suspect[seemly] = ~shapely.is_valid(shapely.set_precision(planes[seemly], SNAP_M, mode="pointwise"))
+    for i in np.flatnonzero(suspect).tolist():
+        found = invalid_finding(codes[i], received[i], planes[i], frame, repaired=used[i] if repaired[i] else None)
         if found:
             result.findings.append(found)
-        children[i] = polygonal(geom)
+    # A valid polygon as received is its own plane; the rest are made polygonal and projected.
+    children = planes.copy()
+    redo = np.flatnonzero(repaired | ~valid)
+    if len(redo):
+        children[redo] = frame.forward(np.array([polygonal(g) for g in used[redo]], dtype=object))
     present = ~shapely.is_empty(children)
-    children = frame.forward(children[present])
+    children = children[present]
     codes = [code for code, keep in zip(codes, present, strict=True) if keep]
     if len(children) == 0:
         return result
