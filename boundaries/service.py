@@ -18,8 +18,8 @@ from boundaries.compare.service import (
 )
 from boundaries.disputes.service import list_cases
 from boundaries.hazards.schemas import HazardsOut
-from boundaries.hazards.service import hazards_csv, hazards_geojson, hazards_json, screen_hazards
-from boundaries.lines.service import list_lines, rederive_lines
+from boundaries.hazards.service import hazards_csv, hazards_geojson, hazards_json, last_marker_states, screen_hazards
+from boundaries.lines.service import list_lines, list_markers, rederive_lines
 from boundaries.polygons.locator import UnitLocator
 from boundaries.polygons.service import import_polygons, polygons_by_source
 from boundaries.polygons.service import write_back as write_back_polygon
@@ -79,7 +79,9 @@ __all__ = [
     "import_divisions",
     "import_polygons",
     "list_cases",
+    "last_marker_states",
     "list_lines",
+    "list_markers",
     "pieces_geojson",
     "polygon_from_geojson",
     "polygons_by_source",

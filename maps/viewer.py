@@ -23,9 +23,11 @@ from maps.coverage import choropleths, facility_popup
 from maps.service import (
     APPROX_NOTE,
     CITY_PREFIX,
+    FINDING_STYLES,
     GENERALISED_NOTE,
     ILLUSTRATIVE_NOTE,
     MAPS,
+    PIECE_STYLES,
     place_layers,
     unit_layers,
     unit_names,
@@ -43,6 +45,31 @@ PLACE_TEXTS = (
 )
 CASE_STATUSES = {"open": "未结 open", "mediating": "调解中 mediating", "resolved": "已结 resolved"}
 CASE_COLOURS = {"open": "#d7191c", "mediating": "#fdae61", "resolved": "#1a9641"}
+LEVEL_LABELS = {
+    "province": "省级 province",
+    "city": "市级 city",
+    "county": "县级 county",
+    "township": "乡级 township",
+    "village": "村级 village",
+}
+MARKER_STATES = {  # the last observation of a marker -> colour, words (inspections: statuses and classes)
+    "displaced": ("#d7191c", "偏移 displaced"),
+    "moved": ("#d7191c", "移位 moved"),
+    "missing": ("#7b3294", "缺失 missing"),
+    "damaged": ("#f46d43", "损坏 damaged"),
+    "intact": ("#1a9641", "完好 intact"),
+    "rebuilt": ("#1a9641", "重建 rebuilt"),
+    None: ("#666666", "未巡查 not inspected"),
+}
+MARKER_PROBLEMS = ("displaced", "moved", "missing", "damaged")
+# Hazard score bins (upper bound, colour, words) of the boundary hazards layer drawn by viewer.js.
+HAZARD_BINS = [
+    [1, "#bdbdbd", "0 无 none"],
+    [10, "#fee08b", "< 10"],
+    [25, "#fdae61", "10–25"],
+    [50, "#f46d43", "25–50"],
+    [None, "#a50026", "≥ 50"],
+]
 FACILITY_COLOURS = ("#01665e", "#762a83", "#8c510a", "#c51b7d", "#4d4d4d", "#2166ac", "#b35806")
 
 
@@ -72,11 +99,12 @@ def viewer_page(
     if names:
         canvas.legend("边界来源 boundary sources", unit_layers(canvas, conn, names, as_of))
         place_layers(canvas, conn, as_of, show=False)
-    _line_and_case_layers(canvas, conn, names)
+    _line_and_case_layers(canvas, conn, names, as_of)
     _facility_layers(canvas, everything)
     circle = facilities.eldercare_circle(conn, level="county", walk_m=facilities.DEFAULT_WALK_M)
     choropleths(canvas, conn, circle, facilities.beds(conn, settings=settings), show=False)
     township_names = {c: n for c, n in names.items() if c.endswith("000")}  # banners and townships: line names
+    township_names |= {u["code"]: u["name"] for u in boundaries.units_within(conn, CITY_PREFIX, "city", as_of=as_of)}
     app: dict[str, Any] = {
         "viewer": True,
         "basemap": basemap,
@@ -84,15 +112,21 @@ def viewer_page(
         "display_crs": canvas.display_crs,
         "as_of": as_of.isoformat() if as_of else None,
         "unit_names": township_names,
+        "levels": LEVEL_LABELS,
+        "finding_styles": FINDING_STYLES,
+        "piece_styles": PIECE_STYLES,
+        "hazard_bins": HAZARD_BINS,
+        "city_code": CITY_CODE,
         "maps": [{"href": f"/maps/{name}", "label": title} for name, title in MAPS.items()],
     }
     return canvas.render(app)
 
 
-def _line_and_case_layers(canvas: Canvas, conn: Connection, names: dict[str, str]) -> None:
-    """The boundary lines (today's, named by their two units) and the dispute cases with ground, one overlay per
-    status (off at first; none when there is nothing to draw). Every stored line is read, then the city's kept:
-    fine for one city's few dozen lines, not at national scale (vector tiles would be the way)."""
+def _line_and_case_layers(canvas: Canvas, conn: Connection, names: dict[str, str], as_of: date | None) -> None:
+    """The boundary lines (today's, named by their two units), their markers coloured by their last observation
+    up to the date, and the dispute cases with ground, one overlay per status (off at first; none when there is
+    nothing to draw). Every stored line is read, then the city's kept: fine for one city's few dozen lines, not
+    at national scale (vector tiles would be the way)."""
     found = [line for line in boundaries.list_lines(conn) if any(c.startswith(CITY_PREFIX) for c in line["units"])]
     if found:
         canvas.polygons(
@@ -113,6 +147,7 @@ def _line_and_case_layers(canvas: Canvas, conn: Connection, names: dict[str, str
             aliases=["界线 line", "长度 km", "协议 agreement"],
             show=False,
         )
+        _marker_layer(canvas, conn, found, names, as_of)
     for status, label in CASE_STATUSES.items():
         cases = [c for c in boundaries.list_cases(conn, status=status) if c["geometry"] is not None]
         if cases:
@@ -134,6 +169,46 @@ def _line_and_case_layers(canvas: Canvas, conn: Connection, names: dict[str, str
                 aliases=["案件 case", "单位 units", "状态 status"],
                 show=False,
             )
+
+
+def _marker_layer(
+    canvas: Canvas, conn: Connection, found: list[dict[str, Any]], names: dict[str, str], as_of: date | None
+) -> None:
+    """The markers (界桩) of the lines drawn, coloured by their last observation on or before the date: displaced,
+    moved, missing and damaged ones larger and in warning colours, with a legend (off at first)."""
+    lines = {line["id"]: line for line in found}
+    markers = [m for m in boundaries.list_markers(conn) if m["line_id"] in lines]
+    if not markers:
+        return
+    states = {o["marker_id"]: o for o in boundaries.last_marker_states(conn, list(lines), as_of)}
+    group = canvas.group("界桩 Boundary markers (最近巡查 last inspection)", show=False)
+    for marker in markers:
+        seen = states.get(marker["id"])
+        state = None
+        if seen is not None:
+            state = "displaced" if seen["classification"] == "displaced" else seen["marker_status"]
+        colour, words = MARKER_STATES.get(state, MARKER_STATES[None])
+        bad = state in MARKER_PROBLEMS
+        moved = seen and seen["displacement_m"] is not None
+        canvas.point(
+            group,
+            marker["lon"],
+            marker["lat"],
+            colour=colour,
+            radius=8 if bad else 4,
+            tooltip=f"界桩 {marker['number']} {words}",
+            popup=popup_html(
+                f"界桩 marker {marker['number']}",
+                [
+                    ("界线 line", " — ".join(names.get(c, c) for c in lines[marker["line_id"]]["units"])),
+                    ("说明 description", marker["description"]),
+                    ("最近巡查 last inspection", words + (f" ({seen['observed_on']})" if seen else "")),
+                    ("偏移 displacement", f"{seen['displacement_m']:,.1f} m" if moved and seen else None),
+                ],
+            ),
+        )
+    shown = {words: colour for colour, words in MARKER_STATES.values()}
+    canvas.legend("界桩 markers", [(colour, words) for words, colour in shown.items()], layers=[group])
 
 
 def _facility_layers(canvas: Canvas, everything: list[dict[str, Any]]) -> None:

@@ -382,6 +382,12 @@ CSV_COLUMNS = (
 )
 
 
+def last_marker_states(conn: Connection, line_ids: list[int], day: date | None = None) -> list[dict[str, Any]]:
+    """The last observation of each marker on these lines on or before ``day`` (today): marker id and number,
+    status, classification, displacement (m), date and campaign (the map viewer highlights the bad ones)."""
+    return [dict(row) for row in queries.last_marker_observations(conn, line_ids, day or date.today())]
+
+
 def hazards_csv(result: dict[str, Any]) -> str:
     """The ranked sections as CSV (UTF-8 BOM, cells safe for spreadsheets): points per factor, the reasons joined
     by '; ', the middle point of the section."""

@@ -6,6 +6,8 @@
  * it adds the search box (/api/v1/places/autocomplete, Enter: /api/v1/places/search), click-to-identify
  * (/api/v1/reverse and /api/v1/boundaries/at), the basemap and as-of date controls, and keeps the view
  * (centre, zoom, layers) in the URL's fragment; basemap and date are query parameters (the server draws them).
+ * A panel lists the stored checks and comparisons; picking one draws its findings or disputed pieces, with a
+ * legend and a list that zooms to each (the pick is kept in the fragment too).
  *
  * Text from the API reaches the page only through textContent (never innerHTML): see el() below. */
 (function () {
@@ -92,6 +94,8 @@
     this.card.setAttribute("role", "dialog");
     document.body.appendChild(this.card);
     this.searchBox();
+    this.picksPanel();
+    this.hazardsLayer();
     this.printHead();
     this.restoreView();
     var self = this;
@@ -291,6 +295,232 @@
     return m >= 1000 ? (m / 1000).toFixed(1) + " km" : Math.round(m) + " m";
   }
 
+  function area(m2) {
+    if (m2 === null || m2 === undefined) { return null; }
+    return m2 >= 1e5 ? (m2 / 1e6).toFixed(3) + " km²" : m2.toFixed(1) + " m²";
+  }
+
+  function swatch(colour) {
+    var box = el("span", "gaz-swatch");
+    box.style.background = colour;
+    return box;
+  }
+
+  /* --- checks and comparisons picked from lists (/api/v1/boundaries/checks, /comparisons) ------------------ */
+  Viewer.prototype.picksPanel = function () {
+    var self = this;
+    var Panel = L.Control.extend({
+      options: {position: "topleft"},
+      onAdd: function () {
+        var box = el("details", "gaz-box gaz-picks leaflet-control");
+        box.appendChild(el("summary", null, "检查与比对 Checks & comparisons"));
+        self.lists = el("div", "gaz-lists");
+        self.drawn = el("div", "gaz-drawn");
+        box.appendChild(self.lists);
+        box.appendChild(self.drawn);
+        box.addEventListener("toggle", function () { if (box.open) { self.loadPicks(); } });
+        L.DomEvent.disableClickPropagation(box);
+        L.DomEvent.disableScrollPropagation(box);
+        self.picksBox = box;
+        return box;
+      }
+    });
+    new Panel().addTo(this.map);
+  };
+
+  Viewer.prototype.levelText = function (level) {
+    return this.app.levels[level] || level;
+  };
+
+  /* The two lists, newest first, each entry a button naming what it is and what it found (asked once). */
+  Viewer.prototype.loadPicks = function () {
+    var self = this;
+    if (this.listsAsked) { return; }
+    this.listsAsked = true;
+    this.lists.replaceChildren(el("div", "gaz-sub", "载入中 loading…"));
+    Promise.all([
+      this.api("/api/v1/boundaries/checks", {limit: 20}),
+      this.api("/api/v1/boundaries/comparisons", {limit: 20})
+    ]).then(function (r) {
+      self.lists.replaceChildren();
+      var checks = r[0].ok ? r[0].body : [], comparisons = r[1].ok ? r[1].body : [];
+      self.lists.appendChild(el("h3", null, "拓扑检查 Topology checks"));
+      self.lists.appendChild(self.pickList(checks.map(function (c) {
+        var counts = Object.keys(c.by_kind || {}).filter(function (k) { return c.by_kind[k].count; }).map(function (k) {
+          return (self.app.finding_styles[k] || [null, k])[1].split(" ")[0] + " " + c.by_kind[k].count;
+        });
+        return {kind: "check", id: c.id, title: "检查 #" + c.id + " · " + c.as_of,
+          sub: [self.unitName(c.parent_code) || "全部 all", self.levelText(c.level), sourceText(c.source),
+            counts.length ? counts.join("、") : "无问题 nothing found"].join(" · ")};
+      })));
+      self.lists.appendChild(el("h3", null, "边界比对 Comparisons"));
+      self.lists.appendChild(self.pickList(comparisons.map(function (c) {
+        var disputed = c.disputed || {count: 0, area_m2: 0};
+        return {kind: "comparison", id: c.id, title: "比对 #" + c.id + " · " + c.as_of,
+          sub: [sourceText(c.first_label) + " / " + sourceText(c.second_label), self.unitName(c.parent_code) || "", self.levelText(c.level),
+            "争议块 " + disputed.count + " pieces, " + area(disputed.area_m2)].filter(Boolean).join(" · ")};
+      })));
+    });
+  };
+
+  function sourceText(source) {
+    return source === "registered" ? "已登记 registered" : source;
+  }
+
+  Viewer.prototype.unitName = function (code) {
+    if (!code) { return null; }
+    var full = code.length < 12 ? (code + "000000000000").slice(0, 12) : code;
+    return this.app.unit_names[full] || code;
+  };
+
+  Viewer.prototype.pickList = function (entries) {
+    var self = this, list = el("ul", "gaz-list");
+    if (!entries.length) { list.appendChild(el("li", "gaz-sub", "尚无 none stored yet")); }
+    entries.forEach(function (entry) {
+      var item = el("li"), button = el("button", "gaz-pick");
+      button.type = "button";
+      button.dataset.pick = entry.kind + "/" + entry.id;
+      button.appendChild(el("div", null, entry.title));
+      button.appendChild(el("div", "gaz-sub", entry.sub));
+      button.addEventListener("click", function () { self.pick(entry.kind, entry.id, true); });
+      item.appendChild(button);
+      list.appendChild(item);
+    });
+    return list;
+  };
+
+  /* Draw a stored check's findings or a comparison's disputed pieces, coloured by kind, with a legend and the
+   * list of what was drawn (a click zooms to it); the pick is kept in the URL (#...&pick=check/3). */
+  Viewer.prototype.pick = function (kind, id, fit) {
+    var self = this;
+    var path = kind === "check" ? "/api/v1/boundaries/checks/" + id + "/findings.geojson"
+      : "/api/v1/boundaries/comparisons/" + id + "/pieces.geojson";
+    this.clearPick();
+    this.picked = {kind: kind, id: id, layer: null};
+    this.picksBox.open = true;
+    this.drawn.replaceChildren(el("div", "gaz-sub", "载入中 loading…"));
+    this.saveView();
+    return this.api(path, {}).then(function (r) {
+      if (!self.picked || self.picked.id !== id || self.picked.kind !== kind) { return; }
+      if (!r.ok) {
+        self.drawn.replaceChildren(el("div", "gaz-sub", "无法载入 could not load: " + (r.body.detail || r.status)));
+        return;
+      }
+      self.drawPick(kind, id, r.body, fit);
+    });
+  };
+
+  Viewer.prototype.findingStyle = function (kind, props) {
+    if (kind === "check") {
+      var style = this.app.finding_styles[props.kind] || ["#000", props.kind];
+      return {key: props.kind, colour: style[0], label: style[1]};
+    }
+    var key = !props.second_unit ? "first_only" : !props.first_unit ? "second_only" : "between";
+    var piece = this.app.piece_styles[key];
+    return {key: key, colour: piece[0],
+      label: piece[1].split("{first}").join(props.first).split("{second}").join(props.second)};
+  };
+
+  Viewer.prototype.findingRows = function (kind, props, style) {
+    var self = this;
+    var units = function (codes) {
+      return codes.map(function (c) { return c ? (self.unitName(c) === c ? c : self.unitName(c) + " " + c) : "无 none"; })
+        .join("、");
+    };
+    var names = function (items) { return items ? items.map(function (i) { return i.name; }).join("、") || "无 none" : null; };
+    if (kind === "check") {
+      var piece = props.piece && props.piece !== props.kind ? this.app.finding_styles[props.piece] : null;
+      return [
+        ["类型 kind", style.label + (piece ? " / " + piece[1] : "")],
+        ["面积 area", area(props.area_m2)],
+        ["宽度 width", props.width_m === null || props.width_m === undefined ? null : props.width_m.toFixed(2) + " m"],
+        ["单位 units", units(props.units || [])],
+        ["说明 detail", props.detail]
+      ];
+    }
+    return [
+      ["类型 kind", style.label],
+      ["面积 area", area(props.area_m2)],
+      [props.first + " 归属 unit", units([props.first_unit])],
+      [props.second + " 归属 unit", units([props.second_unit])],
+      ["地名 places inside", names(props.places)],
+      ["设施 facilities inside", names(props.facilities)]
+    ];
+  };
+
+  function rowsNode(title, rows) {
+    var box = el("div", "gaz-popup");
+    box.appendChild(el("b", null, title));
+    var list = el("dl");
+    rows.forEach(function (row) {
+      if (row[1] === null || row[1] === undefined || row[1] === "") { return; }
+      list.appendChild(el("dt", null, row[0]));
+      list.appendChild(el("dd", null, row[1]));
+    });
+    box.appendChild(list);
+    return box;
+  }
+
+  Viewer.prototype.drawPick = function (kind, id, collection, fit) {
+    var self = this, counts = {}, entries = [];
+    var layer = L.geoJSON(collection, {
+      coordsToLatLng: function (c) { var d = self.toDisplay(c[0], c[1]); return L.latLng(d[1], d[0]); },
+      style: function (feature) {
+        var colour = self.findingStyle(kind, feature.properties).colour;
+        return {color: colour, weight: 2, fillColor: colour, fillOpacity: 0.55};
+      },
+      onEachFeature: function (feature, shape) {
+        var props = feature.properties, style = self.findingStyle(kind, props);
+        counts[style.key] = counts[style.key] || {style: style, count: 0};
+        counts[style.key].count += 1;
+        shape.bindPopup(rowsNode(style.label + " #" + props.id, self.findingRows(kind, props, style)), {maxWidth: 340});
+        shape.on("click", function (e) { L.DomEvent.stopPropagation(e); });  // no identify card under the popup
+        entries.push({shape: shape, style: style, props: props});
+      }
+    }).addTo(this.map);
+    this.picked.layer = layer;
+    var head = el("div", "gaz-drawn-head");
+    head.appendChild(el("b", null, (kind === "check" ? "检查 check #" : "比对 comparison #") + id + ": " +
+      entries.length + (kind === "check" ? " 处问题 findings" : " 个争议块 pieces")));
+    var clear = el("button", "gaz-clear", "清除 Clear");
+    clear.type = "button";
+    clear.addEventListener("click", function () { self.clearPick(); self.saveView(); });
+    head.appendChild(clear);
+    var legend = el("div", "gaz-pick-legend");
+    Object.keys(counts).forEach(function (k) {
+      var row = el("div");
+      row.appendChild(swatch(counts[k].style.colour));
+      row.appendChild(document.createTextNode(counts[k].style.label + " " + counts[k].count));
+      legend.appendChild(row);
+    });
+    var list = el("ol", "gaz-findings");
+    entries.forEach(function (entry) {
+      var item = el("li"), button = el("button", "gaz-finding");
+      button.type = "button";
+      button.appendChild(swatch(entry.style.colour));
+      var units = kind === "check" ? (entry.props.units || []) : [entry.props.first_unit, entry.props.second_unit];
+      button.appendChild(document.createTextNode([entry.style.label.split(" ")[0], area(entry.props.area_m2),
+        units.filter(Boolean).map(function (c) { return self.unitName(c); }).join(" / ")].filter(Boolean).join(" · ")));
+      button.addEventListener("click", function () { self.zoomTo(entry.shape); });
+      item.appendChild(button);
+      list.appendChild(item);
+    });
+    this.drawn.replaceChildren(head, legend, list);
+    if (!entries.length) { this.drawn.appendChild(el("div", "gaz-sub", "无 nothing to draw")); }
+    if (fit && entries.length) { this.map.fitBounds(layer.getBounds(), {maxZoom: 16}); }
+  };
+
+  Viewer.prototype.zoomTo = function (shape) {
+    this.map.fitBounds(shape.getBounds(), {maxZoom: 17, animate: false});
+    shape.openPopup();
+  };
+
+  Viewer.prototype.clearPick = function () {
+    if (this.picked && this.picked.layer) { this.map.removeLayer(this.picked.layer); }
+    this.picked = null;
+    if (this.drawn) { this.drawn.replaceChildren(); }
+  };
+
   Viewer.prototype.identify = function (latlng) {
     var self = this;
     var where = {lon: latlng.lng.toFixed(6), lat: latlng.lat.toFixed(6), crs: this.gcj ? "GCJ-02" : "EPSG:4326",
@@ -321,6 +551,61 @@
         ["日期 as of", self.app.as_of]
       ], nearest.children.length ? [el("div", "gaz-sub", "最近的乡镇/村点 nearest township/village points"), nearest] : []);
     });
+  };
+
+  /* --- boundary hazards (/api/v1/boundaries/hazards?format=geojson): a switcher overlay asked for when first
+   * switched on (the screening takes a while), sections coloured by score, the reasons in the popup ---------- */
+  Viewer.prototype.hazardsLayer = function () {
+    var self = this, layer = L.featureGroup(), asked = false, bins = this.app.hazard_bins;
+    this.control.addOverlay(layer, "边界风险 Boundary hazards (按分值 by score)");
+    var legend = el("details", "map-legend");
+    legend.open = !window.matchMedia("(max-width: 600px)").matches;
+    legend.appendChild(el("summary", null, "边界风险分值 hazard score"));
+    bins.forEach(function (bin) {
+      var row = el("div");
+      row.appendChild(swatch(bin[1]));
+      row.appendChild(document.createTextNode(bin[2]));
+      legend.appendChild(row);
+    });
+    legend.hidden = true;
+    var column = document.querySelector(".map-legends");
+    if (column) { column.appendChild(legend); }
+    function colour(score) {
+      for (var n = 0; n < bins.length; n += 1) {
+        if (bins[n][0] === null || score < bins[n][0]) { return bins[n][1]; }
+      }
+      return bins[bins.length - 1][1];
+    }
+    layer.on("remove", function () { legend.hidden = true; });
+    layer.on("add", function () {
+      legend.hidden = false;
+      if (asked) { return; }
+      asked = true;
+      self.api("/api/v1/boundaries/hazards", {format: "geojson", unit: self.app.city_code, as_of: self.app.as_of})
+        .then(function (r) {
+          if (!r.ok) { return; }
+          L.geoJSON(r.body, {
+            coordsToLatLng: function (c) { var d = self.toDisplay(c[0], c[1]); return L.latLng(d[1], d[0]); },
+            style: function (f) { return {color: colour(f.properties.score), weight: 5, opacity: 0.9}; },
+            onEachFeature: function (f, shape) {
+              var p = f.properties;
+              var box = rowsNode("边界风险 hazard: " + p.units.map(function (c) { return self.unitName(c); }).join(" — "), [
+                ["分值 score", p.score + " (第 " + p.rank + " 名 rank)"],
+                ["区段 section", p.section + "/" + p.of + ", " + p.from_km + "–" + p.to_km + " km"]
+              ]);
+              var reasons = el("ul");
+              (p.reasons.length ? p.reasons : ["无风险因素 nothing found"]).forEach(function (reason) {
+                reasons.appendChild(el("li", null, reason));
+              });
+              box.appendChild(el("div", "gaz-sub", "原因 reasons"));
+              box.appendChild(reasons);
+              shape.bindPopup(box, {maxWidth: 360});
+              shape.on("click", function (e) { L.DomEvent.stopPropagation(e); });
+            }
+          }).eachLayer(function (shape) { layer.addLayer(shape); });
+        });
+    });
+    this.hazards = layer;
   };
 
   /* The print view (A4 landscape, maps/static/viewer.css): a head with title, date, source and printing date, a
@@ -357,7 +642,8 @@
       return l.name;
     });
     var hash = "#map=" + this.map.getZoom() + "/" + c.lat.toFixed(5) + "/" + c.lng.toFixed(5) +
-      "&layers=" + on.map(encodeURIComponent).join("|");
+      "&layers=" + on.map(encodeURIComponent).join("|") +
+      (this.picked ? "&pick=" + this.picked.kind + "/" + this.picked.id : "");
     history.replaceState(null, "", location.pathname + location.search + hash);
   };
 
@@ -373,6 +659,8 @@
         if (!want && map.hasLayer(l.layer)) { map.removeLayer(l.layer); }
       });
     }
+    var pick = /^(check|comparison)\/([1-9][0-9]{0,17})$/.exec(state.get("pick") || "");
+    if (pick) { this.pick(pick[1], pick[2], view.length !== 3); }
   };
 
   Viewer.prototype.reload = function (changes) {
