@@ -28,6 +28,7 @@ from core.imports import ImportReport
 from core.models import ROLES
 from core.settings import Settings, install, proxy_options
 from core.values import parse_date
+from divisions.cli import add_divisions_commands, run_divisions_command
 from facilities.cli import add_facilities_commands, run_facilities_command
 from gazetteer import service as gazetteer
 from gazetteer.cli import add_gazetteer_commands, print_result, run_gazetteer
@@ -102,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_compare_command(add_boundaries_commands(sub))
     add_gazetteer_commands(sub)
     add_facilities_commands(sub)
+    add_divisions_commands(sub)
     add_audit_commands(sub)
     return parser
 
@@ -171,6 +173,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             run_boundaries_command(engine, args)
         elif args.command == "export":
             run_export(engine, args)
+        elif args.command == "divisions":
+            run_divisions_command(engine, args, settings)
         elif args.command == "facilities":
             facilities_report = run_facilities_command(engine, args, settings)
             if facilities_report is not None:

@@ -4,6 +4,8 @@ before and after, children, polygons (areas sum), boundary lines and place-name 
 
 from __future__ import annotations
 
+import csv
+import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -14,11 +16,16 @@ import pytest
 from sqlalchemy import Engine, text
 
 from boundaries.disputes import service as disputes
+from boundaries.units import service as unit_service
 from core.database import transaction
 from core.settings import DivisionSettings
+from gazetteer.places import history
+from gazetteer.places.names import unit_place_name
+from gazetteer.places.unit_names import sync_unit_names
+from tests.boundary_fixtures import HEADER
 from tests.conftest import LiveServer, server_config
 from tests.division_fixtures import VILLAGES, A, B, C, load_county
-from tests.factories import api_key
+from tests.factories import api_key, gaz
 
 EFFECTIVE = "2024-01-01"
 APPROVAL: dict[str, Any] = {
@@ -300,3 +307,90 @@ def test_bad_allocations_and_unknown_applications(county: County) -> None:
         headers=county.editor,
     )
     assert wrong_role.status_code == 403
+
+
+HISTORY = Path("ordos") / "codes" / "ordos_townships_history_nbs.csv"
+# Two township changes of the 2020-06-30 release the history replay knows (tests/fixtures/ordos_township_history_
+# events.csv): both renames, the codes kept.
+HISTORY_CHANGES = {"150602012": "兴胜街道", "150625103": "独贵塔拉镇"}
+
+
+def releases_of(path: Path, counties: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """{release date: {9-digit code: statistical name}} of the counties' townships in the history file."""
+    found: dict[str, dict[str, str]] = {}
+    with path.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if row["code"][:6] in counties:
+                found.setdefault(row["as_of"], {})[row["code"]] = row["name"]
+    return found
+
+
+def test_two_history_changes_replayed_as_applications(engine: Engine, tmp_path: Path, data_root: Path) -> None:
+    """The townships of 东胜区 and 杭锦旗 as the 2019-10-31 release lists them, the two renames the 2020-06-30 release
+    shows drawn up, approved and applied as applications effective 2020-06-30: the units on that day are the 2020-06-30
+    release's (same codes, same place names), and the name events are the replay's two renamings."""
+    releases = releases_of(data_root / HISTORY, ("150602", "150625"))
+    before, after = releases["2019-10-31"], releases["2020-06-30"]
+    lines = [HEADER, "150600000000,1506,鄂尔多斯市,2,city,150000000000,,fixture"]
+    lines += [f"{c}000000,{c},县{c},3,county,150600000000,,fixture" for c in ("150602", "150625")]
+    lines += [f"{code}000,{code},{name},4,township,{code[:6]}000000,,fixture" for code, name in before.items()]
+    path = tmp_path / "fixture_2019_townships.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with transaction(engine) as conn:
+        unit_service.import_divisions(conn, path, valid_from=date(2019, 10, 31))
+        sync_unit_names(conn, as_of=date(2019, 10, 31), actor="test")
+    url = engine.url.render_as_string(hide_password=False)
+    with LiveServer(url, server_config(url)) as client:
+        county = County(client, engine)
+        for code, name in HISTORY_CHANGES.items():
+            kind = "街道" if name.endswith("街道") else "镇"
+            body = {
+                "kind": "rename",
+                "title": f"{before[code]}更名为{name}",
+                "touched": [code],
+                "proposed": [{"name": name, "kind": kind, "code": code}],
+                "effective_date": "2020-06-30",
+            }
+            assert county.through(county.create(body))["status"] == "applied"
+    with engine.connect() as conn:
+        units = {
+            u["code"][:9]: unit_place_name(u["name"])
+            for county_code in ("150602", "150625")
+            for u in unit_service.units_within(conn, county_code, "township", as_of=date(2020, 6, 30))
+        }
+        events = conn.execute(
+            text("SELECT old_name, new_name FROM name_event WHERE document_number = :n ORDER BY new_name"),
+            {"n": APPROVAL["document_number"]},
+        ).all()
+    assert units == {code: unit_place_name(name) for code, name in after.items()}
+    replayed = history.replay({date(2019, 10, 31): before, date(2020, 6, 30): after})[1]
+    assert sorted((e.old_name, e.new_name) for e in replayed) == [tuple(e) for e in events]
+    assert len(events) == 2
+
+
+def test_the_cli_runs_the_workflow(engine: Engine, tmp_path: Path) -> None:
+    """``gaz divisions``: create from the API's JSON body, check, submit, approve, apply, show; a stale version and
+    a bad file exit 2 with one message."""
+    load_county(engine, tmp_path)
+    body = tmp_path / "merge.json"
+    body.write_text(json.dumps(merge_body(), ensure_ascii=False), encoding="utf-8")
+    created = gaz(engine, "divisions", "create", body, "--as", "科员甲")
+    assert created.returncode == 0, created.stderr
+    app = json.loads(created.stdout)
+    assert app["status"] == "draft" and app["created_by"] == "科员甲"
+    check = json.loads(gaz(engine, "divisions", "check", str(app["id"])).stdout)
+    assert check["verdict"] == "pass" and check["units"][0]["code"] == B
+    number = str(app["id"])
+    assert gaz(engine, "divisions", "submit", number, "--version", "1").returncode == 0
+    approve = ["--approving-body", "自治区人民政府", "--document-number", "内政字〔2023〕1号"]
+    approve += ["--approval-date", "2023-12-01"]
+    stale = gaz(engine, "divisions", "approve", number, "--version", "1", *approve)
+    assert stale.returncode == 2 and "is at version 2, not 1" in stale.stderr
+    assert gaz(engine, "divisions", "approve", number, "--version", "2", *approve).returncode == 0
+    applied = gaz(engine, "divisions", "apply", number, "--version", "3", "--as", "审批人乙")
+    assert applied.returncode == 0, applied.stderr
+    shown = json.loads(gaz(engine, "divisions", "show", number).stdout)
+    assert shown["status"] == "applied" and shown["applied_by"] == "审批人乙" and shown["result"]["units_closed"] == [C]
+    body.write_text('{"kind": "merge"}', encoding="utf-8")
+    bad = gaz(engine, "divisions", "create", body)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: merge.json")
