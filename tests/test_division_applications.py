@@ -394,3 +394,27 @@ def test_the_cli_runs_the_workflow(engine: Engine, tmp_path: Path) -> None:
     body.write_text('{"kind": "merge"}', encoding="utf-8")
     bad = gaz(engine, "divisions", "create", body)
     assert bad.returncode == 2 and bad.stderr.startswith("error: merge.json")
+
+
+def test_an_upgrade_applied_recodes_the_unit_and_its_place(county: County) -> None:
+    """撤乙乡设乙镇: the 镇 gets the next 镇 code (990101101), 乙乡's code ends the day before, the villages, the
+    polygon and the lines follow the new code, and the place continues: 更名 乙乡 → 乙镇 and a recode event."""
+    new = "990101101000"
+    app = county.through(county.create(upgrade(B, "乙镇", population=15_000, seat_non_agricultural_population=2_500)))
+    assert app["result"]["units_closed"] == [B] and county.unit(B, EFFECTIVE).status_code == 404
+    before, after = county.unit(B, "2023-12-31").json(), county.unit(new, EFFECTIVE).json()
+    assert (after["name"], after["kind"], after["valid_from"]) == ("乙镇", "镇", EFFECTIVE)
+    assert after["polygon"]["area_km2"] == pytest.approx(before["polygon"]["area_km2"], abs=1e-6)
+    children = county.client.get(f"/api/v1/units/{new}/children", params={"as_of": EFFECTIVE}).json()
+    assert [c["code"] for c in children] == ["990101200200", "990101200201"]
+    keys = {line["line_key"] for line in county.client.get("/api/v1/boundaries/lines").json()}
+    assert f"{A}|{new}" in keys and not any(B in key for key in keys)
+    kinds = [(e["kind"], e.get("old_name"), e.get("new_name")) for e in app["result"]["name_events"]]
+    assert kinds == [("renaming", "乙乡", "乙镇"), ("recode", "乙镇", None)]
+    with county.engine.connect() as conn:
+        current = conn.execute(
+            text("SELECT name, admin_code FROM place_name WHERE place_id = (SELECT place_id FROM place_name"
+                 " WHERE admin_code = :new AND status = 'standard') ORDER BY valid_from"),
+            {"new": new},
+        ).all()  # fmt: skip
+    assert [tuple(r) for r in current] == [("乙乡", B), ("乙镇", new)]
