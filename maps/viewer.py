@@ -8,12 +8,15 @@ polygons are those valid on that date; facilities and coverage are today's."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import date
+from threading import Lock
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from boundaries import service as boundaries
+from core.data_version import CONTEXTS, versions
 from core.settings import CoverageSettings
 from facilities import service as facilities
 from facilities.service import CITY_CODE
@@ -73,12 +76,58 @@ HAZARD_BINS = [
 FACILITY_COLOURS = ("#01665e", "#762a83", "#8c510a", "#c51b7d", "#4d4d4d", "#2166ac", "#b35806")
 
 
+PAGES_KEPT = 8  # built viewer pages kept in memory (per database, data version, day and options)
+_pages: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+_pages_lock = Lock()
+
+
 def viewer_page(
     conn: Connection,
     *,
     basemap: str = "none",
     tianditu_key: str = "",
     as_of: date | None = None,
+    settings: CoverageSettings,
+    compliance_note: str,
+) -> str:
+    """The viewer page (see :func:`build_viewer_page`), built once per database, data version of the contexts it
+    draws (core.data_version: every committed write bumps it), day and options, then served from memory: the
+    build (the coverage KPIs, the polygons) is most of the time to a drawn map."""
+    key = (
+        conn.engine.url.render_as_string(hide_password=True),
+        versions(conn, CONTEXTS),
+        date.today(),
+        basemap,
+        tianditu_key,
+        as_of,
+        settings.model_dump_json(),
+        compliance_note,
+    )
+    with _pages_lock:
+        if key in _pages:
+            _pages.move_to_end(key)
+            return _pages[key]
+    page = build_viewer_page(
+        conn,
+        basemap=basemap,
+        tianditu_key=tianditu_key,
+        as_of=as_of,
+        settings=settings,
+        compliance_note=compliance_note,
+    )
+    with _pages_lock:
+        _pages[key] = page
+        while len(_pages) > PAGES_KEPT:
+            _pages.popitem(last=False)
+    return page
+
+
+def build_viewer_page(
+    conn: Connection,
+    *,
+    basemap: str,
+    tianditu_key: str,
+    as_of: date | None,
     settings: CoverageSettings,
     compliance_note: str,
 ) -> str:

@@ -283,28 +283,49 @@ def test_the_date_redraws_units_and_names_as_they_were(renamed_viewer: Viewer) -
     local(viewer)
 
 
-def test_page_weight_and_first_draw_are_measured(viewer: Viewer) -> None:
-    """Bytes transferred and the time to a drawn map, written to .run/artifacts/maps/viewer-measured.json (the
-    README quotes them); generous ceilings catch a regression (the issue's target: under 1 MB and 1.5 s)."""
-    viewer.open("/maps/")
-    measured = viewer.js(
-        "(() => { const nav = performance.getEntriesByType('navigation')[0];"
-        " const paint = performance.getEntriesByType('paint').find((p) => p.name === 'first-contentful-paint');"
-        " const bytes = performance.getEntriesByType('resource').reduce((n, r) => n + r.transferSize, 0);"
-        " return {page_bytes: nav.transferSize, asset_bytes: bytes, server_ms: nav.responseStart - nav.requestStart,"
-        " first_contentful_paint_ms: paint && paint.startTime,"
-        " load_ms: nav.loadEventEnd, features: Object.values(JSON.parse(document.body.dataset.layerCounts).overlays)"
-        ".reduce((n, o) => n + o.features, 0)}; })()"
-    )
+@pytest.fixture
+def own_viewer(api: httpx.Client) -> Iterator[Viewer]:
+    """The viewer on a server and database of this test alone (nothing built before it)."""
+    yield from started(api)
+
+
+def test_page_weight_and_first_draw_are_measured(own_viewer: Viewer) -> None:
+    """Bytes transferred and the time to a drawn map, the page built (first load) and then kept (second load, the
+    browser's cache emptied: a new visitor after the first), written to .run/artifacts/maps/viewer-measured.json
+    (the README quotes them); generous ceilings catch a regression (the issue's target: under 1 MB and 1.5 s)."""
+    measured = {"built": measure(own_viewer), "kept": measure(own_viewer)}
     (ARTIFACTS / "viewer-measured.json").write_text(json.dumps(measured, indent=1))
-    assert measured["features"] > 300
-    assert measured["page_bytes"] + measured["asset_bytes"] < 3_000_000, measured
-    assert measured["load_ms"] < 10_000, measured
+    for load in measured.values():
+        assert load["features"] > 300
+        assert load["page_bytes"] + load["asset_bytes"] < 3_000_000, measured
+        assert load["load_ms"] < 10_000, measured
+    assert measured["kept"]["server_ms"] < measured["built"]["server_ms"] / 2, measured
+
+
+MEASURE_JS = """(() => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  const paint = performance.getEntriesByType('paint').find((p) => p.name === 'first-contentful-paint');
+  const bytes = performance.getEntriesByType('resource').reduce((n, r) => n + r.transferSize, 0);
+  const overlays = Object.values(JSON.parse(document.body.dataset.layerCounts).overlays);
+  return {page_bytes: nav.transferSize, asset_bytes: bytes, server_ms: nav.responseStart - nav.requestStart,
+    first_contentful_paint_ms: paint && paint.startTime, load_ms: nav.loadEventEnd,
+    features: overlays.reduce((n, o) => n + o.features, 0)};
+})()"""
+
+
+def measure(viewer: Viewer) -> dict[str, Any]:
+    """One load of the viewer in a fresh page, nothing cached in the browser: bytes, server time, first
+    contentful paint, load, features."""
+    viewer.browser.open("about:blank")
+    viewer.browser.page("Network.clearBrowserCache")
+    viewer.open("/maps/")
+    return dict(viewer.js(MEASURE_JS))
 
 
 def test_the_print_view_fits_one_a4_page(viewer: Viewer) -> None:
     """The 打印 Print view printed to PDF by Chromium: one A4 landscape page with the title, the dates, the source,
-    the north arrow, the notes (the compliance note among them) and the scale bar; no control."""
+    the 审图号 placeholder, the north arrow, the notes (the compliance note among them) and the scale bar; no
+    control."""
     pdftotext = shutil.which("pdftotext")
     if pdftotext is None:
         pytest.fail("pdftotext is not installed (apt-get install poppler-utils; scripts/setup.sh does it)")
@@ -326,6 +347,8 @@ def test_the_print_view_fits_one_a4_page(viewer: Viewer) -> None:
         "打印 printed",
         "来源 source",
         "示意图，不作为权属争议依据",
+        "审图号",
+        "占位，本图尚未送审",  # the approval number is a placeholder, marked as such
     ):
         assert expected in text, (expected, text[:800])
     assert "N▲" in text.replace(" ", ""), "no north arrow"

@@ -3,7 +3,10 @@ comparisons picked from lists and drawn; screenshots at 1400×900 and 390×844 u
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -62,7 +65,8 @@ def test_a_comparison_picked_from_the_panel_is_drawn_listed_and_kept_in_the_url(
     assert pick(viewer, f"comparison/{comparison['id']}") == len(pieces)
     drawn = viewer.js("gazViewer.drawn.innerText")
     assert f"比对 comparison #{comparison['id']}: {len(pieces)} 个争议块 pieces" in drawn, drawn
-    assert "仅registered有 only in registered" in drawn or "争议块 disputed between units" in drawn, drawn
+    legend = viewer.js("document.querySelector('.map-legends .gaz-pick-legend').innerText")
+    assert f"比对 comparison #{comparison['id']}" in legend and "争议块 disputed between units" in legend, legend
     assert viewer.js("document.querySelectorAll('.gaz-finding').length") == len(pieces)
     assert f"pick=comparison/{comparison['id']}" in viewer.js("location.hash")
     viewer.screenshot("viewer-comparison-1400x900.png")
@@ -217,3 +221,49 @@ def test_markers_highlighted_by_their_last_inspection_and_the_hazards_layer(
     assert "< 10" in viewer.js("document.querySelector('.map-legends').innerText")
     viewer.screenshot("viewer-hazards-1400x900.png")
     local(viewer)
+
+
+def test_the_visible_layers_export_as_geojson(stored: dict[str, Any], viewer: Viewer, tmp_path: Path) -> None:
+    """导出 GeoJSON downloads what is on the map: the overlays shown (features named by their layer, text
+    unescaped, no popup HTML) and the picked comparison; the file is what a user would save."""
+    viewer.browser.call("Browser.setDownloadBehavior", behavior="allow", downloadPath=str(tmp_path))
+    viewer.open("/maps/")
+    open_panel(viewer)
+    pieces = pick(viewer, f"comparison/{stored['comparison']['id']}")
+    overlays = viewer.js("JSON.parse(document.body.dataset.layerCounts).overlays")
+    shown = sum(o["features"] for o in overlays.values() if o["shown"])
+    viewer.click(".gaz-box button[title^='导出']")
+    saved = wait_for(lambda: [p for p in tmp_path.glob("*.geojson") if p.stat().st_size], "the download")
+    (path,) = saved
+    assert path.name.startswith("ordos-map-")
+    exported = json.loads(path.read_text(encoding="utf-8"))
+    assert exported["type"] == "FeatureCollection" and exported["display_crs"] == "EPSG:4326"
+    assert len(exported["features"]) == shown + pieces
+    by_layer: dict[str, int] = {}
+    for feature in exported["features"]:
+        by_layer[feature["properties"]["layer"]] = by_layer.get(feature["properties"]["layer"], 0) + 1
+    assert by_layer[f"比对 comparison #{stored['comparison']['id']}"] == pieces
+    assert by_layer["旗区名称 Banner labels"] == overlays["旗区名称 Banner labels"]["features"]
+    names = {f["properties"].get("name") for f in exported["features"]}
+    assert "康巴什区" in names and "鄂尔多斯市" in names  # a label and the city outline, as text
+    assert not any("popup" in f["properties"] or "&" in json.dumps(f["properties"]) for f in exported["features"])
+    local(viewer)
+
+
+def test_a_kept_page_is_built_again_once_the_data_change(api: httpx.Client, ordos_engine: Engine) -> None:
+    """The viewer page is kept per data version: the same page while nothing changes, a new one (with the new
+    dispute case's layer) after a write."""
+    case_layer = "Dispute cases"  # the ASCII part of the layer name (the page writes the rest as \u escapes)
+    first = page(api)
+    assert page(api) == first and case_layer not in first
+    ground = {"type": "Polygon", "coordinates": [[[109.97, 39.8], [109.99, 39.8], [109.99, 39.82], [109.97, 39.8]]]}
+    case: dict[str, Any] = {"title": "缓存 fixture", "units": ["150602", "150603"], "opened_on": "2026-01-05"}
+    case |= {"geometry": ground, "crs": "EPSG:4490"}
+    opened = api.post("/api/v1/boundaries/disputes", headers=key(ordos_engine), json=case)
+    assert opened.status_code == 201, opened.text
+    assert case_layer in page(api)
+
+
+def page(api: httpx.Client) -> str:
+    """The viewer page without its per-response nonce."""
+    return re.sub(r'nonce="[0-9a-f]+"', "", api.get("/maps/").text)

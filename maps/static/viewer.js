@@ -162,14 +162,20 @@
         box.appendChild(hits);
         L.DomEvent.disableClickPropagation(box);
         L.DomEvent.disableScrollPropagation(box);
-        var print = el("button", null, "打印 Print");
+        var print = el("button", null, "打印 Print / PDF");
         print.type = "button";
+        print.title = "A4 打印，或在打印对话框中另存为 PDF (print, or save as PDF from the print dialog)";
         print.addEventListener("click", function () {
           self.printView(true);
           window.print();
           self.printView(false);
         });
         row.appendChild(print);
+        var download = el("button", null, "导出 GeoJSON");
+        download.type = "button";
+        download.title = "导出地图上显示的图层 export the layers shown";
+        download.addEventListener("click", function () { self.exportVisible(); });
+        row.appendChild(download);
         basemap.addEventListener("change", function () { self.reload({basemap: basemap.value}); });
         date.addEventListener("change", function () { self.reload({as_of: date.value}); });
         self.wireSearch(input, hits);
@@ -486,13 +492,18 @@
     clear.type = "button";
     clear.addEventListener("click", function () { self.clearPick(); self.saveView(); });
     head.appendChild(clear);
-    var legend = el("div", "gaz-pick-legend");
+    var legend = el("details", "map-legend gaz-pick-legend");
+    legend.open = true;
+    legend.appendChild(el("summary", null, (kind === "check" ? "检查 check #" : "比对 comparison #") + id));
     Object.keys(counts).forEach(function (k) {
       var row = el("div");
       row.appendChild(swatch(counts[k].style.colour));
       row.appendChild(document.createTextNode(counts[k].style.label + " " + counts[k].count));
       legend.appendChild(row);
     });
+    var column = document.querySelector(".map-legends");
+    if (column) { column.insertBefore(legend, column.firstChild); }
+    this.picked.legend = legend;
     var list = el("ol", "gaz-findings");
     entries.forEach(function (entry) {
       var item = el("li"), button = el("button", "gaz-finding");
@@ -505,7 +516,7 @@
       item.appendChild(button);
       list.appendChild(item);
     });
-    this.drawn.replaceChildren(head, legend, list);
+    this.drawn.replaceChildren(head, list);
     if (!entries.length) { this.drawn.appendChild(el("div", "gaz-sub", "无 nothing to draw")); }
     if (fit && entries.length) { this.map.fitBounds(layer.getBounds(), {maxZoom: 16}); }
   };
@@ -517,6 +528,7 @@
 
   Viewer.prototype.clearPick = function () {
     if (this.picked && this.picked.layer) { this.map.removeLayer(this.picked.layer); }
+    if (this.picked && this.picked.legend) { this.picked.legend.remove(); }
     this.picked = null;
     if (this.drawn) { this.drawn.replaceChildren(); }
   };
@@ -616,6 +628,8 @@
     var today = new Date().toISOString().slice(0, 10);
     head.appendChild(el("div", null, "数据日期 as of " + (this.app.as_of || today) + " · 打印 printed " + today +
       " · 来源 source: 本地名与区划服务 (this service) · 底图 basemap: " + this.app.basemap));
+    head.appendChild(el("div", "gaz-approval", "审图号 map approval no.: ________ " +
+      "（占位，本图尚未送审 placeholder: this map has not been submitted for approval）"));
     document.body.appendChild(head);
     document.body.appendChild(el("div", "gaz-north", "N ▲"));
   };
@@ -629,6 +643,53 @@
     });
     this.map.invalidateSize({pan: false});
     this.map.setView(centre, zoom, {animate: false});
+  };
+
+  /* Text of escaped HTML (folium's properties, tooltips and labels are escaped strings): parsed in a detached
+   * document, which runs nothing and touches nothing on the page. */
+  function plain(html) {
+    if (typeof html !== "string") { return html; }
+    return new DOMParser().parseFromString(html, "text/html").documentElement.textContent;
+  }
+
+  /* What the map shows, as one GeoJSON FeatureCollection: every feature of every overlay that is on (and the
+   * picked check or comparison), each with its layer's name; coordinates as drawn (GCJ-02 on AMap). */
+  Viewer.prototype.visibleGeoJSON = function () {
+    var map = this.map, features = [];
+    var shown = this.overlays().filter(function (l) { return map.hasLayer(l.layer); });
+    if (this.picked && this.picked.layer) {
+      shown.push({name: (this.picked.kind === "check" ? "检查 check #" : "比对 comparison #") + this.picked.id,
+        layer: this.picked.layer});
+    }
+    function walk(layer, name) {
+      if (typeof layer.getLayers === "function") {
+        layer.getLayers().forEach(function (child) { walk(child, name); });
+        return;
+      }
+      if (typeof layer.toGeoJSON !== "function") { return; }
+      var feature = layer.toGeoJSON(6), props = {layer: plain(name)};
+      Object.keys((layer.feature && layer.feature.properties) || {}).forEach(function (k) {
+        if (k !== "popup") { props[k] = plain(layer.feature.properties[k]); }
+      });
+      var tooltip = layer.getTooltip && layer.getTooltip();
+      var icon = layer.options && layer.options.icon && layer.options.icon.options.html;
+      if (tooltip && props.name === undefined) { props.name = plain(tooltip.getContent()); }
+      if (icon && props.name === undefined) { props.name = plain(icon); }
+      features.push({type: "Feature", geometry: feature.geometry, properties: props});
+    }
+    shown.forEach(function (l) { walk(l.layer, l.name); });
+    return {type: "FeatureCollection", display_crs: this.app.display_crs, as_of: this.app.as_of, features: features};
+  };
+
+  Viewer.prototype.exportVisible = function () {
+    var blob = new Blob([JSON.stringify(this.visibleGeoJSON())], {type: "application/geo+json"});
+    var link = el("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = "ordos-map-" + (this.app.as_of || new Date().toISOString().slice(0, 10)) + ".geojson";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(function () { URL.revokeObjectURL(link.href); }, 1000);
   };
 
   /* The view in the URL: #map=zoom/lat/lon&layers=a|b (overlay names); basemap and date in the query. */
