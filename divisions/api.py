@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from core.auth import Principal
+from core.conditional import fresh_for
 from core.web import AppSettings, Db, require_role
 from divisions import service as divisions
 from divisions.schemas import ApplicationIn, ApprovalIn, VersionIn
@@ -14,6 +15,8 @@ from divisions.schemas import ApplicationIn, ApprovalIn, VersionIn
 router = APIRouter(prefix="/api/v1/divisions", tags=["divisions"])
 Editor = Annotated[Principal, Depends(require_role("editor", "approver"))]
 Approver = Annotated[Principal, Depends(require_role("approver"))]
+# ETag from the versions of the applications and of the units and dispute cases they show (core.conditional).
+FRESH = [Depends(fresh_for("divisions", "boundaries"))]
 
 
 @router.get("/criteria")
@@ -41,7 +44,7 @@ def create_application(conn: Db, body: ApplicationIn, caller: Editor) -> dict[st
     )
 
 
-@router.get("/applications")
+@router.get("/applications", dependencies=FRESH)
 def list_applications(
     conn: Db,
     status: Annotated[str | None, Query(max_length=20)] = None,
@@ -52,13 +55,13 @@ def list_applications(
     return divisions.list_applications(conn, status=status, unit=unit, limit=limit)
 
 
-@router.get("/applications/{application_id}")
+@router.get("/applications/{application_id}", dependencies=FRESH)
 def get_application(conn: Db, application_id: int) -> dict[str, Any]:
     """One application with its proposed units, state, approval, result once applied, and flags."""
     return divisions.get_application(conn, application_id)
 
 
-@router.get("/applications/{application_id}/check")
+@router.get("/applications/{application_id}/check", dependencies=FRESH)
 def check_application(conn: Db, application_id: int, settings: AppSettings) -> dict[str, Any]:
     """The standards check: per proposed unit each applicable criterion, pass/fail with the figures used."""
     return divisions.check_application(conn, application_id, settings.divisions)

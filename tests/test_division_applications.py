@@ -418,3 +418,14 @@ def test_an_upgrade_applied_recodes_the_unit_and_its_place(county: County) -> No
             {"new": new},
         ).all()  # fmt: skip
     assert [tuple(r) for r in current] == [("乙乡", B), ("乙镇", new)]
+
+
+def test_reads_answer_304_until_the_application_changes(county: County) -> None:
+    """Conditional GET: the application's tag comes from the divisions and boundaries data versions."""
+    app = county.create(merge_body())
+    path = f"/api/v1/divisions/applications/{app['id']}"
+    tag = county.client.get(path).headers["etag"]
+    assert county.client.get(path, headers={"If-None-Match": tag}).status_code == 304
+    county.step(app, "submit")
+    again = county.client.get(path, headers={"If-None-Match": tag})
+    assert again.status_code == 200 and again.json()["status"] == "submitted" and again.headers["etag"] != tag
