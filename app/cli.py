@@ -32,6 +32,7 @@ from divisions.cli import add_divisions_commands, run_divisions_command
 from facilities.cli import add_facilities_commands, run_facilities_command
 from gazetteer import service as gazetteer
 from gazetteer.cli import add_gazetteer_commands, print_result, run_gazetteer
+from maps.cli import add_maps_commands, run_maps_command
 from ogc.cli import add_ogc_commands, run_export
 
 
@@ -103,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_compare_command(add_boundaries_commands(sub))
     add_gazetteer_commands(sub)
     add_facilities_commands(sub)
+    add_maps_commands(sub)
     add_divisions_commands(sub)
     add_audit_commands(sub)
     return parser
@@ -173,6 +175,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             run_boundaries_command(engine, args)
         elif args.command == "export":
             run_export(engine, args)
+        elif args.command == "maps":
+            run_maps_command(engine, args, settings)
         elif args.command == "divisions":
             run_divisions_command(engine, args, settings)
         elif args.command == "facilities":

@@ -49,6 +49,7 @@ from gazetteer.places.api import router as lookup_router
 from gazetteer.service import warm_up
 from gazetteer.signs.api import router as signs_router
 from maps.api import router as maps_router
+from maps.print_api import router as print_map_router
 from ogc.api import router as ogc_router
 from ogc.api import tiles_router
 
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(facilities_router)
     app.include_router(divisions_router)
     app.include_router(maps_router)
+    app.include_router(print_map_router)
     app.include_router(docs_router)
     app.include_router(ogc_router)
     app.include_router(tiles_router)

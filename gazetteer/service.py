@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from gazetteer.places.names import warm_up
 from gazetteer.places.publishing import published_collections
-from gazetteer.places.service import get_place, located_standard_places
+from gazetteer.places.service import get_place, located_standard_places, unit_standard_names
 from gazetteer.places.unit_changes import record_unit_changes
 from gazetteer.places.unit_names import sync_unit_names
 from gazetteer.points.service import import_points, list_points, point_count
@@ -21,5 +21,6 @@ __all__ = [
     "published_collections",
     "record_unit_changes",
     "sync_unit_names",
+    "unit_standard_names",
     "warm_up",
 ]

@@ -447,3 +447,15 @@ def exchange_records(conn: Connection, unit_prefix: str, statuses: Sequence[str]
         " ORDER BY coalesce(p.admin_code, p.unit_code), p.level_rank, p.category, p.name, p.valid_from, p.id"
     )
     return list(conn.execute(text(sql), {"unit_prefix": unit_prefix + "%", "statuses": list(statuses)}).mappings())
+
+
+def unit_standard_names(conn: Connection, codes: Sequence[str], as_of: date) -> dict[str, RowMapping]:
+    """The standard name record (name, plain romanization) of each unit of ``codes`` valid on ``as_of``."""
+    rows = conn.execute(
+        text(
+            "SELECT admin_code, name, romanization FROM place_name p WHERE p.admin_code = ANY(:codes)"
+            f" AND {_filters(None, None, ('standard',), as_of)} ORDER BY p.id"
+        ),
+        {"codes": list(codes), "statuses": ["standard"], "as_of": as_of},
+    ).mappings()
+    return {row["admin_code"]: row for row in rows}

@@ -161,3 +161,10 @@ def located_standard_places(conn: Connection, *, unit: str, as_of: date | None =
         hits.append(hit)
     _add_unit_paths(conn, hits, as_of)
     return hits
+
+
+def unit_standard_names(conn: Connection, codes: list[str], *, as_of: date | None = None) -> dict[str, dict[str, Any]]:
+    """The standard place name and its plain romanization (the form signs and maps carry) of each unit of
+    ``codes`` on the date (today), by unit code; units without a record are absent."""
+    found = queries.unit_standard_names(conn, codes, as_of or date.today())
+    return {code: {"name": row["name"], "romanization": row["romanization"]} for code, row in found.items()}
