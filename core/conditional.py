@@ -1,26 +1,27 @@
 """Conditional GET (RFC 9110 section 13) for read routes: an ETag from the data versions, 304 on If-None-Match.
 
 A route takes ``Depends(fresh_for(<contexts>))`` (among its route ``dependencies``, so it runs before any other
-work): it reads the versions of the contexts whose tables the answer comes from (core.data_version, one small
-query) and tags the answer with them, today's date (answers default to today), the request target and its
-Accept header. When the request's If-None-Match names that tag, the answer is 304 without reading any table of
-the data. ``ConditionalGet`` (a middleware) sends the 304 and puts ``ETag`` and ``Cache-Control: no-cache`` on the
-route's 200 answers (no-cache: a cache may keep the answer but must revalidate it, RFC 9111 section 5.2.2.4).
+work): the request's connection reads, as it opens, the versions of the contexts whose tables the answer comes
+from (core.data_version, one small query), and the dependency tags the answer with them, today's date (answers
+default to today), the request target and its Accept header. When the request's If-None-Match names that tag, the
+answer is 304 without reading any table of the data. ``ConditionalGet`` (a middleware) sends the 304 and puts
+``ETag`` and ``Cache-Control: no-cache`` on the route's 200 answers (no-cache: a cache may keep the answer but must
+revalidate it, RFC 9111 section 5.2.2.4).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import date
+from typing import Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.data_version import versions
-from core.web import Db
+from core.web import VERSIONS, VERSIONS_WANTED, Db
 
 SCOPE_KEY = "gaz.etag"
 CACHE_CONTROL = "no-cache"
@@ -58,12 +59,16 @@ def names_tag(if_none_match: str, tag: str) -> bool:
     return found
 
 
-def fresh_for(*contexts: str) -> Callable[[Request, Db], None]:
+def fresh_for(*contexts: str) -> Callable[..., Coroutine[Any, Any, None]]:
     """The dependency tagging a read route's answer with the versions of ``contexts`` (raises NotModified when
-    the request's If-None-Match names the tag)."""
+    the request's If-None-Match names the tag). The versions are read by the request's connection as it opens
+    (core.web.db), in the same thread hand-off, not in a step of their own."""
 
-    def fresh(request: Request, conn: Db) -> None:
-        tag = entity_tag(request, versions(conn, contexts))
+    async def want(request: Request) -> None:
+        request.scope[VERSIONS_WANTED] = contexts
+
+    async def fresh(request: Request, *, _wanted: None = Depends(want), conn: Db) -> None:
+        tag = entity_tag(request, request.scope[VERSIONS])
         if names_tag(request.headers.get("if-none-match", ""), tag):
             raise NotModified(tag)
         request.scope[SCOPE_KEY] = tag

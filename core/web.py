@@ -7,13 +7,14 @@ import itertools
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import unquote_to_bytes
 
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -21,12 +22,31 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import auth, json_input
+from core.data_version import versions
 from core.database import transaction, translated_db_errors
 from core.errors import GazError, InvalidInput, ServiceUnavailable, Unauthorized
 from core.import_runner import ImportRunner
 from core.settings import Settings
 
 READ_METHODS = ("GET", "HEAD")
+# A tagged read route (core.conditional) names the contexts whose data versions it needs under VERSIONS_WANTED; the
+# request's connection reads them as it opens, in the same thread hand-off, and leaves them under VERSIONS.
+VERSIONS_WANTED = "gaz.versions_wanted"
+VERSIONS = "gaz.versions"
+
+
+def json_answer(content: Any) -> Response:
+    """``content`` serialised once, as FastAPI's JSONResponse would (UTF-8, compact, dates in ISO 8601), for the hot
+    read routes: no response-model validation or jsonable_encoder pass over it. The route keeps its documented
+    schema through ``response_model`` or ``responses`` in its decorator."""
+    body = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_iso_date)
+    return Response(body.encode(), media_type="application/json")
+
+
+def _iso_date(value: Any) -> str:
+    if isinstance(value, date):  # datetime included
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def engine_of(request: Request) -> Engine:
@@ -45,6 +65,9 @@ def _open(request: Request) -> Connection:
             # A read runs each statement in its own snapshot: no BEGIN and COMMIT round trips.
             conn.execution_options(isolation_level="AUTOCOMMIT")
         conn.begin()
+        wanted = request.scope.get(VERSIONS_WANTED)
+        if wanted:
+            request.scope[VERSIONS] = versions(conn, wanted)
     return conn
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from boundaries.units import service
 from boundaries.units.schemas import UnitOut, UnitRef
 from core.conditional import fresh_for
 from core.values import IsoDate
-from core.web import Db
+from core.web import Db, json_answer
 
 router = APIRouter(prefix="/api/v1/units", tags=["units"])
 
@@ -25,15 +25,15 @@ def get_unit(
     code: str,
     as_of: AsOf = None,
     crs: Annotated[str, Query(description="CRS of the returned polygon")] = "EPSG:4326",
-) -> dict[str, Any]:
+) -> Response:
     """A unit with its path to the top, children count, registered polygon and area (km², ellipsoid)."""
-    return service.get_unit(conn, code, as_of=as_of, crs=crs)
+    return json_answer(service.get_unit(conn, code, as_of=as_of, crs=crs))  # the fields of UnitOut, in its order
 
 
 @router.get("/{code}/children", response_model=list[UnitRef], dependencies=FRESH)
-def get_children(conn: Db, code: str, as_of: AsOf = None) -> list[dict[str, Any]]:
+def get_children(conn: Db, code: str, as_of: AsOf = None) -> Response:
     """The unit's children on the date."""
-    return service.get_children(conn, code, as_of=as_of)
+    return json_answer(service.get_children(conn, code, as_of=as_of))  # the fields of UnitRef, in its order
 
 
 @router.get("/{code}/ancestors", response_model=list[UnitRef])

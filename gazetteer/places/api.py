@@ -15,7 +15,7 @@ from core.auth import Principal
 from core.conditional import fresh_for
 from core.errors import InvalidInput
 from core.values import Coordinate, GeoPoint, IsoDate
-from core.web import Db, require_role
+from core.web import Db, json_answer, require_role
 from gazetteer.places import editing, service
 from gazetteer.places import export as place_export
 from gazetteer.places import files_api as place_api
@@ -43,16 +43,16 @@ router.include_router(place_api.router)  # the registry's files (import, exchang
 FRESH = [Depends(fresh_for("boundaries", "gazetteer"))]
 
 
-@router.get("/reverse", dependencies=FRESH)
+@router.get("/reverse", response_model=dict[str, Any], dependencies=FRESH)
 def reverse(
     conn: Db,
     lon: Annotated[float, Query(description="longitude, or easting for EPSG:4545/4546")],
     lat: Annotated[float, Query(description="latitude, or northing for EPSG:4545/4546")],
     crs: Annotated[str, Query(description="EPSG:4490, EPSG:4326, EPSG:4545, EPSG:4546, GCJ-02 or BD-09")] = "EPSG:4326",
     as_of: Annotated[IsoDate | None, Query(description="date to answer for (YYYY-MM-DD); today when omitted")] = None,
-) -> dict[str, Any]:
+) -> Response:
     """The unit path at a point: containing polygons down to the deepest level, then the nearest unit points."""
-    return reference_points.reverse(conn, GeoPoint.from_input(lon, lat, crs), as_of=as_of)
+    return json_answer(reference_points.reverse(conn, GeoPoint.from_input(lon, lat, crs), as_of=as_of))
 
 
 @router.get("/romanize")
@@ -85,6 +85,8 @@ def search_places(
     found = name_search.search_places(
         conn, q, limit=limit, offset=offset, unit=unit, category=category, status=status, as_of=as_of
     )
+    if format == "json":
+        return json_answer(found)  # serialised once (the hot path)
     return _formatted(conn, found, format, "search")
 
 
@@ -115,15 +117,15 @@ def list_by_tag(
     return _formatted(conn, service.list_by_tag(conn, tag, unit=unit, status=status, limit=limit), format, "list")
 
 
-@router.get("/places/autocomplete", dependencies=FRESH)
+@router.get("/places/autocomplete", response_model=dict[str, Any], dependencies=FRESH)
 def autocomplete(
     conn: Db,
     q: Annotated[str, Query(description="the beginning of a name or its pinyin")],
     limit: Annotated[int, Query(ge=1, le=20)] = 10,
     unit: str | None = None,
-) -> dict[str, Any]:
+) -> Response:
     """Prefix matches for a search box."""
-    return name_search.search_places(conn, q, limit=limit, unit=unit, autocomplete=True)
+    return json_answer(name_search.search_places(conn, q, limit=limit, unit=unit, autocomplete=True))
 
 
 @router.get("/places/nearby")
