@@ -332,11 +332,15 @@ def get_application(conn: Connection, application_id: int) -> dict[str, Any]:
 def list_applications(
     conn: Connection, *, status: str | None = None, unit: str | None = None, limit: int = 50
 ) -> list[dict[str, Any]]:
-    """Applications by status and by unit (touched, proposed, or their county), newest first."""
+    """Applications by status and by unit (touched, proposed, or their county), newest first; a unit that never had
+    a version and that no application names is unknown (404)."""
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"status {status!r} is not one of {', '.join(STATUSES)}")
     code = normalize_code(unit) if unit else None
-    return [application_out(conn, row) for row in queries.applications(conn, status, code, limit)]
+    rows = queries.applications(conn, status, code, limit)
+    if code and not rows and code not in boundaries.codes_ever_used(conn, code, level_of_code(code)):
+        raise NotFound(f"no unit with code {code}")  # as every list filtered by unit answers
+    return [application_out(conn, row) for row in rows]
 
 
 def transition(

@@ -298,6 +298,9 @@ def test_bad_allocations_and_unknown_applications(county: County) -> None:
     assert "not a village of the touched units" in county.create({**split, "proposed": stranger}, expect=422)["detail"]
     assert county.client.get("/api/v1/divisions/applications/999").status_code == 404
     assert county.client.get("/api/v1/divisions/applications", params={"status": "lost"}).status_code == 422
+    listed = county.client.get("/api/v1/divisions/applications", params={"unit": "990101999"})
+    assert listed.status_code == 404 and "no unit with code 990101999000" in listed.json()["detail"]
+    assert county.client.get("/api/v1/divisions/applications", params={"unit": C[:9]}).json() == []
     no_key = county.client.post("/api/v1/divisions/applications", json=merge_body())
     assert no_key.status_code == 401
     app = county.step(county.create(merge_body()), "submit")
