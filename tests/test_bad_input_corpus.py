@@ -534,8 +534,8 @@ HOSTILE: list[tuple[str, dict[str, Any], int, str, str]] = [
         {
             "method": "POST",
             "url": "/api/v1/places/import",
-            "params": {"format": "geojson"},
-            "files": {"file": ("hostile.geojson", NESTED_COLLECTION)},
+            "params": {"format": "geojson", "name": "hostile.geojson"},
+            "content": NESTED_COLLECTION,
         },
         422,
         "invalid_input",
@@ -547,10 +547,8 @@ HOSTILE: list[tuple[str, dict[str, Any], int, str, str]] = [
             {
                 "method": "POST",
                 "url": "/api/v1/places/import",
-                "params": {"encoding": codec},
-                "files": {
-                    "file": ("hostile.csv", "name,category,unit,lon,lat\n测试地,32,150603,109.78,39.61\n".encode())
-                },
+                "params": {"encoding": codec, "name": "hostile.csv"},
+                "content": "name,category,unit,lon,lat\n测试地,32,150603,109.78,39.61\n".encode(),
             },
             422,
             "invalid_input",
@@ -563,9 +561,8 @@ HOSTILE: list[tuple[str, dict[str, Any], int, str, str]] = [
         {
             "method": "POST",
             "url": "/api/v1/places/import",
-            "files": {
-                "file": ("hostile.csv", f"name,category,unit,lon,lat\n{HUGE_FIELD},32,150603,109.78,39.61\n".encode())
-            },
+            "params": {"name": "hostile.csv"},
+            "content": f"name,category,unit,lon,lat\n{HUGE_FIELD},32,150603,109.78,39.61\n".encode(),
         },
         422,
         "invalid_input",
@@ -630,13 +627,8 @@ HOSTILE += [
         {
             "method": "POST",
             "url": "/api/v1/places/import",
-            "params": {"crs": "EPSG:4490"},
-            "files": {
-                "file": (
-                    "hostile.csv",
-                    f"name,category,unit,lon,lat\n{'界' * 200_000},32,150603,109.78,39.61\n".encode(),
-                )
-            },
+            "params": {"crs": "EPSG:4490", "name": "hostile.csv"},
+            "content": f"name,category,unit,lon,lat\n{'界' * 200_000},32,150603,109.78,39.61\n".encode(),
         },
         422,
         "invalid_input",

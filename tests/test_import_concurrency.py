@@ -65,7 +65,7 @@ def idle_in_transaction(engine: Engine) -> int:
 
 
 def place_import(api: httpx.Client, headers: dict[str, str], name: str, content: bytes) -> httpx.Response:
-    return api.post("/api/v1/places/import", headers=headers, params=CRS, files={"file": (name, content)})
+    return api.post("/api/v1/places/import", headers=headers, params={**CRS, "name": name}, content=content)
 
 
 def url_of(engine: Engine) -> str:
@@ -146,7 +146,7 @@ def test_concurrent_imports_neither_freeze_nor_block_readers(ordos_engine: Engin
             name, content = job
             with httpx.Client(base_url=base_url, headers=headers, timeout=IMPORT_TIMEOUT_S) as client:
                 barrier.wait()
-                answer = client.post("/api/v1/places/import", params=CRS, files={"file": (name, content)})
+                answer = client.post("/api/v1/places/import", params={**CRS, "name": name}, content=content)
                 return name, answer.status_code, answer.json()
 
         reader = threading.Thread(target=read, daemon=True)
@@ -217,8 +217,8 @@ def test_a_write_waiting_on_a_held_row_lock_answers_409_after_the_lock_timeout(o
             answer = api.post(
                 "/api/v1/places/import",
                 headers=headers,
-                params=CRS,
-                files={"file": ("lock-changed.csv", grid_csv("己", 1).replace(b"109.760,", b"109.761,"))},
+                params={**CRS, "name": "lock-changed.csv"},
+                content=grid_csv("己", 1).replace(b"109.760,", b"109.761,"),
             )
             elapsed = time.perf_counter() - started
     assert answer.status_code == 409, answer.text
@@ -268,8 +268,8 @@ def test_connection_lost_mid_request_answers_503(ordos_engine: Engine) -> None:
                 api.post,
                 "/api/v1/places/import",
                 headers=headers,
-                params=CRS,
-                files={"file": ("b.csv", grid_csv("庚", 1).replace(b"109.760,", b"109.761,"))},
+                params={**CRS, "name": "b.csv"},
+                content=grid_csv("庚", 1).replace(b"109.760,", b"109.761,"),
             )
             waiting: list[int] = []
             deadline = time.monotonic() + 8

@@ -66,7 +66,7 @@ def upload(
     api: httpx.Client, headers: dict[str, str], content: str | bytes, filename: str = "places.csv", **params: Any
 ) -> httpx.Response:
     body = content.encode("utf-8") if isinstance(content, str) else content
-    return api.post("/api/v1/places/import", headers=headers, params=params, files={"file": (filename, body)})
+    return api.post("/api/v1/places/import", headers=headers, params={**params, "name": filename}, content=body)
 
 
 @pytest.fixture

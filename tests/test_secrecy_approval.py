@@ -235,8 +235,8 @@ def test_an_import_never_lowers_secrecy(
             "name,category,unit,lon,lat,approving_body,document_number,secrecy\n"
             f"试验水源地,8,150603,{SPOT[0]},{SPOT[1]},{APPROVAL['approving_body']},{APPROVAL['document_number']},{secrecy}\n"
         )
-        files = {"file": ("places.csv", csv.encode())}
-        return api.post("/api/v1/places/import", headers=keys["editor"], params={"crs": "EPSG:4490"}, files=files)
+        params = {"crs": "EPSG:4490", "name": "places.csv"}
+        return api.post("/api/v1/places/import", headers=keys["editor"], params=params, content=csv.encode())
 
     for lower in ("public", ""):  # an empty cell means public
         refused = upload(lower)

@@ -193,8 +193,8 @@ def test_an_imported_geojson_position_must_be_numbers(api: httpx.Client, ordos_e
     response = api.post(
         "/api/v1/places/import",
         headers=editor,
-        params={"crs": "EPSG:4490"},
-        files={"file": ("places.geojson", document.encode())},
+        params={"crs": "EPSG:4490", "name": "places.geojson"},
+        content=document.encode(),
     )
     assert response.status_code == 422, response.text
     assert response.json()["rejected"][0]["field"] == "geometry"

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, Query, Response
 
 from core.auth import Principal
 from core.imports import TextEncoding
-from core.web import Db, Imports, require_role
+from core.web import Db, Imports, RequestBody, require_role
 from gazetteer.places import importer as place_import
 from gazetteer.places.exchange import exchange_file
 
@@ -22,21 +22,23 @@ Editor = Annotated[Principal, Depends(require_role("editor", "approver"))]
 def import_places(
     imports: Imports,
     caller: Editor,
-    file: Annotated[UploadFile, File(description="CSV (name, category, unit, lon/lat or wkt, ...) or GeoJSON")],
+    content: RequestBody,
+    name: Annotated[
+        str, Query(min_length=1, max_length=200, description="the file's name (places.csv, places.geojson)")
+    ],
     crs: Annotated[str | None, Query(description="CRS of the coordinates (overrides the file's), e.g. GCJ-02")] = None,
     format: Annotated[
-        Literal["csv", "geojson"] | None, Query(description="csv or geojson; from the file name when omitted")
+        Literal["csv", "geojson"] | None, Query(description="csv or geojson; from the name's ending when omitted")
     ] = None,
     encoding: Annotated[TextEncoding | None, Query(description="file encoding when not UTF-8 (default)")] = None,
     skip_invalid: Annotated[bool, Query(description="write the valid rows and list the rest")] = False,
 ) -> dict[str, Any]:
-    """Import place names from an uploaded file, all or nothing (the rejection report names row, field and value);
-    re-importing the same file changes nothing."""
-    content = file.file.read()
+    """Import place names from the request body (CSV with name, category, unit, lon/lat or wkt, ...; or GeoJSON),
+    all or nothing (the rejection report names row, field and value); re-importing the same file changes nothing."""
     return imports.run(
         place_import.import_places,
         content,
-        name=file.filename or "upload",
+        name=name,
         fmt=format,
         crs=crs,
         encoding=encoding,
