@@ -165,6 +165,7 @@ def build_viewer_page(
         "finding_styles": FINDING_STYLES,
         "piece_styles": PIECE_STYLES,
         "hazard_bins": HAZARD_BINS,
+        "case_styles": {status: [CASE_COLOURS[status], label] for status, label in CASE_STATUSES.items()},
         "city_code": CITY_CODE,
         "maps": [{"href": f"/maps/{name}", "label": title} for name, title in MAPS.items()],
     }

@@ -40,7 +40,7 @@ def viewer(api: httpx.Client, stored: dict[str, Any]) -> Iterator[Viewer]:
 def open_panel(viewer: Viewer) -> list[str]:
     """Open the panel; the picks it lists (``check/3``, ``comparison/4``), in order."""
     viewer.click(".gaz-picks summary")
-    wait_for(lambda: viewer.js("document.querySelectorAll('.gaz-pick').length") >= 2, "the lists")
+    wait_for(lambda: viewer.js("document.querySelectorAll('.gaz-lists h3').length") == 3, "the three lists")
     return list(viewer.js("[...document.querySelectorAll('.gaz-pick')].map((b) => b.dataset.pick)"))
 
 
@@ -267,3 +267,36 @@ def test_a_kept_page_is_built_again_once_the_data_change(api: httpx.Client, ordo
 def page(api: httpx.Client) -> str:
     """The viewer page without its per-response nonce."""
     return re.sub(r'nonce="[0-9a-f]+"', "", api.get("/maps/").text)
+
+
+@pytest.fixture
+def case_viewer(api: httpx.Client) -> Iterator[Viewer]:
+    yield from started(api)
+
+
+def test_an_open_dispute_case_picked_from_the_panel(
+    api: httpx.Client, ordos_engine: Engine, case_viewer: Viewer
+) -> None:
+    viewer = case_viewer
+    ground = {"type": "Polygon", "coordinates": [[[109.97, 39.8], [109.99, 39.8], [109.99, 39.82], [109.97, 39.8]]]}
+    case: dict[str, Any] = {"title": "示例争议 fixture", "units": ["150602", "150603"], "opened_on": "2026-01-05"}
+    case |= {"geometry": ground, "crs": "EPSG:4490", "documents": [{"title": "村民来信", "reference": "信访12号"}]}
+    opened = api.post("/api/v1/boundaries/disputes", headers=key(ordos_engine), json=case)
+    assert opened.status_code == 201, opened.text
+    number = opened.json()["id"]
+    viewer.open("/maps/")
+    assert f"case/{number}" in open_panel(viewer)
+    entry = viewer.js(f"document.querySelector(\".gaz-pick[data-pick='case/{number}']\").innerText")
+    assert "示例争议 fixture" in entry and "东胜区、康巴什区" in entry and "1 份文件 documents" in entry, entry
+    assert pick(viewer, f"case/{number}") == 1
+    viewer.js("document.querySelector('.gaz-finding').click()")
+    popup = wait_for(lambda: viewer.js("(document.querySelector('.leaflet-popup-content') || {}).innerText"), "popup")
+    for expected in (
+        "示例争议 fixture",
+        "争议案件 dispute case: 未结 open",
+        "东胜区 150602000000",
+        "村民来信 信访12号",
+    ):
+        assert expected in popup, (expected, popup)
+    assert f"pick=case/{number}" in viewer.js("location.hash")
+    local(viewer)

@@ -6,8 +6,8 @@
  * it adds the search box (/api/v1/places/autocomplete, Enter: /api/v1/places/search), click-to-identify
  * (/api/v1/reverse and /api/v1/boundaries/at), the basemap and as-of date controls, and keeps the view
  * (centre, zoom, layers) in the URL's fragment; basemap and date are query parameters (the server draws them).
- * A panel lists the stored checks and comparisons; picking one draws its findings or disputed pieces, with a
- * legend and a list that zooms to each (the pick is kept in the fragment too).
+ * A panel lists the stored checks and comparisons and the open dispute cases; picking one draws its findings,
+ * disputed pieces or ground, with a legend and a list that zooms to each (the pick is kept in the fragment too).
  *
  * Text from the API reaches the page only through textContent (never innerHTML): see el() below. */
 (function () {
@@ -312,7 +312,8 @@
     return box;
   }
 
-  /* --- checks and comparisons picked from lists (/api/v1/boundaries/checks, /comparisons) ------------------ */
+  /* --- checks, comparisons and open dispute cases picked from lists (/api/v1/boundaries/checks, /comparisons,
+   * /disputes?status=open) ----------------------------------------------------------------------------------- */
   Viewer.prototype.picksPanel = function () {
     var self = this;
     var Panel = L.Control.extend({
@@ -334,6 +335,12 @@
     new Panel().addTo(this.map);
   };
 
+  var PICKS = {
+    check: {title: "检查 check #", drawn: " 处问题 findings"},
+    comparison: {title: "比对 comparison #", drawn: " 个争议块 pieces"},
+    "case": {title: "案件 case #", drawn: " 块争议地 pieces of ground"}
+  };
+
   Viewer.prototype.levelText = function (level) {
     return this.app.levels[level] || level;
   };
@@ -346,10 +353,11 @@
     this.lists.replaceChildren(el("div", "gaz-sub", "载入中 loading…"));
     Promise.all([
       this.api("/api/v1/boundaries/checks", {limit: 20}),
-      this.api("/api/v1/boundaries/comparisons", {limit: 20})
+      this.api("/api/v1/boundaries/comparisons", {limit: 20}),
+      this.api("/api/v1/boundaries/disputes", {status: "open"})
     ]).then(function (r) {
       self.lists.replaceChildren();
-      var checks = r[0].ok ? r[0].body : [], comparisons = r[1].ok ? r[1].body : [];
+      var checks = r[0].ok ? r[0].body : [], comparisons = r[1].ok ? r[1].body : [], cases = r[2].ok ? r[2].body : [];
       self.lists.appendChild(el("h3", null, "拓扑检查 Topology checks"));
       self.lists.appendChild(self.pickList(checks.map(function (c) {
         var counts = Object.keys(c.by_kind || {}).filter(function (k) { return c.by_kind[k].count; }).map(function (k) {
@@ -365,6 +373,14 @@
         return {kind: "comparison", id: c.id, title: "比对 #" + c.id + " · " + c.as_of,
           sub: [sourceText(c.first_label) + " / " + sourceText(c.second_label), self.unitName(c.parent_code) || "", self.levelText(c.level),
             "争议块 " + disputed.count + " pieces, " + area(disputed.area_m2)].filter(Boolean).join(" · ")};
+      })));
+      self.lists.appendChild(el("h3", null, "未结争议案件 Open dispute cases"));
+      self.lists.appendChild(self.pickList(cases.map(function (c) {
+        return {kind: "case", id: c.id, title: "案件 #" + c.id + " · " + c.title,
+          sub: [c.units.map(function (u) { return self.unitName(u); }).join("、"),
+            (c.created_at || "").slice(0, 10), c.documents.length + " 份文件 documents",
+            c.comparison_id ? "比对 comparison #" + c.comparison_id : null,
+            c.geometry ? null : "无争议地图形 no ground drawn"].filter(Boolean).join(" · ")};
       })));
     });
   };
@@ -399,8 +415,9 @@
    * list of what was drawn (a click zooms to it); the pick is kept in the URL (#...&pick=check/3). */
   Viewer.prototype.pick = function (kind, id, fit) {
     var self = this;
-    var path = kind === "check" ? "/api/v1/boundaries/checks/" + id + "/findings.geojson"
-      : "/api/v1/boundaries/comparisons/" + id + "/pieces.geojson";
+    var path = {check: "/api/v1/boundaries/checks/" + id + "/findings.geojson",
+      comparison: "/api/v1/boundaries/comparisons/" + id + "/pieces.geojson",
+      "case": "/api/v1/boundaries/disputes/" + id}[kind];
     this.clearPick();
     this.picked = {kind: kind, id: id, layer: null};
     this.picksBox.open = true;
@@ -412,11 +429,17 @@
         self.drawn.replaceChildren(el("div", "gaz-sub", "无法载入 could not load: " + (r.body.detail || r.status)));
         return;
       }
-      self.drawPick(kind, id, r.body, fit);
+      var drawn = kind !== "case" ? r.body : {type: "FeatureCollection", features: r.body.geometry
+        ? [{type: "Feature", geometry: r.body.geometry, properties: r.body}] : []};
+      self.drawPick(kind, id, drawn, fit);
     });
   };
 
   Viewer.prototype.findingStyle = function (kind, props) {
+    if (kind === "case") {
+      var status = this.app.case_styles[props.status] || ["#000", props.status];
+      return {key: props.status, colour: status[0], label: "争议案件 dispute case: " + status[1]};
+    }
     if (kind === "check") {
       var style = this.app.finding_styles[props.kind] || ["#000", props.kind];
       return {key: props.kind, colour: style[0], label: style[1]};
@@ -434,6 +457,18 @@
         .join("、");
     };
     var names = function (items) { return items ? items.map(function (i) { return i.name; }).join("、") || "无 none" : null; };
+    if (kind === "case") {
+      return [
+        ["案件 case", props.title],
+        ["状态 status", style.label],
+        ["单位 units", units(props.units)],
+        ["文件 documents", props.documents.map(function (d) {
+          return [d.title, d.reference].filter(Boolean).join(" ");
+        }).join("；") || null],
+        ["比对 comparison", props.comparison_id ? "#" + props.comparison_id + (props.piece_ids.length ? ", " +
+          props.piece_ids.length + " 个争议块 pieces" : "") : null]
+      ];
+    }
     if (kind === "check") {
       var piece = props.piece && props.piece !== props.kind ? this.app.finding_styles[props.piece] : null;
       return [
@@ -486,15 +521,14 @@
     }).addTo(this.map);
     this.picked.layer = layer;
     var head = el("div", "gaz-drawn-head");
-    head.appendChild(el("b", null, (kind === "check" ? "检查 check #" : "比对 comparison #") + id + ": " +
-      entries.length + (kind === "check" ? " 处问题 findings" : " 个争议块 pieces")));
+    head.appendChild(el("b", null, PICKS[kind].title + id + ": " + entries.length + PICKS[kind].drawn));
     var clear = el("button", "gaz-clear", "清除 Clear");
     clear.type = "button";
     clear.addEventListener("click", function () { self.clearPick(); self.saveView(); });
     head.appendChild(clear);
     var legend = el("details", "map-legend gaz-pick-legend");
     legend.open = true;
-    legend.appendChild(el("summary", null, (kind === "check" ? "检查 check #" : "比对 comparison #") + id));
+    legend.appendChild(el("summary", null, PICKS[kind].title + id));
     Object.keys(counts).forEach(function (k) {
       var row = el("div");
       row.appendChild(swatch(counts[k].style.colour));
@@ -509,7 +543,7 @@
       var item = el("li"), button = el("button", "gaz-finding");
       button.type = "button";
       button.appendChild(swatch(entry.style.colour));
-      var units = kind === "check" ? (entry.props.units || []) : [entry.props.first_unit, entry.props.second_unit];
+      var units = kind === "comparison" ? [entry.props.first_unit, entry.props.second_unit] : entry.props.units || [];
       button.appendChild(document.createTextNode([entry.style.label.split(" ")[0], area(entry.props.area_m2),
         units.filter(Boolean).map(function (c) { return self.unitName(c); }).join(" / ")].filter(Boolean).join(" · ")));
       button.addEventListener("click", function () { self.zoomTo(entry.shape); });
@@ -658,8 +692,7 @@
     var map = this.map, features = [];
     var shown = this.overlays().filter(function (l) { return map.hasLayer(l.layer); });
     if (this.picked && this.picked.layer) {
-      shown.push({name: (this.picked.kind === "check" ? "检查 check #" : "比对 comparison #") + this.picked.id,
-        layer: this.picked.layer});
+      shown.push({name: PICKS[this.picked.kind].title + this.picked.id, layer: this.picked.layer});
     }
     function walk(layer, name) {
       if (typeof layer.getLayers === "function") {
@@ -720,7 +753,7 @@
         if (!want && map.hasLayer(l.layer)) { map.removeLayer(l.layer); }
       });
     }
-    var pick = /^(check|comparison)\/([1-9][0-9]{0,17})$/.exec(state.get("pick") || "");
+    var pick = /^(check|comparison|case)\/([1-9][0-9]{0,17})$/.exec(state.get("pick") || "");
     if (pick) { this.pick(pick[1], pick[2], view.length !== 3); }
   };
 
