@@ -33,6 +33,7 @@ def add_gazetteer_commands(sub: Any) -> None:
     search.add_argument("--limit", type=int, default=10)
     roman = names.add_parser("romanize", help="romanize a name (plain, toned, rules)")
     roman.add_argument("text")
+    roman.add_argument("--unit", help="NBS code of the unit the name lies in (readings by place)")
     propose = names.add_parser("propose", help="propose a new name (an approver approves it)")
     propose.add_argument("name")
     propose.add_argument("--category", required=True, help="GB/T 18521 category code, e.g. 32")
@@ -65,7 +66,7 @@ def run_gazetteer(engine: Engine, args: argparse.Namespace) -> Any:
     if args.command == "signs":
         return run_signs(engine, args)
     if args.action == "romanize":
-        return service.romanize_text(args.text)
+        return service.romanize_text(args.text, unit=args.unit)
     with transaction(engine) as conn:
         if args.action == "sync":
             return unit_names.sync_unit_names(conn, as_of=parse_date(args.as_of, "--as-of"))

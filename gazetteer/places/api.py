@@ -59,9 +59,14 @@ def reverse(
 def romanize(
     text: Annotated[str, Query(description="a place name in Hanzi, e.g. 东胜区")],
     village: Annotated[bool, Query(description="the name of a village: one word (1984 rules, rule 3)")] = False,
+    unit: Annotated[
+        str | None,
+        Query(description="NBS code (2, 4, 6, 9 or 12 digits) of the unit the name lies in: readings by place"),
+    ] = None,
 ) -> dict[str, Any]:
-    """Plain and toned romanization (GB/T 16159-2012 place-name rules), specific/generic split, deciding rules."""
-    return service.romanize_text(text, village=village)
+    """Plain and toned romanization (GB/T 16159-2012 place-name rules), specific/generic split, deciding rules;
+    with ``unit``, a reading that data/place_readings.csv binds to another unit is not used (1984 rule 8)."""
+    return service.romanize_text(text, village=village, unit=unit)
 
 
 @router.get(

@@ -278,7 +278,7 @@ def rename_place(
         raise InvalidInput(f"the new name {clean!r} is the current name")
     if effective <= row["valid_from"]:
         raise InvalidInput(f"effective_date {effective} must be after the current name's start {row['valid_from']}")
-    result = romanize(clean)
+    result = romanize(clean, unit_code=row["admin_code"] or row["unit_code"])
     _write(conn, row, {"status": "historic", "valid_to": effective})
     (new_id,) = queries.allocate_place_ids(conn, 1)
     new_row = {

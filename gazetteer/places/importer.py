@@ -263,7 +263,7 @@ class _Validator:
         unit_code = self.unit(_text(record, "unit"))
         geom = self.geometry(record, unit_code)
         try:
-            romanized = romanize(name)
+            romanized = romanize(name, unit_code=unit_code)
         except InvalidInput as exc:
             raise FieldError("name", name, exc.detail) from None
         status = _text(record, "status") or "standard"

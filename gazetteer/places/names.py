@@ -208,10 +208,11 @@ def is_latin(text: str) -> bool:
     return bool(LATIN_QUERY.match("".join(c for c in decomposed if unicodedata.category(c) != "Mn")))
 
 
-def unit_romanization(name: str, level: str | None) -> tuple[str | None, str | None, str]:
-    """(plain, toned, origin) of a name; village-level names one word; (None, None, derived) when unreadable."""
+def unit_romanization(name: str, level: str | None, code: str) -> tuple[str | None, str | None, str]:
+    """(plain, toned, origin) of a unit's name read in the unit (``code``: readings by place); village-level names
+    one word; (None, None, derived) when unreadable."""
     try:
-        result = romanize(name, village=True if level == "village" else None)
+        result = romanize(name, village=True if level == "village" else None, unit_code=code)
     except InvalidInput:
         return None, None, "derived"
     return result.plain, result.toned, result.origin

@@ -50,10 +50,11 @@ def get_place(conn: Connection, place_name_id: int, *, as_of: date | None = None
     return record
 
 
-def romanize_text(text_: str, *, village: bool = False) -> dict[str, Any]:
+def romanize_text(text_: str, *, village: bool = False, unit: str | None = None) -> dict[str, Any]:
     """Plain and toned romanization of a name, its specific/generic split and the rule deciding each part;
-    ``village`` writes a village's name as one word (1984 rules, rule 3)."""
-    return romanize(names.normalize_query(text_), village=True if village else None).as_dict()
+    ``village`` writes a village's name as one word (1984 rules, rule 3); ``unit`` (an NBS code) is where the name
+    lies, for the readings by place."""
+    return romanize(names.normalize_query(text_), village=True if village else None, unit_code=unit).as_dict()
 
 
 def place_name_count(conn: Connection) -> int:
@@ -84,7 +85,7 @@ def create_place(
     code = normalize_code(unit)
     if boundaries.find_unit(conn, code) is None:
         raise InvalidInput(f"unit {unit!r} is not a current unit code")
-    result = romanize(clean)
+    result = romanize(clean, unit_code=code)
     (place_name_id,) = queries.allocate_place_ids(conn, 1)
     row = {
         "id": place_name_id,

@@ -53,7 +53,7 @@ def sync_unit_names(conn: Connection, *, as_of: date | None = None, actor: str =
     keys: list[tuple[int, str, str]] = []
     for unit, place_name_id in zip(todo, ids, strict=True):
         name = names.unit_place_name(unit["name"])
-        plain, toned, origin = names.unit_romanization(name, unit["level"])
+        plain, toned, origin = names.unit_romanization(name, unit["level"], unit["code"])
         located = points.get(unit["code"]) or polygon_points.get(unit["code"])
         rows.append(
             {
@@ -80,7 +80,7 @@ def sync_unit_names(conn: Connection, *, as_of: date | None = None, actor: str =
         record = existing.get(unit["code"])
         if record is not None and record["statistical_name"] != unit["name"]:
             changed.append((record["id"], unit["name"]))
-            plain, _, origin = names.unit_romanization(record["name"], unit["level"])
+            plain, _, origin = names.unit_romanization(record["name"], unit["level"], unit["code"])
             keys.extend(
                 (record["id"], k, kind) for k, kind in names.search_keys(record["name"], unit["name"], plain, origin)
             )
@@ -161,7 +161,7 @@ def replay_unit_history(conn: Connection, path: Path, *, actor: str = "cli") -> 
             record_id = next(ids)
             place_id = place_ids.setdefault(place.key, record_id)
             closing = period is place.current and place.abolished is not None
-            plain, toned, origin = names.unit_romanization(period.name, "township")
+            plain, toned, origin = names.unit_romanization(period.name, "township", normalize_code(period.code))
             rows.append(
                 {
                     "id": record_id,

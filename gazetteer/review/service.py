@@ -113,7 +113,7 @@ def review_name(
 
     try:
         full, core_full = pinyin_key(proposed)[0], pinyin_key(core)[0]
-        romanized = romanize(proposed)
+        romanized = romanize(proposed, unit_code=code)
     except InvalidInput:  # a character without a reading: reported below as a rare character
         full = core_full = ""
         romanized = None

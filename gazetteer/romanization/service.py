@@ -22,9 +22,11 @@ Sources (where two disagree, the newer national standard is followed):
   item 6).
 - Readings by place (1984 rule 8; 普通话异读词审音表 1985): data/place_readings.csv lists the phrases whose reading
   depends on the place (十里堡 Shilipu in Beijing, 大黄堡 Dahuangbao in Tianjin, 吴堡 Wubu), each with its place and
-  source; erhua (1984 rule 12, which GB/T 16159-2012 6.2.2 makes the rule for place names: 汉语地名按照 [84]中地字
-  第17号 的规定拼写) is written r only where the name writes 儿 and the table records an erhua (盆儿胡同 Penr Hutong);
-  elsewhere 儿 is the syllable er (鱼儿湾水库 Yu'erwan Shuiku in the national database).
+  source; a row with a unit code is read so only inside that unit when the romanizer is told where the name lies
+  (``unit_code``: 大黄堡 Dahuangbao in 武清区 120114, elsewhere 堡 takes its default reading bǔ), and everywhere when
+  it is not told; erhua (1984 rule 12, which GB/T 16159-2012 6.2.2 makes the rule for place names: 汉语地名按照
+  [84]中地字第17号 的规定拼写) is written r only where the name writes 儿 and the table records an erhua (盆儿胡同
+  Penr Hutong); elsewhere 儿 is the syllable er (鱼儿湾水库 Yu'erwan Shuiku in the national database).
 
 Origin of a romanization: ``official`` when every non-generic part is an official form, ``partly_official`` when
 some are, ``derived`` otherwise. The plain form has no tone marks; the toned form has them (official forms carry none).
@@ -41,6 +43,7 @@ from functools import cache, lru_cache
 
 from core.errors import InvalidInput
 from core.settings import PROJECT_ROOT
+from core.values import normalize_code, significant_code
 
 LEXICON_PATH = PROJECT_ROOT / "data" / "romanization_lexicon.toml"
 PLACE_READINGS_PATH = PROJECT_ROOT / "data" / "place_readings.csv"
@@ -145,6 +148,7 @@ class Lexicon:
     characters: dict[str, str]
     ethnic: dict[str, str]
     numeral_names: frozenset[str]
+    phrase_units: dict[str, str]  # phrase -> significant code of the only unit where its reading applies
 
     @property
     def phrase_starts(self) -> frozenset[str]:
@@ -164,7 +168,8 @@ def lexicon() -> Lexicon:
     data = tomllib.loads(LEXICON_PATH.read_text(encoding="utf-8"))
     phrases = {k: v.split() for k, v in data.get("phrases", {}).items()}
     with PLACE_READINGS_PATH.open(encoding="utf-8", newline="") as handle:
-        phrases.update({row["phrase"]: row["reading"].split() for row in csv.DictReader(handle)})
+        readings = list(csv.DictReader(handle))
+    phrases.update({row["phrase"]: row["reading"].split() for row in readings})
     return Lexicon(
         official=dict(data.get("official", {})),
         official_whole=dict(data.get("official_whole", {})),
@@ -172,6 +177,9 @@ def lexicon() -> Lexicon:
         characters=dict(data.get("characters", {})),
         ethnic=dict(data.get("ethnic", {})),
         numeral_names=frozenset(data.get("numeral_names", {})),
+        phrase_units={
+            r["phrase"]: significant_code(normalize_code(r["unit_code"])) for r in readings if r["unit_code"]
+        },
     )
 
 
@@ -229,8 +237,9 @@ def _expand_digits(text: str) -> str:
 
 
 @lru_cache(maxsize=1_000_000)
-def syllables(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Toned syllables of a Hanzi string and the rule of each (phrases first, then characters)."""
+def syllables(text: str, place: str = "") -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Toned syllables of a Hanzi string and the rule of each (phrases first, then characters); ``place`` (a 12-digit
+    unit code, or '' when not known) skips the phrases whose reading belongs to another unit."""
     table, lex = character_table(), lexicon()
     starts = _phrase_starts()
     result: list[str] = []
@@ -239,7 +248,7 @@ def syllables(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     while i < len(text):
         for length in range(min(6, len(text) - i) if text[i] in starts else 0, 1, -1):
             phrase = text[i : i + length]
-            if phrase in lex.phrases:
+            if phrase in lex.phrases and (not place or place.startswith(lex.phrase_units.get(phrase, ""))):
                 result.extend(lex.phrases[phrase])
                 rules.extend([f"lexicon:phrase:{phrase}"] * length)
                 i += length
@@ -304,7 +313,7 @@ def split_name(name: str) -> tuple[str, str]:
     return name, ""
 
 
-def _word(text: str, role: str, rule: str = "") -> Part:
+def _word(text: str, role: str, rule: str = "", place: str = "") -> Part:
     """One word of the name; Arabic digits stay digits inside it (1984 rule 7: 1203高地 1203 Gaodi)."""
     plain_out: list[str] = []
     toned_out: list[str] = []
@@ -317,7 +326,7 @@ def _word(text: str, role: str, rule: str = "") -> Part:
             toned_out.append(piece)
             rules.append("arabic-digits")
             continue
-        sylls, decided = syllables(piece)
+        sylls, decided = syllables(piece, place)
         plain = tuple(strip_tones(syl) for syl in sylls)
         joined_plain, joined_toned = _join(plain, plain), _join(sylls, plain)
         plain_out.append(joined_plain)
@@ -333,7 +342,7 @@ def _official_part(piece: str, form: str) -> Part:
     return Part(piece, "specific", form, form, f"lexicon:official:{piece}")
 
 
-def _specific_parts(specific: str, generic: str) -> list[Part]:
+def _specific_parts(specific: str, generic: str, place: str) -> list[Part]:
     """The specific as words: official forms (1976 rules, lexicon), a nested unit name with its own generic
     (鄂尔多斯市 in 鄂尔多斯市高新技术产业园区), modifiers of a zone's generic (1984 rule 2), the rest joined."""
     lex = lexicon()
@@ -343,8 +352,8 @@ def _specific_parts(specific: str, generic: str) -> list[Part]:
         end = specific.find(zone) + len(zone)
         if len(zone) < end < len(specific):
             head, tail = split_name(specific[:end])
-            zone_parts = [*_specific_parts(head, tail), _word(tail, "nested-generic")]
-            return zone_parts + _specific_parts(specific[end:], generic)
+            zone_parts = [*_specific_parts(head, tail, place), _word(tail, "nested-generic")]
+            return zone_parts + _specific_parts(specific[end:], generic, place)
     modifiers: list[str] = []
     if generic in ZONE_GENERICS:
         peeled = True
@@ -360,7 +369,7 @@ def _specific_parts(specific: str, generic: str) -> list[Part]:
         if head and unit.endswith(tuple(UNIT_GENERICS)):
             # 1984 rule 14 (浙江/省/测绘局); the national place-name database: 襄垣县森林公园 Xiangyuan Xian Senlin
             # Gongyuan.
-            unit_parts = [*_specific_parts(head, unit), _word(unit, "nested-generic")]
+            unit_parts = [*_specific_parts(head, unit, place), _word(unit, "nested-generic")]
             return unit_parts + [_word(word, "modifier") for word in modifiers]
     official = lex.official
     starts = _official_starts()
@@ -371,7 +380,7 @@ def _specific_parts(specific: str, generic: str) -> list[Part]:
         numeral_end += 1
     if specific.startswith("第") and 1 < numeral_end < len(specific):
         # 1984 rule 6 and rule 2: an ordinal prefix is a word of its own (第二松花江 Di'er Songhua Jiang).
-        parts.append(_word(specific[:numeral_end], "modifier"))
+        parts.append(_word(specific[:numeral_end], "modifier", place=place))
         specific = specific[numeral_end:]
     pending = ""
     i = 0
@@ -380,7 +389,7 @@ def _specific_parts(specific: str, generic: str) -> list[Part]:
             piece = specific[i : i + length]
             if piece in official:
                 if pending:
-                    parts.extend(_divided_words(pending, generic))
+                    parts.extend(_divided_words(pending, generic, place))
                     pending = ""
                 parts.append(_official_part(piece, official[piece]))
                 i += length
@@ -394,19 +403,19 @@ def _specific_parts(specific: str, generic: str) -> list[Part]:
             pending += specific[i]
             i += 1
     if pending:
-        parts.extend(_divided_words(pending, generic))
+        parts.extend(_divided_words(pending, generic, place))
     parts.extend(nationalities)
     parts.extend(_word(word, "modifier") for word in modifiers)
     return parts
 
 
-def _divided_words(text: str, generic: str) -> list[Part]:
+def _divided_words(text: str, generic: str, place: str) -> list[Part]:
     """The words of a street's specific: split before a direction word that has two or more syllables on each side
     (``INNER_DIRECTIONS``, 1984 rule 2: 广安门北滨河 Guang'anmen Beibinhe); other specifics are one word."""
     for index in range(2, len(text) - 2) if generic in STREET_GENERICS else ():
         if text[index] in INNER_DIRECTIONS:
-            return [_word(text[:index], "specific"), *_divided_words(text[index:], generic)]
-    return [_word(text, "specific")]
+            return [_word(text[:index], "specific", place=place), *_divided_words(text[index:], generic, place)]
+    return [_word(text, "specific", place=place)]
 
 
 def numeral_value(text: str) -> int | None:
@@ -435,7 +444,7 @@ def _ordinal_split(specific: str) -> tuple[str, int] | None:
     return None if value is None else (head, value)
 
 
-def _street_ordinal(specific: str, generic: str) -> list[Part] | None:
+def _street_ordinal(specific: str, generic: str, place: str) -> list[Part] | None:
     """1984 rule 7: the ordinal of a street in Arabic digits (二马路 2 Malu, 三环路 3 Huanlu), joined to a one-syllable
     head (经五路 Jing5 Lu), after 第 with a hyphen (第九弄 Di-9 Long), apart from a longer head (大川淀一巷
     Dachuandian 1 Xiang, 东四十二条 Dongsi 12 Tiao, as modifiers of two or more syllables in rule 2); a number that
@@ -450,14 +459,14 @@ def _street_ordinal(specific: str, generic: str) -> list[Part] | None:
     if head == "第":
         return [Part(specific, "specific", f"Di-{digit}", f"Dì-{digit}", "street-ordinal")]
     if len(head) == 1:
-        word = _word(head, "specific")
+        word = _word(head, "specific", place=place)
         return [Part(specific, "specific", word.plain + digit, word.toned + digit, "street-ordinal")]
     if len(head) > 3 and head[-1] == "里" and head[-2] in INNER_DIRECTIONS:
         # 1984 rules 2 and 10: a residential quarter's generic 里 with its direction word is a word of its own
         # (天宁寺/西里/一巷 Tianningsi Xili 1 Xiang).
-        words = [_word(head[:-2], "specific"), _word(head[-2:], "specific")]
+        words = [_word(head[:-2], "specific", place=place), _word(head[-2:], "specific", place=place)]
     else:
-        words = _divided_words(head, generic)
+        words = _divided_words(head, generic, place)
     return [*words, Part(numeral, "specific", digit, digit, "street-ordinal")]
 
 
@@ -497,8 +506,9 @@ def _nationality_names() -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1_000_000)
-def romanize(name: str, *, village: bool | None = None) -> Romanization:
-    """Romanize a place name; ``village`` forces (or forbids) the one-word village rule.
+def romanize(name: str, *, village: bool | None = None, unit_code: str | None = None) -> Romanization:
+    """Romanize a place name; ``village`` forces (or forbids) the one-word village rule; ``unit_code`` (NBS code of
+    the unit the name lies in, 2-12 digits) applies the readings by place of that unit only (1984 rule 8).
 
     Without ``village`` the rule applies when the generic is 村 or 嘎查 (1984 rule 3, GB/T 16159-2012 6.2.2); a name
     ending in 社区 is never one word (社区 is a generic term, GB/T 38207-2019)."""
@@ -514,16 +524,17 @@ def romanize(name: str, *, village: bool | None = None) -> Romanization:
     is_village = (village if village is not None else generic in VILLAGE_GENERICS) and generic != "社区"
     lex = lexicon()
     maybe_official = specific in lex.official_whole or any(ch in _official_starts() for ch in specific)
-    ordinal = _street_ordinal(specific, generic)
+    place = normalize_code(unit_code) if unit_code is not None else ""
+    ordinal = _street_ordinal(specific, generic, place)
     if ordinal is not None:
         parts = ordinal
         rules.append("street-ordinal")
     else:
-        parts = _specific_parts(specific, generic) if maybe_official or not is_village else []
+        parts = _specific_parts(specific, generic, place) if maybe_official or not is_village else []
     official_parts = [p for p in parts if p.rule.startswith("lexicon:official")]
     if is_village and not official_parts:
         # 1984 rule 3, GB/T 16159-2012 6.2.2: a village name is one word (王村 Wangcun).
-        parts = [_word(specific + generic, "name")]
+        parts = [_word(specific + generic, "name", place=place)]
         rules.append("village-one-word" if generic else "no-separable-generic")
     elif generic:
         # GB/T 16159-2012 6.2.2, 1984 rule 1: specific and generic apart, also after one syllable (泰山 Tai Shan).

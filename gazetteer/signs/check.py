@@ -39,12 +39,13 @@ CHECK_COLUMNS = (
 
 
 # --- the check -------------------------------------------------------------------------------------
-def expected_romanization(name: str, admin_code: str | None) -> Romanization | None:
+def expected_romanization(name: str, admin_code: str | None, unit_code: str | None = None) -> Romanization | None:
     """What a sign of the standard name should print (village-level names one word, 1984 rule 3; a 社区 name in two,
-    GB/T 38207-2019); None when unreadable."""
+    GB/T 38207-2019), read where the place lies — its own unit (``admin_code``) or the unit it is in (``unit_code``):
+    readings by place, 1984 rule 8; None when unreadable."""
     village = True if admin_code and level_of_code(admin_code) == "village" else None
     try:
-        return romanize(name, village=village)
+        return romanize(name, village=village, unit_code=admin_code or unit_code)
     except InvalidInput:
         return None
 
@@ -72,7 +73,7 @@ def check_signs(conn: Connection, *, unit: str | None = None) -> dict[str, Any]:
         findings = sign_rules.check_name(row["printed_name"], row["standard_name"], others.get(row["place_id"], []))
         expected = None
         if row["standard_name"] is not None:
-            expected = expected_romanization(row["standard_name"], row["standard_admin_code"])
+            expected = expected_romanization(row["standard_name"], row["standard_admin_code"], row["place_unit_code"])
             if expected is not None:
                 findings += sign_rules.check_romanization(row["printed_romanization"], expected)
         if not findings:
