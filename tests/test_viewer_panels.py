@@ -118,9 +118,11 @@ def test_the_panel_on_a_phone(stored: dict[str, Any], viewer: Viewer) -> None:
     viewer.size(390, 844, mobile=True)
     viewer.open("/maps/")
     open_panel(viewer)
-    pick(viewer, f"comparison/{stored['comparison']['id']}")
     width = viewer.js(f"{PANEL}.getBoundingClientRect().right")
     assert width <= 390, width
+    assert pick(viewer, f"comparison/{stored['comparison']['id']}") > 0
+    assert viewer.js(f"{PANEL}.open") is False  # folded after the pick: the map shows what was drawn
+    assert "比对 comparison #" in viewer.js("document.querySelector('.map-legends .gaz-pick-legend').innerText")
     viewer.screenshot("viewer-comparison-390x844.png")
     local(viewer)
 

@@ -320,7 +320,7 @@
       options: {position: "topleft"},
       onAdd: function () {
         var box = el("details", "gaz-box gaz-picks leaflet-control");
-        box.appendChild(el("summary", null, "检查与比对 Checks & comparisons"));
+        box.appendChild(el("summary", null, "检查、比对与争议 Checks & disputes"));
         self.lists = el("div", "gaz-lists");
         self.drawn = el("div", "gaz-drawn");
         box.appendChild(self.lists);
@@ -553,6 +553,7 @@
     this.drawn.replaceChildren(head, list);
     if (!entries.length) { this.drawn.appendChild(el("div", "gaz-sub", "无 nothing to draw")); }
     if (fit && entries.length) { this.map.fitBounds(layer.getBounds(), {maxZoom: 16}); }
+    if (fit && window.matchMedia("(max-width: 600px)").matches) { this.picksBox.open = false; }  // show the map
   };
 
   Viewer.prototype.zoomTo = function (shape) {
