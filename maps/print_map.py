@@ -50,6 +50,8 @@ LINE_STYLES = {
     "disputed": ("#d7301f", 0.9, "3 1.5", "旗区界·有争议（未结案件）Banner boundary disputed (open case)"),
     "edges": ("#444444", 0.5, "", "旗区界（登记面边线，界线未派生）Banner boundary (polygon edges; no lines derived)"),
 }
+PLACEHOLDER_MM = 17  # the 审图号 box's top above the panel's foot (mm at A1)
+INSET_MIN_MM = 60  # an inset is drawn only where the panel has this much height free (mm at A1)
 TOWNSHIP_EDGE = ("#777777", 0.3, "1 0.8", "乡镇界（登记面）Township boundary (registered polygon)")
 
 
@@ -80,6 +82,13 @@ class Sheet:
             return np.column_stack((cx + (coords[:, 0] - e0) * k, cy - (coords[:, 1] - n0) * k))
 
         return shapely.transform(geom, to_page)
+
+    def drawn(self, geom: BaseGeometry) -> BaseGeometry:
+        """A geometry in GK metres as drawn: simplified below what a printer draws, on the page, cut to the
+        frame (1 mm spare: the frame's clip path draws the edge)."""
+        page = self.page(geom.simplify(SIMPLIFY_MM / self.mm_per_m))
+        frame = self.frame
+        return page.intersection(shapely.box(frame.x0 - 1, frame.y0 - 1, frame.x1 + 1, frame.y1 + 1))
 
     def lonlat_to_page(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """CGCS2000 lon/lat arrays to page mm."""
@@ -282,7 +291,7 @@ def _label_svg(label: Label, fill: str) -> str:
 
 
 def _colours(geoms: list[BaseGeometry]) -> list[str]:
-    """Fills such that touching polygons differ (greedy colouring in order)."""
+    """Fills such that touching polygons (GK metres, within 1 m) differ (greedy colouring in order)."""
     chosen: list[str] = []
     for i, geom in enumerate(geoms):
         used = {chosen[j] for j in range(i) if geom.distance(geoms[j]) < 1.0}
@@ -429,7 +438,7 @@ def city_map(
     body, labels, obstacles, legend = _map_body(sheet, data)
     placed, dropped = place_labels(labels, frame, obstacles)
     graticule, graticule_labels, step = _graticule(sheet)
-    report = {
+    report: dict[str, Any] = {
         "unit": {"code": data.unit["code"], "name": data.unit["name"]},
         "paper": paper,
         "page_mm": [width, height],
@@ -438,25 +447,21 @@ def city_map(
         "edition": date.today().isoformat(),  # the day it is printed
         "projection": f"CGCS2000 / 3-degree Gauss-Kruger CM {GAUSS_KRUGER[zone].central_meridian}E ({zone})",
         "graticule_minutes": step,
-        "labels": {
-            "placed": len(placed),
-            "dropped": len(dropped),
-            "dropped_names": [label.lines[0].text for label in dropped],
-            "algorithm": "greedy by priority over candidate positions (maps.print_labels)",
-        },
-        "label_boxes": [
-            {
-                "key": label.key,
-                "text": label.lines[0].text,
-                "box": [label.box.x0, label.box.y0, label.box.x1, label.box.y1],
-            }
-            for label in placed
-            if label.box is not None
-        ],
         "frame_mm": [frame.x0, frame.y0, frame.x1, frame.y1],
+        "inset": None,
     }
+    _count_labels(report, placed, dropped)
+    inset_svg, foot = "", panel.y1 - PLACEHOLDER_MM * t
+    if dropped:  # the names the map had no room for, in an inset where the panel's text leaves room
+        _, text_bottom = _panel(sheet, data, legend, report, step, compliance_note)
+        inset = _inset(sheet, data, dropped, text_bottom)
+        if inset is not None:
+            inset_svg, inset_placed, report["inset"], foot = inset
+            shown = {label.key[2:] for label in inset_placed}
+            _count_labels(report, placed + inset_placed, [d for d in dropped if d.key[2:] not in shown])
     label_svg = "".join(_label_svg(label, "#555" if label.key.startswith("n:") else "#111") for label in placed)
-    panel_svg = _panel(sheet, data, legend, report, step, compliance_note)
+    panel_svg, text_bottom = _panel(sheet, data, legend, report, step, compliance_note)
+    report["panel_overflow_mm"] = round(max(0.0, text_bottom - foot), 2)
     svg = (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}mm" height="{height}mm" viewBox="0 0 {width} {height}"'
         f" font-family='{PRINT_FONTS}'>"
@@ -464,11 +469,12 @@ def city_map(
         f' height="{frame.y1 - frame.y0:.2f}"/></clipPath></defs>'
         f'<rect width="{width}" height="{height}" fill="#fff"/>'
         f'<g clip-path="url(#frame)">{body}'
-        f'<g fill="none" stroke="#4a7ab5" stroke-width="{0.15 * t:.2f}" stroke-opacity="0.8">{graticule}</g></g>'
+        f'<g fill="none" stroke="#4a7ab5" stroke-width="{0.15 * t:.2f}" stroke-opacity="0.8">{graticule}</g>'
+        f"{_inset_outline(sheet, report['inset'])}</g>"
         f'<g class="labels">{label_svg}</g>'
         f'<rect x="{frame.x0}" y="{frame.y0}" width="{frame.x1 - frame.x0:.2f}" height="{frame.y1 - frame.y0:.2f}"'
         f' fill="none" stroke="#222" stroke-width="{0.4 * t:.2f}"/>'
-        f'<g class="graticule-labels">{graticule_labels}</g>{panel_svg}</svg>'
+        f'<g class="graticule-labels">{graticule_labels}</g>{panel_svg}{inset_svg}</svg>'
     )
     title = f"{data.unit['name']}地图"
     page = (
@@ -485,10 +491,9 @@ def _map_body(sheet: Sheet, data: MapData) -> tuple[str, list[Label], list[Box],
     """The map's drawing (inside the frame), its labels to place, the seat symbols as obstacles, and the
     legend entries (symbol SVG at the origin, text)."""
     t = sheet.type_scale
-    tolerance = SIMPLIFY_MM / sheet.mm_per_m
     parts, labels, obstacles, legend = [], [], [], []
     for banner in data.neighbours:
-        page = sheet.page(banner["geometry"].simplify(tolerance))
+        page = sheet.drawn(banner["geometry"])
         parts.append(
             f'<path d="{_path(page)}" fill="{NEIGHBOUR_FILL}" fill-rule="evenodd" stroke="#aaa"'
             f' stroke-width="{0.3 * t:.2f}"/>'
@@ -497,9 +502,11 @@ def _map_body(sheet: Sheet, data: MapData) -> tuple[str, list[Label], list[Box],
         if not inside.is_empty:
             labels.append(_area_label(f"n:{banner['code']}", banner, inside, (2, -inside.area), t, neighbour=True))
     focus = [b for b in data.focus if b["geometry"] is not None]
-    pages = [sheet.page(b["geometry"].simplify(tolerance)) for b in focus]
     edges = "" if data.lines else f' stroke="#444" stroke-width="{0.5 * t:.2f}"'
-    for banner, page, fill in zip(focus, pages, _colours(pages), strict=True):
+    for banner, fill in zip(focus, _colours([b["geometry"] for b in focus]), strict=True):
+        page = sheet.drawn(banner["geometry"])
+        if page.is_empty:
+            continue  # outside an inset
         parts.append(f'<path d="{_path(page)}" fill="{fill}" fill-rule="evenodd"{edges}/>')
         labels.append(_area_label(f"b:{banner['code']}", banner, page, (0, -page.area), t))
     legend.append(
@@ -513,13 +520,11 @@ def _map_body(sheet: Sheet, data: MapData) -> tuple[str, list[Label], list[Box],
     if townships:
         style = _dash_style(TOWNSHIP_EDGE, t)
         for township in townships:
-            parts.append(f'<path d="{_path(sheet.page(township["geometry"].simplify(tolerance)))}" {style}/>')
+            parts.append(f'<path d="{_path(sheet.drawn(township["geometry"]))}" {style}/>')
         legend.append((f'<path d="M0,{2 * t:.2f}H{11 * t:.2f}" {style}/>', TOWNSHIP_EDGE[3]))
     statuses = [s for s in LINE_STYLES if s in {line["status"] for line in data.lines}] or ["edges"]
     for status in statuses:
-        paths = "".join(
-            _path(sheet.page(line["geometry"].simplify(tolerance))) for line in data.lines if line["status"] == status
-        )
+        paths = "".join(_path(sheet.drawn(line["geometry"])) for line in data.lines if line["status"] == status)
         if paths:
             parts.append(f'<path d="{paths}" {_line_style(status, t)}/>')
         legend.append((f'<path d="M0,{2 * t:.2f}H{11 * t:.2f}" {_line_style(status, t)}/>', LINE_STYLES[status][3]))
@@ -527,7 +532,9 @@ def _map_body(sheet: Sheet, data: MapData) -> tuple[str, list[Label], list[Box],
     seats = 0
     for township in data.townships:
         if township["geometry"] is not None and township["seat"] is None:
-            page = sheet.page(township["geometry"])
+            page = sheet.drawn(township["geometry"])
+            if page.is_empty:
+                continue
             labels.append(
                 _area_label(f"t:{township['code']}", township, page, (1, _kind(township), -page.area), t * 0.6)
             )
@@ -592,9 +599,9 @@ def _area_label(
 
 def _panel(
     sheet: Sheet, data: MapData, legend: list[tuple[str, str]], report: dict[str, Any], step: int, note: str
-) -> str:
+) -> tuple[str, float]:
     """The side panel: title block, scale bar and north arrow, legend, projection, sources, the label count, and
-    the 审图号 placeholder at its foot."""
+    the 审图号 placeholder at its foot (at PLACEHOLDER_MM above the panel's foot); and where its text ends."""
     t, panel = sheet.type_scale, sheet.panel
     x, room = panel.x0 + 2 * t, panel.x1 - panel.x0 - 4 * t
     unit = data.unit
@@ -645,7 +652,7 @@ def _panel(
         drawn, top = _paragraph(x, top, text_, 3.4 * t, room, fill)
         parts.append(drawn)
         top += 1 * t
-    box_top = panel.y1 - 17 * t
+    box_top = panel.y1 - PLACEHOLDER_MM * t
     parts.append(
         f'<rect x="{x:.2f}" y="{box_top:.2f}" width="{room:.2f}" height="{15 * t:.2f}" fill="#fff" stroke="#c62828"'
         f' stroke-width="{0.4 * t:.2f}" stroke-dasharray="{2 * t:.2f} {1 * t:.2f}"/>'
@@ -653,8 +660,86 @@ def _panel(
     drawn, after = _paragraph(x + 2 * t, box_top + 1.5 * t, APPROVAL_PLACEHOLDER, 3.6 * t, room - 4 * t, "#c62828")
     parts.append(drawn)
     parts.append(_paragraph(x + 2 * t, after + 0.5 * t, APPROVAL_NOTE, 2.3 * t, room - 4 * t, "#c62828")[0])
-    report["panel_overflow_mm"] = round(max(0.0, top - box_top), 2)
-    return "".join(parts)
+    return "".join(parts), top
+
+
+def _count_labels(report: dict[str, Any], placed: list[Label], dropped: list[Label]) -> None:
+    """The report's label figures: placed (boxes drawn, inset included), dropped (names drawn nowhere)."""
+    report["labels"] = {
+        "placed": len(placed),
+        "dropped": len(dropped),
+        "dropped_names": [label.lines[0].text for label in dropped],
+        "in_inset": sum(label.key.startswith("i:") for label in placed),
+        "algorithm": "greedy by priority over candidate positions (maps.print_labels)",
+    }
+    report["label_boxes"] = [
+        {"key": label.key, "text": label.lines[0].text, "box": [label.box.x0, label.box.y0, label.box.x1, label.box.y1]}
+        for label in placed
+        if label.box is not None
+    ]
+
+
+def _inset(
+    sheet: Sheet, data: MapData, dropped: list[Label], text_bottom: float
+) -> tuple[str, list[Label], dict[str, Any], float] | None:
+    """An inset in the panel below its text, at a larger round scale, around the densest cluster of the seats
+    whose names were dropped, with the names of every seat in it placed by the same pass; None when the panel has
+    no room. Returns the SVG, the labels placed (keys ``i:``), the inset's figures and the top of its title."""
+    t, panel = sheet.type_scale, sheet.panel
+    title_size = 3.4 * t
+    top = text_bottom + 3 * t + title_size * LINE_HEIGHT
+    bottom = panel.y1 - (PLACEHOLDER_MM + 3) * t
+    if bottom - top < INSET_MIN_MM * t:
+        return None
+    box = Box(panel.x0 + 2 * t, top, panel.x1 - 2 * t, bottom)
+    wanted = {label.key[2:] for label in dropped if label.key.startswith("t:")}
+    seats = [tw["seat"] for tw in data.townships if tw["code"] in wanted and tw["seat"] is not None]
+    if not seats:
+        return None
+    reach = 20 * t / sheet.mm_per_m  # the densest cluster: dropped seats within 20 mm on the map of the one with most
+    densest = max(seats, key=lambda seat: sum(seat.distance(other) <= reach for other in seats))
+    seats = [seat for seat in seats if seat.distance(densest) <= reach]
+    west, south, east, north = shapely.MultiPoint(seats).bounds
+    spread = max(east - west, north - south, 2000.0)  # names need room around their seats: three times the spread
+    scale = _nice_scale(_fitting_scale((max(east - west, spread) * 3, max(north - south, spread) * 3), box))
+    if scale > sheet.scale / 2:
+        return None  # not worth an inset: less than twice the map's scale
+    inset = Sheet(sheet.width, sheet.height, t, box, panel, sheet.zone, scale, ((west + east) / 2, (south + north) / 2))
+    body, labels, obstacles, _ = _map_body(inset, data)
+    names = [label for label in labels if label.key.startswith("t:")]
+    for label in names:
+        label.key = "i:" + label.key[2:]
+    placed, _ = place_labels(names, box, obstacles)
+    figures = {"scale": scale, "box_mm": [box.x0, box.y0, box.x1, box.y1], "centre": list(inset.centre)}
+    title = f"放大图 Inset 1:{scale:,}".replace(",", " ") + "（主图无处配置的注记 names the map had no room for）"
+    svg = (
+        f'<clipPath id="inset"><rect x="{box.x0:.2f}" y="{box.y0:.2f}" width="{box.x1 - box.x0:.2f}"'
+        f' height="{box.y1 - box.y0:.2f}"/></clipPath><g clip-path="url(#inset)">'
+        f'<rect x="{box.x0:.2f}" y="{box.y0:.2f}" width="{box.x1 - box.x0:.2f}" height="{box.y1 - box.y0:.2f}"'
+        f' fill="#fff"/>{body}</g>'
+        + "".join(_label_svg(label, "#111") for label in placed)
+        + f'<rect x="{box.x0:.2f}" y="{box.y0:.2f}" width="{box.x1 - box.x0:.2f}" height="{box.y1 - box.y0:.2f}"'
+        f' fill="none" stroke="#222" stroke-width="{0.4 * t:.2f}"/>'
+        + _paragraph(box.x0, box.y0 - 1.5 * t - title_size * LINE_HEIGHT, title, title_size, box.x1 - box.x0)[0]
+    )
+    return svg, placed, figures, box.y0 - 3 * t - title_size * LINE_HEIGHT
+
+
+def _inset_outline(sheet: Sheet, inset: dict[str, Any] | None) -> str:
+    """The inset's ground outlined on the main map (dashed)."""
+    if inset is None:
+        return ""
+    x0, y0, x1, y1 = inset["box_mm"]
+    k = 1000.0 / inset["scale"]
+    east, north = inset["centre"]
+    ground = shapely.box(
+        east - (x1 - x0) / 2 / k, north - (y1 - y0) / 2 / k, east + (x1 - x0) / 2 / k, north + (y1 - y0) / 2 / k
+    )
+    t = sheet.type_scale
+    return (
+        f'<path d="{_path(sheet.page(ground).exterior)}" fill="none" stroke="#c62828" stroke-width="{0.3 * t:.2f}"'
+        f' stroke-dasharray="{1.5 * t:.2f} {0.8 * t:.2f}"/>'
+    )
 
 
 def city_map_pdf(conn: Connection, **options: Any) -> tuple[bytes, dict[str, Any]]:

@@ -110,6 +110,7 @@ def test_city_on_a1_by_the_cli(city_pdf: tuple[Path, str]) -> None:
         "109°E",
         "39°N",
         "比例尺 Scale 1:",
+        "放大图 Inset 1:",
         "EPSG:4545",
         "amap-2020",
         "审图号",
@@ -128,12 +129,14 @@ def _words(pdf: Path) -> list[tuple[str, Box]]:
 
 
 def _check_labels(report: dict[str, object], pdf: Path) -> None:
-    """No two label boxes overlap and all lie in the frame (placement output); in the PDF each label's words
-    lie inside its own box, so the drawn names cannot overlap either."""
+    """No two label boxes overlap and all lie in the map frame or the inset (placement output); in the PDF each
+    label's words lie inside its own box, so the drawn names cannot overlap either."""
     boxes = [Box(*label["box"]) for label in report["label_boxes"]]  # type: ignore[attr-defined]
-    frame = Box(*report["frame_mm"])  # type: ignore[misc]
+    frames = [Box(*report["frame_mm"])]  # type: ignore[misc]
+    if report["inset"] is not None:
+        frames.append(Box(*report["inset"]["box_mm"]))  # type: ignore[index]
     assert overlapping_pairs(boxes) == []
-    assert all(box.inside(frame) for box in boxes)
+    assert all(any(box.inside(frame) for frame in frames) for box in boxes)
     words = _words(pdf)
     tolerance = 0.5  # mm
     for label, box in zip(report["label_boxes"], boxes, strict=True):  # type: ignore[call-overload]
@@ -148,13 +151,18 @@ def _check_labels(report: dict[str, object], pdf: Path) -> None:
                 assert word_box.inside(grown), (label["text"], word, word_box, box)
 
 
-@pytest.mark.parametrize(("unit", "least"), [(CITY, 50), (DALAD, 12)])
-def test_labels_do_not_overlap_at_a1(printed_db: Engine, server: httpx.Client, unit: str, least: int) -> None:
-    """The city and one banner on A1: the placement's boxes are disjoint and the PDF's words stay in them."""
+@pytest.mark.parametrize(("unit", "least", "in_inset"), [(CITY, 60, 5), (DALAD, 12, 0)])
+def test_labels_do_not_overlap_at_a1(
+    printed_db: Engine, server: httpx.Client, unit: str, least: int, in_inset: int
+) -> None:
+    """The city and one banner on A1: the placement's boxes are disjoint and the PDF's words stay in them. On the
+    city's sheet the streets of 东胜区 the map has no room for are named in the inset."""
     with transaction(printed_db) as conn:
         _, report = city_map(conn, unit=unit, paper="A1", compliance_note=NOTE)
     labels = report["labels"]
     assert labels["placed"] == len(report["label_boxes"]) >= least
+    assert labels["in_inset"] >= in_inset and (report["inset"] is not None) == (in_inset > 0)
+    assert labels["dropped"] == len(labels["dropped_names"]) < 5
     assert report["panel_overflow_mm"] == 0
     response = server.get("/maps/print.pdf", params={"unit": unit})
     assert response.status_code == 200, response.text
