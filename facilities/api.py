@@ -22,7 +22,13 @@ router = APIRouter(prefix="/api/v1", tags=["facilities"])
 Editor = Annotated[Principal, Depends(require_role("editor"))]
 Format = Annotated[Literal["json", "csv"], Query(description="json, or csv (UTF-8 with BOM)")]
 UnitParam = Annotated[str, Query(description="NBS code of the city, a banner or a township")]
-AsOf = Annotated[IsoDate | None, Query(description="date of the units (YYYY-MM-DD); today when omitted")]
+AsOf = Annotated[
+    IsoDate | None,
+    Query(
+        description="the day counted (YYYY-MM-DD, 1949-10-01 to today; today when omitted): facilities open that day "
+        "with that day's dated version; units from the current division list"
+    ),
+]
 # The coverage routes answer JSON, or CSV with format=csv: both are declared in the OpenAPI.
 CSV_OR_JSON: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}}}
@@ -41,9 +47,16 @@ def list_facilities(
     kind: str | None = None,
     unit: str | None = None,
     status: str | None = None,
+    as_of: Annotated[
+        IsoDate | None,
+        Query(
+            description="the facilities open on this day (YYYY-MM-DD) with that day's dated version (beds, status, "
+            "...); the register as it stands when omitted"
+        ),
+    ] = None,
 ) -> list[dict[str, Any]]:
-    """Facilities, filtered by kind, unit (the facilities within it) and status."""
-    return service.list_facilities(conn, kind=kind, unit=unit, status=status)
+    """Facilities, filtered by kind, unit (the facilities within it) and status; as_of gives those open on a day."""
+    return service.list_facilities(conn, kind=kind, unit=unit, status=status, as_of=as_of)
 
 
 @router.post("/facilities", response_model=FacilityOut, status_code=201)
@@ -233,10 +246,12 @@ def beds(
 def prohibited_zones(
     conn: Db,
     widths: Annotated[str | None, Query(description="override buffer widths, e.g. road:200,river:500")] = None,
+    as_of: AsOf = None,
     format: Format = "json",
 ) -> Any:
     """Cemeteries and individual graves (kind grave) inside the buffers of the prohibited-zone layers (三沿七区)."""
-    return _answer(coverage.prohibited_zones(conn, widths=coverage.parse_widths(widths)), "hits", format)
+    result = coverage.prohibited_zones(conn, widths=coverage.parse_widths(widths), as_of=as_of)
+    return _answer(result, "hits", format)
 
 
 @router.get(
@@ -248,7 +263,8 @@ def facilities_report(
     conn: Db,
     settings: AppSettings,
     as_of: Annotated[
-        IsoDate | None, Query(description="count facilities opened on or before this day (YYYY-MM-DD); today")
+        IsoDate | None,
+        Query(description="count the facilities open on this day with that day's dated version (YYYY-MM-DD); today"),
     ] = None,
     unit: Annotated[str, Query(description="NBS code of the city or a banner")] = service.CITY_CODE,
     walk_m: Annotated[

@@ -5,23 +5,28 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 
 from core.database import transaction
+from core.errors import InvalidInput
 from core.imports import ImportReport, require_file
+from core.printing import html_to_pdf
 from core.settings import CoverageSettings, Settings
 from facilities import coverage, illustrative
 from facilities import importers as facility_imports
 from facilities import registry as service
+from facilities import report as facility_report
+from facilities.report_page import report_html
 
 REPORTS = {"burial": "townships", "eldercare": "areas", "uncovered": "uncovered", "beds": "banners", "zones": "hits"}
 
 
 def add_facilities_commands(sub: argparse._SubParsersAction) -> None:
-    """Register ``gaz facilities import|population|layer|illustrative|coverage``."""
+    """Register ``gaz facilities import|population|layer|illustrative|coverage|report``."""
     group = sub.add_parser("facilities", help="facility registry and coverage").add_subparsers(
         dest="facilities", required=True
     )
@@ -52,6 +57,20 @@ def add_facilities_commands(sub: argparse._SubParsersAction) -> None:
     report.add_argument("--target", type=float, help="beds per 1,000 aged 60+ (default: GAZ_BED_TARGET_PER_1000)")
     report.add_argument("--widths", help="buffer widths per layer kind, e.g. road:200,river:500")
     report.add_argument("--csv", action="store_true", help="print the report's table as CSV")
+    year_end = group.add_parser("report", help="the year-end figures (as GET /api/v1/reports/facilities)")
+    year_end.add_argument("--as-of", type=_day, help="the day counted, YYYY-MM-DD (default today)")
+    year_end.add_argument("--unit", default=service.CITY_CODE, help="NBS code of the city or a banner")
+    year_end.add_argument("--walk-m", type=float, default=coverage.DEFAULT_WALK_M)
+    year_end.add_argument("--format", choices=("json", "csv", "html", "pdf"), default="json")
+    year_end.add_argument("-o", "--output", type=Path, help="write to this file (required for pdf) instead of stdout")
+
+
+def _day(value: str) -> date:
+    """An ISO day for ``--as-of`` (argparse names the option and exits 2 on a bad one)."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date YYYY-MM-DD") from None
 
 
 def run_facilities_command(engine: Engine, args: argparse.Namespace, settings: Settings) -> ImportReport | None:
@@ -63,6 +82,9 @@ def run_facilities_command(engine: Engine, args: argparse.Namespace, settings: S
                 sys.stdout.write(coverage.to_csv(result[REPORTS[args.report]]))
             else:
                 print(json.dumps(result, ensure_ascii=False, indent=1, default=str))
+            return None
+        if args.facilities == "report":
+            _year_end(conn, args, settings.coverage)
             return None
         if args.facilities == "illustrative":
             for path in illustrative.write(illustrative.generate(conn, seed=args.seed), args.folder):
@@ -95,6 +117,31 @@ def run_facilities_command(engine: Engine, args: argparse.Namespace, settings: S
             crs=args.crs,
             skip_invalid=args.skip_invalid,
         )
+
+
+def _year_end(conn: Any, args: argparse.Namespace, settings: CoverageSettings) -> None:
+    """The year-end report in the format asked, to ``--output`` or stdout (a PDF only to a file)."""
+    if args.format == "pdf" and args.output is None:
+        raise InvalidInput("--format pdf needs -o FILE (a PDF is not written to the terminal)")
+    reported = facility_report.load_reported(settings.reported_figures)
+    result = facility_report.facility_report(
+        conn, as_of=args.as_of, unit=args.unit, walk_m=args.walk_m, reported=reported
+    )
+    if args.format == "pdf":
+        out: str | bytes = html_to_pdf(report_html(result), what="the facility report")
+    elif args.format == "csv":
+        out = facility_report.report_csv(result)
+    elif args.format == "html":
+        out = report_html(result)
+    else:
+        out = json.dumps(result, ensure_ascii=False, indent=1, default=str) + "\n"
+    if args.output is None:
+        sys.stdout.write(str(out))
+        return
+    try:
+        args.output.write_bytes(out if isinstance(out, bytes) else out.encode("utf-8"))
+    except OSError as exc:
+        raise InvalidInput(f"-o {args.output}: cannot be written ({exc.strerror})") from None
 
 
 def _coverage(conn: Any, args: argparse.Namespace, settings: CoverageSettings) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from core.errors import InvalidInput
 from core.exports import csv_text
 from core.settings import PLACEHOLDER_BED_TARGET, CoverageSettings
 from core.values import significant_code
-from facilities import queries
+from facilities import queries, versions
 from facilities.models import BURIAL_KINDS, KIND_LABELS, LAYER_KINDS
 from facilities.registry import CITY_CODE, list_facilities
 from gazetteer import service as gazetteer
@@ -61,8 +61,8 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
     return csv_text(columns, ([row[c] for c in columns] for row in rows))
 
 
-def _scope(conn: Connection, unit: str, as_of: date | None, allowed: tuple[str, ...]) -> dict[str, Any]:
-    root = boundaries.require_unit(conn, unit, as_of)
+def _scope(conn: Connection, unit: str, allowed: tuple[str, ...]) -> dict[str, Any]:
+    root = boundaries.require_unit(conn, unit)
     if root["level"] not in allowed:
         raise InvalidInput(
             f"unit {root['code']} ({root['name']}) is a {root['level']}: give one of {', '.join(allowed)}"
@@ -77,18 +77,27 @@ def township_class(kind: str) -> str:
     return "街道" if kind == STREET_KIND else "其他"
 
 
-def burial(
-    conn: Connection, *, unit: str = CITY_CODE, as_of: date | None = None, opened_by: date | None = None
-) -> dict[str, Any]:
-    """Every township-level unit with or without an operating public-welfare cemetery (opened by ``opened_by``
-    when given)."""
-    root = _scope(conn, unit, as_of, ("city", "county", "township"))
+DATES_NOTE = (
+    "facilities as on as_of (each open facility with the attributes of its dated version covering that day; today "
+    "when omitted); units from the current division list, so that two days compare over the same units"
+)
+
+
+def facilities_day(as_of: date | None) -> date:
+    """The day whose facilities a figure counts (``versions.as_of_day``). The units are always the current
+    division list, so that two days are compared over the same communities and townships."""
+    return versions.as_of_day(as_of)
+
+
+def burial(conn: Connection, *, unit: str = CITY_CODE, as_of: date | None = None) -> dict[str, Any]:
+    """Every township-level unit (current division list) with or without a public-welfare cemetery operating on
+    ``as_of`` (today when None)."""
+    day = facilities_day(as_of)
+    root = _scope(conn, unit, ("city", "county", "township"))
     prefix = significant_code(root["code"])
-    townships = (
-        [root] if root["level"] == "township" else boundaries.units_within(conn, prefix, "township", as_of=as_of)
-    )
-    banners = {b["code"]: b["name"] for b in boundaries.units_within(conn, prefix[:6], "county", as_of=as_of)}
-    cemeteries = list_facilities(conn, kind="cemetery", unit=root["code"], status="operating", opened_by=opened_by)
+    townships = [root] if root["level"] == "township" else boundaries.units_within(conn, prefix, "township")
+    banners = {b["code"]: b["name"] for b in boundaries.units_within(conn, prefix[:6], "county")}
+    cemeteries = list_facilities(conn, kind="cemetery", unit=root["code"], status="operating", as_of=day)
     cemeteries = [c for c in cemeteries if c["cemetery_type"] == "public_welfare"]
     by_township: dict[str, list[dict[str, Any]]] = defaultdict(list)
     unassigned = []
@@ -130,6 +139,8 @@ def burial(
         )
     return {
         "unit": {"code": root["code"], "name": root["name"], "level": root["level"]},
+        "as_of": day.isoformat(),
+        "dates": DATES_NOTE,
         "method": (
             "township of each cemetery from its unit code: "
             + (", ".join(f"{n} {m}" for m, n in sorted(methods.items())) or "no cemeteries")
@@ -158,11 +169,10 @@ def eldercare_circle(
     year: int | None = None,
     method: str = "auto",
     as_of: date | None = None,
-    opened_by: date | None = None,
 ) -> dict[str, Any]:
-    """Share of communities (社区) and villages (村/嘎查) within ``walk_m`` of a community eldercare site (opened by
-    ``opened_by`` when given), by road network when a road layer is imported (method auto or network), else by
-    straight-line distance."""
+    """Share of communities (社区) and villages (村/嘎查) of the current division list within ``walk_m`` of a
+    community eldercare site operating on ``as_of`` (today when None), by road network when a road layer is
+    imported (method auto or network), else by straight-line distance."""
     if level not in LEVEL_DIGITS:
         raise InvalidInput(f"level {level!r} is not one of {', '.join(LEVEL_DIGITS)}")
     if method not in METHODS:
@@ -171,25 +181,24 @@ def eldercare_circle(
         raise InvalidInput("method network needs an imported road layer (layer_kind road)")
     if not 50 <= walk_m <= 20_000:
         raise InvalidInput(f"walk_m {walk_m} must be between 50 and 20000 metres")
-    root = _scope(conn, unit, as_of, ("city", "county", "township"))
+    day = facilities_day(as_of)
+    root = _scope(conn, unit, ("city", "county", "township"))
     if LEVEL_DIGITS[level] < len(significant_code(root["code"])):
         raise InvalidInput(f"level {level} is above the unit {root['code']} ({root['level']})")
     prefix = significant_code(root["code"])
-    villages = {v["code"]: v for v in boundaries.units_within(conn, prefix, "village", as_of=as_of)}
+    villages = {v["code"]: v for v in boundaries.units_within(conn, prefix, "village")}
     located: dict[str, dict[str, Any]] = {}
     for point in gazetteer.list_points(conn, within=prefix, level="village"):
         if point["unit_code"] in villages and point["unit_code"] not in located:
             located[point["unit_code"]] = point
     network = method == "network" or (method == "auto" and queries.road_edge_count(conn) > 0)
     find = queries.network_nearest_sites if network else queries.nearest_sites
-    has_sites = bool(list_facilities(conn, kind="community_eldercare_site", status="operating", opened_by=opened_by))
+    has_sites = bool(list_facilities(conn, kind="community_eldercare_site", status="operating", as_of=day))
     points = [(code, p["lon"], p["lat"]) for code, p in located.items()] if has_sites else []
-    nearest = find(conn, points, "community_eldercare_site", "operating", opened_by)
+    nearest = find(conn, points, "community_eldercare_site", "operating", day)
     people = {p["unit_code"]: p for p in queries.latest_population(conn, prefix, year)}
     names = {
-        u["code"]: u["name"]
-        for lvl in ("county", "township")
-        for u in boundaries.units_within(conn, prefix[:6], lvl, as_of=as_of)
+        u["code"]: u["name"] for lvl in ("county", "township") for u in boundaries.units_within(conn, prefix[:6], lvl)
     }
     names[root["code"]] = root["name"]
     groups: dict[tuple[str, str], dict[str, Any]] = {}
@@ -248,6 +257,8 @@ def eldercare_circle(
     areas.sort(key=lambda g: (g["code"], g["class"]))
     return {
         "unit": {"code": root["code"], "name": root["name"], "level": root["level"]},
+        "as_of": day.isoformat(),
+        "dates": DATES_NOTE,
         "level": level,
         "walk_m": walk_m,
         "method": NETWORK_METHOD if network else DISTANCE_METHOD,
@@ -278,11 +289,10 @@ def beds(
     year: int | None = None,
     unit: str = CITY_CODE,
     as_of: date | None = None,
-    opened_by: date | None = None,
 ) -> dict[str, Any]:
     """Eldercare-institution beds per 1,000 residents aged 60+, per banner, against ``target`` (the setting
-    GAZ_BED_TARGET_PER_1000 of ``settings`` when None), with the share of nursing-type beds (institutions opened
-    by ``opened_by`` when given)."""
+    GAZ_BED_TARGET_PER_1000 of ``settings`` when None), with the share of nursing-type beds (institutions operating
+    on ``as_of`` with that day's beds, today when None)."""
     target_source, origin = "the request's target", "request"
     if target is None:
         target, target_source, origin = settings.bed_target_per_1000, "the setting GAZ_BED_TARGET_PER_1000", "setting"
@@ -297,14 +307,13 @@ def beds(
         if target == PLACEHOLDER_BED_TARGET
         else ""
     )
-    root = _scope(conn, unit, as_of, ("city", "county"))
+    day = facilities_day(as_of)
+    root = _scope(conn, unit, ("city", "county"))
     prefix = significant_code(root["code"])
-    banners = [root] if root["level"] == "county" else boundaries.units_within(conn, prefix, "county", as_of=as_of)
+    banners = [root] if root["level"] == "county" else boundaries.units_within(conn, prefix, "county")
     people = {p["unit_code"]: p for p in queries.latest_population(conn, prefix, year)}
     totals: dict[str, dict[str, int]] = defaultdict(lambda: {"beds": 0, "nursing_beds": 0, "institutions": 0})
-    institutions = list_facilities(
-        conn, kind="eldercare_institution", unit=root["code"], status="operating", opened_by=opened_by
-    )
+    institutions = list_facilities(conn, kind="eldercare_institution", unit=root["code"], status="operating", as_of=day)
     for place in institutions:
         banner = place["unit_code"][:6] + "000000"
         totals[banner]["beds"] += place["beds"] or 0
@@ -335,6 +344,8 @@ def beds(
         )
     return {
         "unit": {"code": root["code"], "name": root["name"], "level": root["level"]},
+        "as_of": day.isoformat(),
+        "dates": DATES_NOTE,
         "method": "beds of operating eldercare institutions (养老机构) summed per banner from their unit codes, "
         "divided by the banner's latest imported aged-60+ population; banners without a figure show null",
         "target": target,
@@ -364,18 +375,23 @@ def parse_widths(raw: str | None) -> dict[str, float]:
     return widths
 
 
-def prohibited_zones(conn: Connection, *, widths: dict[str, float] | None = None) -> dict[str, Any]:
-    """Cemeteries and individual graves inside the buffer of any imported prohibited-zone feature, with layer,
-    distance and the facility (one hit per facility and feature)."""
+def prohibited_zones(
+    conn: Connection, *, widths: dict[str, float] | None = None, as_of: date | None = None
+) -> dict[str, Any]:
+    """Cemeteries and individual graves there on ``as_of`` (today when None; any status) inside the buffer of any
+    imported prohibited-zone feature, with layer, distance and the facility (one hit per facility and feature)."""
+    day = facilities_day(as_of)
     hits = [
         {
             **dict(h),
             "facility_kind_label": KIND_LABELS[h["facility_kind"]],
             "distance_m": round(float(h["distance_m"]), 1),
         }
-        for h in queries.facilities_in_zones(conn, BURIAL_KINDS, widths or {})
+        for h in queries.facilities_in_zones(conn, BURIAL_KINDS, widths or {}, day)
     ]
     return {
+        "as_of": day.isoformat(),
+        "dates": DATES_NOTE,
         "method": "straight-line geodesic distance from the point of each cemetery (公墓) and individual grave "
         "(散埋乱葬坟墓, facility kind grave) to each layer feature; a hit is a distance within the layer's buffer "
         "width (the import's width unless overridden per kind)",

@@ -24,6 +24,12 @@ Rules (one seed, default 2021, gives the same files every time on the same loade
   by its share of the beds above: 213,019 in 2021 (11,290 beds / 53 per 1,000, the report's figure) and 97 % of
   that in 2020; the total is the aged figure / 0.15. Illustrative too (source ``demo-illustrative``).
 
+- Later history (after the report's day, so the 2021 figures stand): 4 institutions change their beds (a new dated
+  version from a day in 2022–2024, beds 20–40 % more or less, nursing beds in proportion), 1 institution and 3
+  community sites opened before 2021 close (a day in 2023–2025). They are a second file of the same source,
+  imported after the first; the first gives each row ``valid_from`` = its opening day, so that re-importing both
+  (``make demo`` again) changes nothing.
+
 Every point is checked to lie in the banner of its declared unit (a retry moves it). Distances are measured on a
 local plane (equirectangular at the point's latitude), accurate to well under 1 % at these ranges.
 """
@@ -62,6 +68,7 @@ SERVED_COMMUNITIES = 24
 FUNERAL_HOMES = 6
 PUBLIC_WELFARE_CEMETERIES, COMMERCIAL_CEMETERIES = 12, 15
 GRAVES_IN_ZONE, GRAVES_ELSEWHERE = 40, 260
+BED_CHANGES, CLOSED_INSTITUTIONS, CLOSED_SITES = 4, 1, 3
 RAILWAY_BUFFER_M = 200.0
 BEDS_PER_1000 = 53
 AGED_SHARE = 0.15
@@ -81,6 +88,8 @@ FACILITY_COLUMNS = (
     "medical_contract",
     "status",
     "opened_on",
+    "closed_on",
+    "valid_from",
     "unit_code",
     "lon",
     "lat",
@@ -100,9 +109,11 @@ class Anchor:
 
 @dataclass
 class Registry:
-    """The generated rows: facilities (CSV columns), population rows, the railway layer (GeoJSON)."""
+    """The generated rows: facilities as they opened and their later changes (CSV columns), population rows, the
+    railway layer (GeoJSON)."""
 
     facilities: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)
     population: list[dict[str, Any]] = field(default_factory=list)
     railway: dict[str, Any] = field(default_factory=dict)
 
@@ -218,6 +229,7 @@ class _Generator:
         self.count[prefix] = self.count.get(prefix, 0) + 1
         record = {c: "" for c in FACILITY_COLUMNS}
         record.update(external_id=f"{prefix}-{self.count[prefix]:03d}", status="operating", **row)
+        record["valid_from"] = record["opened_on"]  # the attributes as opened: a re-import restates that version
         self.registry.facilities.append(record)
 
     def institutions(self) -> None:
@@ -365,6 +377,25 @@ class _Generator:
                     {"unit_code": code, "year": year, "total": round(value / AGED_SHARE), "aged_60_plus": value}
                 )
 
+    def history(self) -> None:
+        """Bed changes and closings after 2021 (the second file: rows restating a facility from a later day)."""
+        homes = [r for r in self.registry.facilities if r["kind"] == "eldercare_institution"]
+        changed = self.rng.sample(homes, BED_CHANGES + CLOSED_INSTITUTIONS)
+        for row in changed[:BED_CHANGES]:
+            factor = self.rng.choice((-1, 1)) * self.rng.uniform(0.2, 0.4)
+            beds = max(10, round(row["beds"] * (1 + factor)))
+            nursing = min(beds, round(row["nursing_beds"] * beds / row["beds"]))
+            day = self._date(date(2022, 1, 1), date(2024, 12, 31))
+            self.registry.changes.append({**row, "beds": beds, "nursing_beds": nursing, "valid_from": day})
+        sites = [
+            r
+            for r in self.registry.facilities
+            if r["kind"] == "community_eldercare_site" and r["opened_on"] < "2021-01-01"
+        ]
+        for row in changed[BED_CHANGES:] + self.rng.sample(sites, CLOSED_SITES):
+            day = self._date(date(2023, 1, 1), date(2025, 12, 31))
+            self.registry.changes.append({**row, "valid_from": "", "closed_on": day})
+
 
 def generate(conn: Connection, *, seed: int = SEED) -> Registry:
     """The illustrative registry (facilities, population, railway layer) around the loaded units and points."""
@@ -377,24 +408,28 @@ def generate(conn: Connection, *, seed: int = SEED) -> Registry:
     gen.funeral_and_burial()
     gen.graves()
     gen.population()
+    gen.history()
     return gen.registry
 
 
 def write(registry: Registry, folder: Path) -> list[Path]:
-    """The registry as three files in ``folder``: facilities CSV (EPSG:4490), population CSV, railway GeoJSON."""
+    """The registry as four files in ``folder``: facilities CSV (EPSG:4490), their later changes CSV (imported
+    after it, same source), population CSV, railway GeoJSON."""
     folder.mkdir(parents=True, exist_ok=True)
-    facilities, population, railway = (
+    facilities, changes, population, railway = (
         folder / "illustrative_facilities.csv",
+        folder / "illustrative_changes.csv",
         folder / "illustrative_population.csv",
         folder / "illustrative_railway.geojson",
     )
-    with facilities.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.DictWriter(out, FACILITY_COLUMNS)
-        writer.writeheader()
-        writer.writerows(registry.facilities)
+    for path, rows in ((facilities, registry.facilities), (changes, registry.changes)):
+        with path.open("w", encoding="utf-8", newline="") as out:
+            writer = csv.DictWriter(out, FACILITY_COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
     with population.open("w", encoding="utf-8", newline="") as out:
         writer = csv.DictWriter(out, ("unit_code", "year", "total", "aged_60_plus"))
         writer.writeheader()
         writer.writerows(registry.population)
     railway.write_text(json.dumps(registry.railway, ensure_ascii=False), encoding="utf-8")
-    return [facilities, population, railway]
+    return [facilities, changes, population, railway]

@@ -20,7 +20,15 @@ from core.imports import ImportReport, Rejected, csv_table, enforce_all_or_nothi
 from core.values import normalize_code
 from facilities import queries
 from facilities.models import LAYER_KINDS
-from facilities.registry import OPTIONAL_FIELDS, _record, decode_text, parse_facility, road_edges
+from facilities.registry import (
+    OPTIONAL_FIELDS,
+    _record,
+    decode_text,
+    parse_facility,
+    plan_statement,
+    road_edges,
+    write_statement,
+)
 
 CSV_REQUIRED = ("external_id", "name", "kind", "lon", "lat")
 POPULATION_REQUIRED = ("unit_code", "year", "total", "aged_60_plus")
@@ -69,8 +77,11 @@ def import_facilities(
 ) -> ImportReport:
     """Load facilities from CSV (lon/lat columns) or a GeoJSON FeatureCollection of points, all or nothing.
 
-    Rows are keyed by (source, external_id): re-importing the same file changes nothing; a changed row is
-    updated and its version bumped. The CRS given overrides the file's; one of them is required.
+    Rows are keyed by (source, external_id): re-importing the same file changes nothing. A row may carry
+    ``opened_on``, ``closed_on`` and ``valid_from`` (the day its attributes took effect, default the day of the
+    import): a changed row starts a new dated version of the facility rather than overwriting its history
+    (facilities.versions); a row that would overlap a recorded version is rejected. The CRS given overrides the
+    file's; one of them is required.
     """
     if not source.strip():
         raise InvalidInput("source must name the list the facilities come from")
@@ -89,7 +100,7 @@ def import_facilities(
     report.notes.append(f"source CRS {source_crs}" + (" (given)" if crs is not None else " (from the file)"))
     existing = queries.facilities_by_external_id(conn, source)
     seen: dict[str, int] = {}
-    planned: list[tuple[str, dict[str, Any]]] = []
+    planned: list[tuple[Any, dict[str, Any], list[dict[str, Any]]]] = []
     for number, raw in enumerate(records, start=1):
         report.read += 1
         try:
@@ -106,19 +117,21 @@ def import_facilities(
             data = {k: (v.strip() if isinstance(v, str) else v) for k, v in data.items()}
             data = {k: v for k, v in data.items() if v not in ("", None) or k in ("lon", "lat", "name", "kind")}
             facility = parse_facility({**data, "crs": source_crs, "illustrative": illustrative})
-            planned.append((external_id, _record(conn, facility, source=source, external_id=external_id)))
+            record = _record(conn, facility, source=source, external_id=external_id)
+            old = existing.get(external_id)
+            row, history, changed = plan_statement(conn, record, facility.valid_from, old)
+            if not changed:
+                report.unchanged += 1
+                continue
+            planned.append((old, row, history))
         except InvalidInput as exc:
             report.rejected.append(Rejected(number, exc.detail))
     enforce_all_or_nothing(report, skip_invalid)
-    for external_id, record in planned:
-        old = existing.get(external_id)
+    for old, row, history in planned:
+        write_statement(conn, row, history, old)
         if old is None:
-            queries.insert_facility(conn, record)
             report.inserted += 1
-        elif _same(old, record):
-            report.unchanged += 1
         else:
-            queries.update_facility(conn, old["id"], old["version"], record)
             report.updated += 1
     replay = archive_input(
         content,
@@ -133,16 +146,6 @@ def import_facilities(
     after = {**report.as_dict(), "replay": replay}
     audit.record(conn, actor=actor, action="import", object_type="facility", object_id=source, after=after)
     return report
-
-
-def _same(old: Any, record: dict[str, Any]) -> bool:
-    for key, value in record.items():
-        if key in ("lon", "lat"):
-            if abs(float(old[key]) - float(value)) > 1e-9:
-                return False
-        elif old[key] != value:
-            return False
-    return True
 
 
 @replayable("population", reads="bytes")

@@ -10,16 +10,20 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     Date,
     DateTime,
     Double,
+    ForeignKey,
     Identity,
     Integer,
     Text,
     UniqueConstraint,
+    column,
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import DATERANGE, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.database import Base, NbsCode
@@ -38,6 +42,7 @@ CEMETERY_TYPES = ("public_welfare", "commercial")
 OWNERSHIPS = ("public", "private")
 STATUSES = ("planned", "operating", "suspended", "closed")
 UNIT_METHODS = ("polygon", "declared")
+PERIOD = "daterange(valid_from, valid_to, '[)')"
 LAYER_KINDS = ("road", "railway", "river", "reservoir", "water_source", "farmland", "scenic_area")
 
 
@@ -70,6 +75,7 @@ class Facility(Base):
         CheckConstraint("length(btrim(name)) > 0", name="name_not_blank"),
         CheckConstraint("unit_code ~ '^[0-9]{12}$'", name="unit_code_digits"),
         CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint("closed_on IS NULL OR opened_on IS NULL OR closed_on > opened_on", name="closed_after_opened"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -86,6 +92,7 @@ class Facility(Base):
     operator: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(Text, server_default=text("'operating'"))
     opened_on: Mapped[date | None] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)  # the end of the last dated version (facility_version)
     unit_code: Mapped[str] = mapped_column(NbsCode, index=True)
     unit_method: Mapped[str] = mapped_column(Text)
     geom = mapped_column(Geometry("POINT", srid=4490, spatial_index=True), nullable=False)
@@ -94,6 +101,57 @@ class Facility(Base):
     illustrative: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+VERSIONED = (
+    "name",
+    "cemetery_type",
+    "ownership",
+    "beds",
+    "nursing_beds",
+    "capacity",
+    "infirmary",
+    "medical_contract",
+    "status",
+)
+
+
+class FacilityVersion(Base):
+    """One dated version of a facility's attributes, like ``admin_unit``: valid from ``valid_from`` (NULL: since
+    before the records, no opening date) until ``valid_to`` (exclusive; NULL: still valid). A facility is open on a
+    day when one of its versions covers it: opened = the first version's start, closed = the last one's end; a
+    change of beds (or any attribute of VERSIONED) starts a new version. At most one version per facility on any
+    day (exclusion constraint). Kind, point, unit, address and operator are not dated (a move is a new facility).
+    """
+
+    __tablename__ = "facility_version"
+    __table_args__ = (
+        UniqueConstraint("facility_id", "valid_from"),
+        CheckConstraint(f"status IN {STATUSES}", name="status"),
+        CheckConstraint("valid_to IS NULL OR valid_from IS NULL OR valid_to > valid_from", name="period_order"),
+        CheckConstraint("beds IS NULL OR beds >= 0", name="beds_not_negative"),
+        CheckConstraint("nursing_beds IS NULL OR (nursing_beds >= 0 AND nursing_beds <= beds)", name="nursing_beds"),
+        CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_not_negative"),
+        CheckConstraint("length(btrim(name)) > 0", name="name_not_blank"),
+        ExcludeConstraint(
+            (column("facility_id"), "="), (column("period"), "&&"), name="ex_facility_version_period", using="gist"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    facility_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("facility.id", ondelete="CASCADE"), index=True)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    period = mapped_column(DATERANGE, Computed(PERIOD, persisted=True))
+    name: Mapped[str] = mapped_column(Text)
+    cemetery_type: Mapped[str | None] = mapped_column(Text)
+    ownership: Mapped[str | None] = mapped_column(Text)
+    beds: Mapped[int | None] = mapped_column(Integer)
+    nursing_beds: Mapped[int | None] = mapped_column(Integer)
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    infirmary: Mapped[bool | None] = mapped_column(Boolean)
+    medical_contract: Mapped[bool | None] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(Text)
 
 
 class UnitPopulation(Base):

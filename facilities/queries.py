@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, RowMapping
 
 from core import audit
+from facilities.models import VERSIONED
 
 # Columns written from a validated facility record (lon/lat become the point).
 WRITE_COLUMNS = (
@@ -27,6 +28,7 @@ WRITE_COLUMNS = (
     "operator",
     "status",
     "opened_on",
+    "closed_on",
     "unit_code",
     "unit_method",
     "source",
@@ -60,7 +62,14 @@ def get_facility(conn: Connection, facility_id: int, *, lock: bool = False) -> R
     )
 
 
-OPENED_BY = "(CAST(:opened_by AS date) IS NULL OR {f}opened_on IS NULL OR {f}opened_on <= :opened_by)"
+# The facilities as on the day :on: each open facility with the attributes of its version covering that day (its
+# dated fields replace the present ones), plus the version's period. Used as ``FROM ({DATED}) AS f``.
+DATED = (
+    "SELECT f.id, v.name, f.kind, v.cemetery_type, v.ownership, v.beds, v.nursing_beds, v.capacity, v.infirmary,"
+    " v.medical_contract, f.address, f.operator, v.status, f.opened_on, f.closed_on, f.unit_code, f.unit_method,"
+    " f.source, f.external_id, f.illustrative, f.geom, f.version, f.updated_at, v.valid_from, v.valid_to"
+    " FROM facility f JOIN facility_version v ON v.facility_id = f.id AND v.period @> CAST(:on AS date)"
+)
 
 
 def list_facilities(
@@ -70,27 +79,53 @@ def list_facilities(
     prefix: str,
     status: str | None,
     cemetery_type: str | None = None,
-    opened_by: date | None = None,
+    on: date | None = None,
 ) -> list[RowMapping]:
-    """Facilities filtered by kind, unit code prefix, status, cemetery type and opening date (opened on or before
-    ``opened_by``, or with no opening date), ordered by id."""
+    """Facilities filtered by kind, unit code prefix, status and cemetery type, ordered by id: the register as it
+    stands (``on`` None), or the facilities open on the day ``on`` with that day's attributes and version period."""
+    source = f"({DATED}) AS facility" if on is not None else "facility"
+    period = ", valid_from, valid_to" if on is not None else ""
     return list(
         conn.execute(
             text(
-                f"SELECT {READ_COLUMNS} FROM facility WHERE unit_code LIKE :prefix || '%'"
+                f"SELECT {READ_COLUMNS}{period} FROM {source} WHERE unit_code LIKE :prefix || '%'"
                 " AND (CAST(:kind AS text) IS NULL OR kind = :kind)"
                 " AND (CAST(:status AS text) IS NULL OR status = :status)"
-                " AND (CAST(:cemetery_type AS text) IS NULL OR cemetery_type = :cemetery_type)"
-                f" AND {OPENED_BY.format(f='')} ORDER BY id"
+                " AND (CAST(:cemetery_type AS text) IS NULL OR cemetery_type = :cemetery_type) ORDER BY id"
             ),
-            {
-                "prefix": prefix,
-                "kind": kind,
-                "status": status,
-                "cemetery_type": cemetery_type,
-                "opened_by": opened_by,
-            },
+            {"prefix": prefix, "kind": kind, "status": status, "cemetery_type": cemetery_type, "on": on},
         ).mappings()
+    )
+
+
+# --- dated versions ----------------------------------------------------------------------------------
+VERSION_COLUMNS = ("valid_from", "valid_to", *VERSIONED)
+
+
+def facility_versions(conn: Connection, facility_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """The dated versions of each facility, oldest first (a version without a start first)."""
+    rows = conn.execute(
+        text(
+            f"SELECT facility_id, {', '.join(VERSION_COLUMNS)} FROM facility_version"
+            " WHERE facility_id = ANY(:ids) ORDER BY facility_id, valid_from NULLS FIRST"
+        ),
+        {"ids": list(facility_ids)},
+    ).mappings()
+    out: dict[int, list[dict[str, Any]]] = {i: [] for i in facility_ids}
+    for row in rows:
+        out[row["facility_id"]].append({c: row[c] for c in VERSION_COLUMNS})
+    return out
+
+
+def replace_versions(conn: Connection, facility_id: int, versions: Sequence[dict[str, Any]]) -> None:
+    """Write a facility's dated versions in place of those it had."""
+    conn.execute(text("DELETE FROM facility_version WHERE facility_id = :id"), {"id": facility_id})
+    conn.execute(
+        text(
+            f"INSERT INTO facility_version (facility_id, {', '.join(VERSION_COLUMNS)})"
+            f" VALUES (:facility_id, {', '.join(':' + c for c in VERSION_COLUMNS)})"
+        ),
+        [{**{c: v[c] for c in VERSION_COLUMNS}, "facility_id": facility_id} for v in versions],
     )
 
 
@@ -186,10 +221,10 @@ def nearest_sites(
     points: Sequence[tuple[str, float, float]],
     kind: str,
     status: str,
-    opened_by: date | None = None,
+    on: date,
 ) -> dict[str, RowMapping]:
-    """For each (key, lon, lat): the nearest facility of ``kind``/``status`` (opened by ``opened_by``, see
-    ``list_facilities``) and its geodesic distance in metres."""
+    """For each (key, lon, lat): the nearest facility of ``kind`` with ``status`` on the day ``on`` and its
+    geodesic distance in metres."""
     if not points:
         return {}
     rows = conn.execute(
@@ -198,8 +233,7 @@ def nearest_sites(
             " FROM unnest(CAST(:keys AS text[]), CAST(:lons AS float8[]), CAST(:lats AS float8[])) AS p(key, lon, lat)"
             " LEFT JOIN LATERAL ("
             "  SELECT id, name, ST_Distance(geom::geography, ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4490)::geography)"
-            "   AS distance_m FROM facility WHERE kind = :kind AND status = :status"
-            f"   AND {OPENED_BY.format(f='')}"
+            f"   AS distance_m FROM ({DATED}) AS f WHERE kind = :kind AND status = :status"
             "  ORDER BY geom::geography <-> ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4490)::geography LIMIT 1"
             " ) f ON true"
         ),
@@ -209,7 +243,7 @@ def nearest_sites(
             "lats": [p[2] for p in points],
             "kind": kind,
             "status": status,
-            "opened_by": opened_by,
+            "on": on,
         },
     ).mappings()
     return {row["key"]: row for row in rows}
@@ -273,9 +307,9 @@ def layer_summary(conn: Connection) -> list[RowMapping]:
     )
 
 
-def facilities_in_zones(conn: Connection, kinds: Sequence[str], widths: dict[str, float]) -> list[RowMapping]:
-    """Facilities of ``kinds`` within each layer feature's buffer (width overridden per layer kind by ``widths``),
-    with their point (EPSG:4490)."""
+def facilities_in_zones(conn: Connection, kinds: Sequence[str], widths: dict[str, float], on: date) -> list[RowMapping]:
+    """Facilities of ``kinds`` there on the day ``on`` (any status) within each layer feature's buffer (width
+    overridden per layer kind by ``widths``), with their point (EPSG:4490)."""
     return list(
         conn.execute(
             text(
@@ -286,10 +320,10 @@ def facilities_in_zones(conn: Connection, kinds: Sequence[str], widths: dict[str
                 " f.unit_code, f.illustrative, ST_X(f.geom) AS lon, ST_Y(f.geom) AS lat,"
                 " z.layer, z.layer_kind, z.feature_id, z.name AS feature_name, z.width_m,"
                 " ST_Distance(f.geom::geography, z.geom::geography) AS distance_m"
-                " FROM facility f JOIN zone z ON ST_DWithin(f.geom::geography, z.geom::geography, z.width_m)"
+                f" FROM ({DATED}) AS f JOIN zone z ON ST_DWithin(f.geom::geography, z.geom::geography, z.width_m)"
                 " WHERE f.kind = ANY(:kinds) ORDER BY f.id, z.layer, z.feature_id"
             ),
-            {"kinds": list(kinds), "widths": json.dumps(widths)},
+            {"kinds": list(kinds), "widths": json.dumps(widths), "on": on},
         ).mappings()
     )
 
@@ -314,7 +348,7 @@ def zone_buffers(conn: Connection, widths: dict[str, float]) -> list[RowMapping]
 PUBLISHED_FACILITIES = (
     "SELECT id, name, kind, cemetery_type, ownership, beds, nursing_beds, capacity, infirmary, medical_contract,"
     " address, operator, status,"
-    " opened_on, unit_code, unit_method, illustrative, geom FROM facility"
+    " opened_on, closed_on, unit_code, unit_method, illustrative, geom FROM facility"
 )
 
 
@@ -353,9 +387,9 @@ def network_nearest_sites(
     points: Sequence[tuple[str, float, float]],
     kind: str,
     status: str,
-    opened_by: date | None = None,
+    on: date,
 ) -> dict[str, RowMapping]:
-    """For each (key, lon, lat): the facility of ``kind``/``status`` (opened by ``opened_by``) nearest along the road
+    """For each (key, lon, lat): the facility of ``kind`` with ``status`` on the day ``on`` nearest along the road
     network (pgRouting, undirected), the distance being walk to the network + path + walk from it. Keys with no path
     are absent."""
     if not points:
@@ -367,9 +401,8 @@ def network_nearest_sites(
             "WITH p AS (SELECT * FROM unnest(CAST(:keys AS text[]), CAST(:lons AS float8[]), CAST(:lats AS float8[]))"
             "  AS t(key, lon, lat)),"
             f" ps AS (SELECT p.key, n.node, n.snap_m FROM p CROSS JOIN LATERAL ({point_snap}) n),"
-            f" ss AS (SELECT f.id, f.name, n.node, n.snap_m FROM facility f CROSS JOIN LATERAL ({site_snap}) n"
-            "  WHERE f.kind = :kind AND f.status = :status"
-            f"  AND {OPENED_BY.format(f='f.')}),"
+            f" ss AS (SELECT f.id, f.name, n.node, n.snap_m FROM ({DATED}) AS f CROSS JOIN LATERAL ({site_snap}) n"
+            "  WHERE f.kind = :kind AND f.status = :status),"
             " cost AS (SELECT start_vid, end_vid, agg_cost FROM pgr_dijkstraCost("
             "  'SELECT id, source, target, cost_m AS cost, cost_m AS reverse_cost FROM road_edge',"
             "  (SELECT array_agg(DISTINCT node) FROM ss), (SELECT array_agg(DISTINCT node) FROM ps), directed => false)"
@@ -385,7 +418,7 @@ def network_nearest_sites(
             "lats": [p[2] for p in points],
             "kind": kind,
             "status": status,
-            "opened_by": opened_by,
+            "on": on,
         },
     ).mappings()
     return {row["key"]: row for row in rows}

@@ -13,7 +13,7 @@ from boundaries import service as boundaries
 from core import audit
 from core.errors import Conflict, InvalidInput, NotFound
 from core.values import GeoPoint, normalize_code, significant_code
-from facilities import queries
+from facilities import queries, versions
 from facilities.models import KIND_LABELS, STATUSES
 from facilities.schemas import FacilityIn
 
@@ -31,6 +31,8 @@ OPTIONAL_FIELDS = (
     "operator",
     "status",
     "opened_on",
+    "closed_on",
+    "valid_from",
     "unit_code",
 )
 
@@ -87,7 +89,7 @@ def locate(conn: Connection, point: GeoPoint, declared: str | None) -> tuple[str
 def _record(conn: Connection, facility: FacilityIn, *, source: str | None, external_id: str | None) -> dict[str, Any]:
     point = GeoPoint.from_input(facility.lon, facility.lat, facility.crs)
     unit_code, method = locate(conn, point, facility.unit_code)
-    record = facility.model_dump(exclude={"lon", "lat", "crs", "unit_code"})
+    record = facility.model_dump(exclude={"lon", "lat", "crs", "unit_code", "valid_from"})
     record.update(
         unit_code=unit_code, unit_method=method, lon=point.lon, lat=point.lat, source=source, external_id=external_id
     )
@@ -101,19 +103,60 @@ def to_public(row: Any) -> dict[str, Any]:
     return out
 
 
+def plan_statement(
+    conn: Connection, record: dict[str, Any], valid_from: date | None, old: Any | None
+) -> tuple[dict[str, Any], list[versions.Version], bool]:
+    """The facility row and dated versions after the statement ``record`` taking effect on ``valid_from`` (see
+    facilities.versions), given the stored row ``old`` (None: a new facility), and whether anything changes.
+    InvalidInput when it would overlap a recorded version; nothing is written."""
+    today = date.today()
+    stored = queries.facility_versions(conn, [old["id"]])[old["id"]] if old is not None else []
+    history = versions.plan(stored, record, valid_from=valid_from, today=today)
+    row = {**record, **versions.present(history, today)}
+    return row, history, old is None or history != stored or not _same(old, row)
+
+
+def _same(old: Any, record: dict[str, Any]) -> bool:
+    for key, value in record.items():
+        if key in ("lon", "lat"):
+            if abs(float(old[key]) - float(value)) > 1e-9:
+                return False
+        elif old[key] != value:
+            return False
+    return True
+
+
+def write_statement(
+    conn: Connection, row: dict[str, Any], history: list[versions.Version], old: Any | None
+) -> dict[str, Any]:
+    """Write a planned statement (``plan_statement``): the facility inserted or its row replaced (version bumped),
+    and its dated versions; returns the stored facility with its versions."""
+    stored = (
+        queries.insert_facility(conn, row)
+        if old is None
+        else queries.update_facility(conn, old["id"], old["version"], row)
+    )
+    if stored is None:  # cannot happen under the caller's row lock; kept as the guard of the rule
+        raise Conflict("the facility changed meanwhile: read it again")
+    queries.replace_versions(conn, stored["id"], history)
+    return {**to_public(stored), "versions": history}
+
+
 def create_facility(conn: Connection, data: FacilityIn, *, actor: str) -> dict[str, Any]:
-    """Register a facility (unit found from its point or declared and checked)."""
-    row = to_public(queries.insert_facility(conn, _record(conn, data, source=None, external_id=None)))
-    audit.record(conn, actor=actor, action="create", object_type="facility", object_id=str(row["id"]), after=row)
-    return row
+    """Register a facility (unit found from its point or declared and checked) with its first dated version."""
+    record = _record(conn, data, source=None, external_id=None)
+    row, history, _ = plan_statement(conn, record, data.valid_from, None)
+    after = write_statement(conn, row, history, None)
+    audit.record(conn, actor=actor, action="create", object_type="facility", object_id=str(after["id"]), after=after)
+    return after
 
 
 def get_facility(conn: Connection, facility_id: int) -> dict[str, Any]:
-    """One facility, or NotFound."""
+    """One facility with its dated versions (oldest first), or NotFound."""
     row = queries.get_facility(conn, facility_id)
     if row is None:
         raise NotFound(f"no facility with id {facility_id}")
-    return to_public(row)
+    return {**to_public(row), "versions": queries.facility_versions(conn, [facility_id])[facility_id]}
 
 
 def list_facilities(
@@ -123,10 +166,11 @@ def list_facilities(
     unit: str | None = None,
     status: str | None = None,
     cemetery_type: str | None = None,
-    opened_by: date | None = None,
+    as_of: date | None = None,
 ) -> list[dict[str, Any]]:
-    """Facilities filtered by kind, unit (any level: the facilities within it), status, cemetery type and opening
-    date (opened on or before ``opened_by``; a facility without an opening date counts at every date)."""
+    """Facilities filtered by kind, unit (any level: the facilities within it), status and cemetery type: the
+    register as it stands, or with ``as_of`` the facilities open on that day with that day's attributes (the
+    version covering it, its ``valid_from``/``valid_to`` given)."""
     if kind is not None and kind not in KIND_LABELS:
         raise InvalidInput(f"kind {kind!r} is not one of {', '.join(KIND_LABELS)}")
     if status is not None and status not in STATUSES:
@@ -134,33 +178,33 @@ def list_facilities(
     prefix = ""
     if unit:
         prefix = significant_code(boundaries.require_unit(conn, unit)["code"])
-    rows = queries.list_facilities(
-        conn, kind=kind, prefix=prefix, status=status, cemetery_type=cemetery_type, opened_by=opened_by
-    )
+    day = None if as_of is None else versions.as_of_day(as_of)
+    rows = queries.list_facilities(conn, kind=kind, prefix=prefix, status=status, cemetery_type=cemetery_type, on=day)
     return [to_public(r) for r in rows]
 
 
 def update_facility(
     conn: Connection, facility_id: int, data: FacilityIn, version: int, *, actor: str
 ) -> dict[str, Any]:
-    """Replace a facility read at ``version``; a stale version is refused (409) and nothing changes."""
+    """Restate a facility read at ``version``: its attributes from ``valid_from`` (today when omitted) start a new
+    dated version, or correct the one starting that day (facilities.versions); a stale version is refused (409)
+    and nothing changes."""
     before = queries.get_facility(conn, facility_id, lock=True)
     if before is None:
         raise NotFound(f"no facility with id {facility_id}")
     if before["version"] != version:
         raise Conflict(f"facility {facility_id} is at version {before['version']}, not {version}: read it again")
     record = _record(conn, data, source=before["source"], external_id=before["external_id"])
-    row = queries.update_facility(conn, facility_id, version, record)
-    if row is None:  # cannot happen under the row lock; kept as the guard of the rule
-        raise Conflict(f"facility {facility_id} changed meanwhile")
-    after = to_public(row)
+    row, history, _ = plan_statement(conn, record, data.valid_from, before)
+    old_versions = queries.facility_versions(conn, [facility_id])[facility_id]
+    after = write_statement(conn, row, history, before)
     audit.record(
         conn,
         actor=actor,
         action="update",
         object_type="facility",
         object_id=str(facility_id),
-        before=dict(before),
+        before={**dict(before), "versions": old_versions},
         after=after,
     )
     return after
@@ -208,6 +252,7 @@ def published_collections(conn: Connection) -> list[dict[str, Any]]:
                 "operator": "string",
                 "status": "string",
                 "opened_on": "date",
+                "closed_on": "date",
                 "unit_code": "string",
                 "unit_method": "string",
                 "illustrative": "boolean",
@@ -254,9 +299,21 @@ def write_back(conn: Connection, action: str, before: dict[str, Any] | None, aft
     with its id and version; False when the target does not hold the logged state ``before``."""
     if action == "create" and after is not None:
         queries.insert_logged_facility(conn, after)
+        _write_back_versions(conn, after)
         return True
     if before is None:
         return False
     if action == "update" and after is not None:
-        return queries.overwrite_logged_facility(conn, after, before["version"])
+        written = queries.overwrite_logged_facility(conn, after, before["version"])
+        if written:
+            _write_back_versions(conn, after)
+        return written
     return action == "delete" and queries.delete_facility(conn, int(before["id"]), before["version"])
+
+
+def _write_back_versions(conn: Connection, after: dict[str, Any]) -> None:
+    """The logged dated versions (entries logged before they existed carry none: one version from the opening)."""
+    logged = after.get("versions")
+    if logged is None:
+        logged = [{"valid_from": after.get("opened_on"), "valid_to": after.get("closed_on"), **after}]
+    queries.replace_versions(conn, int(after["id"]), logged)

@@ -1,9 +1,10 @@
 """The year-end facility figures (民政设施年度数据) computed from the registry, city-wide and per banner, each with
 its definition, and compared with the office's own published figures where those are given (no web framework here).
 
-Dates: a facility counts on ``as_of`` when it is operating now and opened on or before ``as_of`` (or has no opening
-date); the registry keeps no closing dates yet, so a facility closed since is missing at every date. Units are the
-current division list. Population: each banner's latest imported figure not after the year of ``as_of``."""
+Dates: a facility counts on ``as_of`` when one of its dated versions (facilities.versions) covers that day with
+status operating, and with that version's beds and other attributes: opened on or before ``as_of``, not closed by
+then. Units are the current division list. Population: each banner's latest imported figure not after the year of
+``as_of``."""
 
 from __future__ import annotations
 
@@ -26,7 +27,6 @@ from facilities import coverage, queries
 from facilities.registry import CITY_CODE, list_facilities
 
 REPORTED_COLUMNS = ("as_of", "unit_code", "key", "value", "tolerance", "source")
-EARLIEST = date(1949, 10, 1)
 
 
 @dataclass(frozen=True)
@@ -44,11 +44,12 @@ FIGURES = (
         "institutions",
         "养老机构",
         "个",
-        "在营（status operating）且开业日期不晚于统计日的养老机构（kind eldercare_institution）",
+        "统计日在营的养老机构（kind eldercare_institution）：取统计日有效的版本，status operating，"
+        "开业日期不晚于统计日且统计日前未关闭",
     ),
     Figure("institutions_public", "其中公办", "个", "养老机构中 ownership = public 的机构"),
     Figure("institutions_private", "其中民办", "个", "养老机构中 ownership = private 的机构"),
-    Figure("beds", "养老机构床位", "张", "上述养老机构的床位数（beds）之和"),
+    Figure("beds", "养老机构床位", "张", "上述养老机构统计日的床位数（beds，床位变更后取统计日有效的版本）之和"),
     Figure("beds_public", "其中公办床位", "张", "公办养老机构的床位数之和"),
     Figure("beds_private", "其中民办床位", "张", "民办养老机构的床位数之和"),
     Figure(
@@ -81,7 +82,7 @@ FIGURES = (
         "community_sites",
         "社区养老服务设施",
         "个",
-        "在营且开业日期不晚于统计日的社区养老服务设施（kind community_eldercare_site）",
+        "统计日在营（同上，取统计日有效的版本）的社区养老服务设施（kind community_eldercare_site）",
     ),
     Figure(
         "community_sites_opened_in_year",
@@ -97,8 +98,8 @@ FIGURES = (
         "有参考点的社区中，距最近的社区养老服务设施不超过步行距离（默认 1000 米，一刻钟）的比例；"
         "有道路网时按路网距离（pgRouting），否则按直线（椭球面）距离；无参考点的社区不计入分母",
     ),
-    Figure("funeral_homes", "殡仪馆", "个", "在营且开业日期不晚于统计日的殡仪馆（kind funeral_home）"),
-    Figure("cemeteries", "公墓", "个", "在营且开业日期不晚于统计日的公墓（kind cemetery）"),
+    Figure("funeral_homes", "殡仪馆", "个", "统计日在营的殡仪馆（kind funeral_home）"),
+    Figure("cemeteries", "公墓", "个", "统计日在营的公墓（kind cemetery）"),
     Figure("cemeteries_commercial", "其中经营性公墓", "个", "cemetery_type = commercial 的公墓"),
     Figure("cemeteries_public_welfare", "其中公益性公墓", "个", "cemetery_type = public_welfare 的公墓"),
     Figure(
@@ -236,21 +237,20 @@ def facility_report(
     """The year-end figures on ``as_of`` (today when None) for the city or one banner, and per banner, each with its
     definition; where a reported figure for the same date and unit is given, the difference computed - reported,
     flagged when over its tolerance."""
-    today = date.today()
-    day = as_of or today
-    if not EARLIEST <= day <= today:
-        raise InvalidInput(f"as_of {day.isoformat()} must lie between {EARLIEST.isoformat()} and today")
+    day = coverage.facilities_day(as_of)
     root = boundaries.require_unit(conn, unit)
     if root["level"] not in ("city", "county"):
         raise InvalidInput(f"unit {root['code']} ({root['name']}) is a {root['level']}: give the city or a banner")
     prefix = significant_code(root["code"])
     banners = [root] if root["level"] == "county" else boundaries.units_within(conn, prefix, "county")
-    places = list_facilities(conn, unit=root["code"], status="operating", opened_by=day)
-    circle = coverage.eldercare_circle(conn, unit=root["code"], level="county", walk_m=walk_m, opened_by=day)
-    burial = coverage.burial(conn, unit=root["code"], opened_by=day)
+    places = list_facilities(conn, unit=root["code"], status="operating", as_of=day)
+    circle = coverage.eldercare_circle(conn, unit=root["code"], level="county", walk_m=walk_m, as_of=day)
+    burial = coverage.burial(conn, unit=root["code"], as_of=day)
     counted = {p["id"] for p in places if p["kind"] == "grave"}
     graves = {
-        h["facility_id"]: h["unit_code"] for h in coverage.prohibited_zones(conn)["hits"] if h["facility_id"] in counted
+        h["facility_id"]: h["unit_code"]
+        for h in coverage.prohibited_zones(conn, as_of=day)["hits"]
+        if h["facility_id"] in counted
     }
     people = {p["unit_code"]: p for p in queries.latest_population(conn, prefix, day.year)}
     communities = [u for u in boundaries.units_within(conn, prefix, "village") if u["kind"] == coverage.COMMUNITY_KIND]
@@ -295,8 +295,9 @@ def facility_report(
         "figures": [{"key": f.key, "label": f.label, "unit": f.unit, "definition": f.definition} for f in FIGURES],
         "scopes": scopes,
         "method": {
-            "dates": "a facility counts when operating now and opened on or before as_of (or without an opening "
-            "date); closing dates are not kept yet, so a facility closed since is missing at every date",
+            "dates": "a facility counts when its dated version covering as_of is operating (opened on or before "
+            "as_of, not closed by then; without an opening date since before the records), with that version's "
+            "beds and attributes",
             "units": "the current division list (banners, 苏木/乡/镇, communities)",
             "population": f"per banner the latest imported aged-60+ figure not after {day.year}",
             "community_site_coverage": circle["method"],

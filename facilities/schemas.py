@@ -40,6 +40,14 @@ class FacilityIn(BaseModel):
     operator: str | None = Field(default=None, max_length=200)
     status: Status = "operating"
     opened_on: IsoDate | None = None
+    closed_on: IsoDate | None = Field(
+        default=None, description="the day it closed (counted until the day before); empty leaves a recorded one"
+    )
+    valid_from: IsoDate | None = Field(
+        default=None,
+        description="the day these attributes took effect: a change starts a new dated version from it (default "
+        "today); a facility new to the registry starts on opened_on",
+    )
     unit_code: str | None = Field(default=None, description="declared unit (checked against the point)")
     lon: float = Field(description="longitude, or easting for EPSG:4545/4546")
     lat: float = Field(description="latitude, or northing for EPSG:4545/4546")
@@ -72,6 +80,23 @@ class FacilityUpdate(FacilityIn):
     version: int = Field(ge=1, description="the version read; a stale version is refused with 409")
 
 
+class VersionOut(BaseModel):
+    """One dated version of a facility's attributes: valid from ``valid_from`` (null: since before the records)
+    until the day before ``valid_to`` (null: still valid)."""
+
+    valid_from: date | None
+    valid_to: date | None
+    name: str
+    cemetery_type: str | None
+    ownership: str | None
+    beds: int | None
+    nursing_beds: int | None
+    capacity: int | None
+    infirmary: bool | None
+    medical_contract: bool | None
+    status: str
+
+
 class FacilityOut(BaseModel):
     """A stored facility; the point is EPSG:4490 lon/lat."""
 
@@ -90,6 +115,7 @@ class FacilityOut(BaseModel):
     operator: str | None
     status: str
     opened_on: date | None
+    closed_on: date | None
     unit_code: str
     unit_method: str = Field(description="polygon: found from the point; declared: given and checked against it")
     lon: float
@@ -99,3 +125,6 @@ class FacilityOut(BaseModel):
     illustrative: bool
     version: int
     updated_at: datetime
+    valid_from: date | None = Field(default=None, description="listed as_of a day: the start of that day's version")
+    valid_to: date | None = Field(default=None, description="listed as_of a day: the end of that day's version")
+    versions: list[VersionOut] | None = Field(default=None, description="one facility: its dated versions")

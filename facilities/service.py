@@ -16,10 +16,12 @@ from facilities.coverage import (
 )
 from facilities.importers import import_facilities, import_population
 from facilities.registry import CITY_CODE, list_facilities, published_collections, write_back
+from facilities.versions import as_of_day
 
 __all__ = [
     "CITY_CODE",
     "DEFAULT_WALK_M",
+    "as_of_day",
     "beds",
     "burial",
     "eldercare_circle",

@@ -119,9 +119,13 @@ def coverage_map(
         float | None, Query(description="beds per 1,000 aged 60+ (default: the setting GAZ_BED_TARGET_PER_1000)")
     ] = None,
     widths: Annotated[str | None, Query(description="prohibited-zone buffer widths, e.g. road:200,river:500")] = None,
+    as_of: Annotated[
+        IsoDate | None,
+        Query(description="the facilities open on this day with that day's dated version (YYYY-MM-DD); today"),
+    ] = None,
 ) -> HTMLResponse:
     """Sites and walking circles, covered/uncovered communities, burial gaps, graves, cemeteries and graves
-    inside prohibited zones, choropleths per banner."""
+    inside prohibited zones, choropleths per banner: the facilities of one day (the date of the data, noted)."""
     page = coverage_maps.coverage_map(
         conn,
         basemap=basemap,
@@ -130,6 +134,7 @@ def coverage_map(
         bed_target=bed_target,
         settings=app_settings(request).coverage,
         widths=coverage.parse_widths(widths),
+        as_of=as_of,
     )
     return _map_page(page, basemap)
 

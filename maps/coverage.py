@@ -3,6 +3,7 @@ prohibited zones, as folium layers."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import shapely
@@ -51,20 +52,28 @@ def coverage_map(
     bed_target: float | None = None,
     widths: dict[str, float] | None = None,
     settings: CoverageSettings,
+    as_of: date | None = None,
 ) -> str:
     """Community sites with walking circles, covered/uncovered communities, townships without a public-welfare
     cemetery, individual graves, the cemeteries and graves inside prohibited-zone buffers (``widths`` overriding
     the layers' own per kind), and choropleths per banner (community share in the circle; beds per 1,000
-    elderly) with legends."""
-    everything = facilities.list_facilities(conn, unit=CITY_CODE)
-    zones = facilities.prohibited_zones(conn, widths=widths)
-    circle = facilities.eldercare_circle(conn, level="county", walk_m=walk_m)
-    bed_result = facilities.beds(conn, settings=settings, target=bed_target)
-    notes = [circle["method"], bed_target_note(bed_result["target"], bed_result["target_origin"]), APPROX_NOTE]
+    elderly) with legends: the facilities open on ``as_of`` (today when None, the date of the data shown in the
+    notes) over the current units."""
+    day = facilities.as_of_day(as_of)
+    everything = facilities.list_facilities(conn, unit=CITY_CODE, as_of=day)
+    zones = facilities.prohibited_zones(conn, widths=widths, as_of=day)
+    circle = facilities.eldercare_circle(conn, level="county", walk_m=walk_m, as_of=day)
+    bed_result = facilities.beds(conn, settings=settings, target=bed_target, as_of=day)
+    notes = [
+        f"数据日期 {day.isoformat()}：当日在营的设施（按当日有效的版本），现行区划 facilities as of {day.isoformat()}",
+        circle["method"],
+        bed_target_note(bed_result["target"], bed_result["target_origin"]),
+        APPROX_NOTE,
+    ]
     if any(f["illustrative"] for f in everything):
         notes.insert(0, ILLUSTRATIVE_NOTE)
     canvas = Canvas(MAPS["coverage"], basemap, tianditu_key=tianditu_key, notes=notes)
-    burial = choropleths(canvas, conn, circle, bed_result)
+    burial = choropleths(canvas, conn, circle, bed_result, as_of=day)
     sites = canvas.group(f"社区养老服务设施及{walk_m:g} m 圈 Community eldercare sites and circles")
     for site in (f for f in everything if f["kind"] == "community_eldercare_site" and f["status"] == "operating"):
         canvas.circle(sites, site["lon"], site["lat"], walk_m, "#762a83")
@@ -184,11 +193,12 @@ def choropleths(
     bed_result: dict[str, Any],
     *,
     show: bool = True,
+    as_of: date | None = None,
 ) -> dict[str, Any]:
     """The three KPIs per banner as overlays, each with its legend shown while it is on: the community share in
     the walking circle (``circle``, on when ``show``), beds per 1,000 aged 60+ against the target
-    (``bed_result``) and the share of townships with a public-welfare cemetery; the burial answer. The banners
-    are drawn simplified (:data:`CHOROPLETH_TOLERANCE_DEG`): a statistic per banner needs no exact edge."""
+    (``bed_result``) and the share of townships with a public-welfare cemetery on ``as_of``; the burial answer. The
+    banners are drawn simplified (:data:`CHOROPLETH_TOLERANCE_DEG`): a statistic per banner needs no exact edge."""
     target = bed_result["target"]
     banners = [
         b | {"geometry": shapely.simplify(shapely.geometry.shape(b["geometry"]), CHOROPLETH_TOLERANCE_DEG)}
@@ -248,7 +258,7 @@ def choropleths(
         ],
         layers=[bed_layer],
     )
-    burial = facilities.burial(conn)
+    burial = facilities.burial(conn, as_of=as_of)
     burial_share: dict[str, float | None] = {}
     for banner in banners:
         towns = [t for t in burial["townships"] if t["banner_code"] == banner["code"]]

@@ -30,6 +30,7 @@ fi
 demo_data=.run/demo
 .venv/bin/gaz facilities illustrative "$demo_data"
 .venv/bin/gaz facilities import "$demo_data/illustrative_facilities.csv" --source demo-illustrative --crs EPSG:4490 --illustrative
+.venv/bin/gaz facilities import "$demo_data/illustrative_changes.csv" --source demo-illustrative --crs EPSG:4490 --illustrative  # later bed changes, closings
 .venv/bin/gaz facilities population "$demo_data/illustrative_population.csv" --source demo-illustrative
 .venv/bin/gaz facilities layer "$demo_data/illustrative_railway.geojson" --layer "示意铁路(示意)" --kind railway --buffer-m 200 --crs EPSG:4490
 echo

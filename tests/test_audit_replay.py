@@ -27,7 +27,10 @@ def plain(value: Any) -> Any:
 
 def facility_table(engine: Engine) -> dict[str, dict[str, Any]]:
     with engine.connect() as conn:
-        return {str(row["id"]): plain(row) for row in facilities.list_facilities(conn)}
+        # each facility with its dated versions (facility_version), as create/update log them
+        return {
+            str(row["id"]): plain(facilities.get_facility(conn, row["id"])) for row in facilities.list_facilities(conn)
+        }
 
 
 def polygon_table(engine: Engine) -> dict[str, dict[str, Any]]:

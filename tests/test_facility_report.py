@@ -282,6 +282,8 @@ def load_illustrative(engine: Engine, folder: Path) -> None:
     steps = [
         ("import", "illustrative_facilities.csv", "--source", "demo-illustrative", "--crs", "EPSG:4490",
          "--illustrative"),
+        ("import", "illustrative_changes.csv", "--source", "demo-illustrative", "--crs", "EPSG:4490",
+         "--illustrative"),
         ("population", "illustrative_population.csv", "--source", "demo-illustrative"),
         ("layer", "illustrative_railway.geojson", "--layer", "示意铁路(示意)", "--kind", "railway", "--buffer-m",
          "200", "--crs", "EPSG:4490"),
@@ -317,7 +319,14 @@ def test_the_illustrative_registry_has_the_work_reports_figures(
     assert kinds == {"grave": 300, "community_eldercare_site": 87}
     again = tmp_path / "again"
     assert gaz(ordos_engine, "facilities", "illustrative", again).returncode == 0
-    for name in ("illustrative_facilities.csv", "illustrative_population.csv", "illustrative_railway.geojson"):
+    later = values(api.get(URL).json()["scopes"][0])  # today: the illustrative closings and bed changes since 2021
+    assert (later["institutions"], later["community_sites"]) == (70, 84) and later["beds"] != 11_290
+    for name in ("illustrative_facilities.csv", "illustrative_changes.csv"):  # make demo again: nothing changes
+        done = gaz(ordos_engine, "facilities", "import", tmp_path / "demo" / name, "--source", "demo-illustrative",
+                   "--crs", "EPSG:4490", "--illustrative")  # fmt: skip
+        assert done.returncode == 0 and "written 0" in done.stdout + done.stderr, done.stdout + done.stderr
+    names = ("illustrative_facilities.csv", "illustrative_changes.csv", "illustrative_population.csv")
+    for name in (*names, "illustrative_railway.geojson"):
         assert (again / name).read_bytes() == (tmp_path / "demo" / name).read_bytes()  # seeded: the same files
 
 
