@@ -21,7 +21,7 @@ from boundaries.hazards.schemas import HazardsOut
 from boundaries.hazards.service import hazards_csv, hazards_geojson, hazards_json, last_marker_states, screen_hazards
 from boundaries.lines.service import list_lines, list_markers, rederive_lines
 from boundaries.polygons.locator import UnitLocator
-from boundaries.polygons.service import import_polygons, polygons_by_source
+from boundaries.polygons.service import import_polygons, polygons_by_source, unit_path_at_point, units_at_point
 from boundaries.polygons.service import write_back as write_back_polygon
 from boundaries.publishing import published_collections
 from boundaries.units.changes import (
@@ -43,9 +43,7 @@ from boundaries.units.service import (
     import_divisions,
     published_units_sql,
     require_unit,
-    unit_path_at_point,
     unit_summary_short,
-    units_at_point,
     units_within,
 )
 

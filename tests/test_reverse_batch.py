@@ -92,3 +92,34 @@ def test_bad_batches(api: httpx.Client, ordos_engine: Engine, body: dict, needle
     response = api.post(URL, headers=headers, json=body)
     assert response.status_code == 422, response.text
     assert needle in response.json()["detail"]
+
+
+def test_the_batch_answers_for_a_date(api: httpx.Client, ordos_engine: Engine) -> None:
+    """``as_of`` picks the polygons valid on that date, as the single reverse does (hand-made fixture square valid
+    from 2024-01-01): before it the banner, from it the township, in the batch and in /api/v1/reverse alike."""
+    headers = key(ordos_engine, "appr", "approver")
+    square = {
+        "type": "Polygon",
+        "coordinates": [[[109.77, 39.60], [109.79, 39.60], [109.79, 39.62], [109.77, 39.62], [109.77, 39.60]]],
+    }
+    created = api.post(
+        "/api/v1/units/150603001000/polygons",
+        headers=headers,
+        json={
+            "geometry": square,
+            "crs": "EPSG:4490",
+            "source": "fixture-square",
+            "status": "registered",
+            "valid_from": "2024-01-01",
+        },
+    )
+    assert created.status_code == 201, created.text
+    for day, level in (("2023-12-31", "county"), ("2024-01-01", "township")):
+        batch = api.post(URL, headers=headers, json={"points": [[109.78, 39.61]], "as_of": day}).json()
+        assert batch["as_of"] == day
+        found = batch["units"][batch["results"][0]]
+        assert found["level"] == level
+        single = api.get("/api/v1/reverse", params={"lon": 109.78, "lat": 39.61, "as_of": day}).json()
+        assert single["path"][-1]["code"] == found["code"]
+    bad = api.post(URL, headers=headers, json={"points": [[109.78, 39.61]], "as_of": "2024-13-01"})
+    assert bad.status_code == 422 and "2024-13-01" in bad.text

@@ -19,7 +19,8 @@ from boundaries.checks.service import REGISTERED, member_units
 from boundaries.compare.service import SHARED_EDGE_DEG, shared_line
 from boundaries.lines import queries as line_queries
 from boundaries.lines.models import MARKER_TYPES
-from boundaries.units.service import require_known_unit, units_at_point
+from boundaries.polygons.service import units_at_point
+from boundaries.units.service import require_known_unit
 from core import audit
 from core.crs import parse_crs
 from core.database import hold_import_lock

@@ -49,11 +49,12 @@ def reverse_batch(
     body: BatchPointsIn,
     caller: Annotated[Principal, Depends(require_role("editor", "approver", "inspector"))],
 ) -> dict[str, Any]:
-    """Up to 200,000 points in one request: the deepest unit with a registered polygon (today) at each.
+    """Up to 200,000 points in one request: the deepest unit with a registered polygon (valid on ``as_of``,
+    today when omitted) at each.
 
     Served from an in-process index of the registered polygons, rebuilt when they change. Needs a key
     (any role): it is the heavy lookup offered to the office's own systems.
     """
     xs = [p[0] for p in body.points]
     ys = [p[1] for p in body.points]
-    return service.locate_points(conn, request.app.state.unit_locator, xs, ys, body.crs)
+    return service.locate_points(conn, request.app.state.unit_locator, xs, ys, body.crs, as_of=body.as_of)

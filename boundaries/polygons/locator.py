@@ -1,8 +1,9 @@
-"""In-process point locator over the registered polygons valid today (batch reverse geocoding).
+"""In-process point locator over the registered polygons valid on a date (batch reverse geocoding).
 
-The polygons are read once, split into pieces of at most 256 vertices (ST_Subdivide) and kept in a
-shapely STRtree; a cheap fingerprint of the polygon table is checked on every call and the index is
-rebuilt when any polygon was added, changed or closed.
+The polygons valid on the date are read once, split into pieces of at most 256 vertices (ST_Subdivide) and kept in
+a shapely STRtree; a cheap fingerprint of the polygon table is checked on every call and the index is rebuilt when
+any polygon was added, changed or closed. The indexes of the two dates asked last are kept (today's and, say, the
+date of a report being checked).
 """
 
 from __future__ import annotations
@@ -34,18 +35,19 @@ class _Index:
 class UnitLocator:
     """Finds, for many points at once, the deepest unit whose registered polygon contains each."""
 
+    KEPT_DATES = 2
+
     def __init__(self) -> None:
-        self._index: _Index | None = None
+        self._indexes: dict[date, _Index] = {}
         self._lock = threading.Lock()
 
-    def _current(self, conn: Connection) -> _Index:
+    def _current(self, conn: Connection, day: date) -> _Index:
         fingerprint = queries.polygons_fingerprint(conn)
-        today = date.today()
-        index = self._index
-        if index is not None and index.fingerprint == fingerprint and index.day == today:
+        index = self._indexes.get(day)
+        if index is not None and index.fingerprint == fingerprint:
             return index
         with self._lock:
-            rows = queries.registered_pieces(conn, today)
+            rows = queries.registered_pieces(conn, day)
             units: dict[str, int] = {}
             unit_rows: list[dict[str, Any]] = []
             piece_unit = np.empty(len(rows), dtype=np.int64)
@@ -55,19 +57,25 @@ class UnitLocator:
                     unit_rows.append({"code": row.code, "name": row.name, "level": row.level, "kind": row.kind})
                 piece_unit[i] = units[row.code]
             pieces = shapely.from_wkb([row.wkb for row in rows])
-            self._index = _Index(
+            index = _Index(
                 fingerprint=fingerprint,
-                day=today,
+                day=day,
                 tree=shapely.STRtree(pieces),
                 piece_unit=piece_unit,
                 unit_rank=np.array([LEVEL_RANK[u["level"]] for u in unit_rows], dtype=np.int64),
                 units=unit_rows,
             )
-            return self._index
+            self._indexes.pop(day, None)
+            self._indexes[day] = index
+            while len(self._indexes) > self.KEPT_DATES:
+                self._indexes.pop(next(iter(self._indexes)))
+            return index
 
-    def locate(self, conn: Connection, lons: np.ndarray, lats: np.ndarray) -> tuple[np.ndarray, list[dict[str, Any]]]:
-        """For each point (EPSG:4490) the index into the returned unit list of its deepest unit, or -1."""
-        index = self._current(conn)
+    def locate(
+        self, conn: Connection, lons: np.ndarray, lats: np.ndarray, day: date
+    ) -> tuple[np.ndarray, list[dict[str, Any]]]:
+        """For each point (EPSG:4490) the index into the returned unit list of its deepest unit on ``day``, or -1."""
+        index = self._current(conn, day)
         points = shapely.points(lons, lats)
         point_idx, piece_idx = index.tree.query(points, predicate="intersects")
         result = np.full(len(points), -1, dtype=np.int64)

@@ -37,6 +37,7 @@ class BatchPointsIn(BaseModel):
 
     crs: str = Field(default="EPSG:4326", description="EPSG:4490, EPSG:4326, EPSG:4545, EPSG:4546, GCJ-02 or BD-09")
     points: list[tuple[Coordinate, Coordinate]] = Field(min_length=1, max_length=200_000)
+    as_of: IsoDate | None = Field(default=None, description="the date to answer for (YYYY-MM-DD); today when omitted")
 
 
 class LocatedUnit(BaseModel):
@@ -52,6 +53,7 @@ class BatchReverseOut(BaseModel):
     """Per point the index into ``units`` of the deepest unit whose registered polygon contains it."""
 
     crs: str
+    as_of: date
     count: int
     found: int
     units: list[LocatedUnit]

@@ -1,5 +1,10 @@
-"""Domain logic of unit polygons: importing layers, adding a version, reading them by source, locating points in
-them and writing logged versions back (no web framework here)."""
+"""Domain logic of unit polygons: importing layers, adding a version, reading them by source, reverse lookup (the
+units at one point, and at many points at once) and writing logged versions back (no web framework here).
+
+Reverse lookup lives here, in one definition: a point is in a unit when the unit's registered polygon valid on the
+date intersects it (its boundary included); the deepest such unit is the answer. One point asks PostGIS (its GiST
+index); a batch asks the in-process index of the same polygons (``locator.UnitLocator``). The single reverse of the
+gazetteer (/api/v1/reverse) adds the nearest reference points below the deepest unit."""
 
 from __future__ import annotations
 
@@ -26,13 +31,13 @@ from boundaries.polygons.reading import (
 )
 from boundaries.units import queries as unit_queries
 from boundaries.units.models import LEVELS
-from boundaries.units.service import require_unit
+from boundaries.units.service import require_unit, unit_summary_short
 from core import audit
 from core.crs import parse_crs
 from core.errors import InvalidInput
 from core.files import archive_input
 from core.imports import ImportReport, Rejected, enforce_all_or_nothing, file_checksum, replayable, require_file
-from core.values import points_to_storage, significant_code
+from core.values import GeoPoint, points_to_storage, significant_code
 
 
 @replayable("polygons", reads="path")
@@ -130,22 +135,30 @@ def add_polygon(
 
 
 def locate_points(
-    conn: Connection, locator: UnitLocator, x: Sequence[float], y: Sequence[float], crs: str
+    conn: Connection,
+    locator: UnitLocator,
+    x: Sequence[float],
+    y: Sequence[float],
+    crs: str,
+    *,
+    as_of: date | None = None,
 ) -> dict[str, Any]:
-    """Batch reverse lookup: the deepest unit with a registered polygon (valid today) at each point.
+    """Batch reverse lookup: the deepest unit with a registered polygon valid on ``as_of`` (today) at each point.
 
     Answers ``units`` (each unit once) and ``results`` (per point the index of its unit, or None).
     """
     if len(x) != len(y):
         raise InvalidInput("x and y must have the same length")
     lon, lat = points_to_storage(np.asarray(x, dtype=float), np.asarray(y, dtype=float), crs)
-    found, units = locator.locate(conn, lon, lat)
+    day = as_of or date.today()
+    found, units = locator.locate(conn, lon, lat, day)
     used = np.unique(found[found >= 0])
     renumber = np.full(len(units), -1, dtype=np.int64)
     renumber[used] = np.arange(len(used))
     mapped = np.where(found >= 0, renumber[np.maximum(found, 0)], -1)
     return {
         "crs": parse_crs(crs),
+        "as_of": day,
         "count": len(mapped),
         "found": int(np.count_nonzero(mapped >= 0)),
         "units": [units[i] for i in used],
@@ -184,3 +197,19 @@ def write_back(conn: Connection, before: dict[str, Any] | None, after: dict[str,
         return False
     queries.insert_logged_polygon(conn, after, shapely.geometry.shape(after["geometry"]))
     return True
+
+
+def units_at_point(conn: Connection, point: GeoPoint, *, as_of: date | None = None) -> list[dict[str, Any]]:
+    """Units whose registered polygon contains the point, deepest first."""
+    rows = queries.units_containing(conn, point.lon, point.lat, as_of or date.today())
+    return [{**unit_summary_short(r), "polygon_source": r["source"]} for r in rows]
+
+
+def unit_path_at_point(conn: Connection, point: GeoPoint, *, as_of: date | None = None) -> list[dict[str, Any]]:
+    """The path of units down to the deepest one whose registered polygon contains the point, top first; the
+    last carries its ``polygon_source``. Empty when no registered polygon contains the point."""
+    rows = queries.unit_path_at_point(conn, point.lon, point.lat, as_of or date.today())
+    path = [unit_summary_short(r) for r in rows]
+    if path:
+        path[-1]["polygon_source"] = rows[-1]["source"]
+    return path

@@ -182,46 +182,6 @@ def children(conn: Connection, code: str, as_of: date) -> list[RowMapping]:
     )
 
 
-def units_containing(conn: Connection, lon: float, lat: float, as_of: date) -> list[RowMapping]:
-    """Units whose registered polygon contains the point on ``as_of``, deepest level first."""
-    return list(
-        conn.execute(
-            text(
-                f"SELECT u.code, u.name, u.level, u.kind, p.source FROM unit_polygon p"
-                f" JOIN admin_unit u ON u.code = p.unit_code AND u.period @> CAST(:as_of AS date)"
-                f" WHERE p.status = 'registered' AND p.period @> CAST(:as_of AS date)"
-                f" AND ST_Intersects(p.geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4490))"
-                f" ORDER BY {LEVEL_ORDER.format(col='u.level')} DESC"
-            ),
-            {"lon": lon, "lat": lat, "as_of": as_of},
-        ).mappings()
-    )
-
-
-def unit_path_at_point(conn: Connection, lon: float, lat: float, as_of: date) -> list[RowMapping]:
-    """The deepest unit whose registered polygon contains the point on ``as_of`` (with its polygon ``source``)
-    and its loaded ancestors, top first; empty when no polygon contains the point."""
-    return list(
-        conn.execute(
-            text(
-                f"WITH RECURSIVE deepest AS ("
-                f" SELECT u.code, u.name, u.level, u.kind, u.is_grouping, u.parent_code, p.source FROM unit_polygon p"
-                f" JOIN admin_unit u ON u.code = p.unit_code AND u.period @> CAST(:as_of AS date)"
-                f" WHERE p.status = 'registered' AND p.period @> CAST(:as_of AS date)"
-                f" AND ST_Intersects(p.geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4490))"
-                f" ORDER BY {LEVEL_ORDER.format(col='u.level')} DESC LIMIT 1),"
-                f" up AS (SELECT *, 0 AS depth FROM deepest"
-                f" UNION ALL"
-                f" SELECT a.code, a.name, a.level, a.kind, a.is_grouping, a.parent_code, NULL, up.depth + 1"
-                f" FROM admin_unit a JOIN up ON a.code = up.parent_code AND a.period @> CAST(:as_of AS date))"
-                f" SELECT code, name, level, kind, source FROM up WHERE depth = 0 OR NOT is_grouping"
-                f" ORDER BY depth DESC"
-            ),
-            {"lon": lon, "lat": lat, "as_of": as_of},
-        ).mappings()
-    )
-
-
 def units_by_code(conn: Connection, codes: Sequence[str], as_of: date) -> list[RowMapping]:
     """The versions of the units ``codes`` valid on ``as_of`` (codes without one are left out)."""
     return list(

@@ -19,7 +19,7 @@ from core.database import hold_import_lock
 from core.errors import InvalidInput, NotFound
 from core.files import archive_input
 from core.imports import ImportReport, enforce_all_or_nothing, file_checksum, replayable, require_file
-from core.values import GeoPoint, normalize_code
+from core.values import normalize_code
 
 
 def _today(as_of: date | None) -> date:
@@ -129,22 +129,6 @@ def get_ancestors(conn: Connection, code: str, *, as_of: date | None = None) -> 
     day = _today(as_of)
     row = require_unit(conn, code, day)
     return [unit_summary(a) for a in queries.ancestors(conn, row["code"], day)]
-
-
-def units_at_point(conn: Connection, point: GeoPoint, *, as_of: date | None = None) -> list[dict[str, Any]]:
-    """Units whose registered polygon contains the point, deepest first."""
-    rows = queries.units_containing(conn, point.lon, point.lat, _today(as_of))
-    return [{**unit_summary_short(r), "polygon_source": r["source"]} for r in rows]
-
-
-def unit_path_at_point(conn: Connection, point: GeoPoint, *, as_of: date | None = None) -> list[dict[str, Any]]:
-    """The path of units down to the deepest one whose registered polygon contains the point, top first; the
-    last carries its ``polygon_source``. Empty when no registered polygon contains the point."""
-    rows = queries.unit_path_at_point(conn, point.lon, point.lat, _today(as_of))
-    path = [unit_summary_short(r) for r in rows]
-    if path:
-        path[-1]["polygon_source"] = rows[-1]["source"]
-    return path
 
 
 def find_units(conn: Connection, codes: list[str], *, as_of: date | None = None) -> dict[str, dict[str, Any]]:
