@@ -8,8 +8,9 @@ county codes and the DataV county polygons (GCJ-02, repaired on import, unknown 
      PostGIS, analyse, store every finding — overlaps, gaps and slivers reported separately;
   2. the analysis alone (`boundaries.checks.topology.analyse`) on the same polygons in memory;
   3. the named baseline: shapely's `coverage_invalid_edges` (GEOS 3.14 CoverageValidator) on the same array;
-  4. where the analysis spends its time: its stages timed alone on the same layer (the unshared edges, GEOS
-     noding and polygonizing of them) against the same baseline.
+  4. where the analysis spends its time: its stages timed alone on the same layer in the metric plane (the
+     unshared edges, GEOS noding and polygonizing of them, the largest inscribed circles of the faces no polygon
+     covers) against the same baseline, and the vertices on the edges GEOS coverage validation flags.
 2 and 3 run alternately, best of ``--repeat`` each (the machine is shared: alternating exposes both to the same
 load). Prints the machine, the data size and the figures.
 """
@@ -25,6 +26,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import shapely
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -32,8 +34,9 @@ from sqlalchemy.engine import make_url
 from app import schema
 from boundaries import service
 from boundaries.checks import queries
+from boundaries.checks.metric import frame_for
 from boundaries.checks.service import member_units, run_topology_check
-from boundaries.checks.topology import Tolerances, analyse, unshared_edges
+from boundaries.checks.topology import Tolerances, analyse, unshared_edges, widths_m
 from core.database import transaction
 from core.settings import Settings
 
@@ -155,14 +158,32 @@ def main() -> None:
             f"ratio {analyse_s / baseline_s:.1f}x wall, {analyse_cpu / baseline_cpu:.1f}x CPU"
         )
         print(f"  full check incl. PostGIS read and storing findings: ratio {full_s / baseline_s:.1f}x wall")
-        _, edges_cpu, lines = timed(lambda: unshared_edges(geoms))
+        # The stages as the analysis runs them: in the metric plane.
+        frame = frame_for(geoms)
+        planes = frame.forward(geoms)
+        _, edges_cpu, lines = timed(lambda: unshared_edges(planes))
         _, node_cpu, noded = timed(lambda: shapely.node(lines))
-        _, faces_cpu, _ = timed(lambda: shapely.polygonize([noded]))
-        print("  stages of the analysis, once each (CPU):")
+        _, faces_cpu, faces = timed(lambda: shapely.get_parts(shapely.polygonize([noded])))
+        hit = shapely.STRtree(planes).query(shapely.point_on_surface(faces), predicate="intersects")[0]
+        empty = faces[np.setdiff1d(np.arange(len(faces)), hit)]
+        _, mic_cpu, widths = timed(lambda: widths_m(empty, frame))
+        _, invalid_cpu, invalid = timed(lambda: shapely.coverage_invalid_edges(planes))
+        print(f"  stages of the analysis in the plane {frame.name}, once each (CPU):")
         print(f"    unshared edges (numpy): {edges_cpu:.2f} s, {shapely.get_num_coordinates(lines):,} vertices")
         print(f"    GEOS node: {node_cpu:.2f} s, {shapely.get_num_geometries(noded):,} noded edges")
         stages = (edges_cpu + node_cpu + faces_cpu) / baseline_cpu
-        print(f"    GEOS polygonize: {faces_cpu:.2f} s; these three alone: ratio {stages:.1f}x CPU")
+        print(f"    GEOS polygonize: {faces_cpu:.2f} s, {len(faces):,} faces; these three: ratio {stages:.1f}x CPU")
+        narrow = int((widths < Tolerances().gap_width_m).sum())
+        print(
+            f"    largest inscribed circles of the {len(empty):,} faces covered by no polygon: {mic_cpu:.2f} s "
+            f"({mic_cpu / baseline_cpu:.1f}x CPU; {narrow:,} narrower than {Tolerances().gap_width_m:g} m, "
+            f"i.e. reported with their width)"
+        )
+        print(
+            f"    GEOS coverage_invalid_edges in the plane: {invalid_cpu:.2f} s, "
+            f"{int(shapely.get_num_coordinates(invalid).sum()):,} vertices on invalid edges (what noding only "
+            f"around them would still node)"
+        )
     finally:
         engine.dispose()
         drop_scratch(url)
