@@ -52,3 +52,14 @@ def test_nearest_on_finds_the_nearest_point_of_every_part() -> None:
     edge = shapely.MultiLineString([[(0, 0), (10, 0), (10, 10)], [(20, 0), (20, 10)]])
     found = nearest_on(edge)(np.array([[5.0, -3.0], [12.0, 5.0], [19.0, 20.0], [16.0, 4.0]]))
     assert found.tolist() == [[5.0, 0.0], [10.0, 5.0], [20.0, 10.0], [20.0, 4.0]]
+
+
+def test_a_stretch_along_one_axis_leaves_the_fit_at_the_shift() -> None:
+    """A 20 km x 2 km unit stretched by 0.5 % north-south only and moved 100 m north: every gap left after the
+    shift runs north-south, which cannot fix rotation and scale: the fit stays at the plain shift."""
+    unit = shapely.box(X0, Y0, X0 + 20_000, Y0 + 2_000)
+    stretched = shapely.affinity.translate(shapely.affinity.scale(unit, 1.0, 1.005), 0, 100)
+    first, second = ({"a": transform_geometry(g, "EPSG:4546", "EPSG:4490")} for g in (unit, stretched))
+    found = offset_between(first, second)
+    assert found is not None and found["vector_m"] == pytest.approx([0, 100], abs=0.5)
+    assert found["similarity"] == {"scale_ppm": 0.0, "rotation_deg": 0.0, "beyond_shift_m": 0.0, "share": 1.0}

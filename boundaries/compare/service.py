@@ -260,7 +260,10 @@ def similarity_fit(
         nx, ny = gap[use].T / length[use]
         rows = np.column_stack((nx * x[use] + ny * y[use], ny * x[use] - nx * y[use], nx, ny))
         target = nx * (moved[use, 0] + gap[use, 0]) + ny * (moved[use, 1] + gap[use, 1])
-        c, d, tx, ty = np.linalg.lstsq(rows, target, rcond=None)[0].tolist()
+        solution, _, rank, _ = np.linalg.lstsq(rows, target, rcond=None)
+        if rank < 4:  # the pairing directions do not fix all four (e.g. all parallel): keep the last fit
+            break
+        c, d, tx, ty = solution.tolist()
     _, gap = gaps()
     a = complex(c, d)
     inverse = 1 / a  # the fit takes the second onto the first; the first goes onto the second by its inverse
