@@ -233,13 +233,17 @@ class Canvas:
             folium.Element(markup('<details class="map-panel" open><summary>{}</summary>{}</details>', title, body))
         )
 
-    def legend(self, title: str, entries: Sequence[tuple[str, str]], *, layers: Sequence[Any] = ()) -> None:
+    def legend(
+        self, title: str, entries: Sequence[tuple[str, str]], *, layers: Sequence[Any] = (), points: bool = False
+    ) -> None:
         """A legend (colour swatches with labels, collapsible) in the column at the bottom right; with ``layers``
-        (overlays) it shows only while one of them is on."""
+        (overlays) it shows only while one of them is on; ``points``: round symbols, as the points are drawn."""
+        shape = "width:10px;height:10px;border-radius:50%" if points else "width:14px;height:10px"
         rows = joined(
             markup(
-                '<div><span style="display:inline-block;width:14px;height:10px;background:{};'
+                '<div><span style="display:inline-block;{};background:{};'
                 'margin-right:5px;border:1px solid #666"></span>{}</div>',
+                shape,
                 colour,
                 label,
             )

@@ -343,6 +343,7 @@ def place_layers(canvas: Canvas, conn: Connection, as_of: date | None = None, *,
         "类别 GB/T 18521 category",
         [(PLACE_COLOURS[n % len(PLACE_COLOURS)], name) for n, name in enumerate(layer_names)],
         layers=list(clusters.values()),
+        points=True,
     )
 
 

@@ -258,7 +258,7 @@ def _marker_layer(
             ),
         )
     shown = {words: colour for colour, words in MARKER_STATES.values()}
-    canvas.legend("界桩 markers", [(colour, words) for words, colour in shown.items()], layers=[group])
+    canvas.legend("界桩 markers", [(colour, words) for words, colour in shown.items()], layers=[group], points=True)
 
 
 def _facility_layers(canvas: Canvas, everything: list[dict[str, Any]]) -> None:

@@ -209,6 +209,7 @@ def test_markers_highlighted_by_their_last_inspection_and_the_hazards_layer(
     ]
     legend = "[...document.querySelectorAll('.map-legend')].find((d) => d.innerText.includes('界桩 markers'))"
     assert viewer.js(f"{legend}.hidden") is False
+    assert viewer.js(f"{legend}.querySelector('span').style.borderRadius") == "50%"  # round, as the markers
 
     hazards = api.get("/api/v1/boundaries/hazards", params={"format": "geojson", "unit": "150600"}).json()
     worst = hazards["features"][0]["properties"]
