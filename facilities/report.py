@@ -98,6 +98,13 @@ FIGURES = (
         "有参考点的社区中，距最近的社区养老服务设施不超过步行距离（默认 1000 米，一刻钟）的比例；"
         "有道路网时按路网距离（pgRouting），否则按直线（椭球面）距离；无参考点的社区不计入分母",
     ),
+    Figure(
+        "community_site_coverage_all",
+        "社区养老服务设施覆盖率（全部社区）",
+        "share",
+        "全部社区（现行区划）中被覆盖的比例：有参考点的社区按上项判定；无参考点的社区，有在营设施登记在该社区"
+        "（设施单位代码为该社区代码）的计为覆盖，否则计为未覆盖，故为下限",
+    ),
     Figure("funeral_homes", "殡仪馆", "个", "统计日在营的殡仪馆（kind funeral_home）"),
     Figure("cemeteries", "公墓", "个", "统计日在营的公墓（kind cemetery）"),
     Figure("cemeteries_commercial", "其中经营性公墓", "个", "cemetery_type = commercial 的公墓"),
@@ -117,6 +124,7 @@ FIGURES = (
 )
 BY_KEY = {f.key: f for f in FIGURES}
 SHARES = {"nursing_bed_share", "medical_care_integration_rate", "community_site_coverage"}
+SHARES |= {"community_site_coverage_all"}
 SHARES |= {"township_public_welfare_coverage"}
 
 
@@ -166,7 +174,7 @@ def _scope_values(
     graves: int,
     aged: int | None,
     aged_beds: int,
-    communities: int,
+    communities: tuple[int, int],
     year_start: date,
 ) -> dict[str, dict[str, Any]]:
     """The figures of one scope (the city or a banner) as value, numerator, denominator."""
@@ -206,11 +214,16 @@ def _scope_values(
         "community_sites_opened_in_year": {
             "value": sum(1 for s in sites if s["opened_on"] is not None and s["opened_on"] >= year_start)
         },
-        "communities": {"value": communities},
+        "communities": {"value": communities[1]},
         "community_site_coverage": {
             "value": _ratio(circle["covered"], circle["located"]),
             "numerator": circle["covered"],
             "denominator": circle["located"],
+        },
+        "community_site_coverage_all": {
+            "value": _ratio(*communities),
+            "numerator": communities[0],
+            "denominator": communities[1],
         },
         "funeral_homes": {"value": len(by_kind["funeral_home"])},
         "cemeteries": {"value": len(cemeteries)},
@@ -254,6 +267,11 @@ def facility_report(
     }
     people = {p["unit_code"]: p for p in queries.latest_population(conn, prefix, day.year)}
     communities = [u for u in boundaries.units_within(conn, prefix, "village") if u["kind"] == coverage.COMMUNITY_KIND]
+    # Every community counted: a located one as the circle found it, one without a point covered when an operating
+    # site is registered in it (its unit code), else not (a lower bound).
+    in_circle = {u["code"]: u["covered"] for u in circle["located"] if u["class"] == "community"}
+    site_units = {p["unit_code"] for p in places if p["kind"] == "community_eldercare_site"}
+    covered = {u["code"] for u in communities if in_circle.get(u["code"], u["code"] in site_units)}
     scopes = []
     for scope in [root] if root["level"] == "county" else [root, *banners]:
         code = significant_code(scope["code"])
@@ -274,7 +292,10 @@ def facility_report(
             sum(1 for c in graves.values() if c.startswith(code)),
             aged,
             aged_beds,
-            sum(1 for u in communities if u["code"].startswith(code)),
+            (
+                sum(1 for c in covered if c.startswith(code)),
+                sum(1 for u in communities if u["code"].startswith(code)),
+            ),
             date(day.year, 1, 1),
         )
         _compare(values, [r for r in reported or [] if r["as_of"] == day and r["unit_code"] == scope["code"]])

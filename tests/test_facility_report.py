@@ -225,7 +225,7 @@ def test_csv_and_html(api: httpx.Client, ordos_engine: Engine) -> None:
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     assert response.content.startswith("\ufeff".encode())
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert len(rows) == 10 * 21  # the city and 9 banners, 21 figures each
+    assert len(rows) == 10 * 22  # the city and 9 banners, 22 figures each
     beds = next(r for r in rows if r["scope_code"] == "150600000000" and r["key"] == "beds")
     assert (beds["value"], beds["reported"], beds["flagged"]) == ("590", "11290.0", "True")
     assert all(r["definition"] for r in rows)

@@ -148,6 +148,33 @@ def test_coverage_before_and_after(api: httpx.Client, ordos_engine: Engine) -> N
     assert "民办乙(fixture)" not in tooltips(api.get("/maps/coverage").text)  # closed on 2022-06-30
 
 
+def test_coverage_over_all_communities(api: httpx.Client, ordos_engine: Engine) -> None:
+    """Every community counted: located ones as the circle finds them, one without a point covered when a site is
+    registered in it (s3, opened 2021-03-01 in such a community, far from every community's point), else not."""
+    known = history(api, ordos_engine)
+    banner = by_name(api.get("/api/v1/facilities").json())["站二(fixture)"]["unit_code"]
+    bare = units(
+        ordos_engine,
+        "SELECT code FROM admin_unit WHERE kind = '社区' AND upper_inf(period) AND code LIKE :prefix || '%'"
+        " AND code NOT IN (SELECT unit_code FROM reference_point WHERE unit_code IS NOT NULL) ORDER BY code LIMIT 1",
+        prefix=banner[:6],
+    )[0][0]
+    s2 = known["s2"]
+    query = {"source": "fixture-history", "format": "csv", "crs": "EPSG:4490", "illustrative": "true"}
+    content = (
+        "external_id,name,kind,opened_on,unit_code,lon,lat\n"
+        f"s3,站三(fixture),community_eldercare_site,2021-03-01,{bare},{s2[0] + 0.001},{s2[1]}\n"
+    )
+    added = api.post("/api/v1/facilities/import", params=query, content=content.encode(), headers=known["headers"])
+    assert added.status_code == 200 and added.json()["inserted"] == 1, added.text
+    covered, located = located_communities_near(ordos_engine, "1506", [known["s1"]])
+    total = units(ordos_engine, "SELECT count(*) FROM admin_unit WHERE kind = '社区' AND upper_inf(period)")[0][0]
+    assert located < total  # communities without a point exist
+    share = {d: figures(api, d)["community_site_coverage_all"] for d in ("2020-12-31", "2021-12-31")}
+    assert share == {"2020-12-31": 0.0, "2021-12-31": round((covered + 1) / total, 4)}
+    assert figures(api, "2021-12-31")["community_site_coverage"] == round(covered / located, 4)  # s3 adds no point
+
+
 def test_overlapping_versions_are_refused_and_nothing_is_written(api: httpx.Client, ordos_engine: Engine) -> None:
     known = history(api, ordos_engine)
     d = DONGSHENG
