@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from app import backup, schema
 from app.boundary_compare_cli import add_compare_command, run_compare_command
+from app.boundary_hazards_cli import add_hazards_commands, run_hazards_command
 from app.manifest import load_manifest
 from app.replay import add_audit_commands, run_audit_command
 from boundaries import service as boundaries
@@ -102,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--ssl-keyfile", help="PEM private key of the certificate")
     add_ogc_commands(sub)
     add_compare_command(add_boundaries_commands(sub))
+    add_hazards_commands(sub)
     add_gazetteer_commands(sub)
     add_facilities_commands(sub)
     add_maps_commands(sub)
@@ -173,6 +175,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             run_compare_command(engine, args)
         elif args.command in BOUNDARY_COMMANDS:
             run_boundaries_command(engine, args)
+        elif args.command == "boundaries":
+            hazard_report = run_hazards_command(engine, args, settings)
+            if hazard_report is not None:
+                print_report(hazard_report)
         elif args.command == "export":
             run_export(engine, args)
         elif args.command == "maps":

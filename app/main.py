@@ -17,6 +17,7 @@ from app.docs import router as docs_router
 from boundaries import service as boundaries_service
 from boundaries.checks.api import router as checks_router
 from boundaries.disputes.api import router as disputes_router
+from boundaries.hazards.api import router as hazard_layers_router
 from boundaries.inspections.api import field_router
 from boundaries.inspections.api import router as inspections_router
 from boundaries.lines.api import router as lines_router
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(inspections_router)
     app.include_router(boundary_compare_router)
     app.include_router(boundary_hazards_router)
+    app.include_router(hazard_layers_router)
     app.include_router(field_router)
     app.include_router(lookup_router)
     app.include_router(signs_router)

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, MetaData
 import boundaries.checks.models  # noqa: F401  (registers the tables)
 import boundaries.compare.models  # noqa: F401  (registers the tables)
 import boundaries.disputes.models  # noqa: F401  (registers the tables)
+import boundaries.hazards.models  # noqa: F401  (registers the tables)
 import boundaries.inspections.models  # noqa: F401  (registers the tables)
 import boundaries.lines.models  # noqa: F401  (registers the tables)
 import boundaries.polygons.models  # noqa: F401  (registers the tables)

@@ -17,6 +17,7 @@ from boundaries.compare.service import (
     pieces_geojson,
 )
 from boundaries.disputes.service import list_cases
+from boundaries.hazards.layers import delete_hazard_layer, import_hazard_layer, list_hazard_layers
 from boundaries.hazards.schemas import HazardsOut
 from boundaries.hazards.service import hazards_csv, hazards_geojson, hazards_json, last_marker_states, screen_hazards
 from boundaries.lines.service import list_lines, list_markers, rederive_lines
@@ -71,6 +72,9 @@ __all__ = [
     "list_checks",
     "list_comparisons",
     "get_unit",
+    "delete_hazard_layer",
+    "import_hazard_layer",
+    "list_hazard_layers",
     "hazards_csv",
     "hazards_geojson",
     "hazards_json",

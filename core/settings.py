@@ -106,6 +106,9 @@ class HazardSettings(BaseSettings):
     hazard_graves: float = Field(default=10.0, ge=0, le=1000, description="points of individual graves nearby")
     hazard_source_offset: float = Field(default=10.0, ge=0, le=1000, description="points of two versions apart")
     hazard_inspection_overdue: float = Field(default=15.0, ge=0, le=1000, description="points of a line not inspected")
+    hazard_imported_areas: float = Field(
+        default=15.0, ge=0, le=1000, description="points of an imported hazard area crossing the section"
+    )
     hazard_buffer_m: float = Field(default=500.0, gt=0, le=10_000, description="reach of a section on both sides (m)")
     hazard_dispute_reach_m: float = Field(
         default=5000.0, gt=0, le=100_000, description="a case's points fade to 0 here"

@@ -1,11 +1,12 @@
 """SQL of the hazard screening: the lines screened and what the service holds about them on a day (dispute
 cases, the newest comparisons and their disputed pieces, the last observation of each marker, the last joint
-inspection of each line)."""
+inspection of each line, the imported hazard layers)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, RowMapping
@@ -103,3 +104,62 @@ def last_inspections(conn: Connection, line_ids: Sequence[int], day: date) -> di
         {"ids": list(line_ids), "day": day},
     )
     return {int(r.line_id): r.inspected_on for r in rows}
+
+
+LAYER_COLUMNS = (
+    "l.name, l.kind, l.file_name, l.checksum, l.source_crs, l.imported_by, l.imported_at,"
+    " (SELECT count(*) FROM hazard_area a WHERE a.layer_id = l.id) AS areas,"
+    " (SELECT coalesce(sum(a.area_m2), 0) FROM hazard_area a WHERE a.layer_id = l.id) AS area_m2"
+)
+
+
+def layers(conn: Connection) -> list[RowMapping]:
+    """Every imported hazard layer with its number of polygons and their area, by name."""
+    return list(conn.execute(text(f"SELECT {LAYER_COLUMNS} FROM hazard_layer l ORDER BY l.name")).mappings())
+
+
+def delete_layer(conn: Connection, name: str) -> dict[str, Any] | None:
+    """Delete the hazard layer of ``name`` with its polygons; answer what it was (None when there was none)."""
+    row = (
+        conn.execute(text(f"SELECT l.id, {LAYER_COLUMNS} FROM hazard_layer l WHERE l.name = :name"), {"name": name})
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    conn.execute(text("DELETE FROM hazard_layer WHERE id = :id"), {"id": row["id"]})
+    return {k: v for k, v in row.items() if k != "id"}
+
+
+def insert_layer(conn: Connection, layer: dict[str, Any], areas: Sequence[dict[str, Any]]) -> None:
+    """Insert a hazard layer and its polygons (WKB in EPSG:4490)."""
+    layer_id = conn.execute(
+        text(
+            "INSERT INTO hazard_layer (name, kind, file_name, checksum, source_crs, imported_by)"
+            " VALUES (:name, :kind, :file_name, :checksum, :source_crs, :imported_by) RETURNING id"
+        ),
+        layer,
+    ).scalar_one()
+    conn.execute(
+        text(
+            "INSERT INTO hazard_area (layer_id, feature, label, area_m2, geom)"
+            " VALUES (:layer_id, :feature, :label, :area_m2, ST_GeomFromWKB(:wkb, 4490))"
+        ),
+        [{**area, "layer_id": layer_id} for area in areas],
+    )
+
+
+def areas_near(conn: Connection, bounds: tuple[float, float, float, float], reach_deg: float) -> list[RowMapping]:
+    """The polygons of every hazard layer whose box comes within ``reach_deg`` degrees of ``bounds`` (lon/lat:
+    min x, min y, max x, max y), with their layer's name and kind, geometry as WKB."""
+    return list(
+        conn.execute(
+            text(
+                "SELECT a.id, a.feature, a.label, l.name AS layer, l.kind, ST_AsBinary(a.geom) AS wkb"
+                " FROM hazard_area a JOIN hazard_layer l ON l.id = a.layer_id"
+                " WHERE a.geom && ST_Expand(ST_MakeEnvelope(:x1, :y1, :x2, :y2, 4490), :reach)"
+                " ORDER BY l.name, a.feature"
+            ),
+            {"x1": bounds[0], "y1": bounds[1], "x2": bounds[2], "y2": bounds[3], "reach": reach_deg},
+        ).mappings()
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -36,3 +36,17 @@ class HazardsOut(BaseModel):
     metric_crs: str | None
     data: dict[str, Any]
     sections: list[HazardSection]
+
+
+class HazardLayerOut(BaseModel):
+    """An imported hazard layer: name, kind, the file and CRS it was read from, its polygons and their area (m²)."""
+
+    name: str
+    kind: str
+    file_name: str
+    checksum: str
+    source_crs: str
+    imported_by: str
+    imported_at: datetime
+    areas: int
+    area_m2: float

@@ -20,6 +20,9 @@ A factor gives a value between 0 and 1 and adds ``weight × value`` points (weig
   and the facilities), as comparisons find what lies in their pieces.
 - ``source_offset``: the line's largest offset (Hausdorff, m) between the two versions of a newest comparison
   above ``offset_tolerance_m``: 0 at the tolerance, 1 at twice it; on every section of the line.
+- ``imported_areas``: polygons of the imported hazard layers (mining areas, construction permits, ...:
+  ``boundaries.hazards.layers``): 1 when one crosses or touches the section, 0.5 when the nearest lies within
+  ``buffer_m`` of it; each layer's nearest polygon named in the reasons with its kind and distance.
 - ``inspection_overdue``: the line was never jointly inspected, or its last joint inspection ended more than
   ``inspection_cycle_years`` before the day, on every section of the line. The five-year cycle: 《省级行政区域界线
   联合检查实施办法》 (民政部, made under 《行政区域界线管理条例》, 国务院令第353号, 2002), 第六条 "同一条行政区域界线
@@ -62,9 +65,12 @@ FACTORS = (
     "facilities",
     "graves",
     "source_offset",
+    "imported_areas",
     "inspection_overdue",
 )
 NAMES_SHOWN = 3
+# A degree of longitude is longer than 50 km below 63°N: the box the imported areas are looked for in.
+METRES_PER_DEGREE_AT_LEAST = 50_000.0
 NEARBY_LABELS = {"places": "place name(s)", "facilities": "facility(ies)", "graves": "grave(s)"}
 
 
@@ -278,6 +284,42 @@ def _score_contents(
     return totals
 
 
+def _score_areas(
+    sections: list[Section],
+    buffers: np.ndarray,
+    frame: MetricFrame,
+    bounds: tuple[float, float, float, float],
+    weights: HazardSettings,
+    conn: Connection,
+) -> int:
+    areas = queries.areas_near(conn, bounds, weights.hazard_buffer_m / METRES_PER_DEGREE_AT_LEAST)
+    if not areas:
+        return 0
+    planes = frame.forward(np.array([shapely.from_wkb(a["wkb"]) for a in areas], dtype=object))
+    hits, found = shapely.STRtree(planes).query(buffers, predicate="intersects")
+    nearest: dict[tuple[int, str], tuple[float, Any, int]] = {}  # (section, layer) -> distance, area, count
+    for hit, area_index in zip(hits.tolist(), found.tolist(), strict=True):
+        section, area = sections[hit], areas[area_index]
+        scale = float(frame.scale(np.array([section.geometry.centroid.x]))[0])
+        distance = float(shapely.distance(section.geometry, planes[area_index])) / scale
+        before = nearest.get((hit, area["layer"]))
+        count = 1 if before is None else before[2] + 1
+        if before is None or (distance, area["feature"]) < (before[0], before[1]["feature"]):
+            nearest[(hit, area["layer"])] = (distance, area, count)
+        else:
+            nearest[(hit, area["layer"])] = (before[0], before[1], count)
+    for (hit, layer), (distance, area, count) in sorted(nearest.items(), key=lambda item: item[1][0]):
+        others = f" (+{count - 1} more of the layer)" if count > 1 else ""
+        where = "crosses the section" if distance <= 0.5 else f"{distance:,.0f} m from the section"
+        sections[hit].add(
+            "imported_areas",
+            weights.hazard_imported_areas,
+            1.0 if distance <= 0.5 else 0.5,
+            f"{area['kind']} layer 《{layer}》: {area['label']} {where}{others}",
+        )
+    return len(areas)
+
+
 def _score_inspections(sections: list[Section], day: date, weights: HazardSettings, conn: Connection) -> int:
     line_ids = sorted({s.line["id"] for s in sections})
     inspected = queries.last_inspections(conn, line_ids, day)
@@ -333,6 +375,8 @@ def screen_hazards(
     data["dispute_cases"] = _score_disputes(sections, frame, day, weights, conn)
     data |= _score_pieces(sections, buffers, frame, day, weights, conn)
     data["markers_observed"] = _score_markers(sections, frame, day, weights, conn)
+    x1, y1, x2, y2 = (float(v) for v in shapely.total_bounds([shapely.from_wkb(r["wkb"]) for r in lines]))
+    data["hazard_areas"] = _score_areas(sections, buffers, frame, (x1, y1, x2, y2), weights, conn)
     data["lines_inspected"] = _score_inspections(sections, day, weights, conn)
     data["nearby"] = _score_contents(sections, buffers, frame, weights, contents) if contents else None
     sections.sort(key=lambda s: (-s.score, s.line["line_key"], s.number))

@@ -132,28 +132,39 @@ def _code_text(raw: Any) -> str:
 
 
 def _polygon_row(code: str, source_geom: Any, geom: Any, on_invalid: str, crs: str) -> PolygonRow:
+    polygon, original, note = checked_polygon(f"unit {code}", source_geom, geom, on_invalid, crs)
+    return PolygonRow(code, polygon, original, note)
+
+
+def checked_polygon(
+    label: str, source_geom: Any, geom: Any, on_invalid: str, crs: str
+) -> tuple[MultiPolygon, BaseGeometry | None, str | None]:
+    """A polygon or multipolygon read in ``crs`` (``source_geom``) and transformed to EPSG:4490 (``geom``) checked:
+    not empty, a polygon, inside China, valid (or repaired with ``on_invalid='repair'``). Answers the 2-D
+    multipolygon, the geometry before a repair (None when none was needed) and the repair note; messages start with
+    ``label``."""
     if source_geom is None or source_geom.is_empty:
-        raise InvalidInput(f"unit {code}: empty geometry")
+        raise InvalidInput(f"{label}: empty geometry")
     if source_geom.geom_type not in ("Polygon", "MultiPolygon"):
-        raise InvalidInput(f"unit {code}: geometry type {source_geom.geom_type} is not a polygon")
+        raise InvalidInput(f"{label}: geometry type {source_geom.geom_type} is not a polygon")
     geom = shapely.force_2d(geom)  # elevations are dropped: the stored geometry is 2-D
     minx, miny, maxx, maxy = geom.bounds
     lo_x, lo_y, hi_x, hi_y = CHINA_BOUNDS
     if not (lo_x <= minx and maxx <= hi_x and lo_y <= miny and maxy <= hi_y):
         raise InvalidInput(
-            f"unit {code}: coordinates read as {crs} land at lon {minx:.4f}..{maxx:.4f}, lat {miny:.4f}..{maxy:.4f}, "
+            f"{label}: coordinates read as {crs} land at lon {minx:.4f}..{maxx:.4f}, lat {miny:.4f}..{maxy:.4f}, "
             "far outside China — wrong CRS?"
         )
     reason = shapely.is_valid_reason(geom)
     if reason == "Valid Geometry":
-        return PolygonRow(code, as_multipolygon(geom), None, None)
+        return as_multipolygon(geom), None, None
     if on_invalid == "refuse":
-        raise InvalidInput(f"unit {code}: invalid geometry: {reason} (use on_invalid=repair to make it valid)")
+        raise InvalidInput(f"{label}: invalid geometry: {reason} (use on_invalid=repair to make it valid)")
     repaired = polygonal_part(shapely.make_valid(geom))
     if repaired.is_empty:
-        raise InvalidInput(f"unit {code}: invalid geometry ({reason}) has no polygonal part after repair")
+        raise InvalidInput(f"{label}: invalid geometry ({reason}) has no polygonal part after repair")
     note = f"{reason}; area {geodesic_area_m2(geom) / 1e6:.3f} -> {geodesic_area_m2(repaired) / 1e6:.3f} km²"
-    return PolygonRow(code, repaired, geom, note)
+    return repaired, geom, note
 
 
 def polygonal_part(geom: BaseGeometry) -> MultiPolygon:
