@@ -346,6 +346,7 @@ def test_each_context_registers_its_importers_for_replay() -> None:
         "points": "path",
         "facilities": "bytes",
         "population": "bytes",
+        "hazard_layer": "path",
     }
     with pytest.raises(ValueError, match="registered twice"):
         replayable("divisions", reads="path")(REPLAY_IMPORTERS["divisions"].run)
