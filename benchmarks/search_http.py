@@ -10,7 +10,7 @@ benchmarks/search.py (GIN trigram index), through the same framework, connection
 the difference is the search. For each kind of the committed query set (benchmarks/search_queries.csv), wrk
 (2 threads, closed loop, on the same machine; Lua of benchmarks/load.py) requests that kind's queries in random
 order for ``--duration`` seconds after a 2-second warm-up; requests/s, p50 and p99 latency, non-2xx answers, and
-the CPU the server's processes and the database's backends spent per request (a figure that holds on a machine
+the CPU the server's processes and the database server spent per request (a figure that holds on a machine
 shared with other work, unlike requests/s). No result cache anywhere: the 160 queries of a kind repeat, the
 answers are computed every time.
 """
@@ -35,8 +35,8 @@ from urllib.parse import urlencode
 
 from fastapi import FastAPI, Query
 from load import LUA, run_wrk
-from serving import healthy, tree_cpu_seconds
-from sqlalchemy import Engine, create_engine, text
+from serving import healthy, postmaster_pid, tree_cpu_seconds
+from sqlalchemy import Engine, create_engine
 
 from app.main import create_app
 from core.settings import Settings
@@ -59,14 +59,17 @@ def app_with_baseline() -> FastAPI:
     return app
 
 
-def backends_cpu_seconds(engine: Engine) -> float:
-    """CPU time used so far by the PostgreSQL backends connected to the benchmark's database (the server's pool;
-    PostgreSQL on this machine, superuser), so that other databases' work on the cluster does not count."""
+def database_cpu_seconds(engine: Engine) -> float:
+    """CPU time used so far by the PostgreSQL server of the benchmark's database (on this machine, superuser): its
+    live processes plus the backends that have exited (the postmaster's reaped children), so that a pool connection
+    closed during a run still counts (summing the live backends only gave negative figures). Run it on a cluster
+    of its own: other databases' work on the cluster counts too."""
     with engine.connect() as conn:
-        pids = conn.execute(
-            text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
-        ).scalars()
-        return sum(tree_cpu_seconds(pid) for pid in pids)
+        pid = postmaster_pid(conn)
+    if pid is None:
+        return 0.0
+    reaped = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[13:15]
+    return tree_cpu_seconds(pid) + sum(map(int, reaped)) / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
@@ -128,10 +131,10 @@ def main() -> None:
                     lua = workdir / "mix.lua"
                     lua.write_text(LUA % (workdir / "paths.txt"))
                     run_wrk(base_url, lua, args.connections, 2)  # warm-up (and the pool's connections)
-                    before = tree_cpu_seconds(pid), backends_cpu_seconds(engine)
+                    before = tree_cpu_seconds(pid), database_cpu_seconds(engine)
                     result = run_wrk(base_url, lua, args.connections, args.duration)
                     server_cpu = (tree_cpu_seconds(pid) - before[0]) * 1000 / result["requests"]
-                    database_cpu = (backends_cpu_seconds(engine) - before[1]) * 1000 / result["requests"]
+                    database_cpu = (database_cpu_seconds(engine) - before[1]) * 1000 / result["requests"]
                     failures += int(result["errors"] + result["non2xx"])
                     line += [
                         f"{result['rps']:,.0f}",
