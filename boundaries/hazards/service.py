@@ -297,11 +297,11 @@ def _score_areas(
         return 0
     planes = frame.forward(np.array([shapely.from_wkb(a["wkb"]) for a in areas], dtype=object))
     hits, found = shapely.STRtree(planes).query(buffers, predicate="intersects")
+    near = np.array([s.geometry for s in sections], dtype=object)[hits]
+    distances = shapely.distance(near, planes[found]) / frame.scale(shapely.get_x(shapely.centroid(near)))
     nearest: dict[tuple[int, str], tuple[float, Any, int]] = {}  # (section, layer) -> distance, area, count
-    for hit, area_index in zip(hits.tolist(), found.tolist(), strict=True):
-        section, area = sections[hit], areas[area_index]
-        scale = float(frame.scale(np.array([section.geometry.centroid.x]))[0])
-        distance = float(shapely.distance(section.geometry, planes[area_index])) / scale
+    for hit, area_index, distance in zip(hits.tolist(), found.tolist(), distances.tolist(), strict=True):
+        area = areas[area_index]
         before = nearest.get((hit, area["layer"]))
         count = 1 if before is None else before[2] + 1
         if before is None or (distance, area["feature"]) < (before[0], before[1]["feature"]):
