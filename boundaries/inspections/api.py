@@ -135,6 +135,18 @@ def inspection_report_page(
 # --- the field form ---------------------------------------------------------------------------------------
 @field_router.get("/inspections/{campaign_id}", response_class=HTMLResponse)
 def inspection_form(conn: Db, campaign_id: int, settings: AppSettings) -> str:
-    """The mobile form of a campaign: marker, status, GNSS fix (browser or typed, any CRS), notes, photos; kept on
-    the phone and retried while the network is down."""
+    """The mobile form of a campaign: marker, status, GNSS fix (browser or typed, any CRS), notes, photos; opens
+    offline once visited, reports queued on the phone and sent when the network is back."""
     return field_form.field_form_page(conn, campaign_id, settings.photos)
+
+
+@field_router.get("/form.js", include_in_schema=False)
+def field_form_script() -> Response:
+    """The field form's script."""
+    return Response(field_form.asset("form.js"), media_type="text/javascript", headers={"Cache-Control": "no-cache"})
+
+
+@field_router.get("/sw.js", include_in_schema=False)
+def field_form_service_worker() -> Response:
+    """The field form's service worker (scope ``/field/``)."""
+    return Response(field_form.asset("sw.js"), media_type="text/javascript", headers={"Cache-Control": "no-cache"})

@@ -1,24 +1,32 @@
-"""The mobile web form inspectors use in the field (one self-contained HTML page: no CDN, no framework).
+"""The mobile web form inspectors use in the field, an offline web app (no CDN, no framework): the page, its script
+``static/form.js`` and its service worker ``static/sw.js``, all from this origin.
 
-What is typed is queued in the phone's storage under a client-made ``submission_id`` (the observation in
-localStorage, photos in IndexedDB) and sent until the server answers, so a dropped network loses nothing and a
-retry after a lost answer stores nothing twice (the server keeps one observation per submission_id).
+The service worker (scope ``/field/``: the form's pages only) keeps the last copy of each form page and of the
+script, so a form opened once opens again without a network. What is typed is queued in the phone's IndexedDB
+under a client-made ``submission_id`` (the observation and its photos) and sent by the page while it is open,
+one report at a time, until the server answers; the server keeps one observation per ``submission_id`` and one
+photo per number, so a retry after a lost answer stores nothing twice. A report the server refuses (4xx) stays
+in the queue with the server's reason until it is corrected or discarded; a refused key (401/403) stops sending
+and asks for the key again, the queue kept.
 
-The inspector's key is kept in sessionStorage, not localStorage. localStorage is shared by every page of the
-origin: a script planted on any of them (a map page, say) could read the key at any time. sessionStorage
+The inspector's key is kept in sessionStorage, not localStorage or IndexedDB. Those are shared by every page of
+the origin: a script planted on any of them (a map page, say) could read the key at any time. sessionStorage
 belongs to this browser tab alone and is gone when the tab closes: a script on another page, in another tab,
 cannot reach it, and no page can frame the form (``frame-ancestors 'none'``). Same-origin storage is never a
 wall against a script already running on the origin — one could open the form in a new window and read what is
 typed there — so the first defence is the Content-Security-Policy that keeps planted scripts from running at
-all (core.security_headers; the form's own script carries the response's nonce). An HttpOnly cookie would keep
-the key from scripts but needs cookie authentication (and CSRF defences) on the API, and a planted script could
-still send requests that carry it. The cost: the key is typed again in a new tab; the queue (no secret) stays
-in localStorage and is sent once the key is typed."""
+all (core.security_headers; the form's script is a file of this origin, no inline script). An HttpOnly cookie
+would keep the key from scripts but needs cookie authentication (and CSRF defences) on the API, and a planted
+script could still send requests that carry it. The cost: the key is typed again in a new tab; the queue (no
+secret) stays in IndexedDB and is sent once the key is typed."""
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -26,9 +34,10 @@ from sqlalchemy.engine import Connection
 from boundaries.inspections import service as inspections
 from boundaries.inspections.models import MARKER_STATUSES
 from boundaries.lines import service as lines
-from core.security_headers import SCRIPT_OPEN
+from boundaries.units import service as units
 from core.settings import PhotoSettings
 
+STATIC = Path(__file__).resolve().parent / "static"
 STATUS_LABELS = {
     "intact": "完好 intact",
     "damaged": "损坏 damaged",
@@ -36,6 +45,7 @@ STATUS_LABELS = {
     "missing": "丢失 missing",
     "rebuilt": "重建 rebuilt",
 }
+CLASS_LABELS = {"displaced": "超限移位 displaced", "in_place": "在位 in place", "no_fix": "无定位 no fix"}
 CRS_CHOICES = [
     ("EPSG:4326", "WGS84 — 手机/浏览器定位 GPS, browser position"),
     ("GCJ-02", "GCJ-02 — 高德/腾讯地图 AMap, Tencent"),
@@ -44,7 +54,8 @@ CRS_CHOICES = [
     ("EPSG:4545", "CGCS2000 3° GK 108°E (m)"),
     ("EPSG:4546", "CGCS2000 3° GK 111°E (m)"),
 ]
-RETRY_MS = 3000
+RETRY_MS = 3000  # first retry after a network failure; doubled at each failure up to MAX_RETRY_MS
+MAX_RETRY_MS = 60000
 
 
 def _json_for_script(value: Any) -> str:
@@ -52,19 +63,41 @@ def _json_for_script(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str).replace("<", "\\u003c").replace(">", "\\u003e")
 
 
+@cache
+def asset(name: str) -> bytes:
+    """The form's script (``form.js``) or its service worker (``sw.js``, which names its cache after a digest of
+    both files, so a new version of either replaces the phone's copy)."""
+    if name == "sw.js":
+        digest = hashlib.sha256((STATIC / "form.js").read_bytes() + (STATIC / "sw.js").read_bytes()).hexdigest()
+        return (STATIC / "sw.js").read_bytes().replace(b"__VERSION__", digest[:16].encode())
+    return (STATIC / name).read_bytes()
+
+
+def _marker_options(conn: Connection, line_ids: list[int]) -> str:
+    """The campaign's markers by number, description and line (named by its units), not by codes."""
+    options = []
+    for line_id in line_ids:
+        line = lines.get_line(conn, line_id)
+        found = units.find_units(conn, line["units"])
+        line_name = "–".join(found[code]["name"] if code in found else code for code in line["units"])
+        for m in line["markers"]:
+            label = " · ".join(part for part in (m["number"], m["description"] or "", line_name) if part)
+            options.append(f'<option value="{m["id"]}">{html.escape(label)}</option>')
+    return "".join(options)
+
+
 def field_form_page(conn: Connection, campaign_id: int, photos: PhotoSettings) -> str:
     """The form for one campaign: its markers, statuses, a GNSS fix (browser or typed, with CRS), notes, photos."""
     campaign = inspections.get_campaign(conn, campaign_id)
-    markers = [m for line_id in campaign["line_ids"] for m in lines.list_markers(conn, line_id=line_id)]
     config = {
         "campaign": campaign_id,
         "api": f"/api/v1/boundaries/inspections/{campaign_id}",
         "photoMaxBytes": photos.photo_max_bytes,
         "retryMs": RETRY_MS,
+        "maxRetryMs": MAX_RETRY_MS,
+        "statusLabels": STATUS_LABELS,
+        "classLabels": CLASS_LABELS,
     }
-    marker_options = "".join(
-        f'<option value="{m["id"]}">{html.escape(m["number"])} — {html.escape(m["line_key"])}</option>' for m in markers
-    )
     status_options = "".join(
         f'<label class="choice"><input type="radio" name="status" value="{s}" required> {STATUS_LABELS[s]}</label>'
         for s in MARKER_STATUSES
@@ -75,13 +108,11 @@ def field_form_page(conn: Connection, campaign_id: int, photos: PhotoSettings) -
     return PAGE.format(
         title=title,
         period=period,
-        markers=marker_options,
+        markers=_marker_options(conn, campaign["line_ids"]),
         statuses=status_options,
         crs_options=crs_options,
         max_mb=f"{photos.photo_max_bytes / 1024 / 1024:g}",
         config=_json_for_script(config),
-        script_open=SCRIPT_OPEN,
-        script=SCRIPT,
     )
 
 
@@ -94,24 +125,38 @@ body {{ font-family: sans-serif; margin: 0; padding: 12px; max-width: 640px; fon
 h1 {{ font-size: 1.2em; margin: 0 0 4px; }}
 fieldset {{ border: 1px solid #bbb; border-radius: 6px; margin: 10px 0; padding: 8px 10px; }}
 label {{ display: block; margin: 6px 0 2px; }}
-label.choice {{ display: inline-block; margin: 4px 12px 4px 0; }}
+label.choice {{ display: inline-flex; align-items: center; min-height: 44px; margin: 0 12px 0 0; }}
+label.choice input {{ width: 24px; height: 24px; margin: 0 6px 0 0; }}
 input, select, textarea, button {{ font-size: 1em; box-sizing: border-box; }}
 input[type=text], input[type=password], input[type=date], select, textarea {{ width: 100%; padding: 6px; }}
-button {{ padding: 10px 14px; margin: 6px 0; }}
-#submit {{ width: 100%; background: #1565c0; color: #fff; border: 0; border-radius: 6px; }}
+input[type=text], input[type=password], input[type=date], select {{ min-height: 44px; }}
+button {{ min-height: 44px; min-width: 44px; padding: 8px 14px; margin: 6px 6px 6px 0; border-radius: 6px; }}
+input[type=file]::file-selector-button {{ min-height: 44px; padding: 8px 12px; font-size: 1em; }}
+#submit {{ width: 100%; background: #1565c0; color: #fff; border: 0; }}
 .hint {{ color: #555; font-size: .85em; }}
+#key-row {{ display: flex; gap: 6px; }}
+#key-row input {{ flex: 1; min-width: 0; }}
+#key-row button {{ flex: none; margin: 0; white-space: nowrap; }}
+#key-note[data-state=refused] {{ color: #a31515; font-weight: bold; }}
 #state {{ padding: 8px; border-radius: 6px; background: #eee; margin: 8px 0; }}
 #state[data-state=saved] {{ background: #dff0d8; }}
 #state[data-state=queued] {{ background: #fff3cd; }}
-#state[data-state=refused] {{ background: #f8d7da; }}
-#queue li {{ margin: 4px 0; }}
+#state[data-state=refused], #state[data-state=key] {{ background: #f8d7da; }}
+#queue {{ list-style: none; padding: 0; }}
+#queue li {{ border: 1px solid #ccc; border-left: 6px solid #999; border-radius: 6px; margin: 6px 0; padding: 6px; }}
+#queue li[data-state=waiting] {{ border-left-color: #e0a800; }}
+#queue li[data-state=sent] {{ border-left-color: #2e7d32; }}
+#queue li[data-state=refused] {{ border-left-color: #c62828; }}
+#queue .why {{ color: #a31515; }}
 </style></head>
 <body>
 <h1>界桩联合检查 Boundary-marker inspection</h1>
 <div>{title}<br><span class="hint">{period}</span></div>
 <fieldset><legend>巡查员密钥 Inspector key</legend>
-<input type="password" id="key" autocomplete="off" placeholder="X-API-Key">
-<div class="hint">本标签页内只需输入一次, 关闭即清除 — typed once, kept in this tab until it is closed.</div>
+<div id="key-row"><input type="password" id="key" autocomplete="off" placeholder="X-API-Key">
+<button type="button" id="key-use">使用 Use</button></div>
+<div class="hint" id="key-note" data-state="idle">本标签页内只需输入一次, 关闭即清除 —
+typed once, kept in this tab until it is closed.</div>
 </fieldset>
 <form id="form">
 <fieldset><legend>界桩 Marker</legend>
@@ -132,183 +177,16 @@ button {{ padding: 10px 14px; margin: 6px 0; }}
 <label for="photos">照片 Photos (JPEG/PNG, ≤ {max_mb} MB each)</label>
 <input type="file" id="photos" accept="image/jpeg,image/png" capture="environment" multiple>
 </fieldset>
+<div class="hint" id="editing" hidden></div>
 <button type="submit" id="submit">提交 Submit</button>
+<div class="hint">没有信号也可提交: 报告和照片存在本机, 有网络且本页打开时自动发送, 每份只存一次; 本页离线也能打开 —
+with no signal, reports and photos stay on this phone and are sent once the network is back while this page is open
+(each stored once); the page opens offline too.</div>
 </form>
 <div id="state" data-state="idle" role="status">—</div>
+<div>待发送 Queued: <strong id="count">0</strong></div>
 <ul id="queue"></ul>
 <script type="application/json" id="config">{config}</script>
-{script_open}{script}</script>
+<script src="/field/form.js" defer></script>
 </body></html>
-"""
-
-SCRIPT = r"""
-"use strict";
-const CONFIG = JSON.parse(document.getElementById("config").textContent);
-const QUEUE = "gaz-field-queue";
-const KEY = "gaz-field-key";  // in sessionStorage: this tab only (see the module's docstring)
-const $ = (id) => document.getElementById(id);
-let flushing = false;
-
-function loadQueue() { return JSON.parse(localStorage.getItem(QUEUE) || "[]"); }
-function saveQueue(queue) { localStorage.setItem(QUEUE, JSON.stringify(queue)); render(queue); }
-function setState(state, text) { const el = $("state"); el.dataset.state = state; el.textContent = text; }
-function newSubmissionId() {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return "f-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-function today() {
-  const d = new Date();
-  return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 10);
-}
-
-function photoStore(mode, work) {
-  return new Promise((resolve, reject) => {
-    const open = indexedDB.open("gaz-field", 1);
-    open.onupgradeneeded = () => open.result.createObjectStore("photos");
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-      const tx = open.result.transaction("photos", mode);
-      const request = work(tx.objectStore("photos"));
-      tx.oncomplete = () => resolve(request ? request.result : undefined);
-      tx.onerror = () => reject(tx.error);
-    };
-  });
-}
-
-function render(queue) {
-  const list = $("queue");
-  list.textContent = "";
-  for (const item of queue) {
-    const li = document.createElement("li");
-    const marker = $("marker").querySelector(`option[value="${item.body.marker_id}"]`);
-    li.textContent = `${marker ? marker.textContent : item.body.marker_id} · ${item.body.status} · ` +
-      (item.error ? `被拒 refused: ${item.error}` : item.sent ? `照片待传 photos pending` : "待发送 waiting");
-    if (item.error) {
-      const drop = document.createElement("button");
-      drop.textContent = "删除 discard";
-      drop.onclick = () => saveQueue(loadQueue().filter((i) => i.id !== item.id));
-      li.append(" ", drop);
-    }
-    list.append(li);
-  }
-  list.dataset.count = String(queue.length);
-}
-
-async function send(method, url, body, type) {
-  const response = await fetch(url, {
-    method, body, headers: { "Content-Type": type, "X-API-Key": sessionStorage.getItem(KEY) || "" },
-  });
-  let detail = "";
-  if (!response.ok) {
-    try { detail = (await response.json()).detail; } catch (e) { detail = String(response.status); }
-  }
-  return { status: response.status, detail };
-}
-
-function retriable(status) { return status >= 500 || status === 408 || status === 429; }
-
-async function flushItem(queue, item) {
-  if (!item.sent) {
-    const answer = await send("POST", CONFIG.api + "/observations", JSON.stringify(item.body), "application/json");
-    if (answer.status === 401 || answer.status === 403) throw new Error("密钥无效 key refused: " + answer.detail);
-    if (retriable(answer.status)) throw new Error("服务器 server " + answer.status);
-    if (answer.status >= 400) { item.error = answer.detail; saveQueue(queue); return; }
-    item.sent = true;
-    saveQueue(queue);
-  }
-  for (let seq = 1; seq <= item.photos; seq++) {
-    if (item.uploaded.includes(seq)) continue;
-    const key = `${item.id}/${seq}`;
-    const photo = await photoStore("readonly", (store) => store.get(key));
-    const url = `${CONFIG.api}/observations/${item.id}/photos/${seq}?name=${encodeURIComponent(photo.name)}`;
-    const answer = await send("PUT", url, photo.blob, photo.type);
-    if (retriable(answer.status) || answer.status === 401 || answer.status === 403) {
-      throw new Error("照片 photo " + answer.status);
-    }
-    if (answer.status >= 400) { item.error = `photo ${seq}: ${answer.detail}`; saveQueue(queue); return; }
-    item.uploaded.push(seq);
-    saveQueue(queue);
-    await photoStore("readwrite", (store) => store.delete(key));
-  }
-  queue.splice(queue.indexOf(item), 1);
-  saveQueue(queue);
-}
-
-async function flush() {
-  if (flushing) return;
-  flushing = true;
-  const queue = loadQueue();
-  try {
-    if (!queue.length) return;
-    for (const item of [...queue]) { if (!item.error) await flushItem(queue, item); }
-    const refused = queue.filter((i) => i.error).length;
-    if (refused) setState("refused", `${refused} 条被拒, 请检查 refused — see below`);
-    else setState("saved", "已保存 saved");
-  } catch (error) {
-    setState("queued", `已存本机, 自动重试 kept on this phone, retrying (${queue.length}): ${error.message}`);
-  } finally {
-    flushing = false;
-  }
-}
-
-async function submit(event) {
-  event.preventDefault();
-  const key = $("key").value.trim();
-  if (!key) { setState("refused", "请输入密钥 type your key first"); return; }
-  sessionStorage.setItem(KEY, key);
-  const status = document.querySelector("input[name=status]:checked");
-  const body = {
-    submission_id: newSubmissionId(), observed_on: $("observed").value,
-    marker_id: Number($("marker").value), status: status ? status.value : null, notes: $("notes").value,
-  };
-  const x = $("x").value.trim(), y = $("y").value.trim();
-  if (x || y) {
-    if (!Number.isFinite(Number(x)) || !Number.isFinite(Number(y)) || !x || !y) {
-      setState("refused", "坐标须为数字 coordinates must be two numbers"); return;
-    }
-    body.fix = { x: Number(x), y: Number(y), crs: $("crs").value };
-  }
-  const files = Array.from($("photos").files);
-  for (const file of files) {
-    if (!["image/jpeg", "image/png"].includes(file.type) || file.size > CONFIG.photoMaxBytes) {
-      setState("refused", `${file.name}: JPEG/PNG ≤ ${CONFIG.photoMaxBytes} bytes only`); return;
-    }
-  }
-  const item = { id: body.submission_id, body, photos: files.length, uploaded: [], sent: false, error: null };
-  for (const [index, file] of files.entries()) {
-    const photo = { blob: file, type: file.type, name: file.name };
-    await photoStore("readwrite", (store) => store.put(photo, `${item.id}/${index + 1}`));
-  }
-  const queue = loadQueue();
-  queue.push(item);
-  saveQueue(queue);
-  $("form").reset();
-  $("observed").value = today();
-  await flush();
-}
-
-function locate() {
-  if (!navigator.geolocation) { $("locate-note").textContent = "本浏览器不提供定位 no geolocation here"; return; }
-  navigator.geolocation.getCurrentPosition(
-    (position) => {
-      $("x").value = position.coords.longitude.toFixed(8);
-      $("y").value = position.coords.latitude.toFixed(8);
-      $("crs").value = "EPSG:4326";
-      $("locate-note").textContent = `WGS84 (EPSG:4326), ±${Math.round(position.coords.accuracy)} m`;
-    },
-    (error) => { $("locate-note").textContent = "定位失败 no position: " + error.message +
-      (window.isSecureContext ? "" : " (需要 HTTPS — needs HTTPS)"); },
-    { enableHighAccuracy: true, timeout: 30000, maximumAge: 0 },
-  );
-}
-
-localStorage.removeItem(KEY);  // where earlier versions of the form kept it
-$("key").value = sessionStorage.getItem(KEY) || "";
-$("observed").value = today();
-$("form").addEventListener("submit", submit);
-$("locate").addEventListener("click", locate);
-window.addEventListener("online", flush);
-setInterval(flush, CONFIG.retryMs);
-render(loadQueue());
-flush();
 """
