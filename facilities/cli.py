@@ -57,6 +57,7 @@ def add_facilities_commands(sub: argparse._SubParsersAction) -> None:
     report.add_argument("--target", type=float, help="beds per 1,000 aged 60+ (default: GAZ_BED_TARGET_PER_1000)")
     report.add_argument("--widths", help="buffer widths per layer kind, e.g. road:200,river:500")
     report.add_argument("--csv", action="store_true", help="print the report's table as CSV")
+    report.add_argument("--as-of", type=_day, help="the facilities open on this day, YYYY-MM-DD (default today)")
     year_end = group.add_parser("report", help="the year-end figures (as GET /api/v1/reports/facilities)")
     year_end.add_argument("--as-of", type=_day, help="the day counted, YYYY-MM-DD (default today)")
     year_end.add_argument("--unit", default=service.CITY_CODE, help="NBS code of the city or a banner")
@@ -146,9 +147,9 @@ def _year_end(conn: Any, args: argparse.Namespace, settings: CoverageSettings) -
 
 def _coverage(conn: Any, args: argparse.Namespace, settings: CoverageSettings) -> dict[str, Any]:
     if args.report == "burial":
-        return coverage.burial(conn, unit=args.unit)
+        return coverage.burial(conn, unit=args.unit, as_of=args.as_of)
     if args.report in ("eldercare", "uncovered"):
-        return coverage.eldercare_circle(conn, unit=args.unit, walk_m=args.walk_m)
+        return coverage.eldercare_circle(conn, unit=args.unit, walk_m=args.walk_m, as_of=args.as_of)
     if args.report == "beds":
-        return coverage.beds(conn, settings=settings, unit=args.unit, target=args.target)
-    return coverage.prohibited_zones(conn, widths=coverage.parse_widths(args.widths))
+        return coverage.beds(conn, settings=settings, unit=args.unit, target=args.target, as_of=args.as_of)
+    return coverage.prohibited_zones(conn, widths=coverage.parse_widths(args.widths), as_of=args.as_of)

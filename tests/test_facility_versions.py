@@ -262,6 +262,11 @@ def test_cli_report(api: httpx.Client, ordos_engine: Engine, tmp_path: Path) -> 
     for args, needle in bad:
         done = gaz(ordos_engine, "facilities", "report", *args)
         assert done.returncode == 2 and needle in done.stderr, (args, done.stderr)
+    done = gaz(ordos_engine, "facilities", "coverage", "beds", "--as-of", "2022-12-31")
+    assert done.returncode == 0 and json.loads(done.stdout)["as_of"] == "2022-12-31", done.stderr
+    assert sum(b["beds"] for b in json.loads(done.stdout)["banners"]) == 160  # h1's new version only
+    done = gaz(ordos_engine, "facilities", "coverage", "burial", "--as-of", "2021-02-30")
+    assert done.returncode == 2 and "--as-of" in done.stderr
 
 
 def test_a_closed_facility_reopens_only_from_a_given_day() -> None:
