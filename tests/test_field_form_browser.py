@@ -255,6 +255,13 @@ def test_the_form_opens_offline_and_sends_what_was_recorded_once(
     open_offline_ready(browser, form)
     scope = browser.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.scope)")
     assert scope == f"{api.base_url}/field/"  # the form's pages only, not the site
+    inline = "document.querySelectorAll('script:not([src]):not([type=\"application/json\"])').length"
+    assert browser.evaluate(inline) == 0  # the script is a file of this origin (CSP: no inline script)
+    small = browser.evaluate(
+        """Array.from(document.querySelectorAll('button, select, input:not([type=radio]), label.choice'))
+        .filter((e) => e.getBoundingClientRect().height < 44).map((e) => e.id || e.textContent)"""
+    )
+    assert small == []  # touch targets of at least 44 px
     browser.evaluate(
         f"document.getElementById('key').value = {json.dumps(key(ordos_engine, 'inspector')['X-API-Key'])}"
     )
