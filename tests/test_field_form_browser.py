@@ -267,6 +267,8 @@ def test_the_form_opens_offline_and_sends_what_was_recorded_once(
     )
 
     # Offline: two reports are recorded and wait on the phone.
+    kept = "caches.match(location.href).then((r) => r.headers.get('Content-Security-Policy'))"
+    kept_policy = browser.evaluate(kept)  # its nonce is the kept copy's: a page from the network has a fresh one
     network(browser, offline=True)
     record(browser, first, "intact", today)
     record(browser, second, "moved", today, **moved(second, 120.0, 12.0, "EPSG:4490"))
@@ -278,6 +280,8 @@ def test_the_form_opens_offline_and_sends_what_was_recorded_once(
     browser.page("Page.reload")
     answer = browser.next_event("Network.responseReceived")["params"]
     assert answer["response"]["url"] == form and answer["response"]["fromServiceWorker"] is True
+    headers = {name.lower(): value for name, value in answer["response"]["headers"].items()}
+    assert kept_policy and headers["content-security-policy"] == kept_policy  # the kept copy
     wait_for(lambda: browser.evaluate("document.readyState") == "complete", "the page offline")
     wait_for(lambda: count(browser) == "2", "the queue after the reload")
     assert len(browser.evaluate("Array.from(document.querySelectorAll('#marker option'))")) == 3
