@@ -23,6 +23,7 @@ from divisions import queries, rules
 from divisions.models import STATUSES
 
 OPEN_CASE_STATUSES = ("open", "mediating")
+EARLIEST_EFFECTIVE = date(1949, 10, 1)  # the division records start with the People's Republic
 
 
 def _clean(name: str, value: str, maximum: int) -> str:
@@ -167,6 +168,8 @@ def create_application(
     """A draft application, checked: touched township units valid the day before ``effective_date`` (404), kept
     codes among them and in their kind's range, new codes given by the coding rule, villages allocated once, a way
     to build each new polygon; 422 naming the first problem, nothing written."""
+    if effective_date < EARLIEST_EFFECTIVE:
+        raise InvalidInput(f"effective_date {effective_date} is before {EARLIEST_EFFECTIVE}")
     day = effective_date - timedelta(days=1)
     found = touched_units(conn, touched, day)
     codes = list(found)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.values import IsoDate
 from divisions.models import KINDS
 
 Kind = Literal[KINDS]  # type: ignore[valid-type]
@@ -19,7 +19,7 @@ class Document(BaseModel):
 
     title: str = Field(min_length=1, max_length=300)
     reference: str | None = Field(default=None, max_length=300)
-    issued_on: date | None = None
+    issued_on: IsoDate | None = None
 
 
 class Figures(BaseModel):
@@ -62,7 +62,7 @@ class ApplicationIn(BaseModel):
     title: str = Field(min_length=1, max_length=300)
     touched: list[str] = Field(min_length=1, max_length=50, description="codes of the township-level units it touches")
     proposed: list[ProposedUnitIn] = Field(min_length=1, max_length=50)
-    effective_date: date
+    effective_date: IsoDate
     documents: list[Document] = Field(default_factory=list, max_length=100)
     relaxation_ground: str | None = Field(default=None, max_length=20, description="1984 report 三: the ground claimed")
     note: str = Field(default="", max_length=2000)
@@ -81,4 +81,4 @@ class ApprovalIn(VersionIn):
 
     approving_body: str = Field(min_length=1, max_length=200)
     document_number: str = Field(min_length=1, max_length=100, description="批准文号")
-    approval_date: date
+    approval_date: IsoDate

@@ -62,6 +62,8 @@ def plan(stored: list[Version], record: dict[str, Any], *, valid_from: date | No
     effect on ``valid_from`` (``today`` when None), given its ``stored`` versions (oldest first; none for a new
     facility). InvalidInput names the version a statement would overlap; nothing is written here."""
     attrs, opened, closed = _attrs(record), record.get("opened_on"), record.get("closed_on")
+    if closed is not None and closed < EARLIEST:
+        raise InvalidInput(f"closed_on {closed} is before {EARLIEST}, where the registry's dates start")
     if opened is not None and closed is not None and closed <= opened:
         raise InvalidInput(f"closed_on {closed} is not after opened_on {opened}")
     if not stored:

@@ -152,10 +152,12 @@ def locate_points(
     lon, lat = points_to_storage(np.asarray(x, dtype=float), np.asarray(y, dtype=float), crs)
     day = as_of or date.today()
     found, units = locator.locate(conn, lon, lat, day)
-    used = np.unique(found[found >= 0])
+    hit = found >= 0
+    used = np.unique(found[hit])
     renumber = np.full(len(units), -1, dtype=np.int64)
     renumber[used] = np.arange(len(used))
-    mapped = np.where(found >= 0, renumber[np.maximum(found, 0)], -1)
+    mapped = np.full(len(found), -1, dtype=np.int64)
+    mapped[hit] = renumber[found[hit]]  # no unit on the date (an empty index): every point unmatched
     return {
         "crs": parse_crs(crs),
         "as_of": day,
