@@ -55,7 +55,7 @@ def run_hazards_command(engine: Engine, args: argparse.Namespace, settings: Sett
             return boundaries.import_hazard_layer(
                 conn,
                 args.file,
-                name=args.name,
+                layer=args.name,
                 kind=args.kind,
                 crs=args.crs,
                 on_invalid=args.on_invalid,

@@ -8,7 +8,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import uuid
 import zipfile
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +18,12 @@ import geopandas as gpd
 import httpx
 import pytest
 import shapely
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 
+from app.replay import replay_log
+from core import audit
 from core.settings import HazardSettings
-from tests.conftest import LiveServer, server_config
+from tests.conftest import LiveServer, create_database, drop_database, server_config
 from tests.factories import api_key, gaz
 
 URL = "/api/v1/boundaries/hazards"
@@ -269,3 +273,32 @@ def test_the_cli_screens_and_imports(ordos_engine: Engine, tmp_path: Path) -> No
     deleted = gaz(ordos_engine, "boundaries", "hazard-layers", "delete", "--name", "cli-fixture")
     assert deleted.returncode == 0, deleted.stderr
     assert stored(ordos_engine)[:2] == (0, 0)
+
+
+def test_the_audit_log_replays_an_import(engine: Engine, template_db: str, tmp_path: Path) -> None:
+    """An import's archived input re-run from the audit log rebuilds the same layer in a database restored to the
+    state before it."""
+    archive = tmp_path / "archive"
+    fixture = tmp_path / "fixture_permits.geojson"
+    fixture.write_bytes(layer(("许可甲 (fixture)", polygon(109.9, 39.6, 0.002)), ("许可乙 (fixture)", OPEN_RING)))
+    with engine.connect() as conn:
+        first = audit.last_id(conn) + 1
+    options = ("--kind", "construction_permit", "--name", "replayed", "--skip-invalid")
+    imported = gaz(
+        engine, "boundaries", "hazard-layers", "import", fixture, *options, GAZ_IMPORT_ARCHIVE_DIR=str(archive)
+    )
+    assert imported.returncode == 0, imported.stderr
+    name = f"gaz_replay_{uuid.uuid4().hex[:8]}"
+    target = create_engine(create_database(name, template_db))
+    try:
+        assert replay_log(engine, target, first, archive_dir=archive) == Counter({"import hazard_layer": 1})
+        query = text(
+            "SELECT l.name, l.kind, a.feature, a.label, ST_AsText(a.geom) FROM hazard_area a"
+            " JOIN hazard_layer l ON l.id = a.layer_id ORDER BY a.feature"
+        )
+        with engine.connect() as logged, target.connect() as rebuilt:
+            before, after = logged.execute(query).all(), rebuilt.execute(query).all()
+        assert after == before and len(after) == 1
+    finally:
+        target.dispose()
+        drop_database(name)

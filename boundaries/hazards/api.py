@@ -37,7 +37,7 @@ def import_hazard_layer(
     return imports.run(
         layers.import_hazard_layer_content,
         content,
-        name=name,
+        layer=name,
         kind=kind,
         file_format=format,
         crs=crs,

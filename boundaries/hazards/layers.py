@@ -130,17 +130,17 @@ def import_hazard_layer(
     conn: Connection,
     path: Path,
     *,
-    name: str,
+    layer: str,
     kind: str,
     crs: str | None = None,
     on_invalid: str = "refuse",
     skip_invalid: bool = False,
     actor: str = "cli",
 ) -> ImportReport:
-    """Import a hazard layer of polygons (GeoJSON, GeoPackage, Shapefile or zipped Shapefile) under ``name`` with
+    """Import a hazard layer of polygons (GeoJSON, GeoPackage, Shapefile or zipped Shapefile) named ``layer`` with
     its ``kind``: every feature must be a valid polygon in China read in its CRS (``crs`` overrides the file's), else
     nothing is written (``skip_invalid``: the valid ones are); a layer of that name is replaced. Audited."""
-    name, kind = _check_name(name), _check_kind(kind)
+    name, kind = _check_name(layer), _check_kind(kind)
     if on_invalid not in ON_INVALID:
         raise InvalidInput(f"on_invalid {on_invalid!r} is not one of {', '.join(ON_INVALID)}")
     suffix = path.suffix.lower()
@@ -170,7 +170,7 @@ def import_hazard_layer(
     if before is not None:
         report.notes.append(f"replaced layer {name!r} ({before['kind']}, {before['areas']} polygon(s))")
     replay = archive_input(
-        path, importer="hazard_layer", name=name, kind=kind, crs=crs, on_invalid=on_invalid, skip_invalid=skip_invalid
+        path, importer="hazard_layer", layer=name, kind=kind, crs=crs, on_invalid=on_invalid, skip_invalid=skip_invalid
     )
     after = {**report.as_dict(), "kind": kind, "replay": replay}
     audit.record(
@@ -183,7 +183,7 @@ def import_hazard_layer_content(
     conn: Connection,
     content: bytes,
     *,
-    name: str,
+    layer: str,
     kind: str,
     file_format: str,
     crs: str | None = None,
@@ -199,7 +199,7 @@ def import_hazard_layer_content(
         path = Path(folder) / f"hazard_layer{FORMATS[file_format]}"
         path.write_bytes(content)
         return import_hazard_layer(
-            conn, path, name=name, kind=kind, crs=crs, on_invalid=on_invalid, skip_invalid=skip_invalid, actor=actor
+            conn, path, layer=layer, kind=kind, crs=crs, on_invalid=on_invalid, skip_invalid=skip_invalid, actor=actor
         )
 
 
