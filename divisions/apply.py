@@ -6,7 +6,7 @@ the villages or whole units allocated), the changed boundary lines derived again
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import shapely
@@ -31,7 +31,9 @@ def _statistical_name(current: dict[str, Any] | None, name: str, kind: str) -> s
 
 def apply_application(conn: Connection, application_id: int, *, version: int, actor: str) -> dict[str, Any]:
     """approved → applied: write the change (module docstring) from the effective date; 409 when the application
-    is stale or not approved, or when the units changed since it was drawn up (nothing written then)."""
+    is stale or not approved, takes effect after today, or the units changed since it was drawn up (nothing written
+    then). An approved change waits for its day: the place names' events change their status when written, so a
+    change applied ahead of time would show today's names as historic."""
     row = require_application(conn, application_id, lock=True)
     if row["version"] != version:
         raise Conflict(
@@ -41,6 +43,11 @@ def apply_application(conn: Connection, application_id: int, *, version: int, ac
     if row["status"] != "approved":
         raise Conflict(f"application {application_id} is {row['status']}: only an approved application is applied")
     effective = row["effective_date"]
+    if effective > date.today():
+        raise Conflict(
+            f"application {application_id} takes effect on {effective}: it is applied on or after that day "
+            "(approved, it waits; the place names would otherwise read as historic before the change)"
+        )
     day = effective - timedelta(days=1)
     codes = list(row["touched_codes"])
     county = row["county_code"]

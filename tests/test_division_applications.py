@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -432,3 +432,15 @@ def test_reads_answer_304_until_the_application_changes(county: County) -> None:
     county.step(app, "submit")
     again = county.client.get(path, headers={"If-None-Match": tag})
     assert again.status_code == 200 and again.json()["status"] == "submitted" and again.headers["etag"] != tag
+
+
+def test_an_approved_change_waits_for_its_effective_date(county: County) -> None:
+    """Applied before its day, a change would show today's place names as historic: applying it is refused (409
+    naming the day) and nothing is written; it stays approved."""
+    future = (date.today() + timedelta(days=30)).isoformat()
+    app = county.step(county.create({**merge_body(), "effective_date": future}), "submit")
+    app = county.step(app, "approve", **APPROVAL)
+    refused = county.step(app, "apply", expect=409)
+    assert future in refused["detail"]
+    assert county.client.get(f"/api/v1/divisions/applications/{app['id']}").json()["status"] == "approved"
+    assert county.unit(C, date.today().isoformat()).status_code == 200
