@@ -21,7 +21,7 @@ def add_maps_commands(sub: argparse._SubParsersAction) -> None:
     maps = sub.add_parser("maps", help="printed maps").add_subparsers(dest="action", required=True)
     command = maps.add_parser("print", help="the city (or one banner) as a one-page vector PDF")
     command.add_argument("--unit", default=CITY_CODE, help="NBS code of the city or a banner (default the city)")
-    command.add_argument("--paper", default="A1", type=str.upper, choices=tuple(PAPERS), help="sheet (default A1)")
+    command.add_argument("--paper", default="A1", choices=tuple(PAPERS), help="sheet (default A1)")
     command.add_argument("--scale", type=int, help="scale denominator (default: the largest round one that fits)")
     command.add_argument("--as-of", help="units, polygons and names valid on this day, YYYY-MM-DD (default today)")
     command.add_argument("-o", "--out", required=True, type=Path, help="the PDF file to write")

@@ -98,11 +98,11 @@ class Sheet:
 
 
 def check_paper(paper: str) -> str:
-    """The paper name (A1, A3, A4; any case), or InvalidInput naming the choices."""
-    name = paper.strip().upper()
-    if name not in PAPERS:
+    """The paper name (A1, A3, A4, as the route's and the command's choices spell them), or InvalidInput naming
+    the choices."""
+    if paper not in PAPERS:
         raise InvalidInput(f"paper {paper!r} is not one of {', '.join(PAPERS)}")
-    return name
+    return paper
 
 
 def check_scale(scale: int | None) -> int | None:

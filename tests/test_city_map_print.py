@@ -203,6 +203,7 @@ def test_a_chosen_scale(server: httpx.Client, tmp_path: Path) -> None:
         ({"unit": "abc"}, 422, "abc"),
         ({"unit": "150621001000"}, 422, "print the city or one banner"),
         ({"paper": "A0"}, 422, "paper"),
+        ({"paper": "a1"}, 422, "paper"),  # the same choices, spelled the same, as the command's
         ({"scale": "0"}, 422, "scale"),
         ({"scale": "abc"}, 422, "scale"),
         ({"scale": "10000"}, 422, "the largest scale that fits"),
@@ -221,6 +222,7 @@ def test_bad_input_by_the_route(server: httpx.Client, params: dict[str, str], st
     [
         (["--unit", "159999000000"], "159999"),
         (["--paper", "A0"], "invalid choice"),
+        (["--paper", "a1"], "invalid choice"),
         (["--scale", "0"], "scale 1:0"),
         (["--scale", "x"], "invalid int value"),
         (["--as-of", "2023-02-30"], "--as-of"),
