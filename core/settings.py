@@ -74,7 +74,7 @@ class CoverageSettings(BaseSettings):
 
 
 class MapSettings(BaseSettings):
-    """Basemap keys: the Tianditu basemap is offered only when a key is configured."""
+    """Basemap keys (the Tianditu basemap is offered only when a key is configured) and what every map carries."""
 
     model_config = SettingsConfigDict(env_prefix="GAZ_", extra="ignore")
 
@@ -84,6 +84,11 @@ class MapSettings(BaseSettings):
         min_length=1,
         max_length=200,
         description="the note every boundary map and the viewer carry (and so their prints): the office's wording",
+    )
+    map_approval_number: str = Field(
+        default="",
+        max_length=60,
+        description="the 审图号 the viewer's print carries (e.g. 蒙S（2026）012号); empty prints a marked placeholder",
     )
 
 

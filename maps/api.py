@@ -52,6 +52,7 @@ def viewer(
         as_of=as_of,
         settings=settings.coverage,
         compliance_note=settings.maps.compliance_note,
+        approval_number=settings.maps.map_approval_number,
     )
     return _map_page(page, basemap)
 

@@ -23,6 +23,30 @@ MAPS = {
 }
 ILLUSTRATIVE_NOTE = "示意数据 ILLUSTRATIVE: 设施为演示用虚构记录, 非真实清单 (facilities are made-up demo records)"
 APPROX_NOTE = "乡镇/村点为地名服务的近似位置, 非驻地测量点 (unit points are approximate, geocoded from names)"
+# Polygons are named on public pages by where they come from and by their status in the registry, never a vendor's
+# lineage as "registered" unless the registry says so (issue 13). Unknown sources are shown by their name.
+POLYGON_SOURCES = {
+    "registered": "已登记 registered",  # a check's or comparison's side: the registry's registered polygons
+    "amap-2020": "高德 AMap 2020 行政区划面",
+    "datav-2021": "阿里云 DataV 2021 行政区划面",
+}
+POLYGON_STATUSES = {
+    "registered": "已登记 registered",
+    "reference": "参考 reference",
+    "claimed": "主张 claimed",
+    "draft": "草稿 draft",
+}
+
+
+def source_text(source: str) -> str:
+    """A polygon source (or a check's side, ``registered``) in words."""
+    return POLYGON_SOURCES.get(source, source)
+
+
+def polygons_label(source: str, statuses: list[str]) -> str:
+    """Polygons named by their source and their statuses in the registry, e.g.
+    高德 AMap 2020 行政区划面（参考 reference）."""
+    return f"{source_text(source)}（{'、'.join(POLYGON_STATUSES.get(s, s) for s in statuses)}）"
 
 
 def unit_names(conn: Connection, as_of: date | None = None) -> dict[str, str]:
@@ -120,17 +144,22 @@ def unit_layers(
     the township/village points (of units valid on the date) on ``canvas``; the legend entries of the sources."""
     city = boundaries.get_unit(conn, CITY_CODE, crs="EPSG:4490", as_of=as_of)
     if city["polygon"] is not None:
+        outline = city["polygon"]
         canvas.polygons(
-            "市界 City outline (registered)",
+            f"市界 City outline {polygons_label(outline['source'], [outline['status']])}",
             [
                 {
-                    "geometry": city["polygon"]["geometry"],
-                    "properties": {"name": city["name"], "source": city["polygon"]["source"]},
+                    "geometry": outline["geometry"],
+                    "properties": {
+                        "name": city["name"],
+                        "source": source_text(outline["source"]),
+                        "status": POLYGON_STATUSES.get(outline["status"], outline["status"]),
+                    },
                 }
             ],
             style=lambda _: {"color": "#b2182b", "weight": 3, "fill": False},
-            fields=["name", "source"],
-            aliases=["名称", "来源"],
+            fields=["name", "source", "status"],
+            aliases=["名称", "来源", "状态"],
         )
     legend: list[tuple[str, str]] = []
     polygons_now = boundaries.polygons_by_source(conn, CITY_CODE, "county", as_of=as_of)
@@ -138,14 +167,15 @@ def unit_layers(
         colour = SOURCE_COLOURS[number % len(SOURCE_COLOURS)]
         statuses = sorted({p["status"] for p in polygons})
         registered = statuses == ["registered"]
-        label = f"旗区边界 {source} ({', '.join(statuses)})"
+        label = f"旗区边界 {polygons_label(source, statuses)}"
         legend.append((colour, label))
         canvas.polygons(
             label,
             [
                 {
                     "geometry": p["geometry"],
-                    "properties": {k: p[k] for k in ("name", "code", "area_km2", "status")} | {"source": source},
+                    "properties": {k: p[k] for k in ("name", "code", "area_km2")}
+                    | {"source": source_text(source), "status": POLYGON_STATUSES.get(p["status"], p["status"])},
                 }
                 for p in polygons
             ],
@@ -187,7 +217,7 @@ def _check_notes(check: dict[str, Any], drawn: int) -> list[str]:
     parent = check["parent"]["code"] if check["parent"] else "all units"
     return [
         f"拓扑检查 topology check #{check['id']}: {check['level']} units under {parent}, polygons "
-        f"{check['source']}, as of {check['as_of']}; {total} findings"
+        f"{source_text(check['source'])}, as of {check['as_of']}; {total} findings"
         + (f", the {drawn} largest drawn" if total > drawn else ", all drawn")
     ]
 
@@ -249,7 +279,8 @@ def _comparison_notes(comparison: dict[str, Any]) -> list[str]:
     total = comparison["summary"]["disputed"]["count"]
     drawn = len(comparison["pieces"])
     return [
-        f"边界比对 comparison #{comparison['id']}: {comparison['first']} / {comparison['second']}, "
+        f"边界比对 comparison #{comparison['id']}: {source_text(comparison['first'])} / "
+        f"{source_text(comparison['second'])}, "
         f"{comparison['level']} units, as of {comparison['as_of']}, pieces of at least "
         f"{comparison['tolerance_m2']:g} m²; {total} disputed pieces"
         + (f", the {drawn} largest drawn" if total > drawn else ", all drawn")
@@ -258,7 +289,7 @@ def _comparison_notes(comparison: dict[str, Any]) -> list[str]:
 
 def _comparison_layers(canvas: Canvas, comparison: dict[str, Any], names: dict[str, str]) -> list[tuple[str, str]]:
     """One overlay per kind of disputed piece of a stored comparison; the legend entries drawn."""
-    first, second = comparison["first"], comparison["second"]
+    first, second = source_text(comparison["first"]), source_text(comparison["second"])
     kinds = {
         "between": [p for p in comparison["pieces"] if p["first_unit"] and p["second_unit"]],
         "first_only": [p for p in comparison["pieces"] if not p["second_unit"]],

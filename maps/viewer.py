@@ -31,6 +31,7 @@ from maps.service import (
     ILLUSTRATIVE_NOTE,
     MAPS,
     PIECE_STYLES,
+    POLYGON_SOURCES,
     place_layers,
     unit_layers,
     unit_names,
@@ -89,6 +90,7 @@ def viewer_page(
     as_of: date | None = None,
     settings: CoverageSettings,
     compliance_note: str,
+    approval_number: str,
 ) -> str:
     """The viewer page (see :func:`build_viewer_page`), built once per database, data version of the contexts it
     draws (core.data_version: every committed write bumps it), day and options, then served from memory: the
@@ -102,6 +104,7 @@ def viewer_page(
         as_of,
         settings.model_dump_json(),
         compliance_note,
+        approval_number,
     )
     with _pages_lock:
         if key in _pages:
@@ -114,6 +117,7 @@ def viewer_page(
         as_of=as_of,
         settings=settings,
         compliance_note=compliance_note,
+        approval_number=approval_number,
     )
     with _pages_lock:
         _pages[key] = page
@@ -130,9 +134,11 @@ def build_viewer_page(
     as_of: date | None,
     settings: CoverageSettings,
     compliance_note: str,
+    approval_number: str,
 ) -> str:
     """The viewer page: every layer in one switcher, started as an application (search, identify, URL state);
-    its notes start with ``compliance_note`` (the setting maps.compliance_note)."""
+    its notes start with ``compliance_note`` (the setting maps.compliance_note); its print carries
+    ``approval_number`` (the setting maps.map_approval_number; empty: a marked placeholder)."""
     everything = facilities.list_facilities(conn, unit=CITY_CODE)
     notes = [compliance_note, APPROX_NOTE, GENERALISED_NOTE]
     if any(f["illustrative"] for f in everything):
@@ -164,9 +170,11 @@ def build_viewer_page(
         "levels": LEVEL_LABELS,
         "finding_styles": FINDING_STYLES,
         "piece_styles": PIECE_STYLES,
+        "polygon_sources": POLYGON_SOURCES,
         "hazard_bins": HAZARD_BINS,
         "case_styles": {status: [CASE_COLOURS[status], label] for status, label in CASE_STATUSES.items()},
         "city_code": CITY_CODE,
+        "approval_number": approval_number,
         "maps": [{"href": f"/maps/{name}", "label": title} for name, title in MAPS.items()],
     }
     return canvas.render(app)

@@ -22,7 +22,7 @@ from core.database import transaction
 from core.values import GeoPoint
 from gazetteer.places import service as gazetteer
 from gazetteer.places.names import CATEGORIES
-from maps.service import FINDING_STYLES, place_layer_name
+from maps.service import FINDING_STYLES, POLYGON_SOURCES, place_layer_name
 from tests.test_coverage import ROAD, add
 from tests.test_facilities import editor
 from tests.test_graves import GRAVES, import_graves
@@ -107,20 +107,26 @@ def test_index_page_in_the_browser(api: httpx.Client) -> None:
     assert links == ["/maps/boundaries", "/maps/places", "/maps/coverage"]
 
 
+# Polygons named by source and registry status (the demo manifest loads AMap 2020 and the DataV outline as registered).
+AMAP_LAYER = "旗区边界 高德 AMap 2020 行政区划面（已登记 registered）"
+DATAV_LAYER = "旗区边界 阿里云 DataV 2021 行政区划面（参考 reference）"
+OUTLINE_LAYER = "市界 City outline 阿里云 DataV 2021 行政区划面（已登记 registered）"
+
+
 def test_boundaries_map_matches_the_api(api: httpx.Client, ordos_engine: Engine, browse: Any) -> None:
     summary = browse(f"{api.base_url}/maps/boundaries", "boundaries.png")
     layers = counts(summary)
     banners = api.get("/api/v1/units/150600/children").json()
     with_polygon = [b for b in banners if api.get(f"/api/v1/units/{b['code']}").json()["polygon"] is not None]
-    assert layers["旗区边界 amap-2020 (registered)"] == len(with_polygon) == 9
-    assert layers["旗区边界 amap-2020 (registered)"] == ogc_count(api, "polygons-amap-2020")
-    assert layers["旗区边界 datav-2021 (reference)"] == ogc_count(api, "polygons-datav-2021", status="reference") == 9
+    assert layers[AMAP_LAYER] == len(with_polygon) == 9
+    assert layers[AMAP_LAYER] == ogc_count(api, "polygons-amap-2020")
+    assert layers[DATAV_LAYER] == ogc_count(api, "polygons-datav-2021", status="reference") == 9
     assert layers["旗区名称 Banner labels"] == len(with_polygon)
-    assert layers["市界 City outline (registered)"] == 1
+    assert layers[OUTLINE_LAYER] == 1
     assert layers["乡镇级单位 Township-level units (points)"] == unit_points(ordos_engine, "township") > 0
     assert layers["村级单位 Village-level units (points)"] == unit_points(ordos_engine, "village") > 0
     assert summary["overlays"]["村级单位 Village-level units (points)"]["shown"] is False
-    assert summary["overlays"]["旗区边界 amap-2020 (registered)"]["shown"] is True
+    assert summary["overlays"][AMAP_LAYER]["shown"] is True
 
 
 def test_boundaries_map_shows_a_check_and_a_comparison(api: httpx.Client, ordos_engine: Engine, browse: Any) -> None:
@@ -136,7 +142,7 @@ def test_boundaries_map_shows_a_check_and_a_comparison(api: httpx.Client, ordos_
             expected[f"检查 #{check['id']} {label}"] = found
     assert drawn == expected and sum(drawn.values()) == len(findings) > 0
     pieces = api.get(f"/api/v1/boundaries/comparisons/{comparison['id']}", params={"limit": 10_000}).json()["pieces"]
-    first, second = comparison["first"], comparison["second"]
+    first, second = (POLYGON_SOURCES.get(comparison[side], comparison[side]) for side in ("first", "second"))
     prefix = f"比对 #{comparison['id']} "
     assert layers[f"{prefix}争议块 disputed between units"] == sum(
         1 for p in pieces if p["first_unit"] and p["second_unit"]

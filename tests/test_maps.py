@@ -189,7 +189,7 @@ def test_boundaries_map_draws_a_check_and_a_comparison(api: httpx.Client, ordos_
         name = api.get(f"/api/v1/units/{code}").json()["name"]
         assert f"{name} {code}" in popup
     assert f"topology check #{check['id']}" in text_ and f"comparison #{comparison['id']}" in text_
-    assert "map-legend" in text_ and "超出上级 spill" in text_ and "datav-2021" in text_
+    assert "map-legend" in text_ and "超出上级 spill" in text_ and "仅阿里云 DataV 2021 行政区划面有" in text_
     between = [p for p in comparison["pieces"] if p["first_unit"] and p["second_unit"]]
     assert between, "AMap and DataV give some ground to different banners"
     assert any("争议块 disputed between units" in p and "km²" in p for p in popups)
@@ -197,8 +197,16 @@ def test_boundaries_map_draws_a_check_and_a_comparison(api: httpx.Client, ordos_
 
 def test_boundaries_map_has_a_layer_per_polygon_source(ordos_api: httpx.Client) -> None:
     text_ = ordos_api.get("/maps/boundaries").text
-    assert "旗区边界 amap-2020 (registered)" in text_
-    assert "旗区边界 datav-2021 (reference)" in text_
+    assert "旗区边界 高德 AMap 2020 行政区划面（已登记 registered）" in text_
+    assert "旗区边界 阿里云 DataV 2021 行政区划面（参考 reference）" in text_
+    outline = "市界 City outline 阿里云 DataV 2021 行政区划面（已登记 registered）"  # its status, not a fixed word
+    assert json.dumps(outline)[1:-1] in text_  # the layer control's name, written as a JSON string
+    features = [f for layer in geojson_layers(text_) for f in layer["features"]]
+    sources = {f["properties"]["source"] for f in features if "source" in f["properties"]}
+    assert sources == {"高德 AMap 2020 行政区划面", "阿里云 DataV 2021 行政区划面"}  # popups name the vendor
+    statuses = {f["properties"].get("status") for f in features if "source" in f["properties"]}
+    assert statuses == {"已登记 registered", "参考 reference"}
+    assert "amap-2020 (registered)" not in text_
 
 
 def test_check_findings_are_shifted_on_the_amap_basemap(api: httpx.Client, ordos_engine: Engine) -> None:

@@ -61,7 +61,9 @@ def test_a_comparison_picked_from_the_panel_is_drawn_listed_and_kept_in_the_url(
     listed = open_panel(viewer)
     assert listed == [f"check/{stored['check']['id']}", f"comparison/{comparison['id']}"]
     entry = viewer.js(f"document.querySelector(\".gaz-pick[data-pick='comparison/{comparison['id']}']\").innerText")
-    assert "已登记 registered / datav-2021" in entry and f"争议块 {len(pieces)} pieces" in entry, entry
+    assert "已登记 registered / 阿里云 DataV 2021 行政区划面" in entry and f"争议块 {len(pieces)} pieces" in entry, (
+        entry
+    )
     assert pick(viewer, f"comparison/{comparison['id']}") == len(pieces)
     drawn = viewer.js("gazViewer.drawn.innerText")
     assert f"比对 comparison #{comparison['id']}: {len(pieces)} 个争议块 pieces" in drawn, drawn

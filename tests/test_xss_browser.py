@@ -203,7 +203,7 @@ DOCS = ("/docs", "/redoc", "/docs/oauth2-redirect")
 # Where a page shows a planted name inside other text (beyond the payload itself, which every other page shows).
 SHOWN_AS = {
     "/maps/boundaries": [
-        f"旗区边界 {XSS} (draft)",  # the draft polygon's source: its layer in the switcher
+        f"旗区边界 {XSS}（草稿 draft）",  # the draft polygon's source: its layer in the switcher
         f"registered / {XSS}:150603000000",  # the claim's label, in the panel
     ],
     "/maps/coverage": [f"{XSS} (river) {XSS}"],  # prohibited layer and feature: the popup of a grave inside

@@ -364,14 +364,15 @@
           return (self.app.finding_styles[k] || [null, k])[1].split(" ")[0] + " " + c.by_kind[k].count;
         });
         return {kind: "check", id: c.id, title: "检查 #" + c.id + " · " + c.as_of,
-          sub: [self.unitName(c.parent_code) || "全部 all", self.levelText(c.level), sourceText(c.source),
+          sub: [self.unitName(c.parent_code) || "全部 all", self.levelText(c.level), self.sourceText(c.source),
             counts.length ? counts.join("、") : "无问题 nothing found"].join(" · ")};
       })));
       self.lists.appendChild(el("h3", null, "边界比对 Comparisons"));
       self.lists.appendChild(self.pickList(comparisons.map(function (c) {
         var disputed = c.disputed || {count: 0, area_m2: 0};
         return {kind: "comparison", id: c.id, title: "比对 #" + c.id + " · " + c.as_of,
-          sub: [sourceText(c.first_label) + " / " + sourceText(c.second_label), self.unitName(c.parent_code) || "", self.levelText(c.level),
+          sub: [self.sourceText(c.first_label) + " / " + self.sourceText(c.second_label),
+            self.unitName(c.parent_code) || "", self.levelText(c.level),
             "争议块 " + disputed.count + " pieces, " + area(disputed.area_m2)].filter(Boolean).join(" · ")};
       })));
       self.lists.appendChild(el("h3", null, "未结争议案件 Open dispute cases"));
@@ -385,9 +386,10 @@
     });
   };
 
-  function sourceText(source) {
-    return source === "registered" ? "已登记 registered" : source;
-  }
+  Viewer.prototype.sourceText = function (source) {  // a polygon source in words (maps.service.POLYGON_SOURCES)
+    var known = Object.prototype.hasOwnProperty.call(this.app.polygon_sources, source);
+    return known ? this.app.polygon_sources[source] : source;
+  };
 
   Viewer.prototype.unitName = function (code) {
     if (!code) { return null; }
@@ -663,8 +665,8 @@
     var today = new Date().toISOString().slice(0, 10);
     head.appendChild(el("div", null, "数据日期 as of " + (this.app.as_of || today) + " · 打印 printed " + today +
       " · 来源 source: 本地名与区划服务 (this service) · 底图 basemap: " + this.app.basemap));
-    head.appendChild(el("div", "gaz-approval", "审图号 map approval no.: ________ " +
-      "（占位，本图尚未送审 placeholder: this map has not been submitted for approval）"));
+    head.appendChild(el("div", "gaz-approval", "审图号 map approval no.: " + (this.app.approval_number ||
+      "________ （占位，本图尚未送审 placeholder: this map has not been submitted for approval）")));
     document.body.appendChild(head);
     document.body.appendChild(el("div", "gaz-north", "N ▲"));
   };
