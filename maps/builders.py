@@ -255,6 +255,12 @@ class Canvas:
         )
         self._legends.append((html, layers))
 
+    def watermark(self, words: str) -> None:
+        """``words`` (plain text) across the map itself, above the layers and under the controls and popups;
+        clicks go through (maps/static/viewer.css ``.map-watermark``), and it prints."""
+        mark = markup('<div class="map-watermark" aria-hidden="true">{}</div>', words)
+        self._page.html.add_child(folium.Element(mark))
+
     def latlon(self, lon: float, lat: float) -> tuple[float, float]:
         """A storage point as Leaflet's (lat, lon) in the display CRS."""
         x, y = transform_point(lon, lat, STORAGE_CRS, self.display_crs)

@@ -16,7 +16,7 @@ from facilities.service import CITY_CODE
 from gazetteer import service as gazetteer
 from maps.builders import NO_DATA_COLOUR, Canvas, area_style, classed_colour, popup_html
 from maps.escape import Html
-from maps.service import APPROX_NOTE, CITY_PREFIX, ILLUSTRATIVE_NOTE, MAPS, _banner_polygons
+from maps.service import APPROX_NOTE, CITY_PREFIX, ILLUSTRATIVE_MARK, ILLUSTRATIVE_NOTE, MAPS, _banner_polygons
 
 BED_BINS = ((0.5, "#d73027"), (1.0, "#fdae61"), (float("inf"), "#1a9850"))
 SHARE_BINS = ((0.25, "#d73027"), (0.5, "#fdae61"), (0.75, "#a6d96a"), (float("inf"), "#1a9850"))
@@ -28,7 +28,16 @@ SHARE_LEGEND = [
     ("#1a9850", "≥ 75%"),
     (NO_DATA_COLOUR, "无数据 no data"),
 ]
-
+# The coverage map's points: colour and legend words of each point overlay (drawn as round symbols).
+POINT_STYLES = {
+    "site": ("#762a83", "社区养老服务设施 community eldercare site"),
+    "covered": ("#1a9850", "已覆盖社区/村 covered community or village"),
+    "uncovered": ("#d73027", "未覆盖社区/村 uncovered community or village"),
+    "no_burial": ("#8c510a", "无公益性公墓的乡镇 township without a public-welfare cemetery"),
+    "grave": ("#4d4d4d", "散埋乱葬坟墓 individual grave"),
+    "inside": ("#e31a1c", "三沿七区内的公墓/坟墓 cemetery or grave inside a prohibited zone"),
+    "other": ("#01665e", "其他设施 other facility"),
+}
 
 TARGET_ORIGINS = {
     "request": ("本图指定", "given for this map"),
@@ -70,18 +79,21 @@ def coverage_map(
         bed_target_note(bed_result["target"], bed_result["target_origin"]),
         APPROX_NOTE,
     ]
-    if any(f["illustrative"] for f in everything):
+    illustrative = any(f["illustrative"] for f in everything)
+    if illustrative:
         notes.insert(0, ILLUSTRATIVE_NOTE)
     canvas = Canvas(MAPS["coverage"], basemap, tianditu_key=tianditu_key, notes=notes)
+    if illustrative:
+        canvas.watermark(ILLUSTRATIVE_MARK)
     burial = choropleths(canvas, conn, circle, bed_result, as_of=day)
     sites = canvas.group(f"社区养老服务设施及{walk_m:g} m 圈 Community eldercare sites and circles")
     for site in (f for f in everything if f["kind"] == "community_eldercare_site" and f["status"] == "operating"):
-        canvas.circle(sites, site["lon"], site["lat"], walk_m, "#762a83")
+        canvas.circle(sites, site["lon"], site["lat"], walk_m, POINT_STYLES["site"][0])
         canvas.point(
             sites,
             site["lon"],
             site["lat"],
-            colour="#762a83",
+            colour=POINT_STYLES["site"][0],
             radius=6,
             tooltip=site["name"],
             popup=facility_popup(site),
@@ -95,7 +107,7 @@ def coverage_map(
             target,
             unit["lon"],
             unit["lat"],
-            colour="#1a9850" if unit["covered"] else "#d73027",
+            colour=POINT_STYLES["covered" if unit["covered"] else "uncovered"][0],
             radius=4,
             tooltip=unit["name"],
             popup=popup_html(
@@ -116,7 +128,7 @@ def coverage_map(
                 no_burial,
                 point["lon"],
                 point["lat"],
-                colour="#8c510a",
+                colour=POINT_STYLES["no_burial"][0],
                 radius=6,
                 tooltip=town["name"],
                 popup=popup_html(town["name"], [("类别 class", town["class"]), ("旗区", town["banner_name"])]),
@@ -144,7 +156,7 @@ def coverage_map(
             graves,
             grave["lon"],
             grave["lat"],
-            colour="#4d4d4d",
+            colour=POINT_STYLES["grave"][0],
             radius=4,
             tooltip=grave["name"],
             popup=facility_popup(grave),
@@ -156,7 +168,7 @@ def coverage_map(
             inside,
             first["lon"],
             first["lat"],
-            colour="#e31a1c",
+            colour=POINT_STYLES["inside"][0],
             radius=8,
             tooltip=first["facility_name"],
             popup=popup_html(
@@ -178,11 +190,13 @@ def coverage_map(
             other,
             place["lon"],
             place["lat"],
-            colour="#01665e",
+            colour=POINT_STYLES["other"][0],
             radius=5,
             tooltip=place["name"],
             popup=facility_popup(place),
         )
+    point_layers = [sites, covered, uncovered, no_burial, graves, inside, other]
+    canvas.legend("点 Points", list(POINT_STYLES.values()), layers=point_layers, points=True)
     return canvas.render()
 
 

@@ -22,6 +22,7 @@ MAPS = {
     "coverage": "设施覆盖 Facility coverage",
 }
 ILLUSTRATIVE_NOTE = "示意数据 ILLUSTRATIVE: 设施为演示用虚构记录, 非真实清单 (facilities are made-up demo records)"
+ILLUSTRATIVE_MARK = "示意数据 ILLUSTRATIVE"  # across the coverage map itself when it shows illustrative facilities
 APPROX_NOTE = "乡镇/村点为地名服务的近似位置, 非驻地测量点 (unit points are approximate, geocoded from names)"
 # Polygons are named on public pages by where they come from and by their status in the registry, never a vendor's
 # lineage as "registered" unless the registry says so (issue 13). Unknown sources are shown by their name.
