@@ -27,7 +27,7 @@ from boundaries.service import UnitLocator
 from boundaries.units.api import router as units_router
 from core import audit
 from core.auth import FailedAuthLimiter, Principal
-from core.conditional import ConditionalGet
+from core.conditional import ConditionalGet, settings_digest
 from core.database import make_engine, postgis_version
 from core.import_runner import ImportRunner
 from core.security_headers import SecurityHeaders
@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.settings_digest = settings_digest(settings)
     app.state.auth_limiter = FailedAuthLimiter(settings.auth_failures_per_minute)
     app.state.unit_locator = UnitLocator()
     install_error_handlers(app)

@@ -3,15 +3,16 @@
 A route takes ``Depends(fresh_for(<contexts>))`` (among its route ``dependencies``, so it runs before any other
 work): the request's connection reads, as it opens, the versions of the contexts whose tables the answer comes
 from (core.data_version, one small query), and the dependency tags the answer with them, today's date (answers
-default to today), the request target and its Accept header. When the request's If-None-Match names that tag, the
-answer is 304 without reading any table of the data. ``ConditionalGet`` (a middleware) sends the 304 and puts
-``ETag`` and ``Cache-Control: no-cache`` on the route's 200 answers (no-cache: a cache may keep the answer but must
-revalidate it, RFC 9111 section 5.2.2.4).
+default to today), the request target, its Accept header and the server's settings. When the request's
+If-None-Match names that tag, the answer is 304 without reading any table of the data. ``ConditionalGet`` (a
+middleware) sends the 304 and puts ``ETag`` and ``Cache-Control: no-cache`` on the route's 200 answers (no-cache:
+a cache may keep the answer but must revalidate it, RFC 9111 section 5.2.2.4).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable, Coroutine
 from datetime import date
@@ -21,6 +22,7 @@ from fastapi import Depends, Request
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.settings import Settings
 from core.web import VERSIONS, VERSIONS_WANTED, Db
 
 SCOPE_KEY = "gaz.etag"
@@ -37,9 +39,19 @@ class NotModified(Exception):  # noqa: N818 (named after the status it answers)
         self.tag = tag
 
 
+def settings_digest(settings: Settings) -> str:
+    """A digest of the server's settings (its secrets left out: the database and replica URLs, the Tianditu key),
+    part of every entity tag: an answer can depend on a setting (a coverage target, a hazard weight, a local
+    division criterion), so a server restarted with other settings never confirms an old answer."""
+    public = settings.model_dump(mode="json", exclude={"database_url": True, "replica_urls": True})
+    public["maps"].pop("tianditu_key", None)
+    return hashlib.blake2b(json.dumps(public, sort_keys=True).encode(), digest_size=4).hexdigest()
+
+
 def entity_tag(request: Request, data_versions: str) -> str:
     """The weak entity tag of the answer to ``request`` at ``data_versions`` (weak: equal content, not bytes)."""
-    target = f"{request.url.path}?{request.url.query}\n{request.headers.get('accept', '')}"
+    accept = request.headers.get("accept", "")
+    target = f"{request.url.path}?{request.url.query}\n{accept}\n{request.app.state.settings_digest}"
     digest = hashlib.blake2b(target.encode(), digest_size=8).hexdigest()
     return f'W/"{data_versions}-{date.today().isoformat()}-{digest}"'
 

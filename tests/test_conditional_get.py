@@ -12,9 +12,11 @@ import pytest
 from sqlalchemy import Engine, text
 
 from app import schema
-from core.conditional import names_tag
+from core.conditional import names_tag, settings_digest
 from core.data_version import CONTEXTS
 from core.database import transaction
+from core.settings import CoverageSettings, MapSettings
+from tests.conftest import LiveServer, server_config
 from tests.factories import api_key, gaz
 
 APPROVAL = {
@@ -226,3 +228,20 @@ def test_written_in_prefixes_follow_a_renamed_unit(api: httpx.Client, ordos_engi
     )
     assert renamed.status_code == 200, renamed.text
     assert first_hit("康巴什区哈巴格希新街道新北社区") == {"name": "新北社区", "match": "prefixed"}
+
+
+def test_a_server_with_other_settings_never_confirms_an_old_answer(ordos_engine: Engine) -> None:
+    """An answer can depend on a setting (here the beds target of the coverage): a server restarted with another
+    value tags its answers differently, so a client's copy from before gets the full answer, not 304. The secrets
+    (database URL, Tianditu key) do not enter the tag."""
+    url = ordos_engine.url.render_as_string(hide_password=False)
+    path, params = "/api/v1/units/150603", {"as_of": "2024-01-01"}
+    with LiveServer(url, server_config(url, coverage=CoverageSettings(bed_target_per_1000=35))) as first:
+        old = tag_of(first, path, params)
+    with LiveServer(url, server_config(url, coverage=CoverageSettings(bed_target_per_1000=45))) as second:
+        answer = second.get(path, params=params, headers={"If-None-Match": old})
+        assert answer.status_code == 200 and answer.headers["etag"] != old
+    base = server_config(url)
+    keyed = base.model_copy(update={"maps": MapSettings(tianditu_key="secret-key")})
+    assert settings_digest(keyed) == settings_digest(base)
+    assert settings_digest(base.model_copy(update={"database_url": url + "x"})) == settings_digest(base)
