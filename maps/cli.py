@@ -40,7 +40,7 @@ def run_maps_command(engine: Engine, args: argparse.Namespace, settings: Setting
             paper=args.paper,
             scale=args.scale,
             as_of=as_of,
-            compliance_note=settings.maps.compliance_note,
+            maps=settings.maps,
         )
     args.out.write_bytes(pdf)
     labels = report["labels"]

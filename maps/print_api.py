@@ -29,8 +29,6 @@ def print_map(
 ) -> Response:
     """The city (or one banner) as a vector PDF: boundaries with their status, names in Chinese with their
     romanization, seats, graticule, legend, scale bar, north arrow, title block and the 审图号 placeholder."""
-    pdf, report = city_map_pdf(
-        conn, unit=unit, paper=paper, scale=scale, as_of=as_of, compliance_note=settings.maps.compliance_note
-    )
+    pdf, report = city_map_pdf(conn, unit=unit, paper=paper, scale=scale, as_of=as_of, maps=settings.maps)
     name = f"map-{report['unit']['code']}-{paper}-{report['as_of']}.pdf"
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})

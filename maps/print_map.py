@@ -27,6 +27,7 @@ from core.crs import STORAGE_CRS, transform_coords, transform_geometry
 from core.errors import InvalidInput
 from core.gauss_kruger import GAUSS_KRUGER, gauss_kruger_zone_for
 from core.printing import PRINT_FONTS, html_to_pdf
+from core.settings import MapSettings
 from gazetteer import service as gazetteer
 from maps.print_labels import BASELINE, LINE_HEIGHT, PAD, Box, Label, TextLine, place_labels, text_width, wrap
 
@@ -413,11 +414,11 @@ def city_map(
     paper: str = "A1",
     scale: int | None = None,
     as_of: date | None = None,
-    compliance_note: str,
+    maps: MapSettings,
 ) -> tuple[str, dict[str, Any]]:
     """The sheet of the city or one banner on the date (today) as an HTML page carrying one SVG, and its report:
-    paper, scale, projection, and the labels placed (with their boxes) and dropped. ``compliance_note`` is the
-    setting maps.compliance_note, printed in the title block."""
+    paper, scale, projection, and the labels placed (with their boxes) and dropped. ``maps`` are the map settings:
+    the compliance note printed in the title block, and the 审图号 (the placeholder while none is set)."""
     paper = check_paper(paper)
     check_scale(scale)
     day = as_of or date.today()
@@ -453,14 +454,14 @@ def city_map(
     _count_labels(report, placed, dropped)
     inset_svg, foot = "", panel.y1 - PLACEHOLDER_MM * t
     if dropped:  # the names the map had no room for, in an inset where the panel's text leaves room
-        _, text_bottom = _panel(sheet, data, legend, report, step, compliance_note)
+        _, text_bottom = _panel(sheet, data, legend, report, step, maps)
         inset = _inset(sheet, data, dropped, text_bottom)
         if inset is not None:
             inset_svg, inset_placed, report["inset"], foot = inset
             shown = {label.key[2:] for label in inset_placed}
             _count_labels(report, placed + inset_placed, [d for d in dropped if d.key[2:] not in shown])
     label_svg = "".join(_label_svg(label, "#555" if label.key.startswith("n:") else "#111") for label in placed)
-    panel_svg, text_bottom = _panel(sheet, data, legend, report, step, compliance_note)
+    panel_svg, text_bottom = _panel(sheet, data, legend, report, step, maps)
     report["panel_overflow_mm"] = round(max(0.0, text_bottom - foot), 2)
     svg = (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}mm" height="{height}mm" viewBox="0 0 {width} {height}"'
@@ -598,10 +599,12 @@ def _area_label(
 
 
 def _panel(
-    sheet: Sheet, data: MapData, legend: list[tuple[str, str]], report: dict[str, Any], step: int, note: str
+    sheet: Sheet, data: MapData, legend: list[tuple[str, str]], report: dict[str, Any], step: int, maps: MapSettings
 ) -> tuple[str, float]:
     """The side panel: title block, scale bar and north arrow, legend, projection, sources, the label count, and
-    the 审图号 placeholder at its foot (at PLACEHOLDER_MM above the panel's foot); and where its text ends."""
+    at its foot (PLACEHOLDER_MM above it) the 审图号 — the number set in maps.map_approval_number, or the marked
+    placeholder while none is set; and where its text ends."""
+    note = maps.compliance_note
     t, panel = sheet.type_scale, sheet.panel
     x, room = panel.x0 + 2 * t, panel.x1 - panel.x0 - 4 * t
     unit = data.unit
@@ -653,6 +656,10 @@ def _panel(
         parts.append(drawn)
         top += 1 * t
     box_top = panel.y1 - PLACEHOLDER_MM * t
+    if maps.map_approval_number:
+        number = f"审图号：{maps.map_approval_number}"
+        parts.append(_paragraph(x + 2 * t, box_top + 1.5 * t, number, 3.6 * t, room - 4 * t, "#111")[0])
+        return "".join(parts), top
     parts.append(
         f'<rect x="{x:.2f}" y="{box_top:.2f}" width="{room:.2f}" height="{15 * t:.2f}" fill="#fff" stroke="#c62828"'
         f' stroke-width="{0.4 * t:.2f}" stroke-dasharray="{2 * t:.2f} {1 * t:.2f}"/>'

@@ -15,9 +15,10 @@ import pytest
 from sqlalchemy import Engine, create_engine
 
 from core.database import transaction
+from core.settings import MapSettings
 from maps.print_labels import Box, overlapping_pairs
 from maps.print_map import city_map
-from tests.conftest import LiveServer, create_database, drop_database
+from tests.conftest import LiveServer, create_database, drop_database, server_config
 from tests.factories import api_key, gaz
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / ".run" / "artifacts" / "print"
@@ -158,7 +159,7 @@ def test_labels_do_not_overlap_at_a1(
     """The city and one banner on A1: the placement's boxes are disjoint and the PDF's words stay in them. On the
     city's sheet the streets of 东胜区 the map has no room for are named in the inset."""
     with transaction(printed_db) as conn:
-        _, report = city_map(conn, unit=unit, paper="A1", compliance_note=NOTE)
+        _, report = city_map(conn, unit=unit, paper="A1", maps=MapSettings(compliance_note=NOTE))
     labels = report["labels"]
     assert labels["placed"] == len(report["label_boxes"]) >= least
     assert labels["in_inset"] >= in_inset and (report["inset"] is not None) == (in_inset > 0)
@@ -234,3 +235,19 @@ def test_bad_input_by_the_cli(printed_db: Engine, tmp_path: Path, args: list[str
     done = gaz(printed_db, "maps", "print", *args, "-o", out)
     assert done.returncode == 2 and says in done.stderr, done.stderr
     assert not out.exists()
+
+
+def test_the_approval_number_once_set_replaces_the_placeholder(printed_db: Engine, tmp_path: Path) -> None:
+    """GAZ_MAP_APPROVAL_NUMBER (the 审图号 the map was given) is printed in the panel's foot instead of the marked
+    placeholder (the same setting as the viewer's print)."""
+    url = printed_db.url.render_as_string(hide_password=False)
+    settings = server_config(url, maps=MapSettings(map_approval_number="蒙S（2026）018号"))
+    with LiveServer(url, settings) as client:
+        client.timeout = httpx.Timeout(180)
+        response = client.get("/maps/print.pdf", params={"unit": DALAD, "paper": "A4"})
+    assert response.status_code == 200, response.text
+    pdf = tmp_path / "approved.pdf"
+    pdf.write_bytes(response.content)
+    text = poppler("pdftotext", pdf, "-")
+    assert "审图号：蒙S（2026）018号" in text
+    assert "PLACEHOLDER" not in text and "____" not in text
