@@ -8,7 +8,8 @@ import csv
 
 import pytest
 
-from gazetteer.romanization.service import PLACE_READINGS_PATH, pinyin_key, romanize
+from gazetteer.romanization.lexicon import PLACE_READINGS_PATH
+from gazetteer.romanization.service import pinyin_key, romanize
 
 
 def place_readings() -> list[dict[str, str]]:

@@ -18,7 +18,8 @@ from core.database import transaction
 from core.errors import InvalidInput
 from core.values import GeoPoint, normalize_code, significant_code
 from gazetteer.places import service
-from gazetteer.romanization.service import PLACE_READINGS_PATH, romanize
+from gazetteer.romanization.lexicon import PLACE_READINGS_PATH
+from gazetteer.romanization.service import romanize
 from gazetteer.signs import check as sign_check
 from gazetteer.signs import service as signs
 

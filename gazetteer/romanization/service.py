@@ -34,73 +34,34 @@ some are, ``derived`` otherwise. The plain form has no tone marks; the toned for
 
 from __future__ import annotations
 
-import csv
-import re
-import tomllib
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import lru_cache
 
 from core.errors import InvalidInput
-from core.settings import PROJECT_ROOT
-from core.values import normalize_code, significant_code
-
-LEXICON_PATH = PROJECT_ROOT / "data" / "romanization_lexicon.toml"
-PLACE_READINGS_PATH = PROJECT_ROOT / "data" / "place_readings.csv"
-
-# Generic terms, each one word (GB/T 38207-2019 Annex A human, Annex B natural entities); longest wins (自治旗 over 旗).
-# 村民委员会/居民委员会 as the national place-name database writes them (下堡村民委员会 Xiabao Cunminweiyuanhui).
-HUMAN_GENERICS = (
-    "村民委员会 居民委员会 自治区 自治州 自治县 自治旗 开发区 示范区 林场 农场 牧场 园区 地区 街道 苏木 嘎查 社区"
-    " 大街 大道 马路 公路 环路 胡同 广场 公园 省 市 盟 县 旗 区 镇 乡 村 路 街 巷 弄 条 道 桥 渠"
-).split()
-NATURAL_GENERICS = "群岛 海峡 高原 高地 水库 运河 淖尔 山 岭 峰 江 河 湖 海 湾 峡 岛 滩 沟".split()
-# 1984 rule 14 (names of buildings, sites, memorials and enterprises that serve as place names): they are divided
-# like place names, their generic term a word of its own (月亮山/种羊场, 北京/工人/体育馆,
-# 二七/烈士/纪念碑, 浙江/省/测绘局, 费/县/汽车站, 郑州/市/玻璃厂). The generic terms of the rule's examples (first
-# six), then common ones of the same kind (our choice, not a list of the rule).
-BUILDING_GENERICS = "种羊场 体育馆 纪念碑 测绘局 汽车站 玻璃厂 火车站 体育场 博物馆 图书馆 纪念馆 医院 机场".split()
-GENERIC_TERMS = tuple(HUMAN_GENERICS + NATURAL_GENERICS + BUILDING_GENERICS)
-GENERIC_SET = frozenset(GENERIC_TERMS)
-GENERIC_LENGTHS = sorted({len(g) for g in GENERIC_TERMS}, reverse=True)
-# 1984 rule 3 / GB/T 16159-2012 6.2.2: village names one word; 社区 stays a generic term (GB/T 38207-2019).
-VILLAGE_GENERICS = ("村", "嘎查")
-# GB/T 16159-2012 6.2.2, 1984 rule 2: a one-syllable modifier of these one-syllable generics is joined to the
-# generic (景山后街 Jingshan Houjie, 潮白新河 Chaobai Xinhe, 鄂托克前旗 Otog Qianqi). A shape word may follow a
-# one-syllable specific (南小街 Nan Xiaojie); a direction word needs a specific of two or more syllables before it
-# (湖北路 stays Hubei Lu).
-MODIFIABLE_GENERICS = frozenset("街路巷河旗")
-SHAPE_MODIFIERS = "大小新老直横"
-DIRECTION_MODIFIERS = "东西南北前后左右中"
-# 1984 rule 2: modifiers of two or more syllables of a zone's or park's generic are words of their own
-# (苏里格经济开发区 Sulige Jingji Kaifaqu, 鄂尔多斯高新技术产业开发区 Ordos Gaoxin Jishu Chanye Kaifaqu; the national
-# place-name database: 十文字森林公园 Shiwenzi Senlin Gongyuan).
-# The same in 1984 rule 14's names: 北京/工人/体育馆, 二七/烈士/纪念碑.
-ZONE_GENERICS = frozenset(("开发区", "园区", "示范区", "公园", *BUILDING_GENERICS))
-ZONE_MODIFIERS = tuple("高新 技术 产业 经济 生态 物流 空港 工业 科技 森林 国际 工人 烈士".split())
-# 1984 rule 14: a unit's name at the end of a building's or enterprise's specific keeps its generic as a word
-# (浙江/省/测绘局 Zhejiang Sheng Cehuiju, 费/县/汽车站 Fei Xian Qichezhan, 郑州/市/玻璃厂 Zhengzhou Shi Bolichang).
-UNIT_GENERICS = frozenset(("自治区", "自治州", "自治县", "自治旗", "省", "市", "县", "区", "旗", "盟"))
-# A unit name nested at the head of a longer name keeps its own generic (鄂尔多斯市 + 高新技术产业园区).
-NESTED_GENERICS = ("自治区", "市", "旗", "盟")
-NESTED_ZONES = ("开发区", "园区")
-# 1984 rule 7: street ordinals in Arabic digits (二马路 2 Malu, 经五路 Jing5 Lu, 三环路 3 Huanlu, 第九弄 Di-9 Long).
-# 条 is the generic of Beijing's numbered lanes (东四十二条 Dongsi 12 Tiao, 1984 rule 7).
-STREET_GENERICS = frozenset(("路", "街", "巷", "弄", "条", "马路", "环路", "大街", "胡同"))
-# GB 3304-91 in place names: a nationality's name is a word, 族 joined (Zhuangzu); an autonomous unit's generic may
-# follow the name without 族 (鄂伦春自治旗 Oroqen Zizhiqi, 新疆维吾尔自治区).
-AUTONOMY_GENERICS = frozenset(("自治区", "自治州", "自治县", "自治旗"))
-ORDINALS = {ch: str(i) for i, ch in enumerate("零一二三四五六七八九十") if i}
-# 1984 rule 2 (广安门/北滨河/路, 广渠/南水关/胡同): a one-syllable direction word inside a street's specific is joined
-# to the part it modifies, and the part of two or more syllables before it is a word of its own. Only in street names:
-# elsewhere 东/西/南/北 inside a name is mostly part of a name (铁东区, 库木西力克乡, 陕西华山), measured on the
-# 41,352 township names of the NBS list.
-INNER_DIRECTIONS = "东西南北"
-DIGITS = "零一二三四五六七八九"
-ASCII_DIGIT = re.compile("[0-9]")
-DIGIT_RUN = re.compile("([0-9]+)")
-TONE_MARKS = {"\u0304", "\u0301", "\u030c", "\u0300"}
-ORIGINS = ("official", "partly_official", "derived")
+from core.values import normalize_code
+from gazetteer.romanization.lexicon import character_table, lexicon, nationality_names, official_starts, phrase_starts
+from gazetteer.romanization.terms import (
+    ASCII_DIGIT,
+    AUTONOMY_GENERICS,
+    DIGIT_RUN,
+    DIGITS,
+    DIRECTION_MODIFIERS,
+    GENERIC_LENGTHS,
+    GENERIC_SET,
+    INNER_DIRECTIONS,
+    MODIFIABLE_GENERICS,
+    NESTED_GENERICS,
+    NESTED_ZONES,
+    ORDINALS,
+    SHAPE_MODIFIERS,
+    STREET_GENERICS,
+    TONE_MARKS,
+    UNIT_GENERICS,
+    VILLAGE_GENERICS,
+    ZONE_GENERICS,
+    ZONE_MODIFIERS,
+)
 
 
 @dataclass(frozen=True)
@@ -116,7 +77,7 @@ class Part:
 
 @dataclass
 class Romanization:
-    """The romanized name: plain and toned forms, its origin (``ORIGINS``) and its parts."""
+    """The romanized name: plain and toned forms, its origin (official, partly_official, derived) and its parts."""
 
     name: str
     plain: str
@@ -135,62 +96,6 @@ class Romanization:
             "rules": self.rules,
             "parts": [vars(p) for p in self.parts],
         }
-
-
-@dataclass(frozen=True)
-class Lexicon:
-    """The override lexicon: official forms (as parts of a specific, or only as a whole specific), phrase readings,
-    character readings."""
-
-    official: dict[str, str]
-    official_whole: dict[str, str]
-    phrases: dict[str, list[str]]
-    characters: dict[str, str]
-    ethnic: dict[str, str]
-    numeral_names: frozenset[str]
-    phrase_units: dict[str, str]  # phrase -> significant code of the only unit where its reading applies
-
-    @property
-    def phrase_starts(self) -> frozenset[str]:
-        """First characters of the phrases (a cheap test before trying phrase lengths)."""
-        return frozenset(k[0] for k in self.phrases)
-
-    @property
-    def official_starts(self) -> frozenset[str]:
-        """First characters of the official entries."""
-        return frozenset(k[0] for k in self.official)
-
-
-@cache
-def lexicon() -> Lexicon:
-    """The lexicon file and the readings by place (data/place_readings.csv, which win over the lexicon's phrases),
-    parsed once."""
-    data = tomllib.loads(LEXICON_PATH.read_text(encoding="utf-8"))
-    phrases = {k: v.split() for k, v in data.get("phrases", {}).items()}
-    with PLACE_READINGS_PATH.open(encoding="utf-8", newline="") as handle:
-        readings = list(csv.DictReader(handle))
-    phrases.update({row["phrase"]: row["reading"].split() for row in readings})
-    return Lexicon(
-        official=dict(data.get("official", {})),
-        official_whole=dict(data.get("official_whole", {})),
-        phrases=phrases,
-        characters=dict(data.get("characters", {})),
-        ethnic=dict(data.get("ethnic", {})),
-        numeral_names=frozenset(data.get("numeral_names", {})),
-        phrase_units={
-            r["phrase"]: significant_code(normalize_code(r["unit_code"])) for r in readings if r["unit_code"]
-        },
-    )
-
-
-@cache
-def character_table() -> dict[str, str]:
-    """Toned reading of each character: pypinyin's first reading, overridden by the lexicon's characters."""
-    from pypinyin.pinyin_dict import pinyin_dict
-
-    table = {chr(code): readings.split(",", 1)[0] for code, readings in pinyin_dict.items()}
-    table.update(lexicon().characters)
-    return table
 
 
 @lru_cache(maxsize=20_000)
@@ -241,7 +146,7 @@ def syllables(text: str, place: str = "") -> tuple[tuple[str, ...], tuple[str, .
     """Toned syllables of a Hanzi string and the rule of each (phrases first, then characters); ``place`` (a 12-digit
     unit code, or '' when not known) skips the phrases whose reading belongs to another unit."""
     table, lex = character_table(), lexicon()
-    starts = _phrase_starts()
+    starts = phrase_starts()
     result: list[str] = []
     rules: list[str] = []
     i = 0
@@ -262,16 +167,6 @@ def syllables(text: str, place: str = "") -> tuple[tuple[str, ...], tuple[str, .
                 raise InvalidInput(f"no reading for the character {ch!r} (U+{ord(ch):04X}) in {text!r}")
             i += 1
     return tuple(result), tuple(rules)
-
-
-@cache
-def _phrase_starts() -> frozenset[str]:
-    return lexicon().phrase_starts
-
-
-@cache
-def _official_starts() -> frozenset[str]:
-    return lexicon().official_starts
 
 
 def join_word(sylls: tuple[str, ...]) -> str:
@@ -372,7 +267,7 @@ def _specific_parts(specific: str, generic: str, place: str) -> list[Part]:
             unit_parts = [*_specific_parts(head, unit, place), _word(unit, "nested-generic")]
             return unit_parts + [_word(word, "modifier") for word in modifiers]
     official = lex.official
-    starts = _official_starts()
+    starts = official_starts()
     specific, nationalities = _nationalities(specific, generic)
     parts: list[Part] = []
     numeral_end = 1
@@ -478,9 +373,9 @@ def _nationalities(specific: str, generic: str) -> tuple[str, list[Part]]:
     parts."""
     parts: list[Part] = []
     while generic and specific:
-        piece = next((n + "族" for n in _nationality_names() if specific.endswith(n + "族")), None)
+        piece = next((n + "族" for n in nationality_names() if specific.endswith(n + "族")), None)
         if piece is None and generic in AUTONOMY_GENERICS and not parts:
-            piece = next((n for n in _nationality_names() if specific.endswith(n) and _rest_fits(specific, n)), None)
+            piece = next((n for n in nationality_names() if specific.endswith(n) and _rest_fits(specific, n)), None)
         if piece is None:
             break
         name = piece.removesuffix("族")
@@ -498,11 +393,6 @@ def _nationalities(specific: str, generic: str) -> tuple[str, list[Part]]:
 def _rest_fits(specific: str, name: str) -> bool:
     rest = len(specific) - len(name)
     return rest == 0 or rest >= 2
-
-
-@cache
-def _nationality_names() -> tuple[str, ...]:
-    return tuple(sorted(lexicon().ethnic, key=len, reverse=True))
 
 
 @lru_cache(maxsize=1_000_000)
@@ -523,7 +413,7 @@ def romanize(name: str, *, village: bool | None = None, unit_code: str | None = 
         rules.append("modifier-joined")  # GB/T 16159-2012 6.2.2, 1984 rule 2 (景山后街 Jingshan Houjie)
     is_village = (village if village is not None else generic in VILLAGE_GENERICS) and generic != "社区"
     lex = lexicon()
-    maybe_official = specific in lex.official_whole or any(ch in _official_starts() for ch in specific)
+    maybe_official = specific in lex.official_whole or any(ch in official_starts() for ch in specific)
     place = normalize_code(unit_code) if unit_code is not None else ""
     ordinal = _street_ordinal(specific, generic, place)
     if ordinal is not None:

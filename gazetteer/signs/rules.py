@@ -26,7 +26,8 @@ import unicodedata
 from typing import Any
 
 from gazetteer.places.names import latin_key, to_simplified
-from gazetteer.romanization.service import TONE_MARKS, Romanization, pinyin_key
+from gazetteer.romanization.service import Romanization, pinyin_key
+from gazetteer.romanization.terms import TONE_MARKS
 
 BASIS_NAME = "地名管理条例（2022）：地名标志使用标准地名; GB 17733-2008《地名 标志》"
 BASIS_ROMAN = "GB/T 16159-2012《汉语拼音正词法基本规则》; GB 17733-2008《地名 标志》"
