@@ -21,13 +21,9 @@ from sqlalchemy import Engine, text
 
 from app.boundary_compare import run_comparison
 from boundaries.checks.metric import MetricFrame, frame_for
-from boundaries.compare.service import (
-    compare_sources,
-    disputed_pieces,
-    get_comparison,
-    systematic_offset,
-    without_offset,
-)
+from boundaries.compare.offset import systematic_offset, without_offset
+from boundaries.compare.pieces import disputed_pieces
+from boundaries.compare.service import compare_sources, get_comparison
 from boundaries.polygons import service
 from core import auth
 from core.crs import transform_geometry, wgs84_to_gcj02

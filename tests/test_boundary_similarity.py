@@ -8,7 +8,7 @@ import pytest
 import shapely
 import shapely.affinity
 
-from boundaries.compare.service import nearest_on
+from boundaries.compare.offset import nearest_on
 from core.crs import transform_geometry
 from tests.boundary_fixtures import X0, Y0
 from tests.test_boundary_compare import four_banners, offset_between

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from boundaries.checks import queries as check_queries
 from boundaries.checks.service import REGISTERED, member_units
-from boundaries.compare.service import SHARED_EDGE_DEG, shared_line
+from boundaries.compare.pieces import SHARED_EDGE_DEG, shared_line
 from boundaries.lines import queries as line_queries
 from boundaries.lines.models import MARKER_TYPES
 from boundaries.polygons.service import units_at_point
