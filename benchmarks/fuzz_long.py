@@ -1,4 +1,4 @@
-"""Longer run of the OpenAPI fuzzer (tests/test_fuzz_api.py): more cases per operation, random seeds.
+"""Longer run of the OpenAPI fuzzer (tests/app/test_fuzz_api.py): more cases per operation, random seeds.
 
 Usage: GAZ_DATABASE_URL=... .venv/bin/python benchmarks/fuzz_long.py [--cases 200]
 
@@ -29,7 +29,7 @@ def main() -> int:
     env = {**os.environ, "GAZ_FUZZ_CASES": str(args.cases), "GAZ_FUZZ_RANDOM": "1"}
     started = time.perf_counter()
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-s", "tests/test_fuzz_api.py"],
+        [sys.executable, "-m", "pytest", "-q", "-s", "tests/app/test_fuzz_api.py"],
         cwd=PROJECT,
         env=env,
         capture_output=True,

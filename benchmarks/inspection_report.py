@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from coverage_maps import fresh_ordos_database  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.test_field_photos import tiny_png  # noqa: E402
+from tests.boundaries.test_field_photos import tiny_png  # noqa: E402
 
 GRS80 = Geod(ellps="GRS80")
 

@@ -55,7 +55,7 @@ def scratch_database(url: str, name: str) -> Engine:
 
 
 def fingerprints(engine: Engine) -> dict[str, tuple[int, str]]:
-    """Row count and MD5 of every row's text, per table (as tests/test_integrity.py compares a restore)."""
+    """Row count and MD5 of every row's text, per table (as tests/app/test_integrity.py compares a restore)."""
     digest_sql = "SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {} t"
     result = {}
     with engine.connect() as conn:

@@ -1,7 +1,7 @@
 """The boundaries context's one door: what other contexts, the OGC layer, the maps and the app
 use of units, polygons, checks, comparisons, lines, markers, disputes and inspections.
 
-Outside this context, import only this module (tests/test_doors.py enforces it)."""
+Outside this context, import only this module (tests/app/test_doors.py enforces it)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The divisions context's one door: division-change applications (区划调整申请) — drafting, the standards check,
 the workflow and applying them. It stands above boundaries and gazetteer (applying writes units, polygons and
-lines, and place-name events). Outside this context, import only this module (tests/test_doors.py enforces it)."""
+lines, and place-name events). Outside this context, import only this module (tests/app/test_doors.py enforces it)."""
 
 from __future__ import annotations
 

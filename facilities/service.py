@@ -1,7 +1,7 @@
 """The facilities context's one door: what the OGC layer, the maps and the app use of the registry,
 population, coverage and prohibited zones.
 
-Outside this context, import only this module (tests/test_doors.py enforces it)."""
+Outside this context, import only this module (tests/app/test_doors.py enforces it)."""
 
 from __future__ import annotations
 

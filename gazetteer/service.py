@@ -1,7 +1,7 @@
 """The gazetteer context's one door: what other contexts, the OGC layer, the maps and the app
 use of place names, search, romanization, review, signs, the book and reference points.
 
-Outside this context, import only this module (tests/test_doors.py enforces it)."""
+Outside this context, import only this module (tests/app/test_doors.py enforces it)."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from tests.test_browser import chromium_binary
+from tests.maps.test_browser import chromium_binary
 
 FLAGS = [
     "--headless",

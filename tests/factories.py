@@ -1,4 +1,4 @@
-"""Shared test helpers: API keys of the roles, and the ``gaz`` CLI run as a user runs it."""
+"""Shared test helpers: API keys (``api_key`` by name, ``role_key`` by role), the ``gaz`` CLI as a user runs it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from core import auth
 from core.database import transaction
@@ -19,6 +19,16 @@ def api_key(engine: Engine, name: str = "editor", role: str = "editor") -> dict[
     """A new user of ``role`` in the database, as the ``X-API-Key`` header of its key."""
     with transaction(engine) as conn:
         return {"X-API-Key": auth.create_user(conn, name, role)}
+
+
+def role_key(engine: Engine, role: str = "editor") -> dict[str, str]:
+    """A key of a new holder of ``role``, named after the role (``editor``, then ``editor-1``, ``editor-2``...)."""
+    with transaction(engine) as conn:
+        taken = conn.execute(
+            text("SELECT count(*) FROM api_user WHERE name = :role OR name LIKE :numbered"),
+            {"role": role, "numbered": f"{role}-%"},
+        ).scalar_one()
+        return {"X-API-Key": auth.create_user(conn, role if taken == 0 else f"{role}-{taken}", role)}
 
 
 def gaz(target: Engine | str, *args: str | Path, **env: str) -> subprocess.CompletedProcess[str]:

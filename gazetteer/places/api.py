@@ -342,7 +342,7 @@ ProposalStatus = Annotated[
 
 
 # Proposals to lower secrecy live beside the registry, not under /places: they need a key, and every GET under
-# /places is a public route (tests/test_place_names.py walks them for leaked locations).
+# /places is a public route (tests/gazetteer/test_place_names.py walks them for leaked locations).
 @router.get("/secrecy-proposals")
 def secrecy_proposals(
     conn: Db,

@@ -2,7 +2,7 @@
 
 Until 0013 each context added its own branch from 0001 or from its previous revision (heads 0006 signs, 0007 boundary
 management, 0008 facilities, 0010 search keys, 0012 api users, 0013 secrecy proposals). This revision joins them; every
-later revision revises the one head before it (tests/test_migrations.py checks there is exactly one head).
+later revision revises the one head before it (tests/app/test_migrations.py checks there is exactly one head).
 
 Revision ID: 0014
 Revises: 0006, 0007, 0008, 0010, 0012, 0013

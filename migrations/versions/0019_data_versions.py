@@ -17,7 +17,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # The tables of each context at this revision. A later migration adding a table adds its trigger the same way
-# (tests/test_conditional_get.py checks that every context table has one).
+# (tests/core/test_conditional_get.py checks that every context table has one).
 TABLES = {
     "boundaries": (
         "admin_unit",
