@@ -30,18 +30,7 @@ def criteria() -> list[dict[str, Any]]:
 def create_application(conn: Db, body: ApplicationIn, caller: Editor) -> dict[str, Any]:
     """Draw up an application (draft): the township-level units it touches, the units it proposes (kept or new
     codes, villages allocated, drawn polygons), figures and documents."""
-    return divisions.create_application(
-        conn,
-        kind=body.kind,
-        title=body.title,
-        touched=body.touched,
-        proposed=[p.model_dump() | {"figures": p.figures.model_dump()} for p in body.proposed],
-        effective_date=body.effective_date,
-        documents=[d.model_dump() for d in body.documents],
-        relaxation_ground=body.relaxation_ground,
-        note=body.note,
-        actor=caller.name,
-    )
+    return divisions.create_application(conn, **body.arguments(), actor=caller.name)
 
 
 @router.get("/applications", dependencies=FRESH)

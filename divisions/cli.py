@@ -59,18 +59,7 @@ def run_divisions_command(engine: Engine, args: argparse.Namespace, settings: Se
                 body = ApplicationIn.model_validate_json(require_file(args.file).read_bytes())
             except ValidationError as exc:
                 raise InvalidInput(f"{args.file.name}: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
-            result = service.create_application(
-                conn,
-                kind=body.kind,
-                title=body.title,
-                touched=body.touched,
-                proposed=[p.model_dump() | {"figures": p.figures.model_dump()} for p in body.proposed],
-                effective_date=body.effective_date,
-                documents=[d.model_dump() for d in body.documents],
-                relaxation_ground=body.relaxation_ground,
-                note=body.note,
-                actor=args.actor,
-            )
+            result = service.create_application(conn, **body.arguments(), actor=args.actor)
         elif args.divisions == "approve":
             result = service.approve(
                 conn,

@@ -67,6 +67,20 @@ class ApplicationIn(BaseModel):
     relaxation_ground: str | None = Field(default=None, max_length=20, description="1984 report 三: the ground claimed")
     note: str = Field(default="", max_length=2000)
 
+    def arguments(self) -> dict[str, Any]:
+        """The keyword arguments of ``divisions.service.create_application`` (all but the actor), the same from the
+        route and the command."""
+        return {
+            "kind": self.kind,
+            "title": self.title,
+            "touched": self.touched,
+            "proposed": [p.model_dump() | {"figures": p.figures.model_dump()} for p in self.proposed],
+            "effective_date": self.effective_date,
+            "documents": [d.model_dump() for d in self.documents],
+            "relaxation_ground": self.relaxation_ground,
+            "note": self.note,
+        }
+
 
 class VersionIn(BaseModel):
     """The version of the application the caller saw."""
