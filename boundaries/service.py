@@ -16,6 +16,7 @@ from boundaries.compare.service import (
     list_comparisons,
     pieces_geojson,
 )
+from boundaries.disputes.models import OPEN_DISPUTE_STATUSES
 from boundaries.disputes.service import list_cases
 from boundaries.hazards.layers import delete_hazard_layer, import_hazard_layer, list_hazard_layers
 from boundaries.hazards.schemas import HazardsOut
@@ -54,6 +55,7 @@ __all__ = [
     "ContentsFinder",
     "HazardsOut",
     "LEVELS",
+    "OPEN_DISPUTE_STATUSES",
     "PIECES_SHOWN",
     "REGISTERED",
     "UnitLocator",

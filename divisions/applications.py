@@ -22,7 +22,6 @@ from core.values import level_of_code, normalize_code
 from divisions import queries, rules
 from divisions.models import STATUSES
 
-OPEN_CASE_STATUSES = ("open", "mediating")
 EARLIEST_EFFECTIVE = date(1949, 10, 1)  # the division records start with the People's Republic
 
 
@@ -264,7 +263,7 @@ def open_cases(conn: Connection, codes: Sequence[str]) -> list[dict[str, Any]]:
     cases: dict[int, dict[str, Any]] = {}
     for code in codes:
         for case in boundaries.list_cases(conn, unit=code):
-            if case["status"] in OPEN_CASE_STATUSES:
+            if case["status"] in boundaries.OPEN_DISPUTE_STATUSES:
                 cases[case["id"]] = {
                     "kind": "open_dispute",
                     "case_id": case["id"],

@@ -113,7 +113,7 @@ def _lines(conn: Connection, unit: dict[str, Any], valid: set[str], zone: str) -
     """The registry's boundary lines of the unit between units valid on the date, each with its status: outer
     (the city's edge), disputed (an open or mediating case names both sides), agreed (an agreement is
     recorded) or not_agreed."""
-    cases = [set(c["units"]) for c in boundaries.list_cases(conn) if c["status"] != "resolved"]
+    cases = [set(c["units"]) for c in boundaries.list_cases(conn) if c["status"] in boundaries.OPEN_DISPUTE_STATUSES]
     found = []
     for line in boundaries.list_lines(conn, unit=None if unit["level"] == "city" else unit["code"]):
         if not set(line["units"]) <= valid:

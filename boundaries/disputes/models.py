@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.database import Base
 
 DISPUTE_STATUSES = ("open", "mediating", "resolved")
+OPEN_DISPUTE_STATUSES = ("open", "mediating")  # a case not resolved: the one definition of "open" the others use
 
 
 class DisputeCase(Base):

@@ -9,6 +9,8 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, RowMapping
 
+from boundaries.disputes.models import OPEN_DISPUTE_STATUSES
+
 
 def upsert_line(conn: Connection, values: dict[str, Any]) -> tuple[int, bool]:
     """Write a derived line by its key (the agreement reference of an existing line is kept); (id, inserted)."""
@@ -177,10 +179,10 @@ def open_cases_at(conn: Connection, lon: float, lat: float) -> list[RowMapping]:
     return list(
         conn.execute(
             text(
-                "SELECT id, title, status, unit_codes FROM dispute_case WHERE status <> 'resolved'"
+                "SELECT id, title, status, unit_codes FROM dispute_case WHERE status = ANY(:open)"
                 " AND ST_Intersects(geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4490)) ORDER BY id"
             ),
-            {"lon": lon, "lat": lat},
+            {"lon": lon, "lat": lat, "open": list(OPEN_DISPUTE_STATUSES)},
         ).mappings()
     )
 
