@@ -17,7 +17,7 @@ from boundaries.compare.service import (
     pieces_geojson,
 )
 from boundaries.disputes.models import OPEN_DISPUTE_STATUSES
-from boundaries.disputes.service import list_cases
+from boundaries.disputes.service import list_cases, open_cases_on
 from boundaries.hazards.layers import delete_hazard_layer, import_hazard_layer, list_hazard_layers
 from boundaries.hazards.schemas import HazardsOut
 from boundaries.hazards.service import hazards_csv, hazards_geojson, hazards_json, last_marker_states, screen_hazards
@@ -85,6 +85,7 @@ __all__ = [
     "list_cases",
     "last_marker_states",
     "list_lines",
+    "open_cases_on",
     "list_markers",
     "pieces_geojson",
     "polygon_from_geojson",

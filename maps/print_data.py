@@ -97,7 +97,7 @@ def gather(conn: Connection, code: str, day: date) -> tuple[MapData, str]:
         focus=[b for b in banners if b in mine],
         neighbours=[b for b in banners if b not in mine and b["geometry"] is not None],
         townships=[t for t in townships if t["geometry"] is not None or t["seat"] is not None],
-        lines=_lines(conn, unit, {b["code"] for b in banners}, zone),
+        lines=_lines(conn, unit, {b["code"] for b in banners}, zone, day),
         sources=list(dict.fromkeys(sources)),
     )
     data.sources.append("地名及罗马字母拼写 names and romanization: 本局标准地名录 the bureau's standard names")
@@ -109,11 +109,11 @@ def gather(conn: Connection, code: str, day: date) -> tuple[MapData, str]:
     return data, zone
 
 
-def _lines(conn: Connection, unit: dict[str, Any], valid: set[str], zone: str) -> list[dict[str, Any]]:
+def _lines(conn: Connection, unit: dict[str, Any], valid: set[str], zone: str, day: date) -> list[dict[str, Any]]:
     """The registry's boundary lines of the unit between units valid on the date, each with its status: outer
-    (the city's edge), disputed (an open or mediating case names both sides), agreed (an agreement is
-    recorded) or not_agreed."""
-    cases = [set(c["units"]) for c in boundaries.list_cases(conn) if c["status"] in boundaries.OPEN_DISPUTE_STATUSES]
+    (the city's edge), disputed (a case open on ``day`` names both sides: opened by then and not yet resolved),
+    agreed (an agreement is recorded) or not_agreed."""
+    cases = [set(c["units"]) for c in boundaries.open_cases_on(conn, day)]
     found = []
     for line in boundaries.list_lines(conn, unit=None if unit["level"] == "city" else unit["code"]):
         if not set(line["units"]) <= valid:

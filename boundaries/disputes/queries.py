@@ -115,3 +115,22 @@ def exists(conn: Connection, table: str, row_id: int) -> bool:
         "boundary_comparison": "SELECT 1 FROM boundary_comparison WHERE id = :id",
     }
     return conn.execute(text(statements[table]), {"id": row_id}).first() is not None
+
+
+def dispute_cases(conn: Connection, day: date) -> list[RowMapping]:
+    """Cases opened on or before ``day``, with their status now, the date of their last status change when they
+    are resolved (``resolved_on``), and their ground as WKB (None when the case has none)."""
+    return list(
+        conn.execute(
+            text(
+                "SELECT c.id, c.title, c.unit_codes, c.status, ST_AsBinary(c.geom) AS wkb,"
+                " (SELECT min(e.on_date) FROM dispute_event e WHERE e.case_id = c.id AND e.kind = 'opened')"
+                " AS opened_on,"
+                " CASE WHEN c.status = 'resolved' THEN (SELECT max(e.on_date) FROM dispute_event e"
+                " WHERE e.case_id = c.id AND e.kind = 'status') END AS resolved_on"
+                " FROM dispute_case c WHERE EXISTS (SELECT 1 FROM dispute_event e WHERE e.case_id = c.id"
+                " AND e.kind = 'opened' AND e.on_date <= :day) ORDER BY c.id"
+            ),
+            {"day": day},
+        ).mappings()
+    )

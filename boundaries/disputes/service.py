@@ -172,3 +172,13 @@ def list_cases(conn: Connection, *, status: str | None = None, unit: str | None 
         raise InvalidInput(f"status {status!r} is not one of {', '.join(DISPUTE_STATUSES)}")
     code = require_known_unit(conn, unit) if unit else None
     return [_case_out(conn, row, False) for row in queries.cases(conn, status, code)]
+
+
+def open_cases_on(conn: Connection, day: date) -> list[dict[str, Any]]:
+    """The cases open on ``day``: opened on or before it and not resolved by then (a case resolved since counts
+    as open on the days before its resolution), with their units and status that day."""
+    return [
+        {"id": row["id"], "title": row["title"], "units": list(row["unit_codes"]), "status_now": row["status"]}
+        for row in queries.dispute_cases(conn, day)
+        if row["resolved_on"] is None or row["resolved_on"] > day
+    ]

@@ -27,25 +27,6 @@ def lines(conn: Connection, codes: Sequence[str] | None) -> list[RowMapping]:
     )
 
 
-def dispute_cases(conn: Connection, day: date) -> list[RowMapping]:
-    """Cases opened on or before ``day``, with their status now, the date of their last status change when they
-    are resolved (``resolved_on``), and their ground as WKB (None when the case has none)."""
-    return list(
-        conn.execute(
-            text(
-                "SELECT c.id, c.title, c.unit_codes, c.status, ST_AsBinary(c.geom) AS wkb,"
-                " (SELECT min(e.on_date) FROM dispute_event e WHERE e.case_id = c.id AND e.kind = 'opened')"
-                " AS opened_on,"
-                " CASE WHEN c.status = 'resolved' THEN (SELECT max(e.on_date) FROM dispute_event e"
-                " WHERE e.case_id = c.id AND e.kind = 'status') END AS resolved_on"
-                " FROM dispute_case c WHERE EXISTS (SELECT 1 FROM dispute_event e WHERE e.case_id = c.id"
-                " AND e.kind = 'opened' AND e.on_date <= :day) ORDER BY c.id"
-            ),
-            {"day": day},
-        ).mappings()
-    )
-
-
 def newest_comparisons(conn: Connection, day: date) -> list[RowMapping]:
     """The newest comparison of each pair of versions (first, second) for each parent and level, made for a day
     on or before ``day``: id, labels and the per-line offsets of its summary."""

@@ -44,6 +44,7 @@ from sqlalchemy.engine import Connection
 
 from boundaries.checks.metric import MetricFrame, frame_for
 from boundaries.compare.service import ContentsFinder
+from boundaries.disputes import queries as dispute_queries
 from boundaries.hazards import queries
 from boundaries.lines.service import line_key
 from boundaries.units import queries as unit_queries
@@ -158,7 +159,7 @@ def _units(row: Any) -> list[str]:
 def _score_disputes(
     sections: list[Section], frame: MetricFrame, day: date, weights: HazardSettings, conn: Connection
 ) -> int:
-    cases = queries.dispute_cases(conn, day)
+    cases = dispute_queries.dispute_cases(conn, day)
     recent_since = _years_before(day, weights.hazard_recent_years)
     geoms = np.array([s.geometry for s in sections], dtype=object)
     for case in cases:

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -16,6 +17,7 @@ from sqlalchemy import Engine, create_engine
 
 from core.database import transaction
 from core.settings import MapSettings
+from maps.print_data import gather
 from maps.print_labels import Box, overlapping_pairs
 from maps.print_map import city_map
 from tests.conftest import LiveServer, create_database, drop_database, server_config
@@ -251,3 +253,13 @@ def test_the_approval_number_once_set_replaces_the_placeholder(printed_db: Engin
     text = poppler("pdftotext", pdf, "-")
     assert "审图号：蒙S（2026）018号" in text
     assert "PLACEHOLDER" not in text and "____" not in text
+
+
+def test_a_line_is_disputed_only_on_the_days_its_case_is_open(printed_db: Engine) -> None:
+    """The fixture's case between 鄂托克旗 and 杭锦旗 was opened on 2026-01-05: a sheet of the day before shows no
+    disputed line, a sheet of that day shows their line disputed."""
+    with transaction(printed_db) as conn:
+        before, _ = gather(conn, CITY, date(2026, 1, 4))
+        opened, _ = gather(conn, CITY, date(2026, 1, 5))
+    assert [line for line in before.lines if line["status"] == "disputed"] == []
+    assert len([line for line in opened.lines if line["status"] == "disputed"]) >= 1
