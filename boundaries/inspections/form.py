@@ -32,20 +32,12 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from boundaries.inspections import service as inspections
-from boundaries.inspections.models import MARKER_STATUSES
+from boundaries.inspections.models import CLASS_LABELS, MARKER_STATUSES, STATUS_LABELS
 from boundaries.lines import service as lines
 from boundaries.units import service as units
 from core.settings import PhotoSettings
 
 STATIC = Path(__file__).resolve().parent / "static"
-STATUS_LABELS = {
-    "intact": "完好 intact",
-    "damaged": "损坏 damaged",
-    "moved": "移位 moved",
-    "missing": "丢失 missing",
-    "rebuilt": "重建 rebuilt",
-}
-CLASS_LABELS = {"displaced": "超限移位 displaced", "in_place": "在位 in place", "no_fix": "无定位 no fix"}
 CRS_CHOICES = [
     ("EPSG:4326", "WGS84 — 手机/浏览器定位 GPS, browser position"),
     ("GCJ-02", "GCJ-02 — 高德/腾讯地图 AMap, Tencent"),

@@ -27,6 +27,15 @@ MARKER_STATUSES = ("intact", "damaged", "moved", "missing", "rebuilt")
 
 
 CLASSIFICATIONS = ("in_place", "displaced", "no_fix")
+# The words the form and the report show for them, Chinese first.
+STATUS_LABELS = {
+    "intact": "完好 intact",
+    "damaged": "损坏 damaged",
+    "moved": "移位 moved",
+    "missing": "丢失 missing",
+    "rebuilt": "重建 rebuilt",
+}
+CLASS_LABELS = {"displaced": "超限移位 displaced", "in_place": "在位 in place", "no_fix": "无定位 no fix"}
 
 
 class InspectionCampaign(Base):

@@ -7,8 +7,9 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Callable
-from datetime import UTC
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import shapely
 import shapely.geometry
@@ -17,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from boundaries.inspections import photos as field_photos
 from boundaries.inspections import service as inspections
+from boundaries.inspections.models import CLASS_LABELS, STATUS_LABELS
 from boundaries.lines import service as lines
 from boundaries.units import service
 from core.errors import InvalidInput
@@ -26,7 +28,13 @@ from core.settings import PhotoSettings
 GRS80 = Geod(ellps="GRS80")
 MAP_W, MAP_H, MARGIN = 680.0, 420.0, 36.0
 COLOURS = {"displaced": "#d32f2f", "in_place": "#2e7d32", "no_fix": "#616161", None: "#1565c0"}
-CLASS_LABELS = {"displaced": "移位 displaced", "in_place": "在位 in place", "no_fix": "无定位 no fix"}
+# Times are printed in the office's local time: China Standard Time, UTC+8 (tz database name Asia/Shanghai).
+LOCAL_TIME = ZoneInfo("Asia/Shanghai")
+
+
+def local_time(moment: datetime) -> str:
+    """A moment as the office reads it: date and minute in Beijing time."""
+    return f"{moment.astimezone(LOCAL_TIME):%Y-%m-%d %H:%M}"
 
 
 def _line_of(campaign: dict[str, Any], line_id: int | None) -> int:
@@ -41,7 +49,7 @@ def _line_of(campaign: dict[str, Any], line_id: int | None) -> int:
 
 def _unit_name(conn: Connection, code: str) -> str:
     unit = service.find_unit(conn, code)
-    return f"{unit['name']} ({code})" if unit else code
+    return str(unit["name"]) if unit else code
 
 
 def report_html(
@@ -56,10 +64,13 @@ def report_html(
     latest = {o["marker_id"]: o for o in observations if o["marker_id"] is not None}  # in submission order
     photos = [(o, p) for o in observations for p in o["photos"]]
     source = photo_src or (lambda photo_id: f"/api/v1/boundaries/inspections/{campaign_id}/photos/{photo_id}")
-    parties = [_unit_name(conn, code) for code in line["units"]]
+    names = [_unit_name(conn, code) for code in line["units"]]
+    parties = [f"{name} ({code})" for name, code in zip(names, line["units"], strict=True)]
     return PAGE.format(
         title=html.escape(campaign["title"]),
+        line_name=html.escape("—".join(names) + " 界线"),
         line_key=html.escape(line["line_key"]),
+        produced=local_time(datetime.now(LOCAL_TIME)),
         length=f"{line['length_km']:.3f}",
         agreement=html.escape(line["agreement_ref"] or "—"),
         parties=" / ".join(html.escape(p) for p in parties),
@@ -177,13 +188,13 @@ def _observation_rows(observations: list[dict[str, Any]], markers: dict[int, Any
         displaced = o["classification"] == "displaced"
         cells = [
             html.escape(marker["number"]) if marker else "线 line",
-            html.escape(o["marker_status"] or "—"),
+            html.escape(STATUS_LABELS.get(o["marker_status"], "—")),
             "—" if o["displacement_m"] is None else f"{o['displacement_m']:.2f}",
             _bearings(o),
             html.escape(CLASS_LABELS.get(o["classification"], "—")),
             _coordinates(o, marker),
             html.escape(o["submitted_by"]),
-            f'<span class="small">{o["observed_on"]}<br>{o["submitted_at"].astimezone(UTC):%Y-%m-%d %H:%M} UTC</span>',
+            f'<span class="small when">{o["observed_on"]}<br>提交 {local_time(o["submitted_at"])}</span>',
             html.escape(o["notes"])
             + (f"<br><strong>{html.escape(o['crs_warning'])}</strong>" if o["crs_warning"] else ""),
         ]
@@ -221,9 +232,10 @@ PAGE = (
     """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>界线联合检查报告 {line_key}</title>
+<title>界线联合检查报告 {line_name}</title>
 <style>
-@page {{ size: A4; margin: 14mm 12mm; }}
+@page {{ size: A4; margin: 14mm 12mm 16mm;
+  @bottom-center {{ content: "第 " counter(page) " 页 / 共 " counter(pages) " 页"; font-size: 8pt; }} }}
 body {{ font-family: """
     + PRINT_FONTS
     + """; font-size: 10pt; color: #000;
@@ -236,6 +248,7 @@ thead {{ display: table-header-group; }}
 tr {{ page-break-inside: avoid; }}
 tr.displaced td {{ background: #fde0e0; }}
 .small {{ font-size: 7.5pt; }}
+.when {{ white-space: nowrap; }}
 .meta td:first-child {{ width: 32mm; font-weight: bold; }}
 svg.map {{ width: 100%; height: auto; border: 1px solid #777; }}
 svg .line {{ fill: none; stroke: #333; stroke-width: 2.5; }}
@@ -253,23 +266,25 @@ figcaption {{ font-size: 8pt; }}
 @media screen {{ body {{ padding: 8mm; background: #fff; }} }}
 </style></head>
 <body>
-<h1>行政区域界线联合检查报告 Joint boundary inspection report</h1>
+<h1>{line_name}联合检查报告 Joint boundary inspection report</h1>
 <table class="meta">
 <tr><td>检查 Campaign</td><td>{title}</td></tr>
-<tr><td>界线 Line</td><td>{line_key} · {length} km · 协议书 agreement: {agreement}</td></tr>
+<tr><td>界线 Line</td><td>{line_name} ({line_key}) · {length} km · 协议书 agreement: {agreement}</td></tr>
 <tr><td>双方 Parties</td><td>{parties}</td></tr>
 <tr><td>期间 Period</td><td>{period} · 限差 tolerance {tolerance} m</td></tr>
 <tr><td>检查人员 Inspectors</td><td>{inspectors}</td></tr>
 <tr><td>结果 Result</td><td>{summary}</td></tr>
+<tr><td>生成 Produced</td><td>{produced} 北京时间 (UTC+8)</td></tr>
 </table>
 <h2>界线及界桩 Line and markers</h2>
 {svg}
-<div class="legend"><span style="color:#d32f2f">● 移位 displaced (□ 实测 observed)</span>
+<div class="legend"><span style="color:#d32f2f">● 超限移位 displaced (□ 实测 observed)</span>
 <span style="color:#2e7d32">● 在位 in place</span><span style="color:#616161">● 无定位 no fix</span>
 <span style="color:#1565c0">● 未检查 not observed</span></div>
 <h2>检查记录 Observations</h2>
 <table class="observations"><thead><tr><th>界桩 Marker</th><th>状态 Status</th><th>位移 m</th><th>方位 Bearing</th>
-<th>判定 Class</th><th>坐标 CGCS2000 (lon, lat)</th><th>提交账号 Sent by (account)</th><th>时间 Time</th>
+<th>判定 Class</th><th>坐标 CGCS2000 (lon, lat)</th><th>提交账号 Sent by (account)</th>
+<th>时间 Time<br><small>北京时间 UTC+8</small></th>
 <th>说明 Notes</th></tr></thead>
 <tbody>{rows}</tbody></table>
 <h2>照片 Photos</h2>

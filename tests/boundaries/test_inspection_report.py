@@ -64,8 +64,8 @@ def test_html_report_of_a_line(api: httpx.Client, inspected: tuple[int, int]) ->
     assert re.search(r"DK-002 \(12\.0 m\)</text>", page) and page.count('class="fix"') == 1
     rows = re.findall(r"<tr( class=\"displaced\")?><td>([^<]+)</td><td>([^<]+)</td><td>([^<]+)</td>", page)
     assert [(r[0] != "", r[1], r[2], r[3]) for r in rows] == [
-        (False, "DK-001", "intact", "2.00"),
-        (True, "DK-002", "moved", "12.00"),
+        (False, "DK-001", "完好 intact", "2.00"),
+        (True, "DK-002", "移位 moved", "12.00"),
         (False, "线 line", "—", "—"),
     ]
     assert "90.0°" in page and "BD-09" in page and "施工跨线" in page
