@@ -19,15 +19,6 @@ from gazetteer.search import queries
 
 # --- place names -----------------------------------------------------------------------------------
 DEFAULT_STATUSES = ("standard", "alias", "historic", "retired")
-EXACT_KINDS = ("exact", "statistical", "traditional")
-LATIN_EXACT = {
-    "pinyin": ("exact", 100),
-    "official": ("exact", 100),
-    "pinyin_core": ("core", 90),
-    "official_core": ("core", 90),
-    "initials": ("initials", 80),
-}
-PREFIX_LATIN_KINDS = ("pinyin", "pinyin_core", "official", "official_core", "initials")
 FUZZY_KEYS = 64  # nationally, a typo tie of more cores than this keeps the shorter, then the lowest ids
 FUZZY_ROWS = 500  # within a unit, typo candidates read at most
 
@@ -111,9 +102,9 @@ def search_places(
     generic dropped or the whole prefix written in), ranked: exact, core (generic dropped), prefix, fuzzy;
     within a tie the higher level and the current name first. ``autocomplete`` keeps prefix matches only.
 
-    One statement (queries.search_page) runs every phase and returns the finished page; a written-in prefix is read
-    from the in-process index of unit names, and the search runs again in the rare case that the statement saw
-    a newer gazetteer version than the index was built from."""
+    One round trip (queries.search_page: the phases run server-side) returns the finished page; a written-in prefix
+    is read from the in-process index of unit names, and the search runs again in the rare case that the function
+    saw a newer gazetteer version than the index was built from."""
     text_ = names.normalize_query(q)
     if not 1 <= limit <= 100 or not 0 <= offset <= 1000:
         raise InvalidInput(f"limit {limit} / offset {offset} out of range (limit 1–100, offset 0–1000)")
@@ -126,8 +117,8 @@ def search_places(
     }
     wanted = limit + offset
     params: dict[str, Any] = {
-        "unit_prefix": (scope["unit_prefix"] or "") + "%",
-        "category_prefix": (scope["category"] or "") + "%",
+        "unit_prefix": None if scope["unit_prefix"] is None else scope["unit_prefix"] + "%",
+        "category_prefix": None if scope["category"] is None else scope["category"] + "%",
         "statuses": list(scope["statuses"]),
         "as_of": as_of,
         "unit_code": code,
@@ -139,10 +130,10 @@ def search_places(
     while True:
         heads_version = _UNIT_HEADS.version(conn)
         if names.is_latin(text_):
-            phases, labels = _latin_phases(text_, scope, params, autocomplete), LATIN_LABELS
+            params["steps"], labels = _latin_steps(text_, params, autocomplete), LATIN_LABELS
         else:
-            phases, labels = _hanzi_phases(conn, text_, scope, params, autocomplete), HANZI_LABELS
-        rows = queries.search_page(conn, phases, params)
+            params["steps"], labels = _hanzi_steps(conn, text_, scope, params, autocomplete), HANZI_LABELS
+        rows = queries.search_page(conn, params)
         if heads_version is None or str(rows[0]["version"] or 0) == heads_version:
             break
         _UNIT_HEADS.rebuild(conn)  # the unit names changed since the index was built: read them again
@@ -152,129 +143,62 @@ def search_places(
     return {"query": text_, "count": len(page), "offset": offset, "more": rows[0]["total"] > wanted, "results": page}
 
 
+# The scores of the steps of gazetteer_search (migration 0024) and the match they are reported as.
 LATIN_LABELS = {100: "exact", 95: "exact", 90: "core", 80: "initials", 78: "initials", 70: "prefix"}
 HANZI_LABELS = {100: "exact", 95: "prefixed", 90: "core", 85: "core", 70: "prefix", 60: "generic differs"}
 HANZI_LABELS |= {52: "fuzzy", 50: "fuzzy"}
 
 
-def _keys_phase(keys: str, kinds: str, scope: dict[str, Any], **options: Any) -> str:
-    """Candidate rows of a key lookup (queries.keys_sql) within ``scope``."""
-    filters = queries.scope_filters(scope)
-    return queries.keys_sql(
-        queries.CANDIDATE_COLUMNS, keys, kinds, filters, scoped=scope["unit_prefix"] is not None, **options
-    )
-
-
-def _latin_phases(query: str, scope: dict[str, Any], params: dict[str, Any], prefix_only: bool) -> list[queries.Phase]:
+def _latin_steps(query: str, params: dict[str, Any], prefix_only: bool) -> list[str]:
+    """The steps of a Latin query: English forms of units (Ejin Horo Banner), the query with an English generic
+    read as pinyin, the pinyin / official / initials keys, then (two letters or more) their prefix."""
     key = names.latin_key(query)
     if not key:
         raise InvalidInput("q has no letters or characters to search for")
-    params |= {"key": key, "keys": [key], "latin_kinds": list(LATIN_EXACT), "fetch4": 4 * params["fetch"]}
-    phases = []
+    params |= {"key": key}
+    steps = []
     if not prefix_only:
-        # English forms of units (Ejin Horo Banner), then the query with an English generic read as pinyin.
-        filters = queries.scope_filters(scope)
-        phases.append(queries.Phase(queries.english_sql(filters), "100"))
+        steps.append("english")
         generic_keys = english.generic_read_keys(query)
         if generic_keys:
             params["generic_keys"] = generic_keys
-            rows = _keys_phase(
-                "CAST(:generic_keys AS text[])", "CAST(:latin_kinds AS text[])", scope, limit=":fetch", per_key=":fetch"
-            )
-            phases.append(queries.Phase(rows, "CASE WHEN r.matched_kind IN ('pinyin', 'official') THEN 95 END"))
-        rows = _keys_phase(
-            "CAST(:keys AS text[])", "CAST(:latin_kinds AS text[])", scope, limit=":fetch4", per_key=":fetch"
-        )
-        score = (
-            "CASE WHEN r.matched_kind IN ('pinyin', 'official') THEN 100"
-            " WHEN r.matched_kind IN ('pinyin_core', 'official_core') THEN 90 ELSE 80 END"
-        )
-        phases.append(queries.Phase(rows, score))
+            steps.append("generic_read")
+        steps.append("latin")
     if len(key) >= 2:
-        params |= {"lo": key, "hi": key + chr(0x10FFFF), "prefix_kinds": list(PREFIX_LATIN_KINDS)}
-        rows = _keys_phase("", "CAST(:prefix_kinds AS text[])", scope, limit=":fetch", prefix=(":lo", ":hi"))
-        # initials of the name with its generic left off (kbs -> kbsq) rank as initials
-        score = (
-            "CASE WHEN r.matched_kind = 'initials' AND length(r.matched_key) - length(CAST(:key AS text)) <= 2"
-            " THEN 78 ELSE 70 END"
-        )
-        phases.append(queries.Phase(rows, score, gated=True))
-    return phases
+        params |= {"lo": key, "hi": key + chr(0x10FFFF)}
+        steps.append("latin_prefix")
+    return steps
 
 
-def _hanzi_phases(
+def _hanzi_steps(
     conn: Connection, raw: str, scope: dict[str, Any], params: dict[str, Any], prefix_only: bool
-) -> list[queries.Phase]:
+) -> list[str]:
+    """The steps of a Hanzi query: exact and core keys, a written-in prefix of unit names read off (the rest
+    within the last unit), the prefix, then one-character typos (nationally from the distinct core deletions, a
+    common deletion such as 庄 costing its distinct cores, not its 20,000 records, and of a tie of more than
+    FUZZY_KEYS cores the shorter kept, then those of the lowest record id, the names of the query's generic first;
+    within a unit the unit's keys compared directly)."""
     simplified = names.to_simplified(raw).replace(" ", "")
     variants = {raw.replace(" ", ""), simplified}
     core, generic = names.split_name(simplified)
-    params |= {"core": core, "generic": generic, "hanzi_kinds": [*EXACT_KINDS, "core"]}
-    phases = []
+    params |= {"core": core, "generic": generic}
+    steps = []
     if not prefix_only:
-        params |= {"variants": sorted(variants), "exact_keys": sorted(variants | {core})}
-        rows = _keys_phase(
-            "CAST(:exact_keys AS text[])", "CAST(:hanzi_kinds AS text[])", scope, limit=":fetch", per_key=":fetch"
-        )
-        score = (
-            "CASE WHEN r.matched_key = ANY(CAST(:variants AS text[]))"
-            f" THEN CASE WHEN r.matched_kind IN {EXACT_KINDS} THEN 100 ELSE 90 END"
-            " WHEN CAST(:generic AS text) = ''"
-            f" OR substr(r.name, length(coalesce({queries.CORE_OF_ROW}, r.name)) + 1) = CAST(:generic AS text)"
-            " THEN 85"  # the query's own generic dropped
-            " ELSE 60 END"  # 中和镇 -> 中和村: another kind of place
-        )
-        phases.append(queries.Phase(rows, score))
+        params |= {"variants": sorted(variants), "keys": sorted(variants | {core})}
+        steps.append("exact")
         remainder, unit_prefix = _strip_written_prefix(conn, simplified, scope)
         if remainder != simplified:
-            params |= {"remainder": [remainder], "narrow_prefix": (unit_prefix or "") + "%"}
-            narrowed = {**scope, "unit_prefix": unit_prefix}
-            rows = _keys_phase(
-                "CAST(:remainder AS text[])", "CAST(:hanzi_kinds AS text[])", narrowed, limit=":fetch", per_key=":fetch"
-            )
-            phases.append(queries.Phase(rows.replace(":unit_prefix", ":narrow_prefix"), "95"))
-    params |= {"lo": simplified, "hi": simplified + chr(0x10FFFF), "prefix_kinds": ["exact", "core", "statistical"]}
-    rows = _keys_phase("", "CAST(:prefix_kinds AS text[])", scope, limit=":fetch", prefix=(":lo", ":hi"))
-    phases.append(queries.Phase(rows, "70", gated=True))
-    if not prefix_only:
-        phases += _typo_phases(core, generic, scope, params)
-    return phases
-
-
-# A candidate whose core is one edit from the query's core; a one-character core replaced is another name.
-TYPO_SCORE = (
-    "CASE WHEN levenshtein_less_equal(l.cc, CAST(:core AS text), 1) <= 1"
-    " AND (length(CAST(:core AS text)) > 1 OR length(l.cc) <> 1 OR l.cc = CAST(:core AS text))"
-    " THEN CASE WHEN substr(r.name, length(l.cc) + 1) = CAST(:generic AS text) THEN 52 ELSE 50 END END"
-)
-
-
-def _typo_phases(core: str, generic: str, scope: dict[str, Any], params: dict[str, Any]) -> list[queries.Phase]:
-    """Names whose core is one edit (replaced, dropped or added character) from the query's core, the query's
-    generic term first. Within a unit, the unit's keys are compared directly. Nationally, the candidate cores come
-    from the distinct core deletions (a common deletion such as 庄 costs its distinct cores, not its 20,000
-    records); of a tie of more than FUZZY_KEYS cores the shorter are kept, then those of the lowest record id (the
-    ranking's last tie-break); the names of the query's generic are looked up first, the other generics only while
-    the page is not full."""
+            params |= {"remainder": remainder, "narrow_prefix": None if unit_prefix is None else unit_prefix + "%"}
+            steps.append("prefixed")
+    params |= {"lo": simplified, "hi": simplified + chr(0x10FFFF)}
+    steps.append("prefix")
+    if prefix_only:
+        return steps
     if scope["unit_prefix"] is not None:
         params["fuzzy_rows"] = FUZZY_ROWS
-        filters = queries.scope_filters(scope)
-        return [queries.Phase(queries.in_unit_near_sql(filters), TYPO_SCORE, gated=True, cores=True)]
+        return [*steps, "unit_typo"]
     params |= {"probes": sorted({core} | names.deletions(core)), "fuzzy_keys": FUZZY_KEYS}
-    params |= {"exact_kind": ["exact"], "typo_kinds": ["core", "exact"]}
-    lookups = (
-        [("ARRAY(SELECT c || CAST(:generic AS text) FROM near)", "CAST(:exact_kind AS text[])")] if generic else []
-    )
-    lookups.append(("ARRAY(SELECT c FROM near)", "CAST(:typo_kinds AS text[])"))
-    return [
-        queries.Phase(
-            _keys_phase(keys, kinds, scope, limit=":fetch", per_key=":wanted"),
-            TYPO_SCORE,
-            gated=True,
-            cores=True,
-            near=True,
-        )
-        for keys, kinds in lookups
-    ]
+    return [*steps, *(["typo_generic"] if generic else []), "typo"]
 
 
 HEAD_MAX_RANK = 4  # township
