@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+
+from core.files import archive_input
+from core.imports import ImportReport
 
 
 def record(
@@ -94,3 +98,24 @@ def rename_this_transactions_entry(conn: Connection, object_id: str | None) -> N
     """Give the audit row this transaction just wrote another object id (the replay: a re-run import is named by the
     logged object id — the path of the original file, not the folder the archived copy was re-run from)."""
     conn.execute(text("UPDATE audit_log SET object_id = :object_id WHERE at = now()"), {"object_id": object_id})
+
+
+def record_import(
+    conn: Connection,
+    data: Path | bytes,
+    report: ImportReport,
+    *,
+    importer: str,
+    object_type: str,
+    object_id: str,
+    actor: str,
+    name: str | None = None,
+    before: dict[str, Any] | None = None,
+    facts: dict[str, Any] | None = None,
+    **params: Any,
+) -> None:
+    """Keep an import's input in the import archive and write its audit row: the report, the ``facts`` the importer
+    adds, and how to re-run it (``importer`` with its keyword ``params``, see core.files.archive_input)."""
+    replay = archive_input(data, importer=importer, name=name, **params)
+    after = {**report.as_dict(), **(facts or {}), "replay": replay}
+    record(conn, actor=actor, action="import", object_type=object_type, object_id=object_id, before=before, after=after)

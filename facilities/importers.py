@@ -14,7 +14,6 @@ from core import audit
 from core.crs import STORAGE_CRS, parse_crs, transform_geometry
 from core.database import hold_import_lock
 from core.errors import InvalidInput
-from core.files import archive_input
 from core.geojson import feature_collection
 from core.imports import ImportReport, Rejected, csv_table, enforce_all_or_nothing, has_control_characters, replayable
 from core.values import normalize_code
@@ -133,8 +132,10 @@ def import_facilities(
             report.inserted += 1
         else:
             report.updated += 1
-    replay = archive_input(
+    audit.record_import(
+        conn,
         content,
+        report,
         importer="facilities",
         name=name,
         file_format=file_format,
@@ -142,9 +143,10 @@ def import_facilities(
         crs=crs,
         illustrative=illustrative,
         skip_invalid=skip_invalid,
+        actor=actor,
+        object_type="facility",
+        object_id=source,
     )
-    after = {**report.as_dict(), "replay": replay}
-    audit.record(conn, actor=actor, action="import", object_type="facility", object_id=source, after=after)
     return report
 
 
@@ -188,9 +190,18 @@ def import_population(
             report.rejected.append(Rejected(number, exc.detail))
     enforce_all_or_nothing(report, skip_invalid)
     report.inserted, report.updated, report.unchanged = queries.upsert_population(conn, source, rows)
-    replay = archive_input(content, importer="population", name=name, source=source, skip_invalid=skip_invalid)
-    after = {**report.as_dict(), "replay": replay}
-    audit.record(conn, actor=actor, action="import", object_type="unit_population", object_id=source, after=after)
+    audit.record_import(
+        conn,
+        content,
+        report,
+        importer="population",
+        name=name,
+        source=source,
+        skip_invalid=skip_invalid,
+        actor=actor,
+        object_type="unit_population",
+        object_id=source,
+    )
     return report
 
 
@@ -251,8 +262,10 @@ def import_layer(
         edges = road_edges(features)
         queries.replace_road_edges(conn, layer, edges)
         report.notes.append(f"road network: {len(edges)} edge(s) for network distances")
-    replay = archive_input(
+    audit.record_import(
+        conn,
         content,
+        report,
         importer="prohibited_layer",
         name=name,
         layer=layer,
@@ -260,7 +273,8 @@ def import_layer(
         buffer_m=buffer_m,
         crs=crs,
         skip_invalid=skip_invalid,
+        actor=actor,
+        object_type="prohibited_layer",
+        object_id=layer,
     )
-    after = {**report.as_dict(), "replay": replay}
-    audit.record(conn, actor=actor, action="import", object_type="prohibited_layer", object_id=layer, after=after)
     return report

@@ -26,7 +26,6 @@ from core import audit
 from core.crs import STORAGE_CRS, transform_geometry
 from core.database import hold_import_lock
 from core.errors import InvalidInput, NotFound, TooLarge
-from core.files import archive_input
 from core.geodesy import geodesic_area_m2
 from core.geojson import feature_collection
 from core.imports import (
@@ -169,12 +168,21 @@ def import_hazard_layer(
     report.inserted = len(areas)
     if before is not None:
         report.notes.append(f"replaced layer {name!r} ({before['kind']}, {before['areas']} polygon(s))")
-    replay = archive_input(
-        path, importer="hazard_layer", layer=name, kind=kind, crs=crs, on_invalid=on_invalid, skip_invalid=skip_invalid
-    )
-    after = {**report.as_dict(), "kind": kind, "replay": replay}
-    audit.record(
-        conn, actor=actor, action="import", object_type="hazard_layer", object_id=name, before=before, after=after
+    audit.record_import(
+        conn,
+        path,
+        report,
+        importer="hazard_layer",
+        layer=name,
+        kind=kind,
+        crs=crs,
+        on_invalid=on_invalid,
+        skip_invalid=skip_invalid,
+        actor=actor,
+        object_type="hazard_layer",
+        object_id=name,
+        before=before,
+        facts={"kind": kind},
     )
     return report
 

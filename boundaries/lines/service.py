@@ -25,7 +25,6 @@ from core import audit
 from core.crs import parse_crs
 from core.database import hold_import_lock
 from core.errors import InvalidInput, NotFound
-from core.files import archive_input
 from core.geodesy import geodesic_length_m
 from core.imports import (
     ImportReport,
@@ -244,9 +243,17 @@ def import_markers(
             report.inserted += 1
         else:
             report.updated += 1
-    replay = archive_input(path, importer="markers", encoding=encoding, skip_invalid=skip_invalid)
-    after = {**report.as_dict(), "replay": replay}
-    audit.record(conn, actor=actor, action="import", object_type="boundary_marker", object_id=str(path), after=after)
+    audit.record_import(
+        conn,
+        path,
+        report,
+        importer="markers",
+        encoding=encoding,
+        skip_invalid=skip_invalid,
+        actor=actor,
+        object_type="boundary_marker",
+        object_id=str(path),
+    )
     return report
 
 

@@ -35,7 +35,6 @@ from boundaries.units.service import require_unit, unit_summary_short
 from core import audit
 from core.crs import parse_crs
 from core.errors import InvalidInput
-from core.files import archive_input
 from core.imports import ImportReport, Rejected, enforce_all_or_nothing, file_checksum, replayable, require_file
 from core.values import GeoPoint, points_to_storage, significant_code
 
@@ -77,8 +76,10 @@ def import_polygons(
     )
     if closed:
         report.notes.append(f"{closed} earlier registered polygon(s) closed on {valid_from}")
-    replay = archive_input(
+    audit.record_import(
+        conn,
         path,
+        report,
         importer="polygons",
         source=source,
         status=status,
@@ -88,9 +89,10 @@ def import_polygons(
         on_invalid=on_invalid,
         skip_invalid=skip_invalid,
         layer=layer,
+        actor=actor,
+        object_type="unit_polygon",
+        object_id=str(path),
     )
-    after = {**report.as_dict(), "replay": replay}
-    audit.record(conn, actor=actor, action="import", object_type="unit_polygon", object_id=str(path), after=after)
     return report
 
 

@@ -17,7 +17,6 @@ from core import audit
 from core.crs import STORAGE_CRS, parse_crs, transform_geometry
 from core.database import hold_import_lock
 from core.errors import InvalidInput, NotFound
-from core.files import archive_input
 from core.imports import ImportReport, enforce_all_or_nothing, file_checksum, replayable, require_file
 from core.values import normalize_code
 
@@ -42,11 +41,18 @@ def import_divisions(
     rows = read_divisions(path, report, encoding)
     enforce_all_or_nothing(report, skip_invalid)
     report.inserted, report.updated, report.unchanged = queries.upsert_units(conn, rows, valid_from)
-    replay = archive_input(
-        path, importer="divisions", valid_from=valid_from, encoding=encoding, skip_invalid=skip_invalid
+    audit.record_import(
+        conn,
+        path,
+        report,
+        importer="divisions",
+        valid_from=valid_from,
+        encoding=encoding,
+        skip_invalid=skip_invalid,
+        actor=actor,
+        object_type="admin_unit",
+        object_id=str(path),
     )
-    after = {**report.as_dict(), "replay": replay}
-    audit.record(conn, actor=actor, action="import", object_type="admin_unit", object_id=str(path), after=after)
     return report
 
 

@@ -34,7 +34,6 @@ from core import audit
 from core.crs import parse_crs
 from core.database import hold_import_lock
 from core.errors import InvalidInput
-from core.files import archive_input
 from core.geojson import feature_collection
 from core.imports import (
     ImportReport,
@@ -130,25 +129,20 @@ def import_places(
     refused = {r.row for r in report.rejected}
     written = _write(conn, [r for r in planned if r["_row"] not in refused], existing, report, name)
     if report.written:  # a re-import that changes nothing leaves nothing, not even an audit row
-        audit.record(
+        audit.record_import(
             conn,
+            content,
+            report,
+            importer="places",
+            name=name,
+            fmt=kind,
+            crs=crs,
+            encoding=encoding,
+            skip_invalid=skip_invalid,
             actor=actor,
-            action="import",
             object_type="place_name",
             object_id=name,
-            after={
-                **report.as_dict(),
-                **written,
-                "replay": archive_input(
-                    content,
-                    importer="places",
-                    name=name,
-                    fmt=kind,
-                    crs=crs,
-                    encoding=encoding,
-                    skip_invalid=skip_invalid,
-                ),
-            },
+            facts=written,
         )
     return report
 

@@ -13,7 +13,6 @@ from sqlalchemy.engine import Connection
 from boundaries import service as boundaries
 from core import audit
 from core.errors import InvalidInput
-from core.files import archive_input
 from core.imports import (
     ImportReport,
     Rejected,
@@ -207,8 +206,9 @@ def replay_unit_history(conn: Connection, path: Path, *, actor: str = "cli") -> 
     report.inserted = len(rows)
     report.updated = len(moved)
     report.notes.append(f"{len(events)} name events")
-    after = {**report.as_dict(), "replay": archive_input(path, importer="unit_history")}
-    audit.record(conn, actor=actor, action="import", object_type="name_event", object_id=str(path), after=after)
+    audit.record_import(
+        conn, path, report, importer="unit_history", actor=actor, object_type="name_event", object_id=str(path)
+    )
     return report
 
 

@@ -13,7 +13,6 @@ from boundaries import service as boundaries
 from core import audit
 from core.crs import parse_crs
 from core.errors import InvalidInput, NotFound
-from core.files import archive_input
 from core.imports import (
     ImportReport,
     Rejected,
@@ -94,8 +93,10 @@ def import_points(
     if unmatched:
         report.notes.append(f"{unmatched} point(s) not matched to a current unit (kept without a unit)")
     report.inserted, report.updated, report.unchanged = queries.upsert_points(conn, source, points)
-    replay = archive_input(
+    audit.record_import(
+        conn,
         path,
+        report,
         importer="points",
         source=source,
         crs=crs,
@@ -108,14 +109,9 @@ def import_points(
         hint_code_column=hint_code_column,
         encoding=encoding,
         skip_invalid=skip_invalid,
-    )
-    audit.record(
-        conn,
         actor=actor,
-        action="import",
         object_type="reference_point",
         object_id=str(path),
-        after={**report.as_dict(), "replay": replay},
     )
     return report
 

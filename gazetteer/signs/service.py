@@ -21,7 +21,7 @@ from core import audit
 from core.crs import parse_crs
 from core.database import hold_import_lock
 from core.errors import Conflict, InvalidInput, NotFound, Unauthorized
-from core.files import archive_input, check_image, write_once
+from core.files import check_image, write_once
 from core.imports import ImportReport, Rejected, enforce_all_or_nothing, file_checksum, has_control_characters, read_csv
 from core.settings import PhotoSettings
 from core.values import GeoPoint, normalize_code, parse_date, significant_code
@@ -401,9 +401,18 @@ def import_signs(
             report.updated += 1
     sign_queries.insert_signs(conn, new)
     report.notes.append(f"source CRS {source_crs}")
-    replay = archive_input(path, importer="signs", crs=crs, encoding=encoding, skip_invalid=skip_invalid)
-    after = {**report.as_dict(), "replay": replay}
-    audit.record(conn, actor=actor, action="import", object_type="place_sign", object_id=path.name, after=after)
+    audit.record_import(
+        conn,
+        path,
+        report,
+        importer="signs",
+        crs=crs,
+        encoding=encoding,
+        skip_invalid=skip_invalid,
+        actor=actor,
+        object_type="place_sign",
+        object_id=path.name,
+    )
     return report
 
 
