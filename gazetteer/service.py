@@ -6,13 +6,14 @@ Outside this context, import only this module (tests/app/test_doors.py enforces 
 from __future__ import annotations
 
 from gazetteer.places.names import warm_up
-from gazetteer.places.publishing import published_collections
+from gazetteer.places.publishing import UNIT_TILE_MINZOOM, published_collections
 from gazetteer.places.service import get_place, located_standard_places, unit_standard_names
 from gazetteer.places.unit_changes import record_unit_changes
 from gazetteer.places.unit_names import sync_unit_names
 from gazetteer.points.service import import_points, list_points, point_count
 
 __all__ = [
+    "UNIT_TILE_MINZOOM",
     "get_place",
     "import_points",
     "list_points",

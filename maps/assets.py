@@ -1,8 +1,8 @@
 """The browser assets every map page needs, served by the app itself (no CDN: the viewer works offline).
 
 Leaflet and Leaflet.markercluster come from their XStatic packages on PyPI, installed with the project; the
-viewer's own script and style sheet from maps/static; Swagger UI and ReDoc (the API documentation pages) from
-the fastapi-offline package."""
+viewer's own scripts (its glue, its vector tiles) and style sheet from maps/static; Swagger UI and ReDoc (the API
+documentation pages) from the fastapi-offline package."""
 
 from __future__ import annotations
 
@@ -24,7 +24,11 @@ PACKAGES: dict[str, Path] = {
 MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png", ".map": "application/json"}
 
 # What folium would otherwise load from CDNs, mapped to the served copies (only what the pages use).
-MAP_JS = [("leaflet", f"{ASSETS_URL}/leaflet/leaflet.js"), ("gaz_viewer", f"{ASSETS_URL}/viewer/viewer.js")]
+MAP_JS = [
+    ("leaflet", f"{ASSETS_URL}/leaflet/leaflet.js"),
+    ("gaz_tiles", f"{ASSETS_URL}/viewer/vectortiles.js"),
+    ("gaz_viewer", f"{ASSETS_URL}/viewer/viewer.js"),
+]
 MAP_CSS = [("leaflet_css", f"{ASSETS_URL}/leaflet/leaflet.css"), ("gaz_viewer_css", f"{ASSETS_URL}/viewer/viewer.css")]
 CLUSTER_JS = [("markerclusterjs", f"{ASSETS_URL}/markercluster/leaflet.markercluster.js")]
 CLUSTER_CSS = [

@@ -90,6 +90,11 @@ PIECE_STYLES = {
     "first_only": ("#1b9e77", "仅{first}有 only in {first}"),
     "second_only": ("#7570b3", "仅{second}有 only in {second}"),
 }
+# The township and village points: level, layer name, colour (the viewer's tile layers use the same).
+UNIT_POINT_LAYERS = (
+    ("township", "乡镇级单位 Township-level units (points)", "#d6604d"),
+    ("village", "村级单位 Village-level units (points)", "#4393c3"),
+)
 SOURCE_COLOURS = ("#2166ac", "#4d4d4d", "#b8860b", "#35978f", "#8c510a")
 FINDINGS_DRAWN = 10_000  # at most this many findings or pieces of one check or comparison are drawn
 
@@ -139,10 +144,11 @@ def boundaries_map(
 
 
 def unit_layers(
-    canvas: Canvas, conn: Connection, names: dict[str, str], as_of: date | None = None
+    canvas: Canvas, conn: Connection, names: dict[str, str], as_of: date | None = None, *, points: bool = True
 ) -> list[tuple[str, str]]:
-    """The city outline, the banners' polygons of each source (one overlay per source), the banners' labels and
-    the township/village points (of units valid on the date) on ``canvas``; the legend entries of the sources."""
+    """The city outline, the banners' polygons of each source (one overlay per source), the banners' labels and,
+    with ``points``, the township/village points (of units valid on the date; the viewer draws them from the
+    vector tiles instead) on ``canvas``; the legend entries of the sources."""
     city = boundaries.get_unit(conn, CITY_CODE, crs="EPSG:4490", as_of=as_of)
     if city["polygon"] is not None:
         outline = city["polygon"]
@@ -188,10 +194,9 @@ def unit_layers(
     for banner in _banner_polygons(conn, as_of):
         spot = shapely.geometry.shape(banner["geometry"]).representative_point()
         canvas.label(labels, spot.x, spot.y, banner["name"])
-    for level, title, colour in (
-        ("township", "乡镇级单位 Township-level units (points)", "#d6604d"),
-        ("village", "村级单位 Village-level units (points)", "#4393c3"),
-    ):
+    if not points:
+        return legend
+    for level, title, colour in UNIT_POINT_LAYERS:
         group = canvas.group(title, show=level == "township")
         for point in gazetteer.list_points(conn, within=CITY_PREFIX, level=level):
             if as_of is not None and point["unit_code"] not in names:

@@ -2,9 +2,10 @@
 maps/static/viewer.js (search box, click-to-identify, basemap and date controls, the view in the URL).
 
 Layers: the city outline and the banners (one overlay per polygon source), banner labels, township and village
-points, place names by GB/T 18521 category, facilities by kind (illustrative records labelled as such) and the
-three coverage KPIs per banner, each with its legend shown while it is on. With ``as_of`` units, names and
-polygons are those valid on that date; facilities and coverage are today's."""
+points (from the service's vector tiles), place names by GB/T 18521 category, facilities by kind (illustrative
+records labelled as such) and the three coverage KPIs per banner, each with its legend shown while it is on.
+With ``as_of`` units, names, points and polygons are those valid on that date; facilities and coverage are
+today's."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from core.settings import CoverageSettings
 from facilities import service as facilities
 from facilities.service import CITY_CODE
 from gazetteer import service as gazetteer
-from maps.builders import BASEMAPS, Canvas, area_style, popup_html
+from maps.builders import BASEMAPS, ORDOS_BOUNDS, Canvas, area_style, popup_html
 from maps.coverage import choropleths, facility_popup
 from maps.service import (
     APPROX_NOTE,
@@ -32,6 +33,7 @@ from maps.service import (
     MAPS,
     PIECE_STYLES,
     POLYGON_SOURCES,
+    UNIT_POINT_LAYERS,
     place_layers,
     unit_layers,
     unit_names,
@@ -152,7 +154,7 @@ def build_viewer_page(
         )
     canvas = Canvas(TITLE, basemap, tianditu_key=tianditu_key, notes=notes)
     if names:
-        canvas.legend("边界来源 boundary sources", unit_layers(canvas, conn, names, as_of))
+        canvas.legend("边界来源 boundary sources", unit_layers(canvas, conn, names, as_of, points=False))
         place_layers(canvas, conn, as_of, show=False)
     _line_and_case_layers(canvas, conn, names, as_of)
     _facility_layers(canvas, everything)
@@ -176,8 +178,32 @@ def build_viewer_page(
         "city_code": CITY_CODE,
         "approval_number": approval_number,
         "maps": [{"href": f"/maps/{name}", "label": title} for name, title in MAPS.items()],
+        "tile_layers": tile_layers() if names else [],
+        "city_bounds": ORDOS_BOUNDS,  # the tile layers ask only for the city's tiles
     }
     return canvas.render(app)
+
+
+def tile_layers() -> list[dict[str, Any]]:
+    """The township and village points as layers of the service's vector tiles (``/tiles/units-<level>``, drawn by
+    maps/static/vectortiles.js), from the tiles' first zoom on, labelled from ``label_zoom``; the townships on at
+    first. The tiles are asked for the viewer's date (``datetime``)."""
+    layers = []
+    for level, title, colour in UNIT_POINT_LAYERS:
+        minzoom = gazetteer.UNIT_TILE_MINZOOM.get(level, 0)
+        layers.append(
+            {
+                "name": title if minzoom <= 8 else f"{title[:-1]}, {minzoom} 级起 from zoom {minzoom})",
+                "collection": f"units-{level}",
+                "level": level,
+                "minzoom": minzoom,
+                "colour": colour,
+                "radius": 6 if level == "township" else 4,
+                "label_zoom": 10 if level == "township" else 13,
+                "shown": level == "township",
+            }
+        )
+    return layers
 
 
 def _line_and_case_layers(canvas: Canvas, conn: Connection, names: dict[str, str], as_of: date | None) -> None:

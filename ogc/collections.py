@@ -9,6 +9,8 @@ A context publishes a collection as a dict (contexts sit below this package and 
 * ``temporal``: whether the SELECT yields ``valid_from``/``valid_to`` (a ``[from, to)`` validity);
 * ``geometry_type``: ``polygon``, ``point``, ``line`` or ``geometry`` (mixed);
 * ``id_type``: ``integer`` or ``string``;
+* ``minzoom`` (optional, default 0): the first zoom of its vector tiles (a large point layer such as the villages
+  is of no use, and heavy, on the tiles of a whole country);
 * ``parts`` (optional): disjoint SELECTs whose UNION ALL is ``sql``. A page (ORDER BY id LIMIT) is then taken
   from each part before the union, so that each part's own indexes serve it instead of a sort of the whole union.
 
@@ -51,6 +53,7 @@ class Collection:
     id_type: str = "integer"
     params: Mapping[str, Any] = field(default_factory=dict)
     parts: tuple[str, ...] = ()
+    minzoom: int = 0
 
     @classmethod
     def from_published(cls, raw: Mapping[str, Any]) -> Collection:
@@ -74,6 +77,7 @@ class Collection:
             id_type=raw.get("id_type", "integer"),
             params=dict(raw.get("params", {})),
             parts=tuple(raw.get("parts", ())),
+            minzoom=int(raw.get("minzoom", 0)),
         )
 
 

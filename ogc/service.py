@@ -412,11 +412,14 @@ def item(conn: Connection, collection_id: str, feature_id: str, parameters: Mapp
 
 
 # --- vector tiles ---------------------------------------------------------------------------------
+MAX_ZOOM = 22  # the last zoom of every collection's tiles (a collection sets its first: Collection.minzoom)
+
+
 def tile(conn: Connection, collection_id: str, z: int, x: int, y: int, datetime: str | None = None) -> bytes:
     """A Mapbox vector tile of the features valid at ``datetime`` (today by default), simplified for zoom ``z``."""
     found = require(conn, collection_id)
-    if not 0 <= z <= 22:
-        raise InvalidInput(f"zoom {z} is out of range (0..22)")
+    if not found.minzoom <= z <= MAX_ZOOM:
+        raise InvalidInput(f"zoom {z} is out of range ({found.minzoom}..{MAX_ZOOM} for {found.id}, see its TileJSON)")
     if not (0 <= x < 2**z and 0 <= y < 2**z):
         raise InvalidInput(f"tile {z}/{x}/{y} does not exist (x and y must be in 0..{2**z - 1} at zoom {z})")
     query = ItemsQuery(datetime=datetime)
@@ -437,16 +440,16 @@ def tilejson(conn: Connection, collection_id: str, root: str) -> dict[str, Any]:
         "description": found.description,
         "scheme": "xyz",
         "tiles": [f"{root}/tiles/{found.id}/{{z}}/{{x}}/{{y}}.mvt"],
-        "minzoom": 0,
-        "maxzoom": 22,
+        "minzoom": found.minzoom,
+        "maxzoom": MAX_ZOOM,
         "bounds": bounds,
-        "center": [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2, 6],
+        "center": [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2, max(6, found.minzoom)],
         "vector_layers": [
             {
                 "id": found.id,
                 "fields": {name: kind for name, kind in found.properties.items()},
-                "minzoom": 0,
-                "maxzoom": 22,
+                "minzoom": found.minzoom,
+                "maxzoom": MAX_ZOOM,
             }
         ],
     }

@@ -10,6 +10,11 @@ from boundaries import service as boundaries
 from gazetteer.places import queries
 from gazetteer.signs import service as signs
 
+# The first zoom of the units' vector tiles by level (the others from 0): at zoom 6 a tile is ~600 km across and
+# holds a province's townships; villages (620k nationally) are drawn from zoom 10 (~40 km), where they can be told
+# apart. The viewer's layers start there too.
+UNIT_TILE_MINZOOM = {"township": 6, "village": 10}
+
 
 def _published_unit_parts(level: str) -> list[str]:
     """The published SELECT of a level's units in its two index-friendly parts (with a registered polygon or not)."""
@@ -42,6 +47,7 @@ def published_collections(conn: Connection) -> list[dict[str, Any]]:
             },
             "temporal": True,
             "geometry_type": "geometry",
+            "minzoom": UNIT_TILE_MINZOOM.get(level, 0),
         }
         for level in boundaries.LEVELS
     ]

@@ -96,6 +96,7 @@
     this.searchBox();
     this.picksPanel();
     this.hazardsLayer();
+    this.vectorLayers();
     this.printHead();
     this.restoreView();
     var self = this;
@@ -570,8 +571,60 @@
     if (this.drawn) { this.drawn.replaceChildren(); }
   };
 
-  Viewer.prototype.identify = function (latlng) {
+  /* --- the township and village points from the service's vector tiles (maps/static/vectortiles.js): one switcher
+   * overlay each, from the tiles' first zoom on (the name says so), at the viewer's date; a click on a point opens
+   * its card instead of identify's --------------------------------------------------------------------------- */
+  Viewer.prototype.vectorLayers = function () {
     var self = this;
+    this.tiled = (this.app.tile_layers || []).map(function (spec) {
+      var layer = GazTiles.layer({
+        collection: spec.collection,
+        minZoom: spec.minzoom,
+        datetime: self.app.as_of,
+        labelZoom: spec.label_zoom,
+        label: function (props) { return props.name; },
+        style: function () { return {colour: spec.colour, radius: spec.radius, weight: 1}; },
+        shift: self.gcj ? toGcj02 : null,
+        bounds: self.app.city_bounds,
+        pane: "overlayPane"
+      });
+      self.control.addOverlay(layer, spec.name);  // put on the map by restoreView: once the view is set
+      return {spec: spec, layer: layer};
+    });
+  };
+
+  Viewer.prototype.tileHit = function (latlng) {
+    var map = this.map;
+    for (var n = this.tiled.length - 1; n >= 0; n -= 1) {
+      var found = map.hasLayer(this.tiled[n].layer) && this.tiled[n].layer.hit(latlng);
+      if (found) { return {spec: this.tiled[n].spec, feature: found}; }
+    }
+    return null;
+  };
+
+  Viewer.prototype.showUnit = function (spec, feature) {
+    var props = feature.props, link = el("a", null, "区划记录 unit record");
+    link.href = "/api/v1/units/" + encodeURIComponent(props.code) + (this.app.as_of ? "?as_of=" + this.app.as_of : "");
+    link.target = "_blank";
+    this.openCard(props.name, [
+      ["级别 level", this.levelText(spec.level)],
+      ["代码 code", props.code],
+      ["类型 kind", props.kind],
+      ["上级 parent", props.parent_code ? this.unitName(props.parent_code) : null],
+      ["有效期 valid", (props.valid_from || "?") + " – " + (props.valid_to || "今 now")],
+      ["位置 location", props.geometry_kind === "polygon" ? "已登记界线 registered polygon" : "参考点 reference point"],
+      ["日期 as of", this.app.as_of],
+      ["记录 record", link]
+    ]);
+  };
+
+  Viewer.prototype.identify = function (latlng) {
+    var self = this, hit = this.tileHit(latlng);
+    if (hit) {
+      this.marks.clearLayers();
+      this.showUnit(hit.spec, hit.feature);
+      return;
+    }
     var where = {lon: latlng.lng.toFixed(6), lat: latlng.lat.toFixed(6), crs: this.gcj ? "GCJ-02" : "EPSG:4326",
       as_of: this.app.as_of};
     this.marks.clearLayers();
@@ -713,7 +766,14 @@
       if (icon && props.name === undefined) { props.name = plain(icon); }
       features.push({type: "Feature", geometry: feature.geometry, properties: props});
     }
-    shown.forEach(function (l) { walk(l.layer, l.name); });
+    shown.forEach(function (l) {
+      if (typeof l.layer.drawn !== "function") { walk(l.layer, l.name); return; }
+      l.layer.drawn().forEach(function (f) {  // a vector tile layer: what is drawn in view, in the display CRS
+        var props = {layer: plain(l.name)};
+        Object.keys(f.props).forEach(function (k) { props[k] = f.props[k]; });
+        features.push({type: "Feature", geometry: f.geometry, properties: props});
+      });
+    });
     return {type: "FeatureCollection", display_crs: this.app.display_crs, as_of: this.app.as_of, features: features};
   };
 
@@ -747,8 +807,10 @@
   Viewer.prototype.restoreView = function () {
     var state = new URLSearchParams(location.hash.slice(1)), map = this.map;
     var view = (state.get("map") || "").split("/").map(Number);
-    if (view.length === 3 && view.every(isFinite)) { map.setView([view[1], view[2]], view[0]); }
-    if (state.has("layers")) {
+    if (view.length === 3 && view.every(isFinite)) { map.setView([view[1], view[2]], view[0], {animate: false}); }
+    if (!state.has("layers")) {
+      this.tiled.forEach(function (t) { if (t.spec.shown) { map.addLayer(t.layer); } });
+    } else {
       var wanted = state.get("layers").split("|").filter(Boolean).map(decodeURIComponent);
       this.overlays().forEach(function (l) {
         var want = wanted.indexOf(l.name) >= 0;
