@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlalchemy.engine import Connection
 
 from core.security_headers import CSP, page_policy
@@ -18,6 +18,7 @@ from maps import coverage as coverage_maps
 from maps import service
 from maps.assets import asset_path
 from maps.builders import TILE_ORIGINS
+from maps.export import DrawnMap, drawn_csv
 from maps.viewer import place_page, viewer_page
 
 router = APIRouter(prefix="/maps", tags=["maps"])
@@ -138,6 +139,22 @@ def coverage_map(
         as_of=as_of,
     )
     return _map_page(page, basemap)
+
+
+@router.post(
+    "/export.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
+def export_csv(drawn: DrawnMap) -> Response:
+    """What the viewer drew (the FeatureCollection of its GeoJSON export) as CSV, UTF-8 with BOM: one row per
+    feature, its layer and properties, longitude and latitude in CGCS2000 (the AMap shift undone)."""
+    day = drawn.as_of.isoformat() if drawn.as_of else "today"
+    return Response(
+        drawn_csv(drawn).encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="ordos-map-{day}.csv"'},
+    )
 
 
 @router.get("/assets/{package}/{name:path}")

@@ -177,6 +177,11 @@
         download.title = "导出地图上显示的图层 export the layers shown";
         download.addEventListener("click", function () { self.exportVisible(); });
         row.appendChild(download);
+        var table = el("button", null, "导出 CSV");
+        table.type = "button";
+        table.title = "导出为表格（Excel），经纬度为 CGCS2000 export the layers shown as a table, lon/lat in CGCS2000";
+        table.addEventListener("click", function () { self.exportCsv(table); });
+        row.appendChild(table);
         basemap.addEventListener("change", function () { self.reload({basemap: basemap.value}); });
         date.addEventListener("change", function () { self.reload({as_of: date.value}); });
         self.wireSearch(input, hits);
@@ -778,10 +783,27 @@
   };
 
   Viewer.prototype.exportVisible = function () {
-    var blob = new Blob([JSON.stringify(this.visibleGeoJSON())], {type: "application/geo+json"});
+    this.save(new Blob([JSON.stringify(this.visibleGeoJSON())], {type: "application/geo+json"}), "geojson");
+  };
+
+  /* The same features as a table, written by the server (POST /maps/export.csv: UTF-8 with BOM for Excel, the
+   * position as lon/lat in CGCS2000, the AMap shift undone); a refusal is said on the button. */
+  Viewer.prototype.exportCsv = function (button) {
+    var self = this;
+    fetch("/maps/export.csv", {method: "POST", headers: {"Content-Type": "application/json"},
+      body: JSON.stringify(this.visibleGeoJSON())}).then(function (r) {
+      if (r.ok) { return r.blob().then(function (blob) { self.save(blob, "csv"); }); }
+      return r.json().then(function (body) { throw new Error(body.detail || String(r.status)); });
+    }).catch(function (error) {
+      button.title = "导出失败 export failed: " + error.message;
+      button.textContent = "导出 CSV ⚠";
+    });
+  };
+
+  Viewer.prototype.save = function (blob, suffix) {
     var link = el("a");
     link.href = URL.createObjectURL(blob);
-    link.download = "ordos-map-" + (this.app.as_of || new Date().toISOString().slice(0, 10)) + ".geojson";
+    link.download = "ordos-map-" + (this.app.as_of || new Date().toISOString().slice(0, 10)) + "." + suffix;
     document.body.appendChild(link);
     link.click();
     link.remove();
