@@ -66,7 +66,7 @@ def test_the_visible_layers_export_as_csv(plain_viewer: Viewer, tmp_path: Path) 
     viewer = plain_viewer
     viewer.browser.call("Browser.setDownloadBehavior", behavior="allow", downloadPath=str(tmp_path))
     viewer.open("/maps/")
-    villages = "村级单位 Village-level units (points)"
+    villages = "32 村（村委会、嘎查）"  # the village place names, one of the inline (clustered) overlays
     viewer.js(f"gazViewer.map.addLayer(gazViewer.overlays().find((l) => l.name === {villages!r}).layer) && null")
     drawn = viewer.js("gazViewer.visibleGeoJSON()")
     viewer.click(".gaz-box button[title^='导出为表格']")
@@ -85,7 +85,7 @@ def test_the_visible_layers_export_as_csv(plain_viewer: Viewer, tmp_path: Path) 
             shape = shapely.geometry.shape(feature["geometry"])
             assert shape.buffer(1e-5).contains(shapely.Point(float(row[lon]), float(row[lat])))
     village_rows = [r for r in rows if r["layer"] == villages]
-    assert len(village_rows) == sum(f["properties"]["layer"] == villages for f in drawn["features"]) > 100
+    assert len(village_rows) == sum(f["properties"]["layer"] == villages for f in drawn["features"]) > 50
     local(viewer)
 
 
