@@ -8,14 +8,15 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection, Row, RowMapping
 
 from gazetteer.places.queries import PLACE_COLUMNS, _filters, public_location
 
 
-def unit_heads(conn: Connection, max_rank: int) -> list[RowMapping]:
+def unit_heads(conn: Connection, max_rank: int) -> list[Row[Any]]:
     """The exact and statistical keys of the standard names of units down to ``max_rank`` (township: 4), with
-    the record's id, codes, level and validity, in the search's ranking order (level, current first, id)."""
+    the record's id, codes, level and validity (rows in that column order), in the search's ranking order (level,
+    current first, id)."""
     return list(
         conn.execute(
             text(
@@ -25,7 +26,7 @@ def unit_heads(conn: Connection, max_rank: int) -> list[RowMapping]:
                 " AND p.level_rank <= :max_rank ORDER BY p.level_rank, (p.valid_to IS NOT NULL), p.id"
             ),
             {"max_rank": max_rank},
-        ).mappings()
+        )
     )
 
 
@@ -145,7 +146,8 @@ SEARCH_ARGUMENTS = {
     "fuzzy_keys": "integer",
     "fuzzy_rows": "integer",
 }
-SEARCH_SQL = (
+# Built once: the statement's text and bind parameters are parsed at import, not on every search.
+SEARCH = text(
     "SELECT * FROM gazetteer_search("
     + ", ".join(f"q_{name} => CAST(:{name} AS {kind})" for name, kind in SEARCH_ARGUMENTS.items())
     + ")"
@@ -161,7 +163,7 @@ def search_page(conn: Connection, params: dict[str, Any]) -> list[RowMapping]:
     Every row also carries ``total`` (records found), ``version`` (the gazetteer's committed data version) and
     ``unit_known`` (false when ``unit_code`` is given and no current unit name has it); an empty page is one row
     of these with NULL columns."""
-    return list(conn.execute(text(SEARCH_SQL), {name: params.get(name) for name in SEARCH_ARGUMENTS}).mappings())
+    return list(conn.execute(SEARCH, {name: params.get(name) for name in SEARCH_ARGUMENTS}).mappings())
 
 
 def nearby(

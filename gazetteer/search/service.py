@@ -136,7 +136,7 @@ def search_places(
         rows = queries.search_page(conn, params)
         if heads_version is None or str(rows[0]["version"] or 0) == heads_version:
             break
-        _UNIT_HEADS.rebuild(conn)  # the unit names changed since the index was built: read them again
+        _UNIT_HEADS.rebuild(conn, heads_version)  # the unit names changed since it was built: read them again
     if not rows[0]["unit_known"] and boundaries.find_unit(conn, code or "") is None:
         raise InvalidInput(f"unit {unit!r} is not a known unit code")
     page = [_hit(row, labels[row["score"]], row["score"]) for row in rows if row["id"] is not None]
@@ -223,11 +223,11 @@ class _UnitHeads:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._built: dict[str, tuple[str, dict[str, list[_UnitHead]]]] = {}
+        self._built: dict[Any, tuple[str, dict[str, list[_UnitHead]]]] = {}
 
     @staticmethod
-    def _database(conn: Connection) -> str:
-        return conn.engine.url.render_as_string(hide_password=True)
+    def _database(conn: Connection) -> Any:
+        return conn.engine.url
 
     def version(self, conn: Connection) -> str | None:
         """The gazetteer version the heads of ``conn``'s database were built from; None before they are built."""
@@ -238,16 +238,22 @@ class _UnitHeads:
         """The heads of ``conn``'s database, built on first use (a caller that learns of a newer gazetteer version
         calls rebuild)."""
         built = self._built.get(self._database(conn))
-        return self.rebuild(conn) if built is None else built[1]
+        return self.rebuild(conn, None) if built is None else built[1]
 
-    def rebuild(self, conn: Connection) -> dict[str, list[_UnitHead]]:
-        """Read the heads of ``conn``'s database as of its committed gazetteer version."""
+    def rebuild(self, conn: Connection, stale: str | None) -> dict[str, list[_UnitHead]]:
+        """Read the heads of ``conn``'s database as of its committed gazetteer version, unless another thread did
+        while this one waited: only heads built from version ``stale`` (None: none built) are read again, so the
+        threads that all found the heads missing or stale build them once, not once each."""
         with self._lock:
+            built = self._built.get(self._database(conn))
+            if built is not None and built[0] != stale:
+                return built[1]
             version = versions(conn, ("gazetteer",))
             heads: dict[str, list[_UnitHead]] = {}
             for row in queries.unit_heads(conn, HEAD_MAX_RANK):
-                if HEAD_LENGTHS[0] <= len(row["key"]) <= HEAD_LENGTHS[1]:
-                    heads.setdefault(row["key"], []).append(_UnitHead(**row))
+                head = _UnitHead._make(row)
+                if HEAD_LENGTHS[0] <= len(head.key) <= HEAD_LENGTHS[1]:
+                    heads.setdefault(head.key, []).append(head)
             self._built[self._database(conn)] = (version, heads)
         return heads
 
