@@ -166,7 +166,7 @@ def main() -> None:
         _, faces_cpu, faces = timed(lambda: shapely.get_parts(shapely.polygonize([noded])))
         hit = shapely.STRtree(planes).query(shapely.point_on_surface(faces), predicate="intersects")[0]
         empty = faces[np.setdiff1d(np.arange(len(faces)), hit)]
-        _, mic_cpu, widths = timed(lambda: widths_m(empty, frame))
+        _, mic_cpu, widths = timed(lambda: widths_m(empty, frame, Tolerances().gap_width_m))
         _, invalid_cpu, invalid = timed(lambda: shapely.coverage_invalid_edges(planes))
         print(f"  stages of the analysis in the plane {frame.name}, once each (CPU):")
         print(f"    unshared edges (numpy): {edges_cpu:.2f} s, {shapely.get_num_coordinates(lines):,} vertices")

@@ -10,7 +10,7 @@ parent is spill, inside the parent but covered by none and touching its boundary
 
 Everything is computed in the run's metric plane (``boundaries.checks.metric``: the CGCS2000 3° Gauss-Krüger
 zone of the area), where shared vertices stay identical: areas are the plane's corrected by the scale factor,
-gap widths are diameters of the largest inscribed circle (GEOS ``MaximumInscribedCircle``). Faces whose mean
+gap widths are diameters of the largest inscribed circle (``boundaries.checks.width``). Faces whose mean
 width 2A/P is under ``SNAP_M`` (1 cm) are noding noise (e.g. a neighbour's extra vertex on a shared straight
 edge) and no finding.
 Findings are handed back in lon/lat (EPSG:4490).
@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from boundaries.checks.metric import SNAP_M, MetricFrame, frame_for
+from boundaries.checks.width import inscribed_diameters
 
 _LOCATION = re.compile(r"\[\s*([-0-9.eE+]+)\s+([-0-9.eE+]+)\s*\]")
 
@@ -240,13 +241,13 @@ def _split_by_units(
     return out
 
 
-def widths_m(pieces: NDArray[np.object_], frame: MetricFrame) -> NDArray[np.float64]:
-    """Width of each plane piece: the diameter of its largest inscribed circle (GEOS MaximumInscribedCircle,
-    to 1/1000 of the piece's extent), in metres on the ellipsoid."""
+def widths_m(pieces: NDArray[np.object_], frame: MetricFrame, gap_width_m: float) -> NDArray[np.float64]:
+    """Width of each plane piece: the diameter of its largest inscribed circle, in metres on the ellipsoid, to
+    the accuracy stated in ``boundaries.checks.width`` (whether it is under ``gap_width_m`` is decided exactly)."""
     if len(pieces) == 0:
         return np.zeros(0)
-    radius = shapely.length(shapely.maximum_inscribed_circle(pieces))
-    return np.asarray(2 * radius / frame.scale(shapely.get_x(shapely.centroid(pieces))), dtype=np.float64)
+    scale = frame.scale(shapely.get_x(shapely.centroid(pieces)))
+    return np.asarray(inscribed_diameters(pieces, gap_width_m * scale) / scale, dtype=np.float64)
 
 
 def analyse(
@@ -334,7 +335,7 @@ def analyse(
     shapes = shapes[~noise]
     is_gap = np.array([kind == "gap" for _, kind, _ in pieces], dtype=bool)
     widths = np.zeros(len(shapes))
-    widths[is_gap] = widths_m(shapes[is_gap], frame)
+    widths[is_gap] = widths_m(shapes[is_gap], frame, tolerances.gap_width_m)
     areas = frame.area_m2(shapes).tolist()
     perimeters = frame.length_m(shapes).tolist()
     located = frame.inverse(shapes).tolist()
