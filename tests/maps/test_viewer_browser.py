@@ -90,6 +90,8 @@ class Viewer:
     def screenshot(self, name: str) -> None:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         wait_for(lambda: not self.js("window.gazViewer && gazViewer.map._animatingZoom"), "the map to settle")
+        drawn = "!window.gazViewer || gazViewer.tiled.every((t) => !t.layer._map || !t.layer.isLoading())"
+        wait_for(lambda: self.js(drawn), "the vector tiles drawn")
         self.js("new Promise((done) => setTimeout(done, 300))")  # the renderer redraws after the zoom
         data = self.browser.page("Page.captureScreenshot", format="png")["data"]
         shot = ARTIFACTS / name

@@ -238,6 +238,9 @@ def test_the_visible_layers_export_as_geojson(stored: dict[str, Any], viewer: Vi
     pieces = pick(viewer, f"comparison/{stored['comparison']['id']}")
     overlays = viewer.js("JSON.parse(document.body.dataset.layerCounts).overlays")
     shown = sum(o["features"] for o in overlays.values() if o["shown"])
+    tiled = "gazViewer.tiled.filter((t) => t.layer._map)"
+    wait_for(lambda: viewer.js(f"{tiled}.every((t) => !t.layer.isLoading())"), "the vector tiles drawn")
+    shown += viewer.js(f"{tiled}.reduce((n, t) => n + t.layer.drawn().length, 0)")  # the points drawn in view
     viewer.click(".gaz-box button[title^='导出']")
     saved = wait_for(lambda: [p for p in tmp_path.glob("*.geojson") if p.stat().st_size], "the download")
     (path,) = saved
