@@ -106,7 +106,8 @@ UNIT_NAME_AS_OF = (
     " OR u.valid_from <= q_as_of AND (u.valid_to IS NULL OR u.valid_to > q_as_of))"
 )
 # The 所在政区 chain of a page row: the standard names of its unit code's ancestors and itself (2, 4, 6, 9, 12 digits
-# up to the code's significant length), top first, on q_as_of (current when NULL).
+# up to the code's significant length), top first, on q_as_of (current when NULL). OFFSET 0: each name is looked up
+# once (pulled up, the subquery ran twice, for the filter and for the value).
 UNIT_PATH = (
     "(SELECT coalesce(json_agg(json_build_object('code', c.code, 'name', c.name) ORDER BY c.n), '[]')"
     " FROM (SELECT ch.n, rpad(left(pg.unit_code, ch.len), 12, '0') AS code,"
@@ -114,7 +115,7 @@ UNIT_PATH = (
     f" AND {UNIT_NAME_AS_OF} ORDER BY u.valid_from DESC LIMIT 1) AS name"
     " FROM unnest(ARRAY[2, 4, 6, 9, 12]) WITH ORDINALITY AS ch(len, n)"
     " WHERE ch.len <= (SELECT min(l) FROM unnest(ARRAY[2, 4, 6, 9, 12]) AS l"
-    "  WHERE ltrim(substr(pg.unit_code, l + 1), '0') = '')) AS c WHERE c.name IS NOT NULL)"
+    "  WHERE ltrim(substr(pg.unit_code, l + 1), '0') = '') OFFSET 0) AS c WHERE c.name IS NOT NULL)"
 )
 RANKING = "score DESC, {0}level_rank, ({0}valid_to IS NOT NULL), length({0}name), {0}id"
 SCORED = "SELECT array_agg(s.id), array_agg(s.score) INTO found_ids, found_scores FROM (SELECT r.id, {score} AS score"
