@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import date
 from typing import Annotated, Any
@@ -14,7 +14,7 @@ from urllib.parse import unquote_to_bytes
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from core import auth, json_input
 from core.data_version import versions
 from core.database import transaction, translated_db_errors
+from core.error_pages import error_page, prefers_html
 from core.errors import GazError, InvalidInput, ServiceUnavailable, Unauthorized
 from core.import_runner import ImportRunner
 from core.settings import Settings
@@ -241,22 +242,31 @@ def error_body(code: str, detail: str, extra: dict[str, object] | None = None) -
     return {"code": code, "detail": detail, **(extra or {})}
 
 
+def error_answer(
+    request: Request, status: int, body: dict[str, object], headers: Mapping[str, str] | None = None
+) -> Response:
+    """The one error format as JSON; as a page (core.error_pages, Chinese first) to a browser's GET that asks for
+    HTML first."""
+    if request.method in ("GET", "HEAD") and prefers_html(request.headers.get("accept", "")):
+        return HTMLResponse(error_page(status, str(body["detail"])), status_code=status, headers=headers)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map the error tree, validation errors and HTTP errors to the one error format."""
 
     @app.exception_handler(GazError)
-    async def gaz_error(_: Request, exc: GazError) -> JSONResponse:
-        return JSONResponse(
-            error_body(exc.code, exc.detail, exc.extra), status_code=exc.status_code, headers=exc.headers or None
-        )
+    async def gaz_error(request: Request, exc: GazError) -> Response:
+        body = error_body(exc.code, exc.detail, exc.extra)
+        return error_answer(request, exc.status_code, body, exc.headers or None)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         problems = [
             f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg')} (got {err.get('input')!r})"[:300]
             for err in exc.errors()
         ]
-        return JSONResponse(error_body("invalid_input", "; ".join(problems)), status_code=422)
+        return error_answer(request, 422, error_body("invalid_input", "; ".join(problems)))
 
     from starlette.routing import Match  # here, not at the top: this body is the error handlers' own part
 
@@ -269,11 +279,11 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         headers = dict(exc.headers or {})
         if exc.status_code == 405 and "Allow" in headers:  # RFC 9110: a 405 lists the methods the path answers
             headers["Allow"] = allowed_methods(request.scope)
-        return JSONResponse(error_body("http_error", str(exc.detail)), status_code=exc.status_code, headers=headers)
+        return error_answer(request, exc.status_code, error_body("http_error", str(exc.detail)), headers)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

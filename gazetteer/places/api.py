@@ -13,6 +13,7 @@ from typing_extensions import TypedDict
 
 from core.auth import Principal
 from core.conditional import fresh_for
+from core.error_pages import prefers_html
 from core.errors import InvalidInput
 from core.values import Coordinate, GeoPoint, IsoDate
 from core.web import Db, json_answer, require_role
@@ -161,17 +162,9 @@ def get_place(
     """The whole record of a place name, the other names of its place and its events (JSON); a browser that asks
     for HTML first is sent to the record's page with its small map."""
     record = service.get_place(conn, place_name_id, as_of=as_of)
-    if _prefers_html(request.headers.get("accept", "")):
+    if prefers_html(request.headers.get("accept", "")):
         return RedirectResponse(f"/maps/places/{place_name_id}", status_code=303)
     return record
-
-
-def _prefers_html(accept: str) -> bool:
-    """True when the Accept header names text/html before any JSON type (a browser's navigation)."""
-    types = [part.split(";")[0].strip().lower() for part in accept.split(",")]
-    html = types.index("text/html") if "text/html" in types else None
-    json = next((i for i, t in enumerate(types) if t in ("application/json", "application/geo+json")), None)
-    return html is not None and (json is None or html < json)
 
 
 class ReviewRequest(BaseModel):
