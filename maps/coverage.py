@@ -16,7 +16,8 @@ from facilities.service import CITY_CODE
 from gazetteer import service as gazetteer
 from maps.builders import NO_DATA_COLOUR, Canvas, area_style, classed_colour, popup_html
 from maps.escape import Html
-from maps.service import APPROX_NOTE, CITY_PREFIX, ILLUSTRATIVE_MARK, ILLUSTRATIVE_NOTE, MAPS, _banner_polygons
+from maps.labels import APPROX_NOTE, ILLUSTRATIVE_MARK, ILLUSTRATIVE_NOTE, MAPS
+from maps.service import CITY_PREFIX, _banner_polygons
 
 BED_BINS = ((0.5, "#d73027"), (1.0, "#fdae61"), (float("inf"), "#1a9850"))
 SHARE_BINS = ((0.25, "#d73027"), (0.5, "#fdae61"), (0.75, "#a6d96a"), (float("inf"), "#1a9850"))

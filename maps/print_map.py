@@ -24,6 +24,7 @@ from core.errors import InvalidInput
 from core.gauss_kruger import GAUSS_KRUGER
 from core.printing import PRINT_FONTS, html_to_pdf
 from core.settings import MapSettings
+from maps.labels import APPROVAL_NOTE, APPROVAL_PLACEHOLDER
 from maps.print_data import MapData, gather
 from maps.print_drawing import (
     FILLS,
@@ -46,10 +47,6 @@ from maps.print_labels import LINE_HEIGHT, Box, Label, TextLine, place_labels
 PAPERS = {"A1": (841.0, 594.0), "A3": (420.0, 297.0), "A4": (297.0, 210.0)}
 SCALE_MIN, SCALE_MAX = 1_000, 50_000_000  # the denominators accepted (1:1 000 to 1:50 000 000)
 NICE_STEPS = (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9)  # the default scale: the largest of these x 10^k that fits
-# The approval number a published map carries (《地图管理条例》: a public map is published only after map review,
-# its 审图号 printed on it); this sheet has not been reviewed, so it prints the slot, marked as a placeholder.
-APPROVAL_PLACEHOLDER = "审图号：蒙S（____）____号"
-APPROVAL_NOTE = "占位 PLACEHOLDER：本图未经地图审核，不得公开出版或展示 (not reviewed: not for publication)"
 NEIGHBOUR_FILL = "#eeeeee"
 PLACEHOLDER_MM = 17  # the 审图号 box's top above the panel's foot (mm at A1)
 INSET_MIN_MM = 60  # an inset is drawn only where the panel has this much height free (mm at A1)

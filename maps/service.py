@@ -14,29 +14,9 @@ from facilities.service import CITY_CODE
 from gazetteer import service as gazetteer
 from maps.builders import Canvas, area_style, popup_html
 from maps.escape import Html
+from maps.labels import APPROX_NOTE, GENERALISED_NOTE, MAPS, POLYGON_SOURCES, POLYGON_STATUSES
 
 CITY_PREFIX = "1506"
-MAPS = {
-    "boundaries": "行政区划 Administrative units",
-    "places": "地名点 Place names",
-    "coverage": "设施覆盖 Facility coverage",
-}
-ILLUSTRATIVE_NOTE = "示意数据 ILLUSTRATIVE: 设施为演示用虚构记录, 非真实清单 (facilities are made-up demo records)"
-ILLUSTRATIVE_MARK = "示意数据 ILLUSTRATIVE"  # across the coverage map itself when it shows illustrative facilities
-APPROX_NOTE = "乡镇/村点为地名服务的近似位置, 非驻地测量点 (unit points are approximate, geocoded from names)"
-# Polygons are named on public pages by where they come from and by their status in the registry, never a vendor's
-# lineage as "registered" unless the registry says so (issue 13). Unknown sources are shown by their name.
-POLYGON_SOURCES = {
-    "registered": "已登记 registered",  # a check's or comparison's side: the registry's registered polygons
-    "amap-2020": "高德 AMap 2020 行政区划面",
-    "datav-2021": "阿里云 DataV 2021 行政区划面",
-}
-POLYGON_STATUSES = {
-    "registered": "已登记 registered",
-    "reference": "参考 reference",
-    "claimed": "主张 claimed",
-    "draft": "草稿 draft",
-}
 
 
 def source_text(source: str) -> str:
@@ -336,7 +316,6 @@ def _comparison_layers(canvas: Canvas, comparison: dict[str, Any], names: dict[s
 
 
 PLACE_COLOURS = ("#d6604d", "#4393c3", "#5aae61", "#9970ab", "#bf812d", "#35978f", "#e7298a", "#666666")
-GENERALISED_NOTE = "非公开地名只显示概化位置 (0.1° 网格) (records that are not public show a generalised location)"
 
 
 def places_map(conn: Connection, *, basemap: str = "none", tianditu_key: str = "") -> str:

@@ -24,40 +24,29 @@ from facilities.service import CITY_CODE
 from gazetteer import service as gazetteer
 from maps.builders import BASEMAPS, ORDOS_BOUNDS, Canvas, area_style, popup_html
 from maps.coverage import choropleths, facility_popup
-from maps.service import (
+from maps.labels import (
     APPROX_NOTE,
-    CITY_PREFIX,
-    FINDING_STYLES,
+    BASEMAP_LABELS,
+    CASE_STATUSES,
     GENERALISED_NOTE,
     ILLUSTRATIVE_NOTE,
+    LEVEL_LABELS,
     MAPS,
-    PIECE_STYLES,
+    PLACE_TEXTS,
     POLYGON_SOURCES,
+    VIEWER_TITLE,
+)
+from maps.service import (
+    CITY_PREFIX,
+    FINDING_STYLES,
+    PIECE_STYLES,
     UNIT_POINT_LAYERS,
     place_layers,
     unit_layers,
     unit_names,
 )
 
-TITLE = "鄂尔多斯市 地图 Ordos map viewer"
-BASEMAP_LABELS = {"none": "无 none (offline)", "osm": "OSM", "tianditu": "天地图 Tianditu", "amap": "高德 AMap"}
-PLACE_TEXTS = (
-    ("meaning", "含义 meaning"),
-    ("origin", "由来 origin"),
-    ("history", "历史沿革 history"),
-    ("approving_body", "批准机关 approved by"),
-    ("document_number", "批准文号 document"),
-    ("approval_date", "批准日期 approved on"),
-)
-CASE_STATUSES = {"open": "未结 open", "mediating": "调解中 mediating", "resolved": "已结 resolved"}
 CASE_COLOURS = {"open": "#d7191c", "mediating": "#fdae61", "resolved": "#1a9641"}
-LEVEL_LABELS = {
-    "province": "省级 province",
-    "city": "市级 city",
-    "county": "县级 county",
-    "township": "乡级 township",
-    "village": "村级 village",
-}
 MARKER_STATES = {  # the last observation of a marker -> colour, words (inspections: statuses and classes)
     "displaced": ("#d7191c", "偏移 displaced"),
     "moved": ("#d7191c", "移位 moved"),
@@ -152,7 +141,7 @@ def build_viewer_page(
             0,
             f"日期 as of {as_of.isoformat()}: {recorded}; 设施与覆盖率为当前数据 (facilities and coverage are today's)",
         )
-    canvas = Canvas(TITLE, basemap, tianditu_key=tianditu_key, notes=notes)
+    canvas = Canvas(VIEWER_TITLE, basemap, tianditu_key=tianditu_key, notes=notes)
     if names:
         canvas.legend("边界来源 boundary sources", unit_layers(canvas, conn, names, as_of, points=False))
         place_layers(canvas, conn, as_of, show=False)

@@ -11,7 +11,7 @@ import httpx
 from sqlalchemy import Engine
 
 from maps.coverage import POINT_STYLES
-from maps.service import ILLUSTRATIVE_MARK
+from maps.labels import ILLUSTRATIVE_MARK
 from tests.cdp import Browser, wait_for
 from tests.facilities.test_coverage import add
 from tests.facilities.test_facilities import editor

@@ -22,7 +22,8 @@ from core.database import transaction
 from core.values import GeoPoint
 from gazetteer.places import service as gazetteer
 from gazetteer.places.names import CATEGORIES
-from maps.service import FINDING_STYLES, POLYGON_SOURCES, place_layer_name
+from maps.labels import POLYGON_SOURCES
+from maps.service import FINDING_STYLES, place_layer_name
 from tests.facilities.test_coverage import ROAD, add
 from tests.facilities.test_facilities import editor
 from tests.facilities.test_graves import GRAVES, import_graves
