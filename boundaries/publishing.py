@@ -13,12 +13,17 @@ from boundaries.lines import queries as line_queries
 from boundaries.polygons import queries as polygon_queries
 
 
+def polygon_collection_id(source: str) -> str:
+    """The id of the collection (and vector tiles) of one polygon source, e.g. ``polygons-amap-2020``."""
+    return "polygons-" + (re.sub(r"[^a-z0-9]+", "-", source.lower()).strip("-") or "unnamed")
+
+
 def published_collections(conn: Connection) -> list[dict[str, Any]]:
     """The collections this context publishes (see ogc.collections): unit polygons, one per source, the findings
     of the stored topology checks, the boundary lines and markers."""
     polygons = [
         {
-            "id": "polygons-" + (re.sub(r"[^a-z0-9]+", "-", source.lower()).strip("-") or "unnamed"),
+            "id": polygon_collection_id(source),
             "title": f"Unit polygons from {source}",
             "description": f"Every polygon version of source {source!r} with its status (registered, reference, "
             "claimed, draft) and validity dates; repaired marks geometries repaired on import.",

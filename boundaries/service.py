@@ -25,7 +25,7 @@ from boundaries.lines.service import list_lines, list_markers, rederive_lines
 from boundaries.polygons.locator import UnitLocator
 from boundaries.polygons.service import import_polygons, polygons_by_source, unit_path_at_point, units_at_point
 from boundaries.polygons.service import write_back as write_back_polygon
-from boundaries.publishing import published_collections
+from boundaries.publishing import polygon_collection_id, published_collections
 from boundaries.units.changes import (
     close_registered_polygons,
     close_units,
@@ -90,6 +90,7 @@ __all__ = [
     "pieces_geojson",
     "polygon_from_geojson",
     "polygons_by_source",
+    "polygon_collection_id",
     "published_collections",
     "published_units_sql",
     "rederive_lines",

@@ -13,7 +13,7 @@ from boundaries import service as boundaries
 from facilities.service import CITY_CODE
 from gazetteer import service as gazetteer
 from maps.builders import Canvas, area_style, popup_html
-from maps.escape import Html
+from maps.escape import Html, text
 from maps.labels import APPROX_NOTE, GENERALISED_NOTE, MAPS, POLYGON_SOURCES, POLYGON_STATUSES
 
 CITY_PREFIX = "1506"
@@ -124,11 +124,17 @@ def boundaries_map(
 
 
 def unit_layers(
-    canvas: Canvas, conn: Connection, names: dict[str, str], as_of: date | None = None, *, points: bool = True
+    canvas: Canvas,
+    conn: Connection,
+    names: dict[str, str],
+    as_of: date | None = None,
+    *,
+    tiles: list[dict[str, Any]] | None = None,
 ) -> list[tuple[str, str]]:
-    """The city outline, the banners' polygons of each source (one overlay per source), the banners' labels and,
-    with ``points``, the township/village points (of units valid on the date; the viewer draws them from the
-    vector tiles instead) on ``canvas``; the legend entries of the sources."""
+    """The city outline, the banners' polygons of each source (one overlay per source), the banners' labels and
+    the township/village points (of units valid on the date) on ``canvas``; the legend entries of the sources.
+    With ``tiles`` (the viewer) the banners' polygons are drawn from the service's vector tiles instead: their
+    layers are appended to it (see maps.viewer.tile_layers), and the points are left to the viewer's tiles."""
     city = boundaries.get_unit(conn, CITY_CODE, crs="EPSG:4490", as_of=as_of)
     if city["polygon"] is not None:
         outline = city["polygon"]
@@ -156,6 +162,19 @@ def unit_layers(
         registered = statuses == ["registered"]
         label = f"旗区边界 {polygons_label(source, statuses)}"
         legend.append((colour, label))
+        if tiles is not None:
+            tiles.append(
+                {
+                    "name": text(label),
+                    "collection": boundaries.polygon_collection_id(source),
+                    "codes": sorted(p["code"] for p in polygons),  # the banners' polygons of the source, no other
+                    "colour": colour,
+                    "fill_opacity": 0.2 if registered else 0.0,
+                    "dashed": not registered,
+                    "shown": True,
+                }
+            )
+            continue
         canvas.polygons(
             label,
             [
@@ -174,7 +193,7 @@ def unit_layers(
     for banner in _banner_polygons(conn, as_of):
         spot = shapely.geometry.shape(banner["geometry"]).representative_point()
         canvas.label(labels, spot.x, spot.y, banner["name"])
-    if not points:
+    if tiles is not None:
         return legend
     for level, title, colour in UNIT_POINT_LAYERS:
         group = canvas.group(title, show=level == "township")

@@ -142,8 +142,9 @@ def build_viewer_page(
             f"日期 as of {as_of.isoformat()}: {recorded}; 设施与覆盖率为当前数据 (facilities and coverage are today's)",
         )
     canvas = Canvas(VIEWER_TITLE, basemap, tianditu_key=tianditu_key, notes=notes)
+    tiled: list[dict[str, Any]] = []  # the layers drawn from the vector tiles: the banners' polygons, the points
     if names:
-        canvas.legend("边界来源 boundary sources", unit_layers(canvas, conn, names, as_of, points=False))
+        canvas.legend("边界来源 boundary sources", unit_layers(canvas, conn, names, as_of, tiles=tiled))
         place_layers(canvas, conn, as_of, show=False)
     _line_and_case_layers(canvas, conn, names, as_of)
     _facility_layers(canvas, everything)
@@ -167,7 +168,7 @@ def build_viewer_page(
         "city_code": CITY_CODE,
         "approval_number": approval_number,
         "maps": [{"href": f"/maps/{name}", "label": title} for name, title in MAPS.items()],
-        "tile_layers": tile_layers() if names else [],
+        "tile_layers": tiled + tile_layers() if names else [],
         "city_bounds": ORDOS_BOUNDS,  # the tile layers ask only for the city's tiles
     }
     return canvas.render(app)
@@ -176,7 +177,7 @@ def build_viewer_page(
 def tile_layers() -> list[dict[str, Any]]:
     """The township and village points as layers of the service's vector tiles (``/tiles/units-<level>``, drawn by
     maps/static/vectortiles.js), from the tiles' first zoom on, labelled from ``label_zoom``; the townships on at
-    first. The tiles are asked for the viewer's date (``datetime``)."""
+    first; a click on one opens its card. The tiles are asked for the viewer's date (``datetime``)."""
     layers = []
     for level, title, colour in UNIT_POINT_LAYERS:
         minzoom = gazetteer.UNIT_TILE_MINZOOM.get(level, 0)
@@ -190,6 +191,7 @@ def tile_layers() -> list[dict[str, Any]]:
                 "radius": 6 if level == "township" else 4,
                 "label_zoom": 10 if level == "township" else 13,
                 "shown": level == "township",
+                "points": True,
             }
         )
     return layers

@@ -9,7 +9,8 @@
  *
  * GazTiles.layer(options) -> a GridLayer: {collection, minZoom (the collection's minzoom in its TileJSON),
  * datetime (the as-of date, passed to the tile route), filter(props) -> bool, style(props) -> {colour, radius,
- * weight, fill}, label(props) -> text, labelZoom, shift(lon, lat) -> [lon, lat] (the display CRS: GCJ-02 on AMap)}.
+ * weight, fill (a polygon's fill colour, none without), fillOpacity, dash}, label(props) -> text, labelZoom,
+ * shift(lon, lat) -> [lon, lat] (the display CRS: GCJ-02 on AMap)}.
  * layer.drawn() lists the distinct features drawn in the current view; layer.hit(latlng) the one under a point. */
 (function () {
   "use strict";
@@ -240,6 +241,7 @@
       ctx.strokeStyle = style.colour;
       ctx.fillStyle = style.fill || style.colour;
       ctx.lineWidth = style.weight || 1;
+      ctx.setLineDash(style.dash || []);
       ctx.beginPath();
       if (type === 1) {
         shapes.forEach(function (part) {

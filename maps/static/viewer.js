@@ -576,19 +576,24 @@
     if (this.drawn) { this.drawn.replaceChildren(); }
   };
 
-  /* --- the township and village points from the service's vector tiles (maps/static/vectortiles.js): one switcher
-   * overlay each, from the tiles' first zoom on (the name says so), at the viewer's date; a click on a point opens
-   * its card instead of identify's --------------------------------------------------------------------------- */
+  /* --- the banners' polygons and the township and village points from the service's vector tiles
+   * (maps/static/vectortiles.js): one switcher overlay each, from the tiles' first zoom on (the name says so), at
+   * the viewer's date; a click on a point opens its card instead of identify's (a click in a polygon identifies) */
   Viewer.prototype.vectorLayers = function () {
     var self = this;
     this.tiled = (this.app.tile_layers || []).map(function (spec) {
+      var codes = spec.codes ? new Set(spec.codes) : null;
+      var style = spec.points ? {colour: spec.colour, radius: spec.radius, weight: 1}
+        : {colour: spec.colour, weight: 2, fill: spec.fill_opacity ? spec.colour : null,
+          fillOpacity: spec.fill_opacity, dash: spec.dashed ? [6, 4] : null};
       var layer = GazTiles.layer({
         collection: spec.collection,
-        minZoom: spec.minzoom,
+        minZoom: spec.minzoom || 0,
         datetime: self.app.as_of,
-        labelZoom: spec.label_zoom,
-        label: function (props) { return props.name; },
-        style: function () { return {colour: spec.colour, radius: spec.radius, weight: 1}; },
+        filter: codes ? function (props) { return codes.has(props.unit_code); } : null,
+        labelZoom: spec.label_zoom || 99,
+        label: spec.points ? function (props) { return props.name; } : null,
+        style: function () { return style; },
         shift: self.gcj ? toGcj02 : null,
         bounds: self.app.city_bounds,
         pane: "overlayPane"
@@ -601,7 +606,7 @@
   Viewer.prototype.tileHit = function (latlng) {
     var map = this.map;
     for (var n = this.tiled.length - 1; n >= 0; n -= 1) {
-      var found = map.hasLayer(this.tiled[n].layer) && this.tiled[n].layer.hit(latlng);
+      var found = this.tiled[n].spec.points && map.hasLayer(this.tiled[n].layer) && this.tiled[n].layer.hit(latlng);
       if (found) { return {spec: this.tiled[n].spec, feature: found}; }
     }
     return null;
