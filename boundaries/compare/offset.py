@@ -30,6 +30,10 @@ SHIFT_SPREAD = 0.1
 SHIFT_SAMPLES = 4000
 
 
+# Rotation and scale are taken out with the shift when they move some boundary point by more than this (plane m).
+SIMILARITY_MIN_M = 1.0
+
+
 # Known offsets matched to within this share of their length (or 5 m) name the cause.
 CAUSE_MATCH = 0.05
 
@@ -105,6 +109,7 @@ def systematic_offset(
             "rotation_deg": round(similarity["rotation_deg"], 5) + 0.0,
             "beyond_shift_m": round(similarity["beyond_shift_m"] / scale, 1),
             "share": round(similarity["share"], 3),
+            "affine": [round(v, 12) + 0.0 for v in similarity["affine"]],
         },
     }
 
@@ -130,7 +135,7 @@ def similarity_fit(
     nearest: Callable[[NDArray[np.float64]], NDArray[np.float64]],
     shift: NDArray[np.float64],
     within: float,
-) -> dict[str, float]:
+) -> dict[str, Any]:
     """The similarity transform (shift, rotation and scale: the 4-parameter 2D Helmert transform) between the
     versions, from the second's boundary ``points`` and ``nearest`` (see ``nearest_on``) on the first's
     boundary (plane metres).
@@ -142,8 +147,10 @@ def similarity_fit(
     images", Image and Vision Computing 10(3): unlike point-to-point pairing it does not stall where points slide
     along a line); stops when the pairs are within a millimetre. Given for the first-to-second direction: scale
     in parts per million, rotation in degrees (counter-clockwise on the plane), ``beyond_shift_m`` the most the
-    rotation and scale move a boundary point once the shift is taken out, and ``share`` of the points the
-    similarity explains within ``within``."""
+    rotation and scale move a boundary point once the shift is taken out, ``share`` of the points the
+    similarity explains within ``within``, and ``affine`` the fitted transform of the second version onto the
+    first on the plane, as the six coefficients [a, b, d, e, xoff, yoff] of x' = a·x + b·y + xoff,
+    y' = d·x + e·y + yoff (the order of shapely.affinity.affine_transform)."""
     centre = points.mean(axis=0)
     x, y = (points - centre).T
     c, d, tx, ty = 1.0, 0.0, float(shift[0]), float(shift[1])
@@ -166,6 +173,8 @@ def similarity_fit(
             break
         c, d, tx, ty = solution.tolist()
     _, gap = gaps()
+    cx, cy = centre.tolist()
+    affine = [c, -d, d, c, cx + tx - c * cx + d * cy, cy + ty - d * cx - c * cy]
     a = complex(c, d)
     inverse = 1 / a  # the fit takes the second onto the first; the first goes onto the second by its inverse
     return {
@@ -173,6 +182,7 @@ def similarity_fit(
         "rotation_deg": float(np.degrees(np.angle(inverse))),
         "beyond_shift_m": float(np.max(np.abs((a - 1) * (x + 1j * y)))),
         "share": float(np.mean(np.hypot(*gap.T) <= within)),
+        "affine": affine,
     }
 
 
@@ -185,8 +195,10 @@ def without_offset(
 ) -> dict[str, Any]:
     """The comparison once the systematic ``offset`` is taken out of the second version: what is left is what
     truly differs. A vendor offset (GCJ-02/BD-09 declared as WGS84) is not constant over a large area, so the
-    second version is re-read through that CRS's exact inverse; any other shift is moved back by its vector on
-    the plane. Figures only; the stored pieces are those found."""
+    second version is re-read through that CRS's exact inverse; any other shift is moved back on the plane by
+    the fitted similarity when its rotation and scale move a boundary point by more than SIMILARITY_MIN_M and it
+    explains at least SHIFT_SHARE of the boundary, else by the shift's vector. Figures only; the stored pieces
+    are those found."""
     codes, geoms = list(second), np.array(list(second.values()), dtype=object)
     vendor = VENDOR_CAUSES.get(offset["likely_cause"])
     if vendor is not None:
@@ -194,6 +206,10 @@ def without_offset(
         fixed = [transform_geometry(g, vendor, STORAGE_CRS) for g in lonlat]
         moved = dict(zip(codes, frame.forward(np.array(fixed, dtype=object)), strict=True))
         how = f"coordinates re-read as {vendor} (its exact inverse)"
+    elif offset["similarity"]["beyond_shift_m"] > SIMILARITY_MIN_M and offset["similarity"]["share"] >= SHIFT_SHARE:
+        affine = offset["similarity"]["affine"]
+        moved = {code: shapely.affinity.affine_transform(geom, affine) for code, geom in second.items()}
+        how = "moved back by the fitted similarity (shift, rotation and scale)"
     else:
         west, _, east, _ = shapely.total_bounds(geoms)  # the scale hardly varies across one area: no union needed
         scale = float(frame.scale(np.array([(west + east) / 2]))[0])
