@@ -26,7 +26,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
-from serving import postmaster_pid, served, server_pid, tree_cpu_seconds
+from serving import postgres_cpu_seconds, postmaster_pid, served, server_pid, tree_cpu_seconds
 from sqlalchemy import create_engine, text
 
 from core.crs import transform_point
@@ -162,12 +162,13 @@ def measure(base_url: str, lua: Path, paths: list[str], settings: Settings, args
         database = postmaster_pid(conn)
     engine.dispose()
     processes = {who: pid for who, pid in (("server", server_pid(base_url)), ("PostgreSQL", database)) if pid}
+    spent = {"server": tree_cpu_seconds, "PostgreSQL": postgres_cpu_seconds}
     for connections in (16, 64):
         run_wrk(base_url, lua, connections, 3)  # warm-up
-        before = {who: tree_cpu_seconds(pid) for who, pid in processes.items()}
+        before = {who: spent[who](pid) for who, pid in processes.items()}
         r = run_wrk(base_url, lua, connections, args.duration)
         per_request = ", ".join(
-            f"{who} {(tree_cpu_seconds(pid) - before[who]) * 1000 / r['requests']:.2f} ms CPU/request"
+            f"{who} {(spent[who](pid) - before[who]) * 1000 / r['requests']:.2f} ms CPU/request"
             for who, pid in processes.items()
         )
         print(

@@ -26,29 +26,41 @@ import platform
 import random
 import statistics
 import time
+from collections import Counter
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from serving import postmaster_pid, served, server_pid, tree_cpu_seconds
+from serving import postgres_cpu_seconds, postmaster_pid, served, server_pid, tree_cpu_seconds
 from sqlalchemy import create_engine
 
 from core.settings import Settings
 
 QUERY_FILE = Path(__file__).resolve().parent / "search_queries.csv"
 TIMEOUT_S = 10.0
+KEEP_ALIVE_S = 4.0
 
 
 class Client:
-    """Keep-alive HTTP/1.1 connections to one host: an idle one is reused, otherwise a new one is opened."""
+    """Keep-alive HTTP/1.1 connections to one host: an idle one is reused, otherwise a new one is opened. A connection
+    idle for longer than KEEP_ALIVE_S is closed instead of reused: the server may have closed it (uvicorn's
+    keep-alive timeout is 5 s), as any HTTP client does."""
 
     def __init__(self, base_url: str) -> None:
         parts = urlsplit(base_url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
+
+    async def _connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        while self.idle:
+            reader, writer, since = self.idle.pop()
+            if time.perf_counter() - since < KEEP_ALIVE_S and not reader.at_eof():
+                return reader, writer
+            writer.close()
+        return await asyncio.open_connection(self.host, self.port)
 
     async def get(self, path: str) -> int:
         """The status of ``GET path`` (the body read to its end)."""
-        reader, writer = self.idle.pop() if self.idle else await asyncio.open_connection(self.host, self.port)
+        reader, writer = await self._connection()
         try:
             writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n\r\n".encode("ascii"))
             head = await reader.readuntil(b"\r\n\r\n")
@@ -58,28 +70,27 @@ class Client:
         except BaseException:
             writer.close()
             raise
-        self.idle.append((reader, writer))
+        self.idle.append((reader, writer, time.perf_counter()))
         return int(lines[0].split()[1])
 
     def close(self) -> None:
-        for _, writer in self.idle:
+        for _, writer, _ in self.idle:
             writer.close()
 
 
-async def timed(client: Client, path: str, due: float, results: list[tuple[float, bool]]) -> None:
-    """Send ``path`` and note (latency from ``due`` in ms, success)."""
+async def timed(client: Client, path: str, due: float, results: list[tuple[float, str]]) -> None:
+    """Send ``path`` and note (latency from ``due`` in ms, outcome: the status, or the error's name)."""
     try:
-        status = await asyncio.wait_for(client.get(path), TIMEOUT_S)
-        ok = status == 200
-    except (TimeoutError, OSError, asyncio.IncompleteReadError, KeyError, ValueError):
-        ok = False
-    results.append(((time.perf_counter() - due) * 1000, ok))
+        outcome = str(await asyncio.wait_for(client.get(path), TIMEOUT_S))
+    except (TimeoutError, OSError, asyncio.IncompleteReadError, KeyError, ValueError) as error:
+        outcome = type(error).__name__
+    results.append(((time.perf_counter() - due) * 1000, outcome))
 
 
-async def open_loop(base_url: str, paths: list[str], rate: float, duration: float) -> list[tuple[float, bool]]:
+async def open_loop(base_url: str, paths: list[str], rate: float, duration: float) -> list[tuple[float, str]]:
     """Send ``paths`` in turn at ``rate`` per second for ``duration`` seconds, each at its due time."""
     client = Client(base_url)
-    results: list[tuple[float, bool]] = []
+    results: list[tuple[float, str]] = []
     tasks = []
     start = time.perf_counter() + 0.1
     for i in range(int(rate * duration)):
@@ -117,28 +128,30 @@ def main() -> None:
     with contextlib.ExitStack() as stack:
         base_url = args.base_url or stack.enter_context(served(workers=args.workers))
         processes = {who: pid for who, pid in (("server", server_pid(base_url)), ("PostgreSQL", database)) if pid}
+        spent = {"server": tree_cpu_seconds, "PostgreSQL": postgres_cpu_seconds}
         print(
             f"machine: {platform.machine()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f};"
             f" server: {args.workers} worker(s), pool {settings.pool_size}/worker; open loop {args.rate:.0f} req/s"
             f" for {args.duration:.0f} s, {len(paths)} queries (every kind of the committed set, mixed)"
         )
         asyncio.run(open_loop(base_url, paths[::-1], args.rate, 3.0))  # warm-up, not counted
-        before = {who: tree_cpu_seconds(pid) for who, pid in processes.items()}
+        before = {who: spent[who](pid) for who, pid in processes.items()}
         own = time.process_time()
         started = time.perf_counter()
         results = asyncio.run(open_loop(base_url, paths, args.rate, args.duration))
         elapsed = time.perf_counter() - started
-        cpu = {who: (tree_cpu_seconds(pid) - before[who]) * 1000 / len(results) for who, pid in processes.items()}
-    latencies = [ms for ms, ok in results if ok]
-    errors = sum(not ok for _, ok in results)
+        cpu = {who: (spent[who](pid) - before[who]) * 1000 / len(results) for who, pid in processes.items()}
+    latencies = [ms for ms, outcome in results if outcome == "200"]
+    errors = Counter(outcome for _, outcome in results if outcome != "200")
     print(
-        f"sent {len(results)} in {elapsed:.1f} s ({len(results) / elapsed:.0f} req/s), errors {errors};"
+        f"sent {len(results)} in {elapsed:.1f} s ({len(results) / elapsed:.0f} req/s),"
+        f" errors {sum(errors.values())} {dict(errors) if errors else ''};"
         f" latency from the due time: p50 {statistics.median(latencies):.1f} ms, p90 {percentile(latencies, 0.9):.1f},"
         f" p99 {percentile(latencies, 0.99):.1f}, max {max(latencies):.1f} ms; load average {os.getloadavg()[0]:.1f}"
     )
-    spent = ", ".join(f"{who} {ms:.2f}" for who, ms in cpu.items())
+    per_request = ", ".join(f"{who} {ms:.2f}" for who, ms in cpu.items())
     generator = (time.process_time() - own) * 1000 / len(results)
-    print(f"CPU ms per request: {spent}; the generator {generator:.2f}")
+    print(f"CPU ms per request: {per_request}; the generator {generator:.2f}")
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ from urllib.parse import urlencode
 
 from fastapi import FastAPI, Query
 from load import LUA, run_wrk
-from serving import healthy, postmaster_pid, tree_cpu_seconds
+from serving import healthy, postgres_cpu_seconds, postmaster_pid, tree_cpu_seconds
 from sqlalchemy import Engine, create_engine
 
 from app.main import create_app
@@ -60,16 +60,11 @@ def app_with_baseline() -> FastAPI:
 
 
 def database_cpu_seconds(engine: Engine) -> float:
-    """CPU time used so far by the PostgreSQL server of the benchmark's database (on this machine, superuser): its
-    live processes plus the backends that have exited (the postmaster's reaped children), so that a pool connection
-    closed during a run still counts (summing the live backends only gave negative figures). Run it on a cluster
-    of its own: other databases' work on the cluster counts too."""
+    """CPU time used so far by the PostgreSQL server of the benchmark's database (on this machine, superuser;
+    serving.postgres_cpu_seconds)."""
     with engine.connect() as conn:
         pid = postmaster_pid(conn)
-    if pid is None:
-        return 0.0
-    reaped = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[13:15]
-    return tree_cpu_seconds(pid) + sum(map(int, reaped)) / os.sysconf("SC_CLK_TCK")
+    return 0.0 if pid is None else postgres_cpu_seconds(pid)
 
 
 @contextmanager
