@@ -25,6 +25,7 @@ from core.errors import InvalidInput
 from core.security_headers import SCRIPT_OPEN
 from maps.assets import CLUSTER_CSS, CLUSTER_JS, MAP_CSS, MAP_JS
 from maps.escape import Html, joined, markup, text
+from maps.labels import VIEWER_WORDS
 
 BASEMAPS = ("none", "osm", "tianditu", "amap")
 # The origins each basemap's tiles come from: the only foreign origin a map page may load from (images only;
@@ -383,7 +384,7 @@ class Canvas:
             for n, (_, layers) in enumerate(self._legends)
             if layers
         ]
-        self.map.add_child(ViewerStart(control, app or {}, links))
+        self.map.add_child(ViewerStart(control, {"words": VIEWER_WORDS, **(app or {})}, links))
         return self._page.render()
 
 

@@ -1,9 +1,10 @@
 """The words of the map pages, in one place: Chinese first, English second (issue 13, interface language).
 
 The page titles, the notes under the maps, the names given to polygon sources, statuses, levels and basemaps, the
-labels of a place's record and the printed sheet's approval box. The viewer's script (maps/static/viewer.js) gets
-those it shows (levels, basemaps, polygon sources, dispute statuses, map pages) from the page's options, built
-from here by maps/viewer.py. Colours and styles stay with the drawing code."""
+labels of a place's record, the printed sheet's approval box and the words of the viewer's controls. The viewer's
+script (maps/static/viewer.js) gets those it shows (controls, levels, basemaps, polygon sources, dispute statuses,
+map pages) from the page's options, built from here by maps/builders.py and maps/viewer.py. Colours and styles stay
+with the drawing code."""
 
 from __future__ import annotations
 
@@ -57,3 +58,28 @@ PLACE_TEXTS = (
 # its 审图号 printed on it); the printed sheet has not been reviewed, so it prints the slot, marked as a placeholder.
 APPROVAL_PLACEHOLDER = "审图号：蒙S（____）____号"
 APPROVAL_NOTE = "占位 PLACEHOLDER：本图未经地图审核，不得公开出版或展示 (not reviewed: not for publication)"
+
+# The controls of the map pages (maps/static/viewer.js reads them from the options every page gives it, ``words``;
+# {name} is filled in by the script).
+VIEWER_WORDS = {
+    "layers": "图层 Layers",
+    "search": "搜索地名 Search place names",
+    "basemap": "底图",
+    "basemap_label": "底图 Basemap",
+    "date": "日期",
+    "date_label": "日期 As of",
+    "print": "打印 Print / PDF",
+    "print_title": "A4 打印，或在打印对话框中另存为 PDF (print, or save as PDF from the print dialog)",
+    "print_head": "数据日期 as of {as_of} · 打印 printed {today} · 来源 source: 本地名与区划服务 (this service)"
+    " · 底图 basemap: {basemap}",
+    "approval": "审图号 map approval no.: {number}",
+    "approval_placeholder": "________ （占位，本图尚未送审 placeholder: this map has not been submitted for approval）",
+    "export_geojson": "导出 GeoJSON",
+    "export_geojson_title": "导出地图上显示的图层 export the layers shown",
+    "export_csv": "导出 CSV",
+    "export_csv_title": "导出为表格（Excel），经纬度为 CGCS2000"
+    " export the layers shown as a table, lon/lat in CGCS2000",
+    "export_failed": "导出失败 export failed: {reason}",
+    "no_match": "无结果 no match",
+    "close": "关闭 Close",
+}

@@ -45,10 +45,17 @@
     return [lon + dLon, lat + dLat];
   }
 
+  /* The page's words (maps/labels.py VIEWER_WORDS, in the options every map page gives start()): one phrase with
+   * its {name} slots filled. */
+  var WORDS = {};
+  function say(key, values) {
+    return WORDS[key].replace(/\{(\w+)\}/g, function (slot, name) { return String(values[name]); });
+  }
+
   function foldable(map, control, phone) {
     var box = control.getContainer();
     var corner = box.parentNode;
-    var button = el("button", "gaz-toggle leaflet-control", "图层 Layers");
+    var button = el("button", "gaz-toggle leaflet-control", say("layers"));
     button.type = "button";
     button.setAttribute("aria-expanded", String(!phone));
     L.DomEvent.disableClickPropagation(button);
@@ -72,6 +79,7 @@
 
   function start(map, control, app, legends) {
     var phone = window.matchMedia("(max-width: 600px)").matches;
+    WORDS = app.words;
     foldable(map, control, phone);
     tieLegends(map, legends);
     if (phone) {
@@ -129,13 +137,13 @@
         var box = el("div", "gaz-box leaflet-control");
         var input = el("input");
         input.type = "search";
-        input.placeholder = "搜索地名 Search place names";
-        input.setAttribute("aria-label", "搜索地名 Search place names");
+        input.placeholder = say("search");
+        input.setAttribute("aria-label", say("search"));
         var hits = el("ul", "gaz-hits");
         hits.setAttribute("role", "listbox");
         var row = el("div", "gaz-row");
         var basemap = el("select");
-        basemap.setAttribute("aria-label", "底图 Basemap");
+        basemap.setAttribute("aria-label", say("basemap_label"));
         self.app.basemaps.forEach(function (b) {
           var option = el("option", null, b.label);
           option.value = b.id;
@@ -146,10 +154,10 @@
         date.type = "date";
         date.value = self.app.as_of || "";
         date.min = "1949-10-01";
-        date.setAttribute("aria-label", "日期 As of");
-        row.appendChild(el("span", null, "底图"));
+        date.setAttribute("aria-label", say("date_label"));
+        row.appendChild(el("span", null, say("basemap")));
         row.appendChild(basemap);
-        row.appendChild(el("span", null, "日期"));
+        row.appendChild(el("span", null, say("date")));
         row.appendChild(date);
         var links = el("div", "gaz-row");
         self.app.maps.forEach(function (m) {
@@ -163,23 +171,23 @@
         box.appendChild(hits);
         L.DomEvent.disableClickPropagation(box);
         L.DomEvent.disableScrollPropagation(box);
-        var print = el("button", null, "打印 Print / PDF");
+        var print = el("button", null, say("print"));
         print.type = "button";
-        print.title = "A4 打印，或在打印对话框中另存为 PDF (print, or save as PDF from the print dialog)";
+        print.title = say("print_title");
         print.addEventListener("click", function () {
           self.printView(true);
           window.print();
           self.printView(false);
         });
         row.appendChild(print);
-        var download = el("button", null, "导出 GeoJSON");
+        var download = el("button", null, say("export_geojson"));
         download.type = "button";
-        download.title = "导出地图上显示的图层 export the layers shown";
+        download.title = say("export_geojson_title");
         download.addEventListener("click", function () { self.exportVisible(); });
         row.appendChild(download);
-        var table = el("button", null, "导出 CSV");
+        var table = el("button", null, say("export_csv"));
         table.type = "button";
-        table.title = "导出为表格（Excel），经纬度为 CGCS2000 export the layers shown as a table, lon/lat in CGCS2000";
+        table.title = say("export_csv_title");
         table.addEventListener("click", function () { self.exportCsv(table); });
         row.appendChild(table);
         basemap.addEventListener("change", function () { self.reload({basemap: basemap.value}); });
@@ -208,7 +216,7 @@
         });
         list.appendChild(item);
       });
-      if (!results.length && input.value.trim()) { list.appendChild(el("li", "gaz-sub", "无结果 no match")); }
+      if (!results.length && input.value.trim()) { list.appendChild(el("li", "gaz-sub", say("no_match"))); }
     }
     function ask(path, limit) {
       var q = input.value.trim(), number = ++asked;
@@ -254,7 +262,7 @@
     card.replaceChildren();
     var close = el("button", "gaz-close", "×");
     close.type = "button";
-    close.setAttribute("aria-label", "关闭 Close");
+    close.setAttribute("aria-label", say("close"));
     close.addEventListener("click", function () { card.classList.add("gaz-hidden"); self.marks.clearLayers(); });
     card.appendChild(close);
     card.appendChild(el("h2", null, title));
@@ -726,10 +734,10 @@
     var head = el("div", "gaz-print-head");
     head.appendChild(el("h1", null, document.title));
     var today = new Date().toISOString().slice(0, 10);
-    head.appendChild(el("div", null, "数据日期 as of " + (this.app.as_of || today) + " · 打印 printed " + today +
-      " · 来源 source: 本地名与区划服务 (this service) · 底图 basemap: " + this.app.basemap));
-    head.appendChild(el("div", "gaz-approval", "审图号 map approval no.: " + (this.app.approval_number ||
-      "________ （占位，本图尚未送审 placeholder: this map has not been submitted for approval）")));
+    head.appendChild(el("div", null, say("print_head", {as_of: this.app.as_of || today, today: today,
+      basemap: this.app.basemap})));
+    head.appendChild(el("div", "gaz-approval", say("approval", {number: this.app.approval_number ||
+      say("approval_placeholder")})));
     document.body.appendChild(head);
     document.body.appendChild(el("div", "gaz-north", "N ▲"));
   };
@@ -800,8 +808,8 @@
       if (r.ok) { return r.blob().then(function (blob) { self.save(blob, "csv"); }); }
       return r.json().then(function (body) { throw new Error(body.detail || String(r.status)); });
     }).catch(function (error) {
-      button.title = "导出失败 export failed: " + error.message;
-      button.textContent = "导出 CSV ⚠";
+      button.title = say("export_failed", {reason: error.message});
+      button.textContent = say("export_csv") + " ⚠";
     });
   };
 

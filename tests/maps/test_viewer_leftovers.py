@@ -60,6 +60,20 @@ def read_csv(data: bytes) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
 
 
+def settled(viewer: Viewer) -> dict[str, Any]:
+    """What the map shows once the layers put on after the view is set are drawn (the same count twice, 1 s apart)."""
+    count = "gazViewer.visibleGeoJSON().features.length"
+    last = [-1]
+
+    def same() -> bool:
+        now = viewer.js(f"new Promise((done) => setTimeout(() => done({count}), 1000))")
+        stable, last[0] = now == last[0], now
+        return stable
+
+    wait_for(same, "the layers drawn")
+    return dict(viewer.js("gazViewer.visibleGeoJSON()"))
+
+
 def test_the_visible_layers_export_as_csv(plain_viewer: Viewer, tmp_path: Path) -> None:
     """导出 CSV saves what 导出 GeoJSON saves, as a table: one row per feature, the same properties as columns,
     the position as lon/lat in CGCS2000 (a point's own; a point on a line or polygon)."""
@@ -68,7 +82,7 @@ def test_the_visible_layers_export_as_csv(plain_viewer: Viewer, tmp_path: Path) 
     viewer.open("/maps/")
     villages = "32 村（村委会、嘎查）"  # the village place names, one of the inline (clustered) overlays
     viewer.js(f"gazViewer.map.addLayer(gazViewer.overlays().find((l) => l.name === {villages!r}).layer) && null")
-    drawn = viewer.js("gazViewer.visibleGeoJSON()")
+    drawn = settled(viewer)
     viewer.click(".gaz-box button[title^='导出为表格']")
     (path,) = wait_for(lambda: [p for p in tmp_path.glob("*.csv") if p.stat().st_size], "the download")
     assert path.name == f"ordos-map-{date.today().isoformat()}.csv"
