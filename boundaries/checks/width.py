@@ -55,6 +55,7 @@ def inscribed_diameters(pieces: NDArray[np.object_], decide_at: NDArray[np.float
             at = starts[faces][:, None] + np.arange(size)[None, :]
             radius[faces] = _exact_radii(coords[at])
         out[small] = 2 * radius
+        small[np.flatnonzero(small)[radius <= 0]] = False  # no candidate inside (degenerate ring): GEOS
     rest = np.flatnonzero(~small)
     if len(rest):
         out[rest] = _geos_diameters(pieces[rest], decide_at[rest])
@@ -166,7 +167,7 @@ def _distance_inside(
     with np.errstate(all="ignore"):
         along = np.clip(np.einsum("cnk,cnk->cn", rel, step) / length**2, 0, 1)
         foot = rel - along[..., None] * step
-        distance = np.hypot(foot[..., 0], foot[..., 1]).min(axis=1)
+        distance = np.where(length > 0, np.hypot(foot[..., 0], foot[..., 1]), np.inf).min(axis=1)
         # Inside by the crossing number of a ray towards +x.
         y0, y1 = vertices[..., 1], vertices[..., 1] + step[..., 1]
         cy = centres[:, None, 1]

@@ -29,6 +29,14 @@ def test_known_circles() -> None:
     assert got[3] == pytest.approx(200 * math.cos(math.pi / 100), rel=0.02)
 
 
+def test_repeated_and_collinear_vertices_change_nothing() -> None:
+    """The 3-4-5 triangle with a vertex repeated and one extra on its hypotenuse: still 2 m; a degenerate ring
+    (all on one line) is 0."""
+    triangle = shapely.Polygon([(0, 0), (4, 0), (4, 0), (2, 1.5), (0, 3)])
+    flat = shapely.Polygon([(0, 0), (1, 0), (2, 0)])
+    assert diameters(triangle, flat) == pytest.approx([2.0, 0.0], abs=1e-9)
+
+
 def test_never_short_of_geos_on_random_slivers() -> None:
     """Thin random polygons (two jittered polylines 1 km long, 0.1-3 m apart, up to 12 vertices a side; the kind
     of gap two vendors' boundaries leave): the exact width is never below GEOS's finest search and GEOS at its
