@@ -91,6 +91,22 @@
     if (app && app.viewer) { new Viewer(map, control, app); }
   }
 
+  /* On a phone a feature popup opens below the search box and the panel's heading, not under them: Leaflet pans
+   * the map to keep a popup inside its padding, read when the popup opens (a getter on the popups' default
+   * options, which every popup inherits unless it sets its own). */
+  function popupsBelow(selectors) {
+    Object.defineProperty(L.Popup.prototype.options, "autoPanPaddingTopLeft", {
+      configurable: true,
+      get: function () {
+        var bottom = Math.max.apply(null, selectors.map(function (s) {
+          var node = document.querySelector(s);
+          return node ? node.getBoundingClientRect().bottom : 0;
+        }));
+        return L.point(5, bottom + 5);
+      }
+    });
+  }
+
   /* --- the viewer application ------------------------------------------------------------------------- */
   function Viewer(map, control, app) {
     this.map = map;
@@ -103,6 +119,7 @@
     document.body.appendChild(this.card);
     this.searchBox();
     this.picksPanel();
+    if (window.matchMedia("(max-width: 600px)").matches) { popupsBelow([".gaz-box", ".gaz-picks > summary"]); }
     this.hazardsLayer();
     this.vectorLayers();
     this.printHead();

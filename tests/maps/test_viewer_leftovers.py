@@ -34,7 +34,7 @@ def viewer(api: httpx.Client, stored: dict[str, Any]) -> Iterator[Viewer]:  # no
 
 def test_a_feature_popup_stays_on_a_phone_screen(stored: dict[str, Any], viewer: Viewer) -> None:  # noqa: F811
     """A comparison piece's popup (Leaflet maxWidth 340 px of content, 387 px with its margins) opened from the
-    list of what was drawn lies within the 390 px screen."""
+    list of what was drawn lies within the 390 px screen, below the search box and the panel's heading."""
     viewer.size(390, 844, mobile=True)
     viewer.open("/maps/")
     open_panel(viewer)
@@ -47,6 +47,8 @@ def test_a_feature_popup_stays_on_a_phone_screen(stored: dict[str, Any], viewer:
     viewer.js("document.querySelector('.gaz-picks').open = false")
     viewer.screenshot("viewer-popup-390x844.png")
     assert box[0] >= 0 and box[1] <= 390 and box[2] >= 0 and box[3] <= 844, box
+    under = "['.gaz-box', '.gaz-picks > summary'].map((s) => document.querySelector(s).getBoundingClientRect().bottom)"
+    assert box[2] >= max(viewer.js(under)), box  # below the search box and the panel's heading
     local(viewer)
 
 
