@@ -82,4 +82,22 @@ VIEWER_WORDS = {
     "export_failed": "导出失败 export failed: {reason}",
     "no_match": "无结果 no match",
     "close": "关闭 Close",
+    # the card of a search hit
+    "full_record": "完整记录 full record",
+    "romanization": "罗马字母 romanization",
+    "category": "类别 category",
+    "unit": "所在政区 unit",
+    "status": "状态 status",
+    "until": " (至 {date})",
+    "record": "记录 record",
+    # the card of a click on the map (identify)
+    "outside": "不在已登记区划内 outside every registered unit",
+    "unit_path": "所在政区 unit path",
+    "lon_lat": "坐标 lon, lat",
+    "nearest_line": "最近界线 nearest boundary",
+    "in_dispute": "争议 in dispute",
+    "in_dispute_yes": "是 yes: {pieces} 争议块 disputed pieces, {cases} 未结案件 open cases",
+    "no": "否 no",
+    "as_of": "日期 as of",
+    "nearest_points": "最近的乡镇/村点 nearest township/village points",
 }

@@ -299,15 +299,15 @@
   Viewer.prototype.showPlace = function (hit) {
     var self = this;
     this.marks.clearLayers();
-    var link = el("a", null, "完整记录 full record");
+    var link = el("a", null, say("full_record"));
     link.href = "/maps/places/" + encodeURIComponent(hit.id);
     link.target = "_blank";
     this.openCard(hit.name, [
-      ["罗马字母 romanization", hit.romanization],
-      ["类别 category", [hit.category, hit.category_name].filter(Boolean).join(" ")],
-      ["所在政区 unit", (hit.unit_path || []).map(function (u) { return u.name; }).join(" › ")],
-      ["状态 status", hit.status + (hit.valid_to ? " (至 " + hit.valid_to + ")" : "")],
-      ["记录 record", link]
+      [say("romanization"), hit.romanization],
+      [say("category"), [hit.category, hit.category_name].filter(Boolean).join(" ")],
+      [say("unit"), (hit.unit_path || []).map(function (u) { return u.name; }).join(" › ")],
+      [say("status"), hit.status + (hit.valid_to ? say("until", {date: hit.valid_to}) : "")],
+      [say("record"), link]
     ]);
     if (hit.point) {
       var at = this.toDisplay(hit.point.lon, hit.point.lat);
@@ -675,18 +675,17 @@
       var dispute = null;
       if (at.ok) {
         dispute = at.body.in_dispute
-          ? "是 yes: " + at.body.disputed_pieces.length + " 争议块 disputed pieces, " +
-            at.body.open_disputes.length + " 未结案件 open cases"
-          : "否 no";
+          ? say("in_dispute_yes", {pieces: at.body.disputed_pieces.length, cases: at.body.open_disputes.length})
+          : say("no");
       }
-      self.openCard(path ? path.split(" › ").pop() : "不在已登记区划内 outside every registered unit", [
-        ["所在政区 unit path", path],
-        ["坐标 lon, lat", where.lon + ", " + where.lat + " (" + where.crs + ")"],
-        ["最近界线 nearest boundary", line ? line.units.map(function (c) { return self.app.unit_names[c] || c; })
+      self.openCard(path ? path.split(" › ").pop() : say("outside"), [
+        [say("unit_path"), path],
+        [say("lon_lat"), where.lon + ", " + where.lat + " (" + where.crs + ")"],
+        [say("nearest_line"), line ? line.units.map(function (c) { return self.app.unit_names[c] || c; })
           .join(" — ") + " " + distance(line.distance_m) : null],
-        ["争议 in dispute", dispute],
-        ["日期 as of", self.app.as_of]
-      ], nearest.children.length ? [el("div", "gaz-sub", "最近的乡镇/村点 nearest township/village points"), nearest] : []);
+        [say("in_dispute"), dispute],
+        [say("as_of"), self.app.as_of]
+      ], nearest.children.length ? [el("div", "gaz-sub", say("nearest_points")), nearest] : []);
     });
   };
 
