@@ -28,7 +28,7 @@ from boundaries.units.api import router as units_router
 from core import audit
 from core.auth import FailedAuthLimiter, Principal
 from core.conditional import ConditionalGet, settings_digest
-from core.database import make_engine, postgis_version
+from core.database import postgis_version
 from core.import_runner import ImportRunner
 from core.security_headers import SecurityHeaders
 from core.settings import Settings, install
@@ -40,6 +40,7 @@ from core.web import (
     ReadEngines,
     connection_slots,
     install_error_handlers,
+    request_engine,
     require_role,
 )
 from divisions.api import router as divisions_router
@@ -61,14 +62,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.engine = make_engine(settings)
+        app.state.engine = request_engine(settings)
         app.state.connection_slots, app.state.auth_slots = connection_slots(settings.pool_size)
         app.state.read_engines = None
         app.state.import_turns = asyncio.Semaphore(settings.concurrent_imports)
         app.state.imports = ImportRunner(settings)
         warm_up()
         if settings.replica_urls:
-            replicas = [make_engine(settings, url) for url in settings.replica_urls]
+            replicas = [request_engine(settings, url) for url in settings.replica_urls]
             app.state.read_engines = ReadEngines(replicas, app.state.engine)
         yield
         if app.state.read_engines is not None:

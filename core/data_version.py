@@ -9,10 +9,13 @@ costs the client a full answer.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from sqlalchemy import BigInteger, Identity, Text, text
+import psycopg
+from sqlalchemy import BigInteger, Engine, Identity, Text, event, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.database import Base
@@ -43,5 +46,37 @@ def versions(conn: Connection, contexts: Sequence[str]) -> str:
     rows = conn.execute(
         text("SELECT context, version FROM data_version WHERE context = ANY(:contexts)"), {"contexts": list(contexts)}
     )
-    found = {row.context: row.version for row in rows}
+    return _token({row.context: row.version for row in rows}, contexts)
+
+
+def _token(found: Mapping[str, int], contexts: Sequence[str]) -> str:
     return ".".join(str(found.get(c, 0)) for c in contexts)
+
+
+CHECKED_OUT = "gaz.data_versions"  # key of the versions read at checkout in the connection's info
+
+
+def read_on_checkout(engine: Engine) -> None:
+    """Read every context's version whenever ``engine``'s pool hands out a connection (versions_at_checkout). The
+    read is also the connection's liveness check: a connection that fails it is replaced, as SQLAlchemy's
+    pessimistic disconnect handling does (a checkout listener raising DisconnectionError), so the engine needs no
+    pre-ping and a tagged request makes one round trip before its data instead of two."""
+    event.listen(engine, "checkout", _read_versions)
+
+
+def _read_versions(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    try:
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True  # a read of its own: no transaction left open
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SELECT context, version FROM data_version")
+            record.info[CHECKED_OUT] = dict(cursor.fetchall())
+        dbapi_connection.autocommit = autocommit
+    except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+        raise DisconnectionError(f"connection lost: {exc}") from exc
+
+
+def versions_at_checkout(conn: Connection, contexts: Sequence[str]) -> str:
+    """The versions of ``contexts`` as one token (as versions gives), read when ``conn`` was checked out from an
+    engine set up by read_on_checkout."""
+    return _token(conn.info[CHECKED_OUT], contexts)

@@ -32,13 +32,16 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def make_engine(settings: Settings, url: str | None = None, *, statement_timeout_s: int | None = None) -> Engine:
+def make_engine(
+    settings: Settings, url: str | None = None, *, statement_timeout_s: int | None = None, pre_ping: bool = True
+) -> Engine:
     """Engine for the configured database, or for ``url`` (a replica), pool sized from the settings.
 
     Every connection carries server-side limits, so no session can hold a lock for minutes: a statement is cancelled
     after ``statement_timeout_s`` (default the request limit ``GAZ_STATEMENT_TIMEOUT_S``; the CLI passes the import
     limit), a lock is waited for at most ``GAZ_LOCK_TIMEOUT_S``, and a session idle inside an open transaction is
-    ended after ``GAZ_IDLE_IN_TRANSACTION_TIMEOUT_S``.
+    ended after ``GAZ_IDLE_IN_TRANSACTION_TIMEOUT_S``. A connection is checked with a round trip as the pool hands it
+    out (``pre_ping``), unless the caller checks it another way (the server: core.web.request_engine).
     """
     limits = {
         "statement_timeout": 1000 * (statement_timeout_s or settings.statement_timeout_s),
@@ -53,7 +56,7 @@ def make_engine(settings: Settings, url: str | None = None, *, statement_timeout
         url or settings.database_url,
         pool_size=settings.pool_size,
         max_overflow=settings.pool_size,
-        pool_pre_ping=True,
+        pool_pre_ping=pre_ping,
         pool_timeout=settings.slot_wait_s,
         connect_args={
             "connect_timeout": settings.connect_timeout_s,
