@@ -4,6 +4,7 @@ database dropped must still be replaced before a request uses it, and a tag must
 
 from __future__ import annotations
 
+from fastapi import FastAPI
 from sqlalchemy import Engine, event, text
 
 from tests.conftest import LiveServer, server_config
@@ -36,7 +37,9 @@ def test_a_tagged_request_makes_one_round_trip_before_its_data(ordos_engine: Eng
         assert api.get(UNIT).status_code == 200
         tag = api.get(UNIT).headers["etag"]
         statements: list[str] = []
-        engine = server.server.config.app.state.engine
+        app = server.server.config.app
+        assert isinstance(app, FastAPI)
+        engine = app.state.engine
 
         @event.listens_for(engine, "before_cursor_execute")
         def count(conn: object, cursor: object, statement: str, *args: object) -> None:
