@@ -189,7 +189,7 @@
         }
       }
       Promise.all(wanted.map(function (t) { return getTile(t.url); })).then(function (tiles) {
-        self._drawnIn[key] = self.draw(canvas, ratio, coords, wanted, tiles);
+        self._drawnIn[key] = self.draw(canvas, ratio, coords, wanted, tiles, shift);
         done(null, canvas);
         self.fire("tiledrawn", {coords: coords});
       }, function (error) { done(error, canvas); });
@@ -205,7 +205,11 @@
       return {x: p.x - q.x, y: p.y - q.y};
     },
 
-    draw: function (canvas, ratio, coords, wanted, tiles) {
+    /* Each source tile's features drawn into this tile. A point is drawn once (a tile's buffer repeats its
+     * neighbours' points near the edge); a line or polygon is the piece its source tile holds, clipped by the tile
+     * server to the tile and its buffer: drawn and kept clipped to the source tile's own square (moved by the
+     * display shift), so that pieces meet without a seam or a doubled band. */
+    draw: function (canvas, ratio, coords, wanted, tiles, shift) {
       var ctx = canvas.getContext("2d"), self = this, drawn = [], seen = {}, map = this._map;
       ctx.scale(ratio, ratio);
       var origin = {x: coords.x * TILE, y: coords.y * TILE};
@@ -213,9 +217,11 @@
         var layer = layers[self.options.collection];
         if (!layer) { return; }
         var source = wanted[n], scale = TILE / layer.extent;
+        var square = [source.x * TILE - origin.x + shift.x, source.y * TILE - origin.y + shift.y];
+        square.push(square[0] + TILE, square[1] + TILE);
         layer.features.forEach(function (feature) {
           var id = feature.id !== null ? feature.id : JSON.stringify(feature.props);
-          if (seen[id] || (self.options.filter && !self.options.filter(feature.props))) { return; }
+          if ((feature.type === 1 && seen[id]) || (self.options.filter && !self.options.filter(feature.props))) { return; }
           seen[id] = true;
           var shapes = feature.rings.map(function (part) {
             return part.map(function (xy) {
@@ -229,9 +235,21 @@
               return [px - origin.x, py - origin.y];
             });
           });
+          var kept = shapes;  // a polygon kept clipped to the square; painted whole under a clip (no edge stroked)
+          if (feature.type === 3) {
+            kept = shapes.map(function (ring) { return clipRing(ring, square); }).filter(function (r) { return r.length > 2; });
+            if (!kept.length) { return; }
+          }
           var style = self.options.style(feature.props);
+          ctx.save();
+          if (feature.type !== 1) {
+            ctx.beginPath();
+            ctx.rect(square[0], square[1], TILE, TILE);
+            ctx.clip();
+          }
           self.paint(ctx, feature.type, shapes, style);
-          drawn.push({feature: feature, shapes: shapes, style: style});
+          ctx.restore();
+          drawn.push({feature: feature, shapes: kept, style: style});
         });
       });
       return drawn;
@@ -269,7 +287,8 @@
     },
 
     /* The distinct features drawn inside the map's view (a feature whose tile data reach past the view edge but
-     * whose drawn shape does not is left out): [{id, type, props}]. */
+     * whose drawn shape does not is left out): [{id, type, props, geometry}]; a line or polygon is the union of its
+     * pieces drawn in view (one per tile, as a Multi- geometry), as drawn: simplified for the zoom. */
     drawn: function () {
       if (!this._map) { return []; }
       var size = this._map.getSize(), topLeft = this._map.containerPointToLayerPoint([0, 0]), out = {}, self = this;
@@ -285,10 +304,16 @@
               return x >= 0 && y >= 0 && x <= size.x && y <= size.y;
             });
           });
-          if (inside && !out[d.feature.id]) {
-            out[d.feature.id] = {id: d.feature.id, type: d.feature.type, props: d.feature.props,
-              geometry: geometry(self._map, coords, d.feature.type, d.shapes)};
+          if (!inside || (out[d.feature.id] && d.feature.type === 1)) { return; }
+          var piece = geometry(self._map, coords, d.feature.type, d.shapes), seen = out[d.feature.id];
+          if (!seen) {
+            out[d.feature.id] = {id: d.feature.id, type: d.feature.type, props: d.feature.props, geometry: piece};
+            return;
           }
+          var multi = "Multi" + piece.type.replace("Multi", ""), had = seen.geometry;
+          seen.geometry = {type: multi, coordinates: [].concat(
+            had.type === multi ? had.coordinates : [had.coordinates],
+            piece.type === multi ? piece.coordinates : [piece.coordinates])};
         });
       });
       return Object.keys(out).map(function (id) { return out[id]; });
@@ -379,6 +404,40 @@
       if (twice > 0 || !polygons.length) { polygons.push([parts[n]]); } else { polygons[polygons.length - 1].push(parts[n]); }
     });
     return polygons.length === 1 ? {type: "Polygon", coordinates: polygons[0]} : {type: "MultiPolygon", coordinates: polygons};
+  }
+
+  /* A ring clipped to an axis-aligned square [x0, y0, x1, y1] (Sutherland–Hodgman: one half-plane after the
+   * other), closed. */
+  function clipRing(ring, square) {
+    var edges = [
+      function (p) { return p[0] >= square[0]; }, function (p) { return p[0] <= square[2]; },
+      function (p) { return p[1] >= square[1]; }, function (p) { return p[1] <= square[3]; }
+    ];
+    var cuts = [
+      function (a, b) { return cross(a, b, 0, square[0]); }, function (a, b) { return cross(a, b, 0, square[2]); },
+      function (a, b) { return cross(a, b, 1, square[1]); }, function (a, b) { return cross(a, b, 1, square[3]); }
+    ];
+    var out = ring.slice(0, ring.length - 1);  // the ring without its closing point
+    for (var e = 0; e < 4 && out.length; e += 1) {
+      var input = out;
+      out = [];
+      for (var k = 0; k < input.length; k += 1) {
+        var a = input[(k + input.length - 1) % input.length], b = input[k];
+        if (edges[e](b)) {
+          if (!edges[e](a)) { out.push(cuts[e](a, b)); }
+          out.push(b);
+        } else if (edges[e](a)) { out.push(cuts[e](a, b)); }
+      }
+    }
+    if (out.length) { out.push(out[0]); }
+    return out;
+  }
+
+  function cross(a, b, axis, value) {  // where the segment a-b crosses x (axis 0) or y (axis 1) = value
+    var t = (value - a[axis]) / (b[axis] - a[axis]), other = 1 - axis, p = [];
+    p[axis] = value;
+    p[other] = a[other] + t * (b[other] - a[other]);
+    return p;
   }
 
   function touches(d, x, y) {
