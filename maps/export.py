@@ -5,7 +5,6 @@ CSV writer (UTF-8 with BOM for Excel, cells safe to open)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 import shapely
@@ -15,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 from core.crs import STORAGE_CRS, transform_coords
 from core.errors import InvalidInput
 from core.exports import csv_text
+from core.values import IsoDate
 
 MAX_FEATURES = 200_000
 MAX_PROPERTIES = 100
@@ -79,7 +79,7 @@ class DrawnMap(BaseModel):
     model_config = ConfigDict(extra="ignore")
     type: Literal["FeatureCollection"]
     display_crs: Literal["EPSG:4326", "EPSG:4490", "GCJ-02"] = "EPSG:4326"
-    as_of: date | None = None
+    as_of: IsoDate | None = None
     features: Annotated[list[Feature], Field(max_length=MAX_FEATURES)]
 
 

@@ -164,6 +164,7 @@ POINT = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [109.78
             "properties",
         ),
         ({"type": "FeatureCollection", "as_of": "2024-13-01", "features": []}, "as_of"),
+        ({"type": "FeatureCollection", "as_of": 0, "features": []}, "as_of"),  # a Unix time is no date
     ],
 )
 def test_bad_exports_are_refused(ordos_api: httpx.Client, body: dict[str, Any], needle: str) -> None:
