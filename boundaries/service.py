@@ -21,6 +21,8 @@ from boundaries.disputes.service import list_cases, open_cases_on
 from boundaries.hazards.layers import delete_hazard_layer, import_hazard_layer, list_hazard_layers
 from boundaries.hazards.schemas import HazardsOut
 from boundaries.hazards.service import hazards_csv, hazards_geojson, hazards_json, last_marker_states, screen_hazards
+from boundaries.inspections.models import CLASS_LABELS as MARKER_CLASS_LABELS
+from boundaries.inspections.models import STATUS_LABELS as MARKER_STATUS_LABELS
 from boundaries.lines.service import list_lines, list_markers, rederive_lines
 from boundaries.polygons.locator import UnitLocator
 from boundaries.polygons.service import import_polygons, polygons_by_source, unit_path_at_point, units_at_point
@@ -76,6 +78,8 @@ __all__ = [
     "get_unit",
     "delete_hazard_layer",
     "import_hazard_layer",
+    "MARKER_CLASS_LABELS",
+    "MARKER_STATUS_LABELS",
     "list_hazard_layers",
     "hazards_csv",
     "hazards_geojson",

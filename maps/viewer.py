@@ -47,13 +47,18 @@ from maps.service import (
 )
 
 CASE_COLOURS = {"open": "#d7191c", "mediating": "#fdae61", "resolved": "#1a9641"}
-MARKER_STATES = {  # the last observation of a marker -> colour, words (inspections: statuses and classes)
-    "displaced": ("#d7191c", "偏移 displaced"),
-    "moved": ("#d7191c", "移位 moved"),
-    "missing": ("#7b3294", "缺失 missing"),
-    "damaged": ("#f46d43", "损坏 damaged"),
-    "intact": ("#1a9641", "完好 intact"),
-    "rebuilt": ("#1a9641", "重建 rebuilt"),
+MARKER_COLOURS = {  # the last observation of a marker (its status, or displaced beyond tolerance) -> colour
+    "displaced": "#d7191c",
+    "moved": "#d7191c",
+    "missing": "#7b3294",
+    "damaged": "#f46d43",
+    "intact": "#1a9641",
+    "rebuilt": "#1a9641",
+}
+# The words are the form's and the inspection report's (one vocabulary, boundaries.inspections.models).
+MARKER_WORDS = {**boundaries.MARKER_STATUS_LABELS, "displaced": boundaries.MARKER_CLASS_LABELS["displaced"]}
+MARKER_STATES: dict[str | None, tuple[str, str]] = {
+    **{state: (colour, MARKER_WORDS[state]) for state, colour in MARKER_COLOURS.items()},
     None: ("#666666", "未巡查 not inspected"),
 }
 MARKER_PROBLEMS = ("displaced", "moved", "missing", "damaged")

@@ -206,8 +206,8 @@ def test_markers_highlighted_by_their_last_inspection_and_the_hazards_layer(
         ".map((m) => [m.getTooltip().getContent(), m.options.radius, m.options.color])"
     )
     assert sorted(markers) == [
-        ["界桩 HZ-1 缺失 missing", 8, "#7b3294"],
-        ["界桩 HZ-2 偏移 displaced", 8, "#d7191c"],
+        ["界桩 HZ-1 丢失 missing", 8, "#7b3294"],
+        ["界桩 HZ-2 超限移位 displaced", 8, "#d7191c"],
         ["界桩 HZ-3 完好 intact", 4, "#1a9641"],
     ]
     legend = "[...document.querySelectorAll('.map-legend')].find((d) => d.innerText.includes('界桩 markers'))"
