@@ -1,10 +1,10 @@
 """The words of the map pages, in one place: Chinese first, English second (issue 13, interface language).
 
 The page titles, the notes under the maps, the names given to polygon sources, statuses, levels and basemaps, the
-labels of a place's record, the printed sheet's approval box and the words of the viewer's controls. The viewer's
-script (maps/static/viewer.js) gets those it shows (controls, levels, basemaps, polygon sources, dispute statuses,
-map pages) from the page's options, built from here by maps/builders.py and maps/viewer.py. Colours and styles stay
-with the drawing code."""
+labels of a place's record, the printed sheet's approval box and the words of the viewer's controls, cards, panel
+and popups. The viewer's script (maps/static/viewer.js) gets those it shows (its words, levels, basemaps, polygon
+sources, dispute statuses, map pages) from the page's options, built from here by maps/builders.py and
+maps/viewer.py. Colours and styles stay with the drawing code."""
 
 from __future__ import annotations
 
@@ -59,8 +59,9 @@ PLACE_TEXTS = (
 APPROVAL_PLACEHOLDER = "审图号：蒙S（____）____号"
 APPROVAL_NOTE = "占位 PLACEHOLDER：本图未经地图审核，不得公开出版或展示 (not reviewed: not for publication)"
 
-# The controls of the map pages (maps/static/viewer.js reads them from the options every page gives it, ``words``;
-# {name} is filled in by the script).
+# Everything the viewer's script writes on the page: controls, cards, the panel, popups and legends
+# (maps/static/viewer.js reads them from the options every page gives it, ``words``; {name} is filled in by the
+# script). tests/maps/test_viewer_words.py keeps Chinese text out of the scripts.
 VIEWER_WORDS = {
     "layers": "图层 Layers",
     "search": "搜索地名 Search place names",
@@ -100,4 +101,65 @@ VIEWER_WORDS = {
     "no": "否 no",
     "as_of": "日期 as of",
     "nearest_points": "最近的乡镇/村点 nearest township/village points",
+    # the panel of stored checks, comparisons and open dispute cases
+    "picks": "检查、比对与争议 Checks & disputes",
+    "loading": "载入中 loading…",
+    "could_not_load": "无法载入 could not load: {reason}",
+    "none_stored": "尚无 none stored yet",
+    "checks_heading": "拓扑检查 Topology checks",
+    "check_entry": "检查 #{id} · {as_of}",
+    "all_units": "全部 all",
+    "no_findings": "无问题 nothing found",
+    "comparisons_heading": "边界比对 Comparisons",
+    "comparison_entry": "比对 #{id} · {as_of}",
+    "disputed_pieces": "争议块 {count} pieces, {area}",
+    "cases_heading": "未结争议案件 Open dispute cases",
+    "case_entry": "案件 #{id} · {title}",
+    "documents_count": "{count} 份文件 documents",
+    "no_ground": "无争议地图形 no ground drawn",
+    "list_sep": "、",
+    # what was picked and drawn (the panel, its legend, the exported layer's name)
+    "check_no": "检查 check #{id}",
+    "comparison_no": "比对 comparison #{id}",
+    "case_no": "案件 case #{id}",
+    "check_drawn": "检查 check #{id}: {count} 处问题 findings",
+    "comparison_drawn": "比对 comparison #{id}: {count} 个争议块 pieces",
+    "case_drawn": "案件 case #{id}: {count} 块争议地 pieces of ground",
+    "clear": "清除 Clear",
+    "nothing_to_draw": "无 nothing to draw",
+    # the popup of a finding, a disputed piece or a dispute case
+    "case_status": "争议案件 dispute case: {status}",
+    "case": "案件 case",
+    "units": "单位 units",
+    "documents": "文件 documents",
+    "documents_sep": "；",
+    "comparison": "比对 comparison",
+    "case_pieces": ", {count} 个争议块 pieces",
+    "kind": "类型 kind",
+    "area": "面积 area",
+    "width": "宽度 width",
+    "detail": "说明 detail",
+    "owner": "{source} 归属 unit",
+    "places_inside": "地名 places inside",
+    "facilities_inside": "设施 facilities inside",
+    "none": "无 none",
+    # the card of a banner, township or village from the vector tiles
+    "unit_record": "区划记录 unit record",
+    "level": "级别 level",
+    "code": "代码 code",
+    "parent": "上级 parent",
+    "valid": "有效期 valid",
+    "now": "今 now",
+    "location": "位置 location",
+    "registered_polygon": "已登记界线 registered polygon",
+    "reference_point": "参考点 reference point",
+    # the boundary hazards layer: its switcher name, legend and popup
+    "hazards_layer": "边界风险 Boundary hazards (按分值 by score)",
+    "hazard_legend": "边界风险分值 hazard score",
+    "hazard": "边界风险 hazard: {units}",
+    "score": "分值 score",
+    "score_rank": "{score} (第 {rank} 名 rank)",
+    "section": "区段 section",
+    "no_hazard": "无风险因素 nothing found",
+    "reasons": "原因 reasons",
 }

@@ -351,7 +351,7 @@
       options: {position: "topleft"},
       onAdd: function () {
         var box = el("details", "gaz-box gaz-picks leaflet-control");
-        box.appendChild(el("summary", null, "检查、比对与争议 Checks & disputes"));
+        box.appendChild(el("summary", null, say("picks")));
         self.lists = el("div", "gaz-lists");
         self.drawn = el("div", "gaz-drawn");
         box.appendChild(self.lists);
@@ -366,11 +366,14 @@
     new Panel().addTo(this.map);
   };
 
-  var PICKS = {
-    check: {title: "检查 check #", drawn: " 处问题 findings"},
-    comparison: {title: "比对 comparison #", drawn: " 个争议块 pieces"},
-    "case": {title: "案件 case #", drawn: " 块争议地 pieces of ground"}
-  };
+  /* What a pick is called ("#3" after its kind) and what was drawn of it, in words. */
+  function pickTitle(kind, id) {
+    return say({check: "check_no", comparison: "comparison_no", "case": "case_no"}[kind], {id: id});
+  }
+  function pickDrawn(kind, id, count) {
+    var key = {check: "check_drawn", comparison: "comparison_drawn", "case": "case_drawn"}[kind];
+    return say(key, {id: id, count: count});
+  }
 
   Viewer.prototype.levelText = function (level) {
     return this.app.levels[level] || level;
@@ -381,7 +384,7 @@
     var self = this;
     if (this.listsAsked) { return; }
     this.listsAsked = true;
-    this.lists.replaceChildren(el("div", "gaz-sub", "载入中 loading…"));
+    this.lists.replaceChildren(el("div", "gaz-sub", say("loading")));
     Promise.all([
       this.api("/api/v1/boundaries/checks", {limit: 20}),
       this.api("/api/v1/boundaries/comparisons", {limit: 20}),
@@ -389,30 +392,30 @@
     ]).then(function (r) {
       self.lists.replaceChildren();
       var checks = r[0].ok ? r[0].body : [], comparisons = r[1].ok ? r[1].body : [], cases = r[2].ok ? r[2].body : [];
-      self.lists.appendChild(el("h3", null, "拓扑检查 Topology checks"));
+      self.lists.appendChild(el("h3", null, say("checks_heading")));
       self.lists.appendChild(self.pickList(checks.map(function (c) {
         var counts = Object.keys(c.by_kind || {}).filter(function (k) { return c.by_kind[k].count; }).map(function (k) {
           return (self.app.finding_styles[k] || [null, k])[1].split(" ")[0] + " " + c.by_kind[k].count;
         });
-        return {kind: "check", id: c.id, title: "检查 #" + c.id + " · " + c.as_of,
-          sub: [self.unitName(c.parent_code) || "全部 all", self.levelText(c.level), self.sourceText(c.source),
-            counts.length ? counts.join("、") : "无问题 nothing found"].join(" · ")};
+        return {kind: "check", id: c.id, title: say("check_entry", {id: c.id, as_of: c.as_of}),
+          sub: [self.unitName(c.parent_code) || say("all_units"), self.levelText(c.level), self.sourceText(c.source),
+            counts.length ? counts.join(say("list_sep")) : say("no_findings")].join(" · ")};
       })));
-      self.lists.appendChild(el("h3", null, "边界比对 Comparisons"));
+      self.lists.appendChild(el("h3", null, say("comparisons_heading")));
       self.lists.appendChild(self.pickList(comparisons.map(function (c) {
         var disputed = c.disputed || {count: 0, area_m2: 0};
-        return {kind: "comparison", id: c.id, title: "比对 #" + c.id + " · " + c.as_of,
+        return {kind: "comparison", id: c.id, title: say("comparison_entry", {id: c.id, as_of: c.as_of}),
           sub: [self.sourceText(c.first_label) + " / " + self.sourceText(c.second_label),
             self.unitName(c.parent_code) || "", self.levelText(c.level),
-            "争议块 " + disputed.count + " pieces, " + area(disputed.area_m2)].filter(Boolean).join(" · ")};
+            say("disputed_pieces", {count: disputed.count, area: area(disputed.area_m2)})].filter(Boolean).join(" · ")};
       })));
-      self.lists.appendChild(el("h3", null, "未结争议案件 Open dispute cases"));
+      self.lists.appendChild(el("h3", null, say("cases_heading")));
       self.lists.appendChild(self.pickList(cases.map(function (c) {
-        return {kind: "case", id: c.id, title: "案件 #" + c.id + " · " + c.title,
-          sub: [c.units.map(function (u) { return self.unitName(u); }).join("、"),
-            (c.created_at || "").slice(0, 10), c.documents.length + " 份文件 documents",
-            c.comparison_id ? "比对 comparison #" + c.comparison_id : null,
-            c.geometry ? null : "无争议地图形 no ground drawn"].filter(Boolean).join(" · ")};
+        return {kind: "case", id: c.id, title: say("case_entry", {id: c.id, title: c.title}),
+          sub: [c.units.map(function (u) { return self.unitName(u); }).join(say("list_sep")),
+            (c.created_at || "").slice(0, 10), say("documents_count", {count: c.documents.length}),
+            c.comparison_id ? say("comparison_no", {id: c.comparison_id}) : null,
+            c.geometry ? null : say("no_ground")].filter(Boolean).join(" · ")};
       })));
     });
   };
@@ -430,7 +433,7 @@
 
   Viewer.prototype.pickList = function (entries) {
     var self = this, list = el("ul", "gaz-list");
-    if (!entries.length) { list.appendChild(el("li", "gaz-sub", "尚无 none stored yet")); }
+    if (!entries.length) { list.appendChild(el("li", "gaz-sub", say("none_stored"))); }
     entries.forEach(function (entry) {
       var item = el("li"), button = el("button", "gaz-pick");
       button.type = "button";
@@ -454,12 +457,12 @@
     this.clearPick();
     this.picked = {kind: kind, id: id, layer: null};
     this.picksBox.open = true;
-    this.drawn.replaceChildren(el("div", "gaz-sub", "载入中 loading…"));
+    this.drawn.replaceChildren(el("div", "gaz-sub", say("loading")));
     this.saveView();
     return this.api(path, {}).then(function (r) {
       if (!self.picked || self.picked.id !== id || self.picked.kind !== kind) { return; }
       if (!r.ok) {
-        self.drawn.replaceChildren(el("div", "gaz-sub", "无法载入 could not load: " + (r.body.detail || r.status)));
+        self.drawn.replaceChildren(el("div", "gaz-sub", say("could_not_load", {reason: r.body.detail || r.status})));
         return;
       }
       var drawn = kind !== "case" ? r.body : {type: "FeatureCollection", features: r.body.geometry
@@ -471,7 +474,7 @@
   Viewer.prototype.findingStyle = function (kind, props) {
     if (kind === "case") {
       var status = this.app.case_styles[props.status] || ["#000", props.status];
-      return {key: props.status, colour: status[0], label: "争议案件 dispute case: " + status[1]};
+      return {key: props.status, colour: status[0], label: say("case_status", {status: status[1]})};
     }
     if (kind === "check") {
       var style = this.app.finding_styles[props.kind] || ["#000", props.kind];
@@ -486,39 +489,41 @@
   Viewer.prototype.findingRows = function (kind, props, style) {
     var self = this;
     var units = function (codes) {
-      return codes.map(function (c) { return c ? (self.unitName(c) === c ? c : self.unitName(c) + " " + c) : "无 none"; })
-        .join("、");
+      return codes.map(function (c) { return c ? (self.unitName(c) === c ? c : self.unitName(c) + " " + c) : say("none"); })
+        .join(say("list_sep"));
     };
-    var names = function (items) { return items ? items.map(function (i) { return i.name; }).join("、") || "无 none" : null; };
+    var names = function (items) {
+      return items ? items.map(function (i) { return i.name; }).join(say("list_sep")) || say("none") : null;
+    };
     if (kind === "case") {
       return [
-        ["案件 case", props.title],
-        ["状态 status", style.label],
-        ["单位 units", units(props.units)],
-        ["文件 documents", props.documents.map(function (d) {
+        [say("case"), props.title],
+        [say("status"), style.label],
+        [say("units"), units(props.units)],
+        [say("documents"), props.documents.map(function (d) {
           return [d.title, d.reference].filter(Boolean).join(" ");
-        }).join("；") || null],
-        ["比对 comparison", props.comparison_id ? "#" + props.comparison_id + (props.piece_ids.length ? ", " +
-          props.piece_ids.length + " 个争议块 pieces" : "") : null]
+        }).join(say("documents_sep")) || null],
+        [say("comparison"), props.comparison_id ? "#" + props.comparison_id + (props.piece_ids.length ?
+          say("case_pieces", {count: props.piece_ids.length}) : "") : null]
       ];
     }
     if (kind === "check") {
       var piece = props.piece && props.piece !== props.kind ? this.app.finding_styles[props.piece] : null;
       return [
-        ["类型 kind", style.label + (piece ? " / " + piece[1] : "")],
-        ["面积 area", area(props.area_m2)],
-        ["宽度 width", props.width_m === null || props.width_m === undefined ? null : props.width_m.toFixed(2) + " m"],
-        ["单位 units", units(props.units || [])],
-        ["说明 detail", props.detail]
+        [say("kind"), style.label + (piece ? " / " + piece[1] : "")],
+        [say("area"), area(props.area_m2)],
+        [say("width"), props.width_m === null || props.width_m === undefined ? null : props.width_m.toFixed(2) + " m"],
+        [say("units"), units(props.units || [])],
+        [say("detail"), props.detail]
       ];
     }
     return [
-      ["类型 kind", style.label],
-      ["面积 area", area(props.area_m2)],
-      [props.first + " 归属 unit", units([props.first_unit])],
-      [props.second + " 归属 unit", units([props.second_unit])],
-      ["地名 places inside", names(props.places)],
-      ["设施 facilities inside", names(props.facilities)]
+      [say("kind"), style.label],
+      [say("area"), area(props.area_m2)],
+      [say("owner", {source: props.first}), units([props.first_unit])],
+      [say("owner", {source: props.second}), units([props.second_unit])],
+      [say("places_inside"), names(props.places)],
+      [say("facilities_inside"), names(props.facilities)]
     ];
   };
 
@@ -554,14 +559,14 @@
     }).addTo(this.map);
     this.picked.layer = layer;
     var head = el("div", "gaz-drawn-head");
-    head.appendChild(el("b", null, PICKS[kind].title + id + ": " + entries.length + PICKS[kind].drawn));
-    var clear = el("button", "gaz-clear", "清除 Clear");
+    head.appendChild(el("b", null, pickDrawn(kind, id, entries.length)));
+    var clear = el("button", "gaz-clear", say("clear"));
     clear.type = "button";
     clear.addEventListener("click", function () { self.clearPick(); self.saveView(); });
     head.appendChild(clear);
     var legend = el("details", "map-legend gaz-pick-legend");
     legend.open = true;
-    legend.appendChild(el("summary", null, PICKS[kind].title + id));
+    legend.appendChild(el("summary", null, pickTitle(kind, id)));
     Object.keys(counts).forEach(function (k) {
       var row = el("div");
       row.appendChild(swatch(counts[k].style.colour));
@@ -584,7 +589,7 @@
       list.appendChild(item);
     });
     this.drawn.replaceChildren(head, list);
-    if (!entries.length) { this.drawn.appendChild(el("div", "gaz-sub", "无 nothing to draw")); }
+    if (!entries.length) { this.drawn.appendChild(el("div", "gaz-sub", say("nothing_to_draw"))); }
     if (fit && entries.length) { this.map.fitBounds(layer.getBounds(), {maxZoom: 16}); }
     if (fit && window.matchMedia("(max-width: 600px)").matches) { this.picksBox.open = false; }  // show the map
   };
@@ -638,18 +643,18 @@
   };
 
   Viewer.prototype.showUnit = function (spec, feature) {
-    var props = feature.props, link = el("a", null, "区划记录 unit record");
+    var props = feature.props, link = el("a", null, say("unit_record"));
     link.href = "/api/v1/units/" + encodeURIComponent(props.code) + (this.app.as_of ? "?as_of=" + this.app.as_of : "");
     link.target = "_blank";
     this.openCard(props.name, [
-      ["级别 level", this.levelText(spec.level)],
-      ["代码 code", props.code],
-      ["类型 kind", props.kind],
-      ["上级 parent", props.parent_code ? this.unitName(props.parent_code) : null],
-      ["有效期 valid", (props.valid_from || "?") + " – " + (props.valid_to || "今 now")],
-      ["位置 location", props.geometry_kind === "polygon" ? "已登记界线 registered polygon" : "参考点 reference point"],
-      ["日期 as of", this.app.as_of],
-      ["记录 record", link]
+      [say("level"), this.levelText(spec.level)],
+      [say("code"), props.code],
+      [say("kind"), props.kind],
+      [say("parent"), props.parent_code ? this.unitName(props.parent_code) : null],
+      [say("valid"), (props.valid_from || "?") + " – " + (props.valid_to || say("now"))],
+      [say("location"), props.geometry_kind === "polygon" ? say("registered_polygon") : say("reference_point")],
+      [say("as_of"), this.app.as_of],
+      [say("record"), link]
     ]);
   };
 
@@ -693,10 +698,10 @@
    * switched on (the screening takes a while), sections coloured by score, the reasons in the popup ---------- */
   Viewer.prototype.hazardsLayer = function () {
     var self = this, layer = L.featureGroup(), asked = false, bins = this.app.hazard_bins;
-    this.control.addOverlay(layer, "边界风险 Boundary hazards (按分值 by score)");
+    this.control.addOverlay(layer, say("hazards_layer"));
     var legend = el("details", "map-legend");
     legend.open = !window.matchMedia("(max-width: 600px)").matches;
-    legend.appendChild(el("summary", null, "边界风险分值 hazard score"));
+    legend.appendChild(el("summary", null, say("hazard_legend")));
     bins.forEach(function (bin) {
       var row = el("div");
       row.appendChild(swatch(bin[1]));
@@ -725,15 +730,16 @@
             style: function (f) { return {color: colour(f.properties.score), weight: 5, opacity: 0.9}; },
             onEachFeature: function (f, shape) {
               var p = f.properties;
-              var box = rowsNode("边界风险 hazard: " + p.units.map(function (c) { return self.unitName(c); }).join(" — "), [
-                ["分值 score", p.score + " (第 " + p.rank + " 名 rank)"],
-                ["区段 section", p.section + "/" + p.of + ", " + p.from_km + "–" + p.to_km + " km"]
+              var units = p.units.map(function (c) { return self.unitName(c); }).join(" — ");
+              var box = rowsNode(say("hazard", {units: units}), [
+                [say("score"), say("score_rank", {score: p.score, rank: p.rank})],
+                [say("section"), p.section + "/" + p.of + ", " + p.from_km + "–" + p.to_km + " km"]
               ]);
               var reasons = el("ul");
-              (p.reasons.length ? p.reasons : ["无风险因素 nothing found"]).forEach(function (reason) {
+              (p.reasons.length ? p.reasons : [say("no_hazard")]).forEach(function (reason) {
                 reasons.appendChild(el("li", null, reason));
               });
-              box.appendChild(el("div", "gaz-sub", "原因 reasons"));
+              box.appendChild(el("div", "gaz-sub", say("reasons")));
               box.appendChild(reasons);
               shape.bindPopup(box, {maxWidth: 360});
               shape.on("click", function (e) { L.DomEvent.stopPropagation(e); });
@@ -782,7 +788,7 @@
     var map = this.map, features = [];
     var shown = this.overlays().filter(function (l) { return map.hasLayer(l.layer); });
     if (this.picked && this.picked.layer) {
-      shown.push({name: PICKS[this.picked.kind].title + this.picked.id, layer: this.picked.layer});
+      shown.push({name: pickTitle(this.picked.kind, this.picked.id), layer: this.picked.layer});
     }
     function walk(layer, name) {
       if (typeof layer.getLayers === "function") {
