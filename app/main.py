@@ -100,6 +100,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(SecurityHeaders)  # around every other middleware, so every response gets its headers
     app.add_middleware(GZipMiddleware, minimum_size=1024)  # outermost: compresses the page the headers finished
+    # First: the OGC routes are the busiest reads, and a request is matched against the routers in this order.
+    app.include_router(ogc_router)
+    app.include_router(tiles_router)
     app.include_router(units_router)
     app.include_router(polygons_router)
     app.include_router(batch_router)
@@ -119,8 +122,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(maps_router)
     app.include_router(print_map_router)
     app.include_router(docs_router)
-    app.include_router(ogc_router)
-    app.include_router(tiles_router)
 
     @app.get("/health", tags=["service"])
     def health(conn: Db) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Benchmark: the project's OGC API (items, features, CQL2, vector tiles) against tipg on the same PostGIS.
 
-Usage (tipg lives in its own venv, never in the project's dependencies):
-  python3 -m venv /tmp/tipg-venv && /tmp/tipg-venv/bin/pip install tipg uvicorn
+Usage (tipg lives in its own venv, never in the project's dependencies; wrk is the Debian package):
+  python3 -m venv /tmp/tipg-venv && /tmp/tipg-venv/bin/pip install tipg==1.6.1 uvicorn
   GAZ_DATABASE_URL=... .venv/bin/python benchmarks/ogc_vs_tipg.py [--duration 10] [--concurrency 16]
 
 Data: a scratch database with the Ordos manifest plus the national NBS 2023 province/city/county codes and the
@@ -9,31 +9,37 @@ Data: a scratch database with the Ordos manifest plus the national NBS 2023 prov
 tipg reads a schema ``published`` holding one view per compared collection, made from the very SELECT the
 contexts publish to our API, through a login role that may read that schema only (no users/keys tables).
 Both servers: one uvicorn worker on loopback, a pool of ``concurrency`` database connections each.
-Load: one closed-loop generator (httpx, asyncio), ``concurrency`` requests in flight, the same seeded request
-list for both, each kind run for ``duration`` seconds per server.
-Equivalence: before timing, every kind's first requests are sent to both and the feature ids compared.
+Load: wrk (2 threads, ``concurrency`` connections, closed loop), the same seeded request list for both, picked in
+the same seeded order; each kind runs for ``duration`` seconds per server, after a 2 s warm-up. wrk, in C, leaves
+the servers the CPU: the generator in Python used before (httpx, on the same 2 cores) capped both servers (the
+same items pages of ours: 24 req/s through it, 207 through wrk).
+Besides requests/s and latency: the CPU each server (its process) and PostgreSQL spent per request, a figure that
+holds on a shared machine (run on a cluster of its own: other databases' work would count). The unfiltered first
+page is also timed with one client (wrk, one connection): its latency without queueing.
+Equivalence: before timing, every kind's first 20 requests are sent to both and the answers' features compared.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import math
 import os
 import platform
 import random
+import shutil
 import socket
-import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
+from load import LUA
+from serving import postgres_cpu_seconds, postmaster_pid, tree_cpu_seconds
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
@@ -161,7 +167,9 @@ def request_kinds(engine: Engine) -> dict[str, list[tuple[str, str]]]:
         codes = conn.execute(text(f"SELECT unit_code FROM {view}")).scalars().all()  # noqa: S608
     ours_items = f"/ogc/collections/{POLYGONS}/items"
     tipg_items = f"/collections/published.{view_name(POLYGONS)}/items"
-    kinds: dict[str, list[tuple[str, str]]] = {"items page (limit 10)": [], "items bbox 1° (limit 10)": []}
+    first_page = (f"{ours_items}?limit=10", f"{tipg_items}?limit=10")
+    kinds: dict[str, list[tuple[str, str]]] = {"items first page (limit 10)": [first_page] * 200}
+    kinds |= {"items page (limit 10)": [], "items bbox 1° (limit 10)": []}
     kinds |= {"feature by id": [], "property filter unit_code": [], "CQL2 S_INTERSECTS point": []}
     kinds |= {"vector tile z6": [], "points page (limit 100)": []}
     for _ in range(200):
@@ -220,34 +228,35 @@ def check_equivalence(ours: str, tipg: str, kinds: dict[str, list[tuple[str, str
             print(f"  {kind}: {20 - differ}/20 answers with the same features (ids, numberMatched)")
 
 
-async def closed_loop(base: str, paths: list[str], concurrency: int, duration: float) -> dict[str, float]:
-    latencies: list[float] = []
-    errors = 0
-    stop = time.perf_counter() + duration
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
-
-        async def worker(offset: int) -> None:
-            nonlocal errors
-            index = offset
-            while time.perf_counter() < stop:
-                began = time.perf_counter()
-                response = await client.get(paths[index % len(paths)])
-                latencies.append(time.perf_counter() - began)
-                errors += response.status_code != 200
-                index += concurrency
-
-        began = time.perf_counter()
-        await asyncio.gather(*(worker(i) for i in range(concurrency)))
-        elapsed = time.perf_counter() - began
-    ordered = sorted(latencies)
+def run_wrk(base: str, paths: list[str], connections: int, duration: float, workdir: Path) -> dict[str, float]:
+    """wrk against ``base`` over ``paths`` (seeded order): requests/s, p50/p99 ms, requests, errors."""
+    listed, script = workdir / "paths.txt", workdir / "paths.lua"
+    listed.write_text("".join(quote(p, safe="/?&=,:();") + "\n" for p in paths))
+    script.write_text(LUA % listed)
+    threads = min(2, connections)
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration:g}s", "--timeout", "30s", "-s", str(script)]
+    output = subprocess.run([*command, base], capture_output=True, text=True, check=True).stdout
+    line = next(part for part in output.splitlines() if part.startswith("RESULT "))
+    values = {k: float(v) for k, v in (pair.split("=") for pair in line.split()[1:])}
     return {
-        "rps": len(latencies) / elapsed,
-        "p50": statistics.median(ordered) * 1000,
-        "p99": ordered[int(0.99 * (len(ordered) - 1))] * 1000,
-        "n": len(latencies),
-        "errors": errors,
+        "rps": values["requests"] / (values["duration_us"] / 1e6),
+        "p50": values["p50"] / 1000,
+        "p99": values["p99"] / 1000,
+        "n": values["requests"],
+        "errors": values["errors"] + values["non2xx"],
     }
+
+
+def measured(
+    server: subprocess.Popen[bytes], postmaster: int, wrk: tuple[str, list[str], int, float, Path]
+) -> dict[str, float]:
+    """run_wrk(*wrk)'s figures plus the CPU milliseconds per request of the server's process and of PostgreSQL."""
+    server_before, database_before = tree_cpu_seconds(server.pid), postgres_cpu_seconds(postmaster)
+    result = run_wrk(*wrk)
+    per_request = 1000 / max(result["n"], 1)
+    result["server_ms"] = (tree_cpu_seconds(server.pid) - server_before) * per_request
+    result["database_ms"] = (postgres_cpu_seconds(postmaster) - database_before) * per_request
+    return result
 
 
 def main() -> None:
@@ -262,6 +271,8 @@ def main() -> None:
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}; Python {sys.version.split()[0]}"
     )
+    if not shutil.which("wrk"):
+        sys.exit("wrk not found: apt-get install wrk")
     started = time.perf_counter()
     engine = prepare(settings.database_url, data_root)
     print(f"prepared in {time.perf_counter() - started:.0f} s")
@@ -292,29 +303,50 @@ def main() -> None:
             "/collections",
         ),
     ]
+    workdir = Path(tempfile.mkdtemp(prefix="gaz-ogc-bench."))
     try:
         ours, tipg = f"http://127.0.0.1:{ours_port}", f"http://127.0.0.1:{tipg_port}"
+        with engine.connect() as conn:
+            postmaster = postmaster_pid(conn)
+        if postmaster is None:
+            raise RuntimeError("PostgreSQL must run on this machine (its CPU is measured): a local superuser URL")
         kinds = request_kinds(engine)
         print("equivalence (first 20 requests of each kind):")
         check_equivalence(ours, tipg, kinds)
         print(
-            f"\nclosed loop, {args.concurrency} in flight, {args.duration:.0f} s per kind and server, one worker each"
+            f"\nwrk, 2 threads, {args.concurrency} connections, {args.duration:g} s per kind and server, one worker"
+            f" each; load average {os.getloadavg()[0]:.1f} at the start"
         )
-        print(f"{'request':28} {'server':6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'n':>7} {'errors':>6}")
-        pick: Callable[[tuple[str, str]], str]
+        print(
+            f"{'request':28} {'server':6} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'n':>6} {'errors':>6}"
+            f" {'server CPU ms/req':>17} {'PostgreSQL CPU ms/req':>21}"
+        )
+        sides = (("ours", ours, servers[0], 0), ("tipg", tipg, servers[1], 1))
         for kind, pairs in kinds.items():
-            for label, base, pick in (("ours", ours, lambda p: p[0]), ("tipg", tipg, lambda p: p[1])):
-                paths = [pick(p) for p in pairs]
-                result = asyncio.run(closed_loop(base, paths, args.concurrency, args.duration))
+            for label, base, server, side in sides:
+                paths = [pair[side] for pair in pairs]
+                run_wrk(base, paths, args.concurrency, 2, workdir)  # warm-up
+                result = measured(server, postmaster, (base, paths, args.concurrency, args.duration, workdir))
                 print(
-                    f"{kind:28} {label:6} {result['rps']:8.0f} {result['p50']:8.1f} {result['p99']:8.1f}"
-                    f" {result['n']:7.0f} {result['errors']:6.0f}"
+                    f"{kind:28} {label:6} {result['rps']:7.0f} {result['p50']:8.1f} {result['p99']:8.1f}"
+                    f" {result['n']:6.0f} {result['errors']:6.0f} {result['server_ms']:17.2f}"
+                    f" {result['database_ms']:21.2f}"
                 )
+        print("\nunfiltered first page (limit 10), one client:")
+        for label, base, server, side in sides:
+            paths = [kinds["items first page (limit 10)"][0][side]]
+            result = measured(server, postmaster, (base, paths, 1, args.duration, workdir))
+            print(
+                f"{'items first page, 1 client':28} {label:6} {result['rps']:7.0f} {result['p50']:8.1f}"
+                f" {result['p99']:8.1f} {result['n']:6.0f} {result['errors']:6.0f} {result['server_ms']:17.2f}"
+                f" {result['database_ms']:21.2f}"
+            )
     finally:
         for server in servers:
             server.terminate()
             server.wait(timeout=20)
         engine.dispose()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

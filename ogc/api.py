@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 from core.conditional import fresh_for
 from core.database import translated_db_errors
 from core.errors import GazError, InvalidInput, NotFound
-from core.web import Db
+from core.web import VERSIONS, Db
 from ogc import export, html, service
 from ogc.crs import OgcCrs
 
@@ -131,26 +131,40 @@ def queryables(request: Request, conn: Db, collection_id: str) -> Response:
     return JSONResponse(document, media_type="application/schema+json")
 
 
-@router.get("/collections/{collection_id}/items", summary="Features of a collection", dependencies=FRESH)
-def items(
-    request: Request,
-    conn: Db,
-    collection_id: str,
-    f: Format = None,
-    limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = service.DEFAULT_LIMIT,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy in bbox-crs axis order")] = None,
-    bbox_crs: Annotated[str | None, Query(alias="bbox-crs", description="CRS of bbox (default CRS84)")] = None,
-    crs: Annotated[str | None, Query(description="CRS of the answer (default CRS84)")] = None,
-    datetime: Annotated[str | None, Query(description="date or interval against the validity (default today)")] = None,
-    filter: Annotated[str | None, Query(description="CQL2 text over the queryables")] = None,
-    filter_lang: Annotated[str | None, Query(alias="filter-lang", description="cql2-text")] = None,
-    filter_crs: Annotated[str | None, Query(alias="filter-crs", description="CRS of filter geometries")] = None,
-) -> Response:
+def _query(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema or {}}
+
+
+_TEXT = {"type": "string"}
+# The items route's query parameters, documented here rather than declared as the function's: every one of them is
+# read from the query string and checked by the service (ogc.service.parse_items_query, 400 in the OGC format), so
+# FastAPI need not validate them a second time on the busiest routes (items; a feature takes f and crs).
+ITEMS_PARAMETERS = [
+    _query("f", "json (GeoJSON) or html; also gpkg, shp, geojson, csv", _TEXT),
+    _query("limit", "page size", {"type": "integer", "minimum": 1, "maximum": service.MAX_LIMIT, "default": 10}),
+    _query("offset", "features skipped", {"type": "integer", "minimum": 0, "default": 0}),
+    _query("bbox", "minx,miny,maxx,maxy in bbox-crs axis order", _TEXT),
+    _query("bbox-crs", "CRS of bbox (default CRS84)", _TEXT),
+    _query("crs", "CRS of the answer (default CRS84)", _TEXT),
+    _query("datetime", "date or interval against the validity (default today)", _TEXT),
+    _query("filter", "CQL2 text over the queryables", _TEXT),
+    _query("filter-lang", "cql2-text", _TEXT),
+    _query("filter-crs", "CRS of filter geometries", _TEXT),
+]
+FEATURE_PARAMETERS = [_query("f", "json (GeoJSON) or html", _TEXT), ITEMS_PARAMETERS[5]]  # f, crs
+
+
+@router.get(
+    "/collections/{collection_id}/items",
+    summary="Features of a collection",
+    dependencies=FRESH,
+    openapi_extra={"parameters": ITEMS_PARAMETERS},
+)
+def items(request: Request, conn: Db, collection_id: str) -> Response:
     """Features with bbox, datetime, property (``name=value``) and CQL2 filters, paged; GeoJSON, HTML or a file.
 
-    The declared parameters document the API; all of them are read from the query string with the
-    property filters (any declared property of the collection) and checked by the service.
+    The documented parameters (ITEMS_PARAMETERS) are read from the query string with the property filters (any
+    declared property of the collection) and checked by the service.
     """
     parameters = dict(request.query_params)
     fmt = parameters.get("f")
@@ -160,24 +174,23 @@ def items(
         return Response(written.content, media_type=written.media_type, headers={"Content-Disposition": disposition})
     as_html = _wants_html(request, fmt, (*JSON_FORMATS, *export.FORMATS))
     url = str(request.url).split("?", 1)[0]
-    body, out_crs, envelope = service.items(conn, collection_id, {k: v for k, v in parameters.items() if k != "f"}, url)
+    selected = {k: v for k, v in parameters.items() if k != "f"}
+    body, out_crs, envelope = service.items(conn, collection_id, selected, url, request.scope[VERSIONS])
     if as_html:
         return HTMLResponse(html.items(collection_id, {**envelope, **json.loads(body)}), headers=_crs_headers(out_crs))
     return Response(body, media_type=service.GEOJSON, headers=_crs_headers(out_crs))
 
 
-@router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature", dependencies=FRESH)
-def feature(
-    request: Request,
-    conn: Db,
-    collection_id: str,
-    feature_id: str,
-    f: Format = None,
-    crs: Annotated[str | None, Query(description="CRS of the answer (default CRS84)")] = None,
-) -> Response:
-    """One feature, whatever its validity dates."""
-    as_html = _wants_html(request, f)
-    parameters = {k: v for k, v in request.query_params.items() if k != "f"}
+@router.get(
+    "/collections/{collection_id}/items/{feature_id}",
+    summary="One feature",
+    dependencies=FRESH,
+    openapi_extra={"parameters": FEATURE_PARAMETERS},
+)
+def feature(request: Request, conn: Db, collection_id: str, feature_id: str) -> Response:
+    """One feature, whatever its validity dates (f and crs read from the query string, checked by the service)."""
+    parameters = dict(request.query_params)
+    as_html = _wants_html(request, parameters.pop("f", None))
     body, out_crs = service.item(conn, collection_id, feature_id, parameters)
     if as_html:
         return HTMLResponse(html.item(collection_id, json.loads(body)), headers=_crs_headers(out_crs))
