@@ -16,7 +16,7 @@ from facilities.service import CITY_CODE
 from gazetteer import service as gazetteer
 from maps.builders import NO_DATA_COLOUR, Canvas, area_style, classed_colour, popup_html
 from maps.escape import Html
-from maps.labels import APPROX_NOTE, ILLUSTRATIVE_MARK, ILLUSTRATIVE_NOTE, MAPS
+from maps.labels import APPROX_NOTE, COVERAGE_LEGEND, ILLUSTRATIVE_MARK, ILLUSTRATIVE_NOTE, MAPS
 from maps.service import CITY_PREFIX, _banner_polygons
 
 BED_BINS = ((0.5, "#d73027"), (1.0, "#fdae61"), (float("inf"), "#1a9850"))
@@ -27,18 +27,19 @@ SHARE_LEGEND = [
     ("#fdae61", "25–50%"),
     ("#a6d96a", "50–75%"),
     ("#1a9850", "≥ 75%"),
-    (NO_DATA_COLOUR, "无数据 no data"),
+    (NO_DATA_COLOUR, COVERAGE_LEGEND["no_data"]),
 ]
-# The coverage map's points: colour and legend words of each point overlay (drawn as round symbols).
-POINT_STYLES = {
-    "site": ("#762a83", "社区养老服务设施 community eldercare site"),
-    "covered": ("#1a9850", "已覆盖社区/村 covered community or village"),
-    "uncovered": ("#d73027", "未覆盖社区/村 uncovered community or village"),
-    "no_burial": ("#8c510a", "无公益性公墓的乡镇 township without a public-welfare cemetery"),
-    "grave": ("#4d4d4d", "散埋乱葬坟墓 individual grave"),
-    "inside": ("#e31a1c", "三沿七区内的公墓/坟墓 cemetery or grave inside a prohibited zone"),
-    "other": ("#01665e", "其他设施 other facility"),
+# The coverage map's points: colour and legend words (maps/labels.py) of each point overlay (round symbols).
+POINT_COLOURS = {
+    "site": "#762a83",
+    "covered": "#1a9850",
+    "uncovered": "#d73027",
+    "no_burial": "#8c510a",
+    "grave": "#4d4d4d",
+    "inside": "#e31a1c",
+    "other": "#01665e",
 }
+POINT_STYLES = {kind: (colour, COVERAGE_LEGEND[kind]) for kind, colour in POINT_COLOURS.items()}
 
 TARGET_ORIGINS = {
     "request": ("本图指定", "given for this map"),
@@ -197,7 +198,7 @@ def coverage_map(
             popup=facility_popup(place),
         )
     point_layers = [sites, covered, uncovered, no_burial, graves, inside, other]
-    canvas.legend("点 Points", list(POINT_STYLES.values()), layers=point_layers, points=True)
+    canvas.legend(COVERAGE_LEGEND["points"], list(POINT_STYLES.values()), layers=point_layers, points=True)
     return canvas.render()
 
 
@@ -244,7 +245,7 @@ def choropleths(
         aliases=["旗区", "覆盖率 share"],
         show=show,
     )
-    canvas.legend("社区一刻钟覆盖率 community share", SHARE_LEGEND, layers=[community])
+    canvas.legend(COVERAGE_LEGEND["community_share"], SHARE_LEGEND, layers=[community])
     bed_layer = canvas.polygons(
         "每千老人床位(旗区) Beds per 1,000 aged 60+, per banner",
         [
@@ -264,12 +265,12 @@ def choropleths(
         show=False,
     )
     canvas.legend(
-        f"床位/千老人 vs 目标 target {target:g}",
+        COVERAGE_LEGEND["beds"].format(target=f"{target:g}"),
         [
-            ("#d73027", "< 50% of target"),
-            ("#fdae61", "50–100%"),
-            ("#1a9850", "≥ target"),
-            (NO_DATA_COLOUR, "无数据 no data"),
+            ("#d73027", COVERAGE_LEGEND["beds_low"]),
+            ("#fdae61", COVERAGE_LEGEND["beds_middle"]),
+            ("#1a9850", COVERAGE_LEGEND["beds_met"]),
+            (NO_DATA_COLOUR, COVERAGE_LEGEND["no_data"]),
         ],
         layers=[bed_layer],
     )
@@ -297,7 +298,7 @@ def choropleths(
         aliases=["旗区", "覆盖率 share"],
         show=False,
     )
-    canvas.legend("乡镇公益性公墓覆盖率 township share", SHARE_LEGEND, layers=[burial_layer])
+    canvas.legend(COVERAGE_LEGEND["township_share"], SHARE_LEGEND, layers=[burial_layer])
     return burial
 
 

@@ -1,10 +1,10 @@
 """The words of the map pages, in one place: Chinese first, English second (issue 13, interface language).
 
 The page titles, the notes under the maps, the names given to polygon sources, statuses, levels and basemaps, the
-labels of a place's record, the printed sheet's approval box and the words of the viewer's controls, cards, panel
-and popups. The viewer's script (maps/static/viewer.js) gets those it shows (its words, levels, basemaps, polygon
-sources, dispute statuses, map pages) from the page's options, built from here by maps/builders.py and
-maps/viewer.py. Colours and styles stay with the drawing code."""
+labels of a place's record, the coverage and printed maps' legends, the printed sheet's approval box and the
+words of the viewer's controls, cards, panel and popups. The viewer's script (maps/static/viewer.js) gets those
+it shows (its words, levels, basemaps, polygon sources, dispute statuses, map pages) from the page's options,
+built from here by maps/builders.py and maps/viewer.py. Colours and styles stay with the drawing code."""
 
 from __future__ import annotations
 
@@ -53,6 +53,39 @@ PLACE_TEXTS = (
     ("document_number", "批准文号 document"),
     ("approval_date", "批准日期 approved on"),
 )
+
+# The coverage map's legends (their colours stay in maps/coverage.py; {target} is the beds target).
+COVERAGE_LEGEND = {
+    "points": "点 Points",
+    "site": "社区养老服务设施 community eldercare site",
+    "covered": "已覆盖社区/村 covered community or village",
+    "uncovered": "未覆盖社区/村 uncovered community or village",
+    "no_burial": "无公益性公墓的乡镇 township without a public-welfare cemetery",
+    "grave": "散埋乱葬坟墓 individual grave",
+    "inside": "三沿七区内的公墓/坟墓 cemetery or grave inside a prohibited zone",
+    "other": "其他设施 other facility",
+    "community_share": "社区一刻钟覆盖率 community share",
+    "township_share": "乡镇公益性公墓覆盖率 township share",
+    "beds": "床位/千老人 vs 目标 target {target}",
+    "beds_low": "< 50% of target",
+    "beds_middle": "50–100%",
+    "beds_met": "≥ target",
+    "no_data": "无数据 no data",
+}
+
+# The printed city map's legend (symbols and line styles stay in maps/print_drawing.py and maps/print_map.py).
+PRINT_LEGEND = {
+    "heading": "图例 Legend",
+    "banner": "旗、区（登记面）Banner / district (registered polygon)",
+    "township": "乡镇界（登记面）Township boundary (registered polygon)",
+    "outer": "市界（旗区外缘线）City boundary (the banners' outer lines)",
+    "agreed": "旗区界·已签界线协议 Banner boundary, agreement signed",
+    "not_agreed": "旗区界·未签协议 Banner boundary, no agreement yet",
+    "disputed": "旗区界·有争议（未结案件）Banner boundary disputed (open case)",
+    "edges": "旗区界（登记面边线，界线未派生）Banner boundary (polygon edges; no lines derived)",
+    "seat": "乡、镇、苏木、街道驻地（近似）Township seat (approximate)",
+    "graticule": "经纬网 Graticule (CGCS2000)",
+}
 
 # The approval number a published map carries (《地图管理条例》: a public map is published only after map review,
 # its 审图号 printed on it); the printed sheet has not been reviewed, so it prints the slot, marked as a placeholder.

@@ -12,6 +12,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from core.crs import STORAGE_CRS, transform_coords
+from maps.labels import PRINT_LEGEND
 from maps.print_labels import BASELINE, LINE_HEIGHT, PAD, Box, Label, TextLine, text_width, wrap
 
 
@@ -227,11 +228,11 @@ GRATICULE_MINUTES = (300, 120, 60, 30, 20, 15, 10, 5, 2, 1)  # the widest spacin
 FILLS = ("#fbe3c3", "#d9ecc9", "#cfe1f2", "#f3d4e4", "#efeac0")  # banner fills: neighbours never share one
 
 
-# Boundary line styles by status: colour, width (mm at A1), dash pattern (mm at A1), legend text.
+# Boundary line styles by status: colour, width (mm at A1), dash pattern (mm at A1), legend text (maps/labels.py).
 LINE_STYLES = {
-    "outer": ("#6a3d9a", 1.0, "5 1.2 1 1.2", "市界（旗区外缘线）City boundary (the banners' outer lines)"),
-    "agreed": ("#222222", 0.6, "3.5 1 0.8 1", "旗区界·已签界线协议 Banner boundary, agreement signed"),
-    "not_agreed": ("#222222", 0.6, "2 1.2", "旗区界·未签协议 Banner boundary, no agreement yet"),
-    "disputed": ("#d7301f", 0.9, "3 1.5", "旗区界·有争议（未结案件）Banner boundary disputed (open case)"),
-    "edges": ("#444444", 0.5, "", "旗区界（登记面边线，界线未派生）Banner boundary (polygon edges; no lines derived)"),
+    "outer": ("#6a3d9a", 1.0, "5 1.2 1 1.2", PRINT_LEGEND["outer"]),
+    "agreed": ("#222222", 0.6, "3.5 1 0.8 1", PRINT_LEGEND["agreed"]),
+    "not_agreed": ("#222222", 0.6, "2 1.2", PRINT_LEGEND["not_agreed"]),
+    "disputed": ("#d7301f", 0.9, "3 1.5", PRINT_LEGEND["disputed"]),
+    "edges": ("#444444", 0.5, "", PRINT_LEGEND["edges"]),
 }

@@ -24,7 +24,7 @@ from core.errors import InvalidInput
 from core.gauss_kruger import GAUSS_KRUGER
 from core.printing import PRINT_FONTS, html_to_pdf
 from core.settings import MapSettings
-from maps.labels import APPROVAL_NOTE, APPROVAL_PLACEHOLDER
+from maps.labels import APPROVAL_NOTE, APPROVAL_PLACEHOLDER, PRINT_LEGEND
 from maps.print_data import MapData, gather
 from maps.print_drawing import (
     FILLS,
@@ -50,7 +50,7 @@ NICE_STEPS = (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9)  # the default scale: th
 NEIGHBOUR_FILL = "#eeeeee"
 PLACEHOLDER_MM = 17  # the 审图号 box's top above the panel's foot (mm at A1)
 INSET_MIN_MM = 60  # an inset is drawn only where the panel has this much height free (mm at A1)
-TOWNSHIP_EDGE = ("#777777", 0.3, "1 0.8", "乡镇界（登记面）Township boundary (registered polygon)")
+TOWNSHIP_EDGE = ("#777777", 0.3, "1 0.8", PRINT_LEGEND["township"])
 
 
 def check_paper(paper: str) -> str:
@@ -197,7 +197,7 @@ def _map_body(sheet: Sheet, data: MapData) -> tuple[str, list[Label], list[Box],
         (
             f'<rect width="{11 * t:.2f}" height="{4 * t:.2f}" fill="{FILLS[0]}" stroke="#888"'
             f' stroke-width="{0.2 * t:.2f}"/>',
-            "旗、区（登记面）Banner / district (registered polygon)",
+            PRINT_LEGEND["banner"],
         )
     )
     townships = [tw for tw in data.townships if tw["geometry"] is not None]
@@ -244,13 +244,13 @@ def _map_body(sheet: Sheet, data: MapData) -> tuple[str, list[Label], list[Box],
             (
                 f'<circle cx="{5.5 * t:.2f}" cy="{2 * t:.2f}" r="{radius:.2f}" fill="#fff" stroke="#222"'
                 f' stroke-width="{0.3 * t:.2f}"/>',
-                "乡、镇、苏木、街道驻地（近似）Township seat (approximate)",
+                PRINT_LEGEND["seat"],
             )
         )
     legend.append(
         (
             f'<path d="M0,{2 * t:.2f}H{11 * t:.2f}" stroke="#4a7ab5" stroke-width="{0.15 * t:.2f}"/>',
-            "经纬网 Graticule (CGCS2000)",
+            PRINT_LEGEND["graticule"],
         )
     )
     return "".join(parts), labels, obstacles, legend
@@ -308,7 +308,7 @@ def _panel(
     bar, top = scale_bar(sheet, x, top, room - 30 * t)
     parts += [arrow, bar]
     top = max(top, arrow_bottom)
-    parts.append(svg_text(x, top, TextLine("图例 Legend", 4.5 * t)))
+    parts.append(svg_text(x, top, TextLine(PRINT_LEGEND["heading"], 4.5 * t)))
     top += 4.5 * t * LINE_HEIGHT + 2 * t
     for symbol, text_ in legend:
         parts.append(f'<g transform="translate({x:.2f},{top:.2f})">{symbol}</g>')
