@@ -54,6 +54,7 @@ from maps.api import router as maps_router
 from maps.print_api import router as print_map_router
 from ogc.api import router as ogc_router
 from ogc.api import tiles_router
+from ogc.tile_cache import TileCache
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings_digest = settings_digest(settings)
     app.state.auth_limiter = FailedAuthLimiter(settings.auth_failures_per_minute)
     app.state.unit_locator = UnitLocator()
+    app.state.tile_cache = TileCache(settings.maps.tile_cache_mb * 1024 * 1024)
     install_error_handlers(app)
     app.add_middleware(JsonBodyCheck)  # inside the size limit: only a body within it is read and checked
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)

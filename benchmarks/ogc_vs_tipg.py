@@ -284,6 +284,7 @@ def main() -> None:
         **os.environ,
         "GAZ_DATABASE_URL": bench_url.render_as_string(hide_password=False),
         "GAZ_POOL_SIZE": pool,
+        "GAZ_TILE_CACHE_MB": "0",  # build every tile, as tipg does: the benchmark measures the work, not the cache
     }
     socket_dir = bench_url.query.get("host") or bench_url.host or "localhost"
     tipg_env = {

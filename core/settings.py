@@ -90,6 +90,9 @@ class MapSettings(BaseSettings):
         max_length=60,
         description="the 审图号 the viewer's print carries (e.g. 蒙S（2026）012号); empty prints a marked placeholder",
     )
+    tile_cache_mb: int = Field(
+        default=64, ge=0, le=4096, description="vector tiles each worker keeps for the next request (MiB); 0 keeps none"
+    )
 
 
 class HazardSettings(BaseSettings):

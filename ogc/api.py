@@ -11,12 +11,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 
+from core.conditional import SCOPE_KEY as ETAG_KEY
 from core.conditional import fresh_for
 from core.database import translated_db_errors
 from core.errors import GazError, InvalidInput, NotFound
 from core.web import VERSIONS, Db
 from ogc import export, html, service
 from ogc.crs import OgcCrs
+from ogc.tile_cache import TileCache
 
 OGC_CODES = {InvalidInput: ("InvalidParameterValue", 400), NotFound: ("NotFound", 404)}
 JSON_FORMATS = ("json", "html")
@@ -209,8 +211,9 @@ def tilejson(request: Request, conn: Db, collection_id: str) -> Response:
     return JSONResponse(service.tilejson(conn, collection_id, str(request.base_url).rstrip("/")))
 
 
-@tiles_router.get("/{collection_id}/{z}/{x}/{y}.mvt", summary="A vector tile (WebMercatorQuad)")
+@tiles_router.get("/{collection_id}/{z}/{x}/{y}.mvt", summary="A vector tile (WebMercatorQuad)", dependencies=FRESH)
 def vector_tile(
+    request: Request,
     conn: Db,
     collection_id: str,
     z: int,
@@ -218,6 +221,12 @@ def vector_tile(
     y: int,
     datetime: Annotated[str | None, Query(description="date against the validity (default today)")] = None,
 ) -> Response:
-    """A Mapbox vector tile of the features valid today (or at ``datetime``), simplified for the zoom."""
-    content = service.tile(conn, collection_id, z, x, y, datetime)
+    """A Mapbox vector tile of the features valid today (or at ``datetime``), simplified for the zoom; a tile
+    this worker built for the same entity tag (same data versions, date, request) is answered from its cache."""
+    cache: TileCache = request.app.state.tile_cache
+    tag: str = request.scope[ETAG_KEY]
+    content = cache.get(tag)
+    if content is None:
+        content = service.tile(conn, collection_id, z, x, y, datetime)
+        cache.put(tag, content)
     return Response(content, media_type="application/vnd.mapbox-vector-tile")
