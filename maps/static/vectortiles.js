@@ -188,8 +188,11 @@
           wanted.push({x: tx, y: ty, url: this.url(coords.z, wrapped, ty)});
         }
       }
+      // done() is called exactly once, also when a tile fails to arrive, decode or draw: a tile never finished
+      // would keep the layer loading for ever.
       Promise.all(wanted.map(function (t) { return getTile(t.url); })).then(function (tiles) {
         self._drawnIn[key] = self.draw(canvas, ratio, coords, wanted, tiles, shift);
+      }).then(function () {
         done(null, canvas);
         self.fire("tiledrawn", {coords: coords});
       }, function (error) { done(error, canvas); });

@@ -60,6 +60,20 @@ def cells(content: bytes | str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text_[1:], newline="")))
 
 
+# What the viewer posts to its CSV export: features as drawn, their properties as the page holds them (a name
+# or note a user typed anywhere in the service reaches the export this way).
+DRAWN = {
+    "type": "FeatureCollection",
+    "features": [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [109.78, 39.61]},
+            "properties": {"layer": "-2+3", "name": HYPERLINK, "note": "@SUM(A1)", "count": -3},
+        }
+    ],
+}
+
+
 def assert_safe(rows: list[dict[str, str]], where: str) -> None:
     """No cell starts a formula: every cell beginning with = + - @ tab or CR is a plain number."""
     for row in rows:
@@ -163,6 +177,7 @@ def test_every_csv_route_neutralises_formulas(api: httpx.Client) -> None:
         "/api/v1/coverage/prohibited-zones": api.get("/api/v1/coverage/prohibited-zones", params={"format": "csv"}),
         "/api/v1/boundaries/hazards": api.get("/api/v1/boundaries/hazards", params={"unit": "150603", "format": "csv"}),
         "/api/v1/reports/facilities": api.get("/api/v1/reports/facilities", params={"format": "csv"}),
+        "/maps/export.csv": api.post("/maps/export.csv", json=DRAWN),
     }
     assert set(covered) == csv_routes()
     exported = {}
@@ -189,6 +204,10 @@ def test_every_csv_route_neutralises_formulas(api: httpx.Client) -> None:
     for column, payload in (("layer", "-2+3"), ("feature_name", HYPERLINK), ("facility_name", HYPERLINK)):
         assert_planted(zones, column, payload, "prohibited zones")
     assert zones and all(NUMBER.match(r[c]) for r in zones for c in ("distance_m", "width_m", "lon", "lat"))
+    drawn = exported["/maps/export.csv"]
+    for column, payload in (("layer", "-2+3"), ("name", HYPERLINK), ("note", "@SUM(A1)")):
+        assert_planted(drawn, column, payload, "viewer export")
+    assert all(NUMBER.match(r["经度 lon (CGCS2000)"]) and NUMBER.match(r["纬度 lat (CGCS2000)"]) for r in drawn)
 
 
 @pytest.mark.usefixtures("planted")

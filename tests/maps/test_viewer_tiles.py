@@ -32,7 +32,8 @@ def tile_layer(name: str) -> str:
 def drawn(viewer: Viewer, name: str) -> list[dict[str, object]]:
     """The features of a tile layer drawn in view, once its tiles have all arrived."""
     layer = tile_layer(name)
-    wait_for(lambda: viewer.js(f"!{layer}.isLoading() && Object.keys({layer}._tiles).length > 0"), f"{name} tiles")
+    loaded = f"!{layer}.isLoading() && Object.keys({layer}._tiles).length > 0"
+    wait_for(lambda: viewer.js(loaded), f"{name} tiles", timeout=90)  # tiles are built on demand: slow under load
     return list(viewer.js(f"{layer}.drawn()"))
 
 
