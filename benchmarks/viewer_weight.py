@@ -30,7 +30,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import httpx
+from serving import healthy
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -102,12 +102,7 @@ def served(code: Path, database_url: str) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(base + "/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
+        while not healthy(base):
             if time.monotonic() > deadline or server.poll() is not None:
                 sys.exit(f"the server of {code} did not start")
             time.sleep(0.2)
