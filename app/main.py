@@ -30,6 +30,7 @@ from core.auth import FailedAuthLimiter, Principal
 from core.conditional import ConditionalGet, settings_digest
 from core.database import postgis_version
 from core.import_runner import ImportRunner
+from core.lru import LRU
 from core.security_headers import SecurityHeaders
 from core.settings import Settings, install
 from core.web import (
@@ -54,7 +55,7 @@ from maps.api import router as maps_router
 from maps.print_api import router as print_map_router
 from ogc.api import router as ogc_router
 from ogc.api import tiles_router
-from ogc.tile_cache import TileCache
+from ogc.service import COUNTS_KEPT
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -90,7 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings_digest = settings_digest(settings)
     app.state.auth_limiter = FailedAuthLimiter(settings.auth_failures_per_minute)
     app.state.unit_locator = UnitLocator()
-    app.state.tile_cache = TileCache(settings.maps.tile_cache_mb * 1024 * 1024)
+    app.state.tile_cache = LRU[str, bytes](settings.maps.tile_cache_mb * 1024 * 1024, weight=len)  # ogc.api
+    app.state.ogc_counts = LRU[tuple[str, ...], int](COUNTS_KEPT)  # ogc.service.number_matched
     install_error_handlers(app)
     app.add_middleware(JsonBodyCheck)  # inside the size limit: only a body within it is read and checked
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)

@@ -15,10 +15,10 @@ from core.conditional import SCOPE_KEY as ETAG_KEY
 from core.conditional import fresh_for
 from core.database import translated_db_errors
 from core.errors import GazError, InvalidInput, NotFound
+from core.lru import LRU
 from core.web import VERSIONS, Db
 from ogc import export, html, service
 from ogc.crs import OgcCrs
-from ogc.tile_cache import TileCache
 
 OGC_CODES = {InvalidInput: ("InvalidParameterValue", 400), NotFound: ("NotFound", 404)}
 JSON_FORMATS = ("json", "html")
@@ -177,7 +177,8 @@ def items(request: Request, conn: Db, collection_id: str) -> Response:
     as_html = _wants_html(request, fmt, (*JSON_FORMATS, *export.FORMATS))
     url = str(request.url).split("?", 1)[0]
     selected = {k: v for k, v in parameters.items() if k != "f"}
-    body, out_crs, envelope = service.items(conn, collection_id, selected, url, request.scope[VERSIONS])
+    counts: service.Counts = request.app.state.ogc_counts
+    body, out_crs, envelope = service.items(conn, collection_id, selected, url, request.scope[VERSIONS], counts)
     if as_html:
         return HTMLResponse(html.items(collection_id, {**envelope, **json.loads(body)}), headers=_crs_headers(out_crs))
     return Response(body, media_type=service.GEOJSON, headers=_crs_headers(out_crs))
@@ -222,8 +223,11 @@ def vector_tile(
     datetime: Annotated[str | None, Query(description="date against the validity (default today)")] = None,
 ) -> Response:
     """A Mapbox vector tile of the features valid today (or at ``datetime``), simplified for the zoom; a tile
-    this worker built for the same entity tag (same data versions, date, request) is answered from its cache."""
-    cache: TileCache = request.app.state.tile_cache
+    this worker built for the same entity tag is answered from its cache (``app.state.tile_cache``, bounded in bytes
+    by GAZ_TILE_CACHE_MB, 0 keeps none). The tag (core.conditional) names all the tile's bytes depend on: the data
+    versions, today's date, the request target, its Accept header and the settings; a committed write bumps a data
+    version, so a tile of the old data is never served again and just ages out."""
+    cache: LRU[str, bytes] = request.app.state.tile_cache
     tag: str = request.scope[ETAG_KEY]
     content = cache.get(tag)
     if content is None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,6 +15,7 @@ import shapely
 from sqlalchemy.engine import Connection
 
 from core.errors import InvalidInput, NotFound
+from core.lru import LRU
 from ogc import queries
 from ogc.collections import Collection, published, require
 from ogc.cql2 import SQL_TYPES, GeometryFilter, compile_filter
@@ -27,6 +26,7 @@ MAX_LIMIT = 10_000
 MAX_OFFSET = 10**12
 EXPORT_MAX = 1_000_000
 COUNT_CAP = 10_000  # numberMatched is given up to this many matches (an exact count); beyond, it is left out
+COUNTS_KEPT = 1024  # counts of recent queries a worker keeps (Counts), the least recently used dropped first
 STANDARD_PARAMETERS = frozenset(
     {"f", "bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "filter", "filter-lang", "filter-crs"}
 )
@@ -328,12 +328,20 @@ def _typed(raw: str, kind: str, name: str) -> Any:
 
 
 # --- items ----------------------------------------------------------------------------------------
+Counts = LRU[tuple[str, ...], int]  # numberMatched by data versions and query: one per app (app.state.ogc_counts)
+
+
 def items(
-    conn: Connection, collection_id: str, parameters: Mapping[str, str], url: str, data_versions: str
+    conn: Connection,
+    collection_id: str,
+    parameters: Mapping[str, str],
+    url: str,
+    data_versions: str,
+    counts: Counts,
 ) -> tuple[str, OgcCrs, dict[str, Any]]:
     """A page of features as a GeoJSON FeatureCollection text, its CRS, and its envelope (for HTML);
     ``data_versions`` are the versions of the data the request reads (core.conditional), under which a count is
-    kept."""
+    kept in ``counts``."""
     found = require(conn, collection_id)
     query = parse_items_query(parameters, found)
     where, params = conditions(found, query)
@@ -341,7 +349,7 @@ def items(
     features = queries.feature_json(conn, found, where, params, query.crs, limit=query.limit + 1, offset=query.offset)
     more = len(features) > query.limit
     features = features[: query.limit]
-    matched = number_matched(conn, found, where, params, query, len(features), more, data_versions)
+    matched = number_matched(conn, found, where, params, query, len(features), more, data_versions, counts)
     envelope: dict[str, Any] = {
         "type": "FeatureCollection",
         **({"numberMatched": matched} if matched is not None else {}),
@@ -362,33 +370,23 @@ def number_matched(
     returned: int,
     more: bool,
     data_versions: str,
+    counts: Counts,
 ) -> int | None:
     """numberMatched of a page, or None (left out, as OGC API Features allows) when more than COUNT_CAP match.
 
     The last page gives it for free (offset + returned); otherwise a count that stops at COUNT_CAP rows, so that
-    a page of a large collection never pays for counting all of it (a national table: seconds). A count is kept
-    for the same conditions and values under the same data versions (every page of one query, the first page
-    asked again and again): any committed write to the data bumps a version and so starts afresh."""
+    a page of a large collection never pays for counting all of it (a national table: seconds). A count is kept in
+    ``counts`` (one per app, so per database) for the same conditions and values under the same data versions
+    (every page of one query, the first page asked again and again): any committed write to the data bumps a
+    version and so starts afresh."""
     if not more and (returned > 0 or query.offset == 0):
         return query.offset + returned
-    database = conn.engine.url.render_as_string(hide_password=True)
-    key = (database, data_versions, str(COUNT_CAP), collection.id, *where, repr(params))
-    with _counts_lock:
-        counted = _counts.get(key)
-        if counted is not None:
-            _counts.move_to_end(key)
+    key = (data_versions, str(COUNT_CAP), collection.id, *where, repr(params))
+    counted = counts.get(key)
     if counted is None:
         counted = queries.count(conn, collection, where, params, cap=COUNT_CAP)
-        with _counts_lock:
-            _counts[key] = counted
-            if len(_counts) > COUNTS_KEPT:
-                _counts.popitem(last=False)
+        counts.put(key, counted)
     return counted if counted < COUNT_CAP else None
-
-
-COUNTS_KEPT = 1024  # counts of recent queries, the least recently used dropped first
-_counts: OrderedDict[tuple[str, ...], int] = OrderedDict()
-_counts_lock = threading.Lock()
 
 
 def _json(value: Any) -> str:

@@ -1,5 +1,5 @@
-"""Vector tiles kept per worker by entity tag (ogc/tile_cache.py): served again while the data versions stand,
-built anew after any committed write, bounded in bytes; a setting of 0 keeps none."""
+"""Vector tiles kept per worker by entity tag (ogc.api, a core.lru.LRU on app.state): served again while the data
+versions stand, built anew after any committed write; a setting of 0 keeps none (the bounds: tests/core/test_lru.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from sqlalchemy import Engine, text
 
 from core.database import transaction
 from core.settings import MapSettings
-from ogc.tile_cache import TileCache
 from tests.conftest import LiveServer, server_config
 
 KANGBASHI = (109.78, 39.61)  # a point inside 康巴什区 (150603000000)
@@ -67,17 +66,3 @@ def test_a_cache_of_zero_keeps_no_tile(ordos_engine: Engine, tmp_path: Path) -> 
         assert "康巴什区" in names_in(uncached.get(path), tmp_path)
         rename_unseen(ordos_engine, "150603000000", "暗改区")
         assert "暗改区" in names_in(uncached.get(path), tmp_path)
-
-
-def test_the_cache_drops_the_least_recently_used_tiles_beyond_its_bytes() -> None:
-    cache = TileCache(limit_bytes=10)
-    cache.put("a", b"1234")
-    cache.put("b", b"5678")
-    assert cache.get("a") == b"1234"  # a is now the most recently used
-    cache.put("c", b"90ab")
-    assert cache.get("b") is None and cache.get("a") == b"1234" and cache.get("c") == b"90ab"
-    assert cache.size_bytes == 8
-    cache.put("huge", b"x" * 11)  # larger than the whole cache: not kept, nothing dropped for it
-    assert cache.get("huge") is None and cache.size_bytes == 8
-    cache.put("a", b"12")  # replaced: its size counted once
-    assert cache.size_bytes == 6
