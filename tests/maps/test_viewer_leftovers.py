@@ -158,6 +158,24 @@ POINT = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [109.78
             },
             "geometry",
         ),
+        (  # read by core.geojson: the bad feature named by its place, an open ring refused (RFC 7946 3.1.6)
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    POINT,
+                    {**POINT, "geometry": {"type": "Polygon", "coordinates": [[[109, 39], [110, 39], [110, 40]] * 2]}},
+                ],
+            },
+            "feature 1: polygon ring is not closed",
+        ),
+        (
+            {
+                "type": "FeatureCollection",
+                "features": [{**POINT, "geometry": {"type": "LineString", "coordinates": []}}],
+            },
+            "feature 0: a line needs at least 2 positions",
+        ),
+        ({"type": "FeatureCollection", "features": [{**POINT, "geometry": [109, 39]}]}, "geometry"),
         ({"type": "FeatureCollection", "features": [{**POINT, "properties": {"a": {"nested": 1}}}]}, "properties"),
         (
             {"type": "FeatureCollection", "features": [{**POINT, "properties": {str(n): n for n in range(101)}}]},
