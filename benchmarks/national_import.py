@@ -17,9 +17,9 @@ import argparse
 import os
 import platform
 import time
-from datetime import date
 from pathlib import Path
 
+from national_data import DIVISION_FILES, DIVISIONS_VALID_FROM, import_county_polygons
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -29,15 +29,6 @@ from boundaries.units.divisions import read_divisions
 from core.database import transaction
 from core.imports import ImportReport
 from core.settings import Settings
-
-FILES = [
-    "national/china_provinces_nbs2023.csv",
-    "national/china_cities_nbs2023.csv",
-    "national/china_areas_nbs2023.csv",
-    "national/china_streets_nbs2023.csv.gz",
-    "national/china_villages_nbs2023.csv.gz",
-]
-VALID_FROM = date(2023, 6, 30)
 
 
 def fresh_database(url: str, name: str) -> str:
@@ -63,10 +54,10 @@ def main() -> None:
     engine = create_engine(fresh_database(url, "gaz_bench_national"))
     total_rows = 0
     started = time.perf_counter()
-    for relative in FILES:
+    for relative in DIVISION_FILES:
         t0 = time.perf_counter()
         with transaction(engine) as conn:
-            report = service.import_divisions(conn, args.data_root / relative, valid_from=VALID_FROM)
+            report = service.import_divisions(conn, args.data_root / relative, valid_from=DIVISIONS_VALID_FROM)
         total_rows += report.read
         print(f"  {relative}: {report.read:,} rows in {time.perf_counter() - t0:.1f} s")
     divisions_s = time.perf_counter() - started
@@ -76,7 +67,7 @@ def main() -> None:
     )
     t0 = time.perf_counter()
     with transaction(engine) as conn:
-        again = service.import_divisions(conn, args.data_root / FILES[-1], valid_from=VALID_FROM)
+        again = service.import_divisions(conn, args.data_root / DIVISION_FILES[-1], valid_from=DIVISIONS_VALID_FROM)
     print(
         f"re-import of the village file: unchanged {again.unchanged:,}, written {again.written} "
         f"in {time.perf_counter() - t0:.1f} s"
@@ -84,16 +75,7 @@ def main() -> None:
 
     t0 = time.perf_counter()
     with transaction(engine) as conn:
-        polygons = service.import_polygons(
-            conn,
-            args.data_root / "national/china_counties_datav_gcj02.geojson.gz",
-            source="datav-national",
-            status="reference",
-            valid_from=date(2021, 8, 1),
-            crs="GCJ-02",
-            on_invalid="repair",
-            skip_invalid=True,
-        )
+        polygons = import_county_polygons(conn, args.data_root)
     repaired = sum(1 for n in polygons.notes if n.startswith("repaired"))
     print(
         f"national county polygons: {polygons.written:,} written ({repaired} repaired, "
@@ -102,7 +84,7 @@ def main() -> None:
     engine.dispose()
 
     # Baseline on the same file: row-by-row INSERT against the project's importer.
-    streets = args.data_root / FILES[3]
+    streets = args.data_root / DIVISION_FILES[3]
     rows = read_divisions(streets, ImportReport(source=streets.name))
     base_engine = create_engine(fresh_database(url, "gaz_bench_baseline"))
     t0 = time.perf_counter()
@@ -113,14 +95,14 @@ def main() -> None:
             cursor.executemany(
                 "INSERT INTO admin_unit (code, name, level, kind, is_grouping, parent_code, valid_from)"
                 " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                [(r.code, r.name, r.level, r.kind, r.is_grouping, r.parent_code, VALID_FROM) for r in rows],
+                [(r.code, r.name, r.level, r.kind, r.is_grouping, r.parent_code, DIVISIONS_VALID_FROM) for r in rows],
             )
     baseline_s = time.perf_counter() - t0
     base_engine.dispose()
     ours_engine = create_engine(fresh_database(url, "gaz_bench_baseline"))
     t0 = time.perf_counter()
     with transaction(ours_engine) as conn:
-        service.import_divisions(conn, streets, valid_from=VALID_FROM)
+        service.import_divisions(conn, streets, valid_from=DIVISIONS_VALID_FROM)
     ours_s = time.perf_counter() - t0
     ours_engine.dispose()
     print(

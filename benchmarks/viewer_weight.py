@@ -26,10 +26,10 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import Any
 
+from national_data import DIVISION_FILES, DIVISIONS_VALID_FROM, import_county_polygons
 from serving import healthy
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -42,13 +42,6 @@ from core.settings import Settings
 from tests.cdp import Browser, wait_for
 
 PROJECT = Path(__file__).resolve().parent.parent
-NATIONAL = [
-    "national/china_provinces_nbs2023.csv",
-    "national/china_cities_nbs2023.csv",
-    "national/china_areas_nbs2023.csv",
-    "national/china_streets_nbs2023.csv.gz",
-    "national/china_villages_nbs2023.csv.gz",
-]
 MEASURE_JS = """(() => {
   const nav = performance.getEntriesByType('navigation')[0];
   const paint = performance.getEntriesByType('paint').find((p) => p.name === 'first-contentful-paint');
@@ -151,20 +144,11 @@ def main() -> None:
     schema.upgrade(engine)
     load_manifest(engine, PROJECT / "data" / "ordos.toml", args.data_root, progress=False)
     results: dict[str, Any] = {"ordos": {name: measure(code, url, args.runs) for name, code in codes.items()}}
-    for relative in NATIONAL:
+    for relative in DIVISION_FILES:
         with transaction(engine) as conn:
-            service.import_divisions(conn, args.data_root / relative, valid_from=date(2023, 6, 30))
+            service.import_divisions(conn, args.data_root / relative, valid_from=DIVISIONS_VALID_FROM)
     with transaction(engine) as conn:
-        service.import_polygons(
-            conn,
-            args.data_root / "national/china_counties_datav_gcj02.geojson.gz",
-            source="datav-national",
-            status="reference",
-            valid_from=date(2021, 8, 1),
-            crs="GCJ-02",
-            on_invalid="repair",
-            skip_invalid=True,
-        )
+        import_county_polygons(conn, args.data_root)
         units = conn.execute(text("SELECT count(*) FROM admin_unit")).scalar_one()
     results["national"] = {name: measure(code, url, args.runs) for name, code in codes.items()}
     results["national_units"] = units
