@@ -21,11 +21,11 @@ from boundaries import service as compare
 from boundaries.service import REGISTERED, CompareIn, ComparisonOut
 from core.auth import Principal
 from core.errors import InvalidInput
-from core.web import Db, require_role
+from core.web import Db, Route, require_role
 from facilities import service as facilities
 from gazetteer import service as gazetteer
 
-router = APIRouter(prefix="/api/v1/boundaries", tags=["boundaries"])
+router = APIRouter(prefix="/api/v1/boundaries", tags=["boundaries"], route_class=Route)
 
 
 def contents_finder(conn: Connection) -> compare.ContentsFinder:

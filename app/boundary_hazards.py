@@ -15,9 +15,9 @@ from fastapi.responses import JSONResponse
 from app.boundary_compare import contents_finder
 from boundaries import service as boundaries
 from core.values import IsoDate
-from core.web import AppSettings, Db
+from core.web import AppSettings, Db, Route
 
-router = APIRouter(prefix="/api/v1/boundaries", tags=["boundaries"])
+router = APIRouter(prefix="/api/v1/boundaries", tags=["boundaries"], route_class=Route)
 
 
 @router.get(

@@ -12,6 +12,7 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagge
 from fastapi.responses import HTMLResponse
 
 from core.security_headers import CSP, SCRIPT_OPEN, page_policy
+from core.web import Route
 from maps.assets import ASSETS_URL
 
 DOCS_ASSETS = f"{ASSETS_URL}/docs"
@@ -20,7 +21,7 @@ TITLE = "Ordos place names, boundaries and facilities"
 OAUTH2_REDIRECT = "/docs/oauth2-redirect"
 DOCS_POLICY = page_policy({"img": ("data:",), "worker": ("blob:",)})
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=Route)
 
 
 def _page(response: HTMLResponse) -> HTMLResponse:

@@ -39,6 +39,7 @@ from core.web import (
     JsonBodyCheck,
     QueryStringCheck,
     ReadEngines,
+    Route,
     connection_slots,
     install_error_handlers,
     request_engine,
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # app/docs.py serves /docs and /redoc with their bundles from the app (no CDN)
         redoc_url=None,
     )
+    app.router.route_class = Route  # the app's own routes (below) too
     app.state.settings = settings
     app.state.settings_digest = settings_digest(settings)
     app.state.auth_limiter = FailedAuthLimiter(settings.auth_failures_per_minute)

@@ -1,9 +1,9 @@
 """Conditional GET (RFC 9110 section 13) for read routes: an ETag from the data versions, 304 on If-None-Match.
 
-A route takes ``Depends(fresh_for(<contexts>))`` (among its route ``dependencies``, so it runs before any other
-work): the request's connection reads, as it opens, the versions of the contexts whose tables the answer comes
-from (core.data_version, one small query), and the dependency tags the answer with them, today's date (answers
-default to today), the request target, its Accept header and the server's settings. When the request's
+A route takes ``Depends(fresh_for(<contexts>))`` among its route ``dependencies`` (and a ``Db`` connection): the
+request's connection reads, as it opens and before the route's own work, the versions of the contexts whose tables
+the answer comes from (core.data_version, one small query), and the dependency tags the answer with them, today's
+date (answers default to today), the request target, its Accept header and the server's settings. When the request's
 If-None-Match names that tag, the answer is 304 without reading any table of the data. ``ConditionalGet`` (a
 middleware) sends the 304 and puts ``ETag`` and ``Cache-Control: no-cache`` on the route's 200 answers (no-cache:
 a cache may keep the answer but must revalidate it, RFC 9111 section 5.2.2.4).
@@ -18,12 +18,12 @@ from collections.abc import Callable, Coroutine
 from datetime import date
 from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Request
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.settings import Settings
-from core.web import VERSIONS, VERSIONS_WANTED, Db
+from core.web import Pending
 
 SCOPE_KEY = "gaz.etag"
 CACHE_CONTROL = "no-cache"
@@ -72,18 +72,19 @@ def names_tag(if_none_match: str, tag: str) -> bool:
 
 
 def fresh_for(*contexts: str) -> Callable[..., Coroutine[Any, Any, None]]:
-    """The dependency tagging a read route's answer with the versions of ``contexts`` (raises NotModified when
-    the request's If-None-Match names the tag). The versions are read by the request's connection as it opens
-    (core.web.db), in the same thread hand-off, not in a step of their own."""
+    """The dependency tagging a read route's answer with the versions of ``contexts`` (NotModified when the
+    request's If-None-Match names the tag). The versions are read by the request's connection as it opens, in the
+    route's thread (core.web.Route), and checked there before the route reads any table."""
 
-    async def want(request: Request) -> None:
-        request.scope[VERSIONS_WANTED] = contexts
+    async def fresh(request: Request, pending: Pending) -> None:
+        def check(versions: str) -> None:
+            tag = entity_tag(request, versions)
+            if names_tag(request.headers.get("if-none-match", ""), tag):
+                raise NotModified(tag)
+            request.scope[SCOPE_KEY] = tag
 
-    async def fresh(request: Request, *, _wanted: None = Depends(want), conn: Db) -> None:
-        tag = entity_tag(request, request.scope[VERSIONS])
-        if names_tag(request.headers.get("if-none-match", ""), tag):
-            raise NotModified(tag)
-        request.scope[SCOPE_KEY] = tag
+        pending.versions_wanted = contexts
+        pending.check_versions = check
 
     return fresh
 

@@ -54,8 +54,10 @@ def make_engine(
     }
     return create_engine(
         url or settings.database_url,
-        pool_size=settings.pool_size,
-        max_overflow=settings.pool_size,
+        # up to 2 x GAZ_POOL_SIZE connections, every one kept once opened: an overflow connection closed after each
+        # burst took its backend's cached plans with it, and the next burst planned every statement again
+        pool_size=2 * settings.pool_size,
+        max_overflow=0,
         pool_pre_ping=pre_ping,
         pool_timeout=settings.slot_wait_s,
         connect_args={

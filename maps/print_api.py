@@ -8,11 +8,11 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from core.values import IsoDate
-from core.web import AppSettings, Db
+from core.web import AppSettings, Db, Route
 from facilities.service import CITY_CODE
 from maps.print_map import SCALE_MAX, SCALE_MIN, city_map_pdf
 
-router = APIRouter(prefix="/maps", tags=["maps"])
+router = APIRouter(prefix="/maps", tags=["maps"], route_class=Route)
 
 
 @router.get("/print.pdf", response_class=Response, responses={200: {"content": {"application/pdf": {}}}})

@@ -9,14 +9,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
-from fastapi.routing import APIRoute
 
 from core.conditional import SCOPE_KEY as ETAG_KEY
 from core.conditional import fresh_for
 from core.database import translated_db_errors
 from core.errors import GazError, InvalidInput, NotFound
 from core.lru import LRU
-from core.web import VERSIONS, Db
+from core.web import VERSIONS, Db, Route
 from ogc import export, html, service
 from ogc.crs import OgcCrs
 
@@ -30,7 +29,7 @@ def ogc_error(exc: GazError) -> JSONResponse:
     return JSONResponse({"code": code, "description": exc.detail}, status_code=status)
 
 
-class OgcRoute(APIRoute):
+class OgcRoute(Route):
     """Route answering the service's errors and invalid parameters in the OGC exception format."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Query
 from boundaries.checks import service as checks
 from boundaries.checks.schemas import CheckIn, CheckOut
 from core.auth import Principal
-from core.web import Db, require_role
+from core.web import Db, Route, require_role
 
-router = APIRouter(prefix="/api/v1/boundaries", tags=["boundaries"])
+router = APIRouter(prefix="/api/v1/boundaries", tags=["boundaries"], route_class=Route)
 
 
 Kind = Annotated[str | None, Query(description="only findings of this kind")]

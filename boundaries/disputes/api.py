@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Query
 from boundaries.disputes import service as disputes
 from boundaries.disputes.schemas import DisputeIn, DisputeUpdate
 from core.auth import Principal
-from core.web import Db, require_role
+from core.web import Db, Route, require_role
 
-router = APIRouter(prefix="/api/v1/boundaries", tags=["boundaries"])
+router = APIRouter(prefix="/api/v1/boundaries", tags=["boundaries"], route_class=Route)
 
 
 @router.post("/disputes", status_code=201)

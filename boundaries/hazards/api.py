@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, Path, Query
 from boundaries.hazards import layers
 from boundaries.hazards.schemas import HazardLayerOut
 from core.auth import Principal
-from core.web import Db, Imports, RequestBody, require_role
+from core.web import Db, Imports, RequestBody, Route, require_role
 
-router = APIRouter(prefix="/api/v1/boundaries", tags=["boundaries"])
+router = APIRouter(prefix="/api/v1/boundaries", tags=["boundaries"], route_class=Route)
 Editor = Annotated[Principal, Depends(require_role("editor"))]
 
 

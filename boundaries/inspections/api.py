@@ -13,11 +13,11 @@ from boundaries.inspections import report as inspection_report
 from boundaries.inspections import service as inspections
 from boundaries.inspections.schemas import CampaignIn, ObservationIn
 from core.auth import Principal
-from core.web import AppSettings, Db, RequestBody, require_role
+from core.web import AppSettings, Db, RequestBody, Route, require_role
 
-router = APIRouter(prefix="/api/v1/boundaries", tags=["boundaries"])
+router = APIRouter(prefix="/api/v1/boundaries", tags=["boundaries"], route_class=Route)
 # The form pages (HTML; the data goes through the API above).
-field_router = APIRouter(prefix="/field", tags=["field"])
+field_router = APIRouter(prefix="/field", tags=["field"], route_class=Route)
 
 
 @router.post("/inspections", status_code=201)

@@ -10,9 +10,9 @@ from boundaries.lines import service as lines
 from boundaries.lines.schemas import AgreementIn, LinesDeriveIn
 from core.auth import Principal
 from core.values import GeoPoint, IsoDate
-from core.web import Db, Imports, RequestBody, require_role
+from core.web import Db, Imports, RequestBody, Route, require_role
 
-router = APIRouter(prefix="/api/v1/boundaries", tags=["boundaries"])
+router = APIRouter(prefix="/api/v1/boundaries", tags=["boundaries"], route_class=Route)
 
 
 @router.post("/lines/derive", status_code=201)

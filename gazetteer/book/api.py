@@ -8,10 +8,10 @@ from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import HTMLResponse
 
 from core.printing import html_to_pdf
-from core.web import Db
+from core.web import Db, Route
 from gazetteer.book import service as book
 
-router = APIRouter(prefix="/api/v1", tags=["lookup"])
+router = APIRouter(prefix="/api/v1", tags=["lookup"], route_class=Route)
 
 
 @router.get(

@@ -9,12 +9,12 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from core.auth import Principal
 from core.imports import TextEncoding
-from core.web import Db, Imports, RequestBody, require_role
+from core.web import Db, Imports, RequestBody, Route, require_role
 from gazetteer.places import importer as place_import
 from gazetteer.places.exchange import exchange_file
 
 # Included by gazetteer.api's router (prefix /api/v1) ahead of its routes: /places/exchange before /places/{id}.
-router = APIRouter(tags=["lookup"])
+router = APIRouter(tags=["lookup"], route_class=Route)
 Editor = Annotated[Principal, Depends(require_role("editor", "approver"))]
 
 

@@ -13,11 +13,11 @@ from typing_extensions import TypedDict
 
 from core.auth import Principal
 from core.values import Coordinate, IsoDate
-from core.web import AppSettings, Db, Imports, RequestBody, principal, require_role
+from core.web import AppSettings, Db, Imports, RequestBody, Route, principal, require_role
 from gazetteer.signs import check as sign_check
 from gazetteer.signs import service as signs
 
-router = APIRouter(prefix="/api/v1/signs", tags=["signs"])
+router = APIRouter(prefix="/api/v1/signs", tags=["signs"], route_class=Route)
 Editor = Annotated[Principal, Depends(require_role("editor", "approver"))]
 SignId = Annotated[int, Path(ge=1, le=2**63 - 1, description="id of the sign")]
 CONDITIONS = "good, faded, damaged or missing"

@@ -31,6 +31,7 @@ from core import auth
 from core.database import make_engine, transaction, translated_db_errors
 from core.errors import ServiceUnavailable
 from core.settings import Settings
+from core.web import Route
 from tests.conftest import LiveServer
 
 HEADER = "name,category,unit,lon,lat"
@@ -88,6 +89,8 @@ def test_no_route_runs_database_work_on_the_event_loop() -> None:
     assert len(routes) > 50
     coroutines = sorted(r.path for r in routes if asyncio.iscoroutinefunction(r.endpoint))
     assert coroutines == []
+    # and each is the service's route class, which opens, uses and closes its connection in the route's thread
+    assert sorted(r.path for r in routes if not isinstance(r, Route)) == []
 
 
 @contextmanager

@@ -1,0 +1,89 @@
+"""One thread hand-off per request (core.web.Route): the request's connection is checked out, used and given back
+in the thread that runs the route, never on the event loop and never in threads of their own."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, cast
+
+import anyio.to_thread
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import Engine, event
+
+from core.settings import Settings
+from tests.conftest import LiveServer
+from tests.factories import role_key
+
+
+def test_a_request_opens_uses_and_closes_its_connection_in_one_thread(
+    shared_ordos_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live = LiveServer(shared_ordos_engine.url.render_as_string(hide_password=False))
+    seen: list[tuple[str, int]] = []
+    run_in_thread = anyio.to_thread.run_sync
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:  # every hand-off to a worker thread, counted
+        seen.append(("hand-off", threading.get_ident()))
+        return await run_in_thread(*args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+
+    def note(name: str) -> Any:
+        return lambda *args, **kwargs: seen.append((name, threading.get_ident()))
+
+    with live as client:
+        engine: Engine = cast(FastAPI, live.server.config.app).state.engine
+        for name in ("checkout", "checkin"):
+            event.listen(engine.pool, name, note(name))
+        event.listen(engine, "before_cursor_execute", note("statement"))
+        loop_thread = live.thread.ident
+        for path in (
+            "/api/v1/units/150603",
+            "/api/v1/places/search?q=东胜区",
+            "/ogc/collections/units/items?limit=2",
+            "/api/v1/units/999999999999",  # 404: the connection still goes back from the route's thread
+        ):
+            seen.clear()
+            answer = client.get(path)
+            assert answer.status_code in (200, 404), (path, answer.text)
+            names = [name for name, _ in seen]
+            assert names[:2] == ["hand-off", "checkout"] and names[-1] == "checkin" and "statement" in names, names
+            assert names.count("hand-off") == 1, (path, names)
+            threads = {thread for name, thread in seen if name != "hand-off"}
+            assert len(threads) == 1 and loop_thread not in threads, (path, seen)
+        first = client.get("/api/v1/units/150603")
+        seen.clear()
+        again = client.get("/api/v1/units/150603", headers={"If-None-Match": first.headers["etag"]})
+        assert again.status_code == 304
+        # the versions were read as the connection was checked out: no statement, one thread
+        assert [name for name, _ in seen] == ["hand-off", "checkout", "checkin"]
+
+
+def test_failed_writes_roll_back_and_give_their_connection_back(ordos_engine: Engine) -> None:
+    url = ordos_engine.url.render_as_string(hide_password=False)
+    key = role_key(ordos_engine, "editor")
+    case = {"title": "未知单位", "units": ["159999000000"], "opened_on": "2026-12-01"}
+    with LiveServer(url, Settings(database_url=url, pool_size=1, slot_wait_s=3)) as client:
+        for _ in range(6):  # more than the pool holds: a connection kept by a failed route would block the next
+            refused = client.post("/api/v1/boundaries/disputes", json=case, headers=key)
+            assert refused.status_code in (404, 422), refused.text
+            assert "159999000000" in refused.text
+        assert client.get("/api/v1/boundaries/disputes").json() == []
+        assert client.get("/health").json()["status"] == "ok"
+
+
+def test_connections_opened_under_a_burst_are_kept(shared_ordos_engine: Engine) -> None:
+    url = shared_ordos_engine.url.render_as_string(hide_password=False)
+    live = LiveServer(url, Settings(database_url=url, pool_size=2))
+    opened: list[int] = []
+    with live as client:
+        engine: Engine = cast(FastAPI, live.server.config.app).state.engine
+        event.listen(engine.pool, "connect", lambda *args: opened.append(1))
+        with ThreadPoolExecutor(8) as burst:
+            for _ in range(4):  # bursts of 8 requests: more than the pool's 2 kept, up to its 4 (2 x pool_size)
+                statuses = list(burst.map(lambda _: client.get("/api/v1/places/search?q=东胜").status_code, range(8)))
+                assert statuses == [200] * 8
+    # every connection opened stays in the pool for the next burst (overflow ones were closed and opened anew)
+    assert 1 <= len(opened) <= 3, len(opened)
