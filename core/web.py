@@ -8,7 +8,6 @@ import inspect
 import itertools
 import json
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
-from contextlib import asynccontextmanager
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import unquote_to_bytes
@@ -35,6 +34,8 @@ from core.settings import Settings
 READ_METHODS = ("GET", "HEAD")
 # The data versions a tagged read route's connection read as it opened (core.conditional), in the request's scope.
 VERSIONS = "gaz.versions"
+# The request's PendingConnection, in its scope while the request holds a connection slot (db, Route).
+PENDING = "gaz.pending"
 
 
 def json_answer(content: Any) -> Response:
@@ -150,6 +151,19 @@ class Route(APIRoute):
             endpoint = _with_connection(endpoint)
         super().__init__(path, endpoint, **kwargs)
 
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """The route's handler, giving back the connection slot the ``db`` dependency took, whatever happened."""
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            finally:
+                if request.scope.pop(PENDING, None) is not None:
+                    request.app.state.connection_slots.release()
+
+        return handle
+
 
 def connection_slots(pool_size: int) -> tuple[asyncio.Semaphore, asyncio.Semaphore]:
     """The slots of the pool (2 x ``pool_size``, core.database.make_engine): most for the requests' connections, a
@@ -159,34 +173,34 @@ def connection_slots(pool_size: int) -> tuple[asyncio.Semaphore, asyncio.Semapho
     return asyncio.Semaphore(2 * pool_size - for_keys), asyncio.Semaphore(for_keys)
 
 
-async def db(request: Request) -> AsyncIterator[PendingConnection]:
-    """The request's connection slot, held until the route has finished, and its connection to be opened in the
-    route's thread (``Route``): a write request's statements run in one transaction, committed when the route
-    succeeds; a read request's (GET, HEAD) run in autocommit, each in its own snapshot.
+async def db(request: Request) -> PendingConnection:
+    """The request's connection, to be opened in the route's thread (``Route``): a write request's statements run
+    in one transaction, committed when the route succeeds; a read request's (GET, HEAD) run in autocommit, each in
+    its own snapshot.
 
-    The slot (one of as many as the pool holds) is taken without occupying a worker thread, so threads never wait
-    on the pool while connection holders wait for a thread (the deadlock of sync dependencies under load). Reads
-    go to a streaming replica when replicas are configured — the next one in turn, skipping unreachable ones, the
-    primary last; writes go to the primary.
+    First the request takes one of the connection slots (as many as the pool holds), held until the route has
+    finished (``Route`` gives it back), without occupying a worker thread, so threads never wait on the pool while
+    connection holders wait for a thread (the deadlock of sync dependencies under load). Reads go to a streaming
+    replica when replicas are configured — the next one in turn, skipping unreachable ones, the primary last;
+    writes go to the primary.
     """
-    async with _slot(request, request.app.state.connection_slots):
-        yield PendingConnection(request)
+    await _take(request, request.app.state.connection_slots)
+    pending = request.scope[PENDING] = PendingConnection(request)
+    return pending
 
 
-@asynccontextmanager
-async def _slot(request: Request, slots: asyncio.Semaphore) -> AsyncIterator[None]:
-    """Hold one of ``slots``; 503 when none comes free within ``GAZ_SLOT_WAIT_S`` (a frozen or overloaded database
-    answers in bounded time instead of queueing requests for ever)."""
+async def _take(request: Request, slots: asyncio.Semaphore) -> None:
+    """Take one of ``slots`` (the caller gives it back); 503 when none comes free within ``GAZ_SLOT_WAIT_S`` (a
+    frozen or overloaded database answers in bounded time instead of queueing requests for ever)."""
+    if not slots.locked():
+        await slots.acquire()  # a free slot is taken at once: no timer
+        return
     wait_s: float = request.app.state.settings.slot_wait_s
     try:
         async with asyncio.timeout(wait_s):
             await slots.acquire()
     except TimeoutError:
         raise ServiceUnavailable(f"every database connection is busy; none came free within {wait_s:g} s") from None
-    try:
-        yield
-    finally:
-        slots.release()
 
 
 class ReadEngines:
@@ -282,12 +296,15 @@ async def principal(
         with transaction(engine_of(request)) as conn:
             return auth.authenticate(conn, key)
 
+    slots: asyncio.Semaphore = request.app.state.auth_slots  # never the requests' slots: see connection_slots
+    await _take(request, slots)
     try:
-        async with _slot(request, request.app.state.auth_slots):  # never the requests' slots: see connection_slots
-            return await run_in_threadpool(lookup)
+        return await run_in_threadpool(lookup)
     except Unauthorized:
         limiter.failed(client)
         raise
+    finally:
+        slots.release()
 
 
 def require_role(*roles: str) -> Callable[..., Coroutine[Any, Any, auth.Principal]]:

@@ -63,7 +63,7 @@ def test_a_request_opens_uses_and_closes_its_connection_in_one_thread(
         assert [name for name, _ in seen] == ["hand-off", "checkout", "checkin"]
 
 
-def test_failed_writes_roll_back_and_give_their_connection_back(ordos_engine: Engine) -> None:
+def test_failed_requests_roll_back_and_give_their_connection_back(ordos_engine: Engine) -> None:
     url = ordos_engine.url.render_as_string(hide_password=False)
     key = role_key(ordos_engine, "editor")
     case = {"title": "未知单位", "units": ["159999000000"], "opened_on": "2026-12-01"}
@@ -72,6 +72,8 @@ def test_failed_writes_roll_back_and_give_their_connection_back(ordos_engine: En
             refused = client.post("/api/v1/boundaries/disputes", json=case, headers=key)
             assert refused.status_code in (404, 422), refused.text
             assert "159999000000" in refused.text
+        for _ in range(6):  # refused by parameter validation after the connection slot was taken
+            assert client.get("/api/v1/places/search", params={"q": "东胜", "limit": 0}).status_code == 422
         assert client.get("/api/v1/boundaries/disputes").json() == []
         assert client.get("/health").json()["status"] == "ok"
 
