@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from boundaries import service as boundaries
 from core.data_version import versions
 from core.errors import InvalidInput
+from core.heap import freeze_long_lived
 from core.values import GeoPoint, normalize_code, significant_code
 from gazetteer.places import english, names
 from gazetteer.places.models import PLACE_STATUSES
@@ -255,6 +256,7 @@ class _UnitHeads:
                 if HEAD_LENGTHS[0] <= len(head.key) <= HEAD_LENGTHS[1]:
                     heads.setdefault(head.key, []).append(head)
             self._built[self._database(conn)] = (version, heads)
+            freeze_long_lived()  # the heads live until the next rebuild: out of the full collections' walk
         return heads
 
 
