@@ -210,11 +210,25 @@ class PlaceKey(Base):
     __table_args__ = (
         CheckConstraint(f"kind IN {KEY_KINDS}", name="kind"),
         Index("ix_place_key_key", "key", "kind", "place_name_id"),
+        Index("ix_place_key_scope", "kind", "scope_code", "key", postgresql_include=["place_name_id"]),
+        Index(
+            "ix_place_key_extra_scope",
+            "kind",
+            "extra_scope_code",
+            "key",
+            postgresql_include=["scope_code", "place_name_id"],
+            postgresql_where=text("extra_scope_code IS NOT NULL"),
+        ),
     )
 
     place_name_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     key: Mapped[str] = mapped_column(String(collation="C"), primary_key=True)
     kind: Mapped[str] = mapped_column(Text, primary_key=True)
+    # the codes a search within a unit matches the record by (its admin code, else its unit code; its unit code
+    # when the admin code does not descend from it), kept by triggers (migration 0025), so that the search reads
+    # the unit's keys by index
+    scope_code: Mapped[str | None] = mapped_column(String(12, collation="C"))
+    extra_scope_code: Mapped[str | None] = mapped_column(String(12, collation="C"))
 
 
 class CoreDeletion(Base):

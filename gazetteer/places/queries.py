@@ -171,10 +171,11 @@ def replace_keys(conn: Connection, keys: Sequence[tuple[int, str, str]], ids: Se
         cores[core] = min(place_name_id, cores.get(core, place_name_id))
     if len(keys) >= BULK_KEYS:
         conn.execute(text("ALTER TABLE place_key DROP CONSTRAINT pk_place_key"))
-        conn.execute(text("DROP INDEX ix_place_key_key"))
-        _copy_text(conn, "place_key", KEY_COLUMNS, keys)
+        conn.execute(text(f"DROP INDEX {', '.join(KEY_INDEXES)}"))
+        _copy_text(conn, "place_key", KEY_COLUMNS, keys)  # a trigger fills the scope codes (migration 0025)
         conn.execute(text("ALTER TABLE place_key ADD CONSTRAINT pk_place_key PRIMARY KEY (place_name_id, key, kind)"))
-        conn.execute(text(KEY_INDEX))
+        for index in KEY_INDEXES.values():
+            conn.execute(text(index))
         _add_core_deletions(conn, cores)
         for table in ("place_key", "place_core_deletion", "place_name"):
             conn.execute(text(f"ANALYZE {table}"))  # fresh statistics: the planner must see the bulk load
@@ -183,7 +184,13 @@ def replace_keys(conn: Connection, keys: Sequence[tuple[int, str, str]], ids: Se
         _add_core_deletions(conn, cores)
 
 
-KEY_INDEX = "CREATE INDEX ix_place_key_key ON place_key (key, kind, place_name_id)"
+KEY_INDEXES = {  # as the migrations create them (0010, 0025)
+    "ix_place_key_key": "CREATE INDEX ix_place_key_key ON place_key (key, kind, place_name_id)",
+    "ix_place_key_scope": "CREATE INDEX ix_place_key_scope ON place_key (kind, scope_code, key)"
+    " INCLUDE (place_name_id)",
+    "ix_place_key_extra_scope": "CREATE INDEX ix_place_key_extra_scope ON place_key (kind, extra_scope_code, key)"
+    " INCLUDE (scope_code, place_name_id) WHERE extra_scope_code IS NOT NULL",
+}
 
 
 def _add_core_deletions(conn: Connection, cores: dict[str, int]) -> None:
