@@ -209,7 +209,9 @@ class PlaceKey(Base):
     __tablename__ = "place_key"
     __table_args__ = (
         CheckConstraint(f"kind IN {KEY_KINDS}", name="kind"),
-        Index("ix_place_key_key", "key", "kind", "place_name_id"),
+        Index(
+            "ix_place_key_key", "key", "kind", "place_name_id", postgresql_include=["scope_code", "extra_scope_code"]
+        ),
         Index("ix_place_key_scope", "kind", "scope_code", "key", postgresql_include=["place_name_id"]),
         Index(
             "ix_place_key_extra_scope",

@@ -184,8 +184,9 @@ def replace_keys(conn: Connection, keys: Sequence[tuple[int, str, str]], ids: Se
         _add_core_deletions(conn, cores)
 
 
-KEY_INDEXES = {  # as the migrations create them (0010, 0025)
-    "ix_place_key_key": "CREATE INDEX ix_place_key_key ON place_key (key, kind, place_name_id)",
+KEY_INDEXES = {  # as the migrations create them (0025, 0026)
+    "ix_place_key_key": "CREATE INDEX ix_place_key_key ON place_key (key, kind, place_name_id)"
+    " INCLUDE (scope_code, extra_scope_code)",
     "ix_place_key_scope": "CREATE INDEX ix_place_key_scope ON place_key (kind, scope_code, key)"
     " INCLUDE (place_name_id)",
     "ix_place_key_extra_scope": "CREATE INDEX ix_place_key_extra_scope ON place_key (kind, extra_scope_code, key)"
