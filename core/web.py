@@ -14,7 +14,7 @@ from urllib.parse import unquote_to_bytes
 
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.exceptions import RequestValidationError
+from fastapi.exceptions import RequestValidationError, ResponseValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
@@ -118,9 +118,10 @@ def _close(conn: Connection, commit: bool) -> None:
         conn.close()
 
 
-def _with_connection(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+def _with_connection(endpoint: Callable[..., Any], route: APIRoute) -> Callable[..., Any]:
     """``endpoint`` (a plain ``def`` route) run with its pending connection opened, committed on success (rolled
-    back on any error) and closed, all in the thread FastAPI runs the route in."""
+    back on any error) and closed, all in the thread FastAPI runs the route in. Success includes an answer its
+    response model accepts: a write whose answer fails that check is rolled back, as the caller is told 500."""
 
     @functools.wraps(endpoint)
     def run(**values: Any) -> Any:
@@ -131,6 +132,10 @@ def _with_connection(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         try:
             with translated_db_errors():
                 answer = endpoint(**{**values, **dict.fromkeys(names, conn)})
+            if route.response_field is not None and not isinstance(answer, Response):
+                _, errors = route.response_field.validate(answer, {}, loc=("response",))
+                if errors:
+                    raise ResponseValidationError(errors=errors, body=answer)
         except BaseException:
             _close(conn, commit=False)
             raise
@@ -147,8 +152,10 @@ class Route(APIRoute):
     a write sees it."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if inspect.isgeneratorfunction(endpoint) or inspect.isasyncgenfunction(endpoint):
+            raise TypeError(f"{path}: a route may not stream from a generator (its connection closes as it returns)")
         if not inspect.iscoroutinefunction(endpoint):
-            endpoint = _with_connection(endpoint)
+            endpoint = _with_connection(endpoint, self)
         super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -184,6 +191,9 @@ async def db(request: Request) -> PendingConnection:
     replica when replicas are configured — the next one in turn, skipping unreachable ones, the primary last;
     writes go to the primary.
     """
+    taken: PendingConnection | None = request.scope.get(PENDING)
+    if taken is not None:  # asked for twice in one request (another cache key): one slot, one connection
+        return taken
     await _take(request, request.app.state.connection_slots)
     pending = request.scope[PENDING] = PendingConnection(request)
     return pending

@@ -18,7 +18,6 @@ import shapely
 from sqlalchemy.engine import Connection
 
 from boundaries.polygons import queries
-from core.heap import freeze_long_lived
 
 LEVEL_RANK = {"province": 1, "city": 2, "county": 3, "township": 4, "village": 5}
 
@@ -70,7 +69,6 @@ class UnitLocator:
             self._indexes[day] = index
             while len(self._indexes) > self.KEPT_DATES:
                 self._indexes.pop(next(iter(self._indexes)))
-            freeze_long_lived()  # kept until the polygons change: out of the full collections' walk
             return index
 
     def locate(

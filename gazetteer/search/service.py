@@ -256,7 +256,7 @@ class _UnitHeads:
                 if HEAD_LENGTHS[0] <= len(head.key) <= HEAD_LENGTHS[1]:
                     heads.setdefault(head.key, []).append(head)
             self._built[self._database(conn)] = (version, heads)
-            freeze_long_lived()  # the heads live until the next rebuild: out of the full collections' walk
+        freeze_long_lived()  # the heads live until the next rebuild: out of the full collections' walk
         return heads
 
 

@@ -30,6 +30,19 @@ def test_garbage_is_collected_and_the_survivors_frozen() -> None:
     gc.unfreeze()
 
 
+def test_a_cycle_frozen_alive_is_reclaimed_by_the_next_freeze() -> None:
+    cycle_a, cycle_b = _Node(), _Node()
+    cycle_a.partner, cycle_b.partner = cycle_b, cycle_a
+    dropped = weakref.ref(cycle_a)
+    freeze_long_lived()  # frozen while alive
+    del cycle_a, cycle_b
+    gc.collect()
+    assert dropped() is not None  # a collection does not see the permanent generation
+    freeze_long_lived()
+    assert dropped() is None  # the next freeze took it back and collected it
+    gc.unfreeze()
+
+
 def test_a_server_freezes_its_heap_at_startup_and_after_building_an_index(ordos_engine: Engine) -> None:
     gc.unfreeze()  # a database of its own (ordos_engine): its index of unit names is not built yet
     with LiveServer(ordos_engine.url.render_as_string(hide_password=False)) as client:

@@ -4,15 +4,18 @@ in the thread that runs the route, never on the event loop and never in threads 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 import anyio.to_thread
 import pytest
-from fastapi import FastAPI
-from sqlalchemy import Engine, event
+from fastapi import Depends, FastAPI
+from pydantic import BaseModel
+from sqlalchemy import Engine, event, text
 
 from core.settings import Settings
+from core.web import Db, Route, db
 from tests.conftest import LiveServer
 from tests.factories import role_key
 
@@ -91,3 +94,41 @@ def test_connections_opened_under_a_burst_are_kept(shared_ordos_engine: Engine) 
                 assert statuses == [200] * 8
     # every connection opened stays in the pool for the next burst (overflow ones were closed and opened anew)
     assert 1 <= len(opened) <= 3, len(opened)
+
+
+class _Answer(BaseModel):
+    id: int
+
+
+def test_a_write_whose_answer_its_model_refuses_is_rolled_back(ordos_engine: Engine) -> None:
+    url = ordos_engine.url.render_as_string(hide_password=False)
+    with ordos_engine.begin() as conn:
+        conn.execute(text("CREATE TABLE probe_write (id int)"))
+    live = LiveServer(url, Settings(database_url=url, pool_size=1))
+    app = cast(FastAPI, live.server.config.app)
+
+    @app.post("/probe/bad-answer", response_model=_Answer)  # the app's own route class: Route
+    def bad_answer(conn: Db) -> dict[str, Any]:
+        conn.execute(text("INSERT INTO probe_write VALUES (1)"))
+        return {"id": "not a number"}
+
+    @app.post("/probe/asks-twice", response_model=_Answer)
+    def asks_twice(conn: Db, again: Annotated[Any, Depends(db)]) -> dict[str, Any]:
+        conn.execute(text("INSERT INTO probe_write VALUES (2)"))
+        return {"id": 2}
+
+    with live as client:
+        # (a 500 ends its keep-alive connection: uvicorn closes it after an unhandled error)
+        assert client.post("/probe/bad-answer", headers={"Connection": "close"}).status_code == 500
+        for _ in range(3):  # the connection dependency asked for under two cache keys takes one slot (pool of 1)
+            assert client.post("/probe/asks-twice").json() == {"id": 2}
+    with ordos_engine.connect() as conn:
+        assert conn.execute(text("SELECT array_agg(id) FROM probe_write")).scalar_one() == [2, 2, 2]
+
+
+def test_a_generator_route_is_refused() -> None:
+    def stream() -> Iterator[str]:
+        yield "row"
+
+    with pytest.raises(TypeError, match="generator"):
+        Route("/stream", stream)
