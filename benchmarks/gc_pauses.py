@@ -20,9 +20,7 @@ import csv
 import gc
 import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +29,7 @@ from urllib.parse import urlencode
 
 from fastapi import FastAPI
 from load import LUA, run_wrk
-from serving import healthy
+from serving import free_port, server_process
 
 from app.main import create_app
 
@@ -63,26 +61,15 @@ def serve_and_load(frozen: bool, lua: Path, args: argparse.Namespace, workdir: P
     """One server (frozen or not) under wrk; its pauses and wrk's figures."""
     log = workdir / f"pauses-{'frozen' if frozen else 'baseline'}-{time.monotonic_ns()}.txt"
     log.touch()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = {**os.environ, PAUSE_LOG: str(log), NO_FREEZE: "0" if frozen else "1"}
     command = [sys.executable, "-m", "uvicorn", "--factory", "gc_pauses:app_logging_pauses", "--app-dir"]
     command += [str(BENCHMARKS), "--port", str(port), "--log-level", "warning"]
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while not healthy(base_url):
-            if time.monotonic() > deadline or server.poll() is not None:
-                sys.exit("the server did not start")
-            time.sleep(0.2)
+    with server_process(command, port, env):
         run_wrk(base_url, lua, args.connections, 5)  # warm-up: the index of unit names is built
         warm = len(log.read_text().split())
         figures = run_wrk(base_url, lua, args.connections, args.duration)
-    finally:
-        server.terminate()
-        server.wait()
     pauses = [float(p) for p in log.read_text().split()[warm:]]
     figures["collections"] = len(pauses)
     figures["median_ms"] = statistics.median(pauses) if pauses else 0.0

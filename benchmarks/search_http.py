@@ -22,11 +22,8 @@ import csv
 import os
 import platform
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,7 +32,7 @@ from urllib.parse import urlencode
 
 from fastapi import FastAPI, Query
 from load import LUA, run_wrk
-from serving import healthy, postgres_cpu_seconds, postmaster_pid, tree_cpu_seconds
+from serving import free_port, postgres_cpu_seconds, postmaster_pid, server_process, tree_cpu_seconds
 from sqlalchemy import Engine, create_engine
 
 from app.main import create_app
@@ -70,23 +67,11 @@ def database_cpu_seconds(engine: Engine) -> float:
 @contextmanager
 def served(workers: int) -> Iterator[tuple[str, int]]:
     """uvicorn serving app_with_baseline on a free loopback port for the length of the run: (base URL, pid)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     command = [sys.executable, "-m", "uvicorn", "--factory", "search_http:app_with_baseline", "--app-dir"]
     command += [str(BENCHMARKS), "--port", str(port), "--workers", str(workers), "--log-level", "warning"]
-    server = subprocess.Popen(command, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while not healthy(base_url):
-            if time.monotonic() > deadline or server.poll() is not None:
-                sys.exit("the server did not start")
-            time.sleep(0.2)
-        yield base_url, server.pid
-    finally:
-        server.terminate()
-        server.wait()
+    with server_process(command, port) as server:
+        yield f"http://127.0.0.1:{port}", server.pid
 
 
 def main() -> None:

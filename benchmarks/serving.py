@@ -17,30 +17,41 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 
-@contextmanager
-def served(workers: int = 1, start_timeout_s: float = 120) -> Iterator[str]:
-    """Start `gaz serve` (same environment, so the same GAZ_DATABASE_URL), yield its base URL, stop it."""
+def free_port() -> int:
+    """A free loopback port."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    gaz = str(Path(sys.executable).parent / "gaz")
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def server_process(
+    command: list[str], port: int, env: dict[str, str] | None = None, start_timeout_s: float = 120
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``command`` (a server of the app on ``port``) until its /health answers, yield the process, stop it."""
     server = subprocess.Popen(
-        [gaz, "serve", "--port", str(port), "--workers", str(workers)],
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        command, env=env or os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + start_timeout_s
-        while not healthy(base_url):
+        while not healthy(f"http://127.0.0.1:{port}"):
             if time.monotonic() > deadline or server.poll() is not None:
                 sys.exit("the server did not start")
             time.sleep(0.2)
-        yield base_url
+        yield server
     finally:
         server.terminate()
         server.wait()
+
+
+@contextmanager
+def served(workers: int = 1, start_timeout_s: float = 120) -> Iterator[str]:
+    """Start `gaz serve` (same environment, so the same GAZ_DATABASE_URL), yield its base URL, stop it."""
+    port = free_port()
+    gaz = str(Path(sys.executable).parent / "gaz")
+    with server_process([gaz, "serve", "--port", str(port), "--workers", str(workers)], port, None, start_timeout_s):
+        yield f"http://127.0.0.1:{port}"
 
 
 def healthy(base_url: str) -> bool:
