@@ -13,7 +13,7 @@ from datetime import date
 from typing import Annotated, Any
 
 import shapely
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Connection
 
@@ -21,11 +21,11 @@ from boundaries import service as compare
 from boundaries.service import REGISTERED, CompareIn, ComparisonOut
 from core.auth import Principal
 from core.errors import InvalidInput
-from core.web import Db, Route, require_role
+from core.web import Db, Router, require_role
 from facilities import service as facilities
 from gazetteer import service as gazetteer
 
-router = APIRouter(prefix="/api/v1/boundaries", tags=["boundaries"], route_class=Route)
+router = Router(prefix="/api/v1/boundaries", tags=["boundaries"])
 
 
 def contents_finder(conn: Connection) -> compare.ContentsFinder:

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from fastapi.responses import JSONResponse
 
 from app.boundary_compare import contents_finder
 from boundaries import service as boundaries
 from core.values import IsoDate
-from core.web import AppSettings, Db, Route
+from core.web import AppSettings, Db, Router
 
-router = APIRouter(prefix="/api/v1/boundaries", tags=["boundaries"], route_class=Route)
+router = Router(prefix="/api/v1/boundaries", tags=["boundaries"])
 
 
 @router.get(

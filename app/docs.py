@@ -7,12 +7,11 @@ workers (ReDoc's search); their one inline script, fixed text around the OpenAPI
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
 
 from core.security_headers import CSP, SCRIPT_OPEN, page_policy
-from core.web import Route
+from core.web import Router
 from maps.assets import ASSETS_URL
 
 DOCS_ASSETS = f"{ASSETS_URL}/docs"
@@ -21,7 +20,7 @@ TITLE = "Ordos place names, boundaries and facilities"
 OAUTH2_REDIRECT = "/docs/oauth2-redirect"
 DOCS_POLICY = page_policy({"img": ("data:",), "worker": ("blob:",)})
 
-router = APIRouter(include_in_schema=False, route_class=Route)
+router = Router(include_in_schema=False)
 
 
 def _page(response: HTMLResponse) -> HTMLResponse:

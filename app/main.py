@@ -108,28 +108,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(SecurityHeaders)  # around every other middleware, so every response gets its headers
     app.add_middleware(GZipMiddleware, minimum_size=1024)  # outermost: compresses the page the headers finished
-    # First: the OGC routes are the busiest reads, and a request is matched against the routers in this order.
-    app.include_router(ogc_router)
-    app.include_router(tiles_router)
-    app.include_router(units_router)
-    app.include_router(polygons_router)
-    app.include_router(batch_router)
-    app.include_router(checks_router)
-    app.include_router(lines_router)
-    app.include_router(disputes_router)
-    app.include_router(inspections_router)
-    app.include_router(boundary_compare_router)
-    app.include_router(boundary_hazards_router)
-    app.include_router(hazard_layers_router)
-    app.include_router(field_router)
-    app.include_router(lookup_router)
-    app.include_router(signs_router)
-    app.include_router(gazetteer_book_router)
-    app.include_router(facilities_router)
-    app.include_router(divisions_router)
-    app.include_router(maps_router)
-    app.include_router(print_map_router)
-    app.include_router(docs_router)
+    # A request is matched against the routers in this order (core.web.Router): the busiest reads first, the OGC
+    # items and features, the name search and lookup, the tiles and units.
+    for router in (
+        ogc_router,
+        lookup_router,
+        tiles_router,
+        units_router,
+        polygons_router,
+        batch_router,
+        divisions_router,
+        checks_router,
+        lines_router,
+        disputes_router,
+        inspections_router,
+        boundary_compare_router,
+        boundary_hazards_router,
+        hazard_layers_router,
+        field_router,
+        signs_router,
+        gazetteer_book_router,
+        facilities_router,
+        maps_router,
+        print_map_router,
+        docs_router,
+    ):
+        app.include_router(router)
 
     @app.get("/health", tags=["service"])
     def health(conn: Db) -> dict[str, Any]:

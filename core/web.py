@@ -7,6 +7,7 @@ import functools
 import inspect
 import itertools
 import json
+import re
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from datetime import date
 from typing import Annotated, Any
@@ -16,11 +17,12 @@ from fastapi import Depends, FastAPI, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError, ResponseValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, APIRouter
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import auth, json_input
@@ -170,6 +172,52 @@ class Route(APIRoute):
                     request.app.state.connection_slots.release()
 
         return handle
+
+
+class Router(APIRouter):
+    """The service's router: its routes are of class ``Route`` (or the subclass given), and a request no route of
+    it could match is turned away at once. The app tries its routers in turn; a router FastAPI includes is matched
+    route by route, each through FastAPI's bookkeeping (about 7 µs per router passed over, 90 µs before the
+    search route and 180 µs before /health with 21 routers, measured). Here a router first looks for the fixed text
+    of its routes' paths (the part before the first parameter) in the request's path: every path a route matches
+    contains it, whatever prefix an include adds in front, so a router without any is skipped in one search."""
+
+    def __init__(self, *, route_class: type[APIRoute] = Route, **kwargs: Any) -> None:
+        super().__init__(route_class=route_class, **kwargs)
+        self._fixed_parts: tuple[int, re.Pattern[str] | None] = (-1, None)
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        """FastAPI's match, after the quick refusal of a path holding none of the routes' fixed parts."""
+        fixed = self._fixed_text()
+        if fixed is not None and scope["type"] == "http" and fixed.search(scope["path"]) is None:
+            return Match.NONE, {}
+        return super().matches(scope)
+
+    def _fixed_text(self) -> re.Pattern[str] | None:
+        """One pattern finding any route's fixed part (rebuilt when routes are added); None when some route has no
+        path to read it from (then every request is matched in full)."""
+        count, pattern = self._fixed_parts
+        if count != len(self.routes):
+            parts = _fixed_parts(self.routes)
+            pattern = None if parts is None else re.compile("|".join(re.escape(p) for p in sorted(parts)))
+            self._fixed_parts = (len(self.routes), pattern)
+        return pattern
+
+
+def _fixed_parts(routes: Sequence[BaseRoute]) -> set[str] | None:
+    """The path of each route up to its first parameter, those of included routers too; None if one is unknown."""
+    parts: set[str] = set()
+    for route in routes:
+        included = getattr(route, "original_router", None)  # an included router (FastAPI keeps it as one route)
+        if isinstance(included, APIRouter):
+            found = _fixed_parts(included.routes)
+        else:
+            path = getattr(route, "path", None)
+            found = None if not isinstance(path, str) else {path.split("{", 1)[0]}
+        if found is None:
+            return None
+        parts |= found
+    return parts
 
 
 def connection_slots(pool_size: int) -> tuple[asyncio.Semaphore, asyncio.Semaphore]:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from core.auth import Principal
 from core.conditional import fresh_for
-from core.web import AppSettings, Db, Route, require_role
+from core.web import AppSettings, Db, Router, require_role
 from divisions import service as divisions
 from divisions.schemas import ApplicationIn, ApprovalIn, VersionIn
 
-router = APIRouter(prefix="/api/v1/divisions", tags=["divisions"], route_class=Route)
+router = Router(prefix="/api/v1/divisions", tags=["divisions"])
 Editor = Annotated[Principal, Depends(require_role("editor", "approver"))]
 Approver = Annotated[Principal, Depends(require_role("approver"))]
 # ETag from the versions of the applications and of the units and dispute cases they show (core.conditional).

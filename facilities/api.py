@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Depends, Query, Response
 from fastapi.responses import HTMLResponse
 
 from core.auth import Principal
 from core.printing import html_to_pdf
 from core.values import IsoDate
-from core.web import AppSettings, Db, Imports, RequestBody, Route, require_role
+from core.web import AppSettings, Db, Imports, RequestBody, Router, require_role
 from facilities import coverage
 from facilities import importers as facility_imports
 from facilities import registry as service
@@ -18,7 +18,7 @@ from facilities import report as facility_report
 from facilities.report_page import report_html
 from facilities.schemas import FacilityIn, FacilityOut, FacilityUpdate
 
-router = APIRouter(prefix="/api/v1", tags=["facilities"], route_class=Route)
+router = Router(prefix="/api/v1", tags=["facilities"])
 Editor = Annotated[Principal, Depends(require_role("editor"))]
 Format = Annotated[Literal["json", "csv"], Query(description="json, or csv (UTF-8 with BOM)")]
 UnitParam = Annotated[str, Query(description="NBS code of the city, a banner or a township")]

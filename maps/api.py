@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from core.security_headers import CSP, page_policy
 from core.values import IsoDate
-from core.web import Db, Route, app_settings
+from core.web import Db, Router, app_settings
 from facilities import service as coverage
 from maps import coverage as coverage_maps
 from maps import service
@@ -20,7 +20,7 @@ from maps.builders import TILE_ORIGINS
 from maps.export import DrawnMap, drawn_csv
 from maps.viewer import place_page, viewer_page
 
-router = APIRouter(prefix="/maps", tags=["maps"], route_class=Route)
+router = Router(prefix="/maps", tags=["maps"])
 Basemap = Annotated[
     Literal["none", "osm", "tianditu", "amap"],
     Query(

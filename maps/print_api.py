@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import Response
 
 from core.values import IsoDate
-from core.web import AppSettings, Db, Route
+from core.web import AppSettings, Db, Router
 from facilities.service import CITY_CODE
 from maps.print_map import SCALE_MAX, SCALE_MIN, city_map_pdf
 
-router = APIRouter(prefix="/maps", tags=["maps"], route_class=Route)
+router = Router(prefix="/maps", tags=["maps"])
 
 
 @router.get("/print.pdf", response_class=Response, responses={200: {"content": {"application/pdf": {}}}})

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 
@@ -15,7 +15,7 @@ from core.conditional import fresh_for
 from core.database import translated_db_errors
 from core.errors import GazError, InvalidInput, NotFound
 from core.lru import LRU
-from core.web import VERSIONS, Db, Route
+from core.web import VERSIONS, Db, Route, Router
 from ogc import export, html, service
 from ogc.crs import OgcCrs
 
@@ -65,8 +65,8 @@ OGC_EXCEPTION: dict[int | str, dict[str, Any]] = {
         },
     }
 }
-router = APIRouter(prefix="/ogc", tags=["OGC API - Features"], route_class=OgcRoute, responses=OGC_EXCEPTION)
-tiles_router = APIRouter(prefix="/tiles", tags=["vector tiles"], route_class=OgcRoute, responses=OGC_EXCEPTION)
+router = Router(prefix="/ogc", tags=["OGC API - Features"], route_class=OgcRoute, responses=OGC_EXCEPTION)
+tiles_router = Router(prefix="/tiles", tags=["vector tiles"], route_class=OgcRoute, responses=OGC_EXCEPTION)
 
 # Features come from every context's tables: ETag from all their data versions (core.conditional).
 FRESH = [Depends(fresh_for("boundaries", "gazetteer", "facilities"))]

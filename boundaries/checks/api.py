@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from boundaries.checks import service as checks
 from boundaries.checks.schemas import CheckIn, CheckOut
 from core.auth import Principal
-from core.web import Db, Route, require_role
+from core.web import Db, Router, require_role
 
-router = APIRouter(prefix="/api/v1/boundaries", tags=["boundaries"], route_class=Route)
+router = Router(prefix="/api/v1/boundaries", tags=["boundaries"])
 
 
 Kind = Annotated[str | None, Query(description="only findings of this kind")]

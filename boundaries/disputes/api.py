@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from boundaries.disputes import service as disputes
 from boundaries.disputes.schemas import DisputeIn, DisputeUpdate
 from core.auth import Principal
-from core.web import Db, Route, require_role
+from core.web import Db, Router, require_role
 
-router = APIRouter(prefix="/api/v1/boundaries", tags=["boundaries"], route_class=Route)
+router = Router(prefix="/api/v1/boundaries", tags=["boundaries"])
 
 
 @router.post("/disputes", status_code=201)

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import Depends, Path, Query
 
 from boundaries.hazards import layers
 from boundaries.hazards.schemas import HazardLayerOut
 from core.auth import Principal
-from core.web import Db, Imports, RequestBody, Route, require_role
+from core.web import Db, Imports, RequestBody, Router, require_role
 
-router = APIRouter(prefix="/api/v1/boundaries", tags=["boundaries"], route_class=Route)
+router = Router(prefix="/api/v1/boundaries", tags=["boundaries"])
 Editor = Annotated[Principal, Depends(require_role("editor"))]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 
 from boundaries.inspections import form as field_form
@@ -13,11 +13,11 @@ from boundaries.inspections import report as inspection_report
 from boundaries.inspections import service as inspections
 from boundaries.inspections.schemas import CampaignIn, ObservationIn
 from core.auth import Principal
-from core.web import AppSettings, Db, RequestBody, Route, require_role
+from core.web import AppSettings, Db, RequestBody, Router, require_role
 
-router = APIRouter(prefix="/api/v1/boundaries", tags=["boundaries"], route_class=Route)
+router = Router(prefix="/api/v1/boundaries", tags=["boundaries"])
 # The form pages (HTML; the data goes through the API above).
-field_router = APIRouter(prefix="/field", tags=["field"], route_class=Route)
+field_router = Router(prefix="/field", tags=["field"])
 
 
 @router.post("/inspections", status_code=201)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from boundaries.lines import service as lines
 from boundaries.lines.schemas import AgreementIn, LinesDeriveIn
 from core.auth import Principal
 from core.values import GeoPoint, IsoDate
-from core.web import Db, Imports, RequestBody, Route, require_role
+from core.web import Db, Imports, RequestBody, Router, require_role
 
-router = APIRouter(prefix="/api/v1/boundaries", tags=["boundaries"], route_class=Route)
+router = Router(prefix="/api/v1/boundaries", tags=["boundaries"])
 
 
 @router.post("/lines/derive", status_code=201)

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 
 from boundaries.polygons import service
 from boundaries.polygons.schemas import BatchPointsIn, BatchReverseOut, PolygonCreated, PolygonIn
 from core.auth import Principal
 from core.errors import Forbidden
-from core.web import Db, Route, require_role
+from core.web import Db, Router, require_role
 
-router = APIRouter(prefix="/api/v1/units", tags=["units"], route_class=Route)
+router = Router(prefix="/api/v1/units", tags=["units"])
 
 
 @router.post("/{code}/polygons", response_model=PolygonCreated, status_code=201)
@@ -39,7 +39,7 @@ def add_polygon(
     )
 
 
-batch_router = APIRouter(prefix="/api/v1/reverse", tags=["lookup"], route_class=Route)
+batch_router = Router(prefix="/api/v1/reverse", tags=["lookup"])
 
 
 @batch_router.post("/batch", response_model=BatchReverseOut)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Depends, Query, Response
 
 from boundaries.units import service
 from boundaries.units.schemas import UnitOut, UnitRef
 from core.conditional import fresh_for
 from core.values import IsoDate
-from core.web import Db, Route, json_answer
+from core.web import Db, Router, json_answer
 
-router = APIRouter(prefix="/api/v1/units", tags=["units"], route_class=Route)
+router = Router(prefix="/api/v1/units", tags=["units"])
 
 AsOf = Annotated[IsoDate | None, Query(description="the date to answer for (YYYY-MM-DD); today when omitted")]
 CODE_DOC = "NBS code with 2, 4, 6, 9 or 12 digits (150603 = 150603000000)"

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import Path, Query, Response
 from fastapi.responses import HTMLResponse
 
 from core.printing import html_to_pdf
-from core.web import Db, Route
+from core.web import Db, Router
 from gazetteer.book import service as book
 
-router = APIRouter(prefix="/api/v1", tags=["lookup"], route_class=Route)
+router = Router(prefix="/api/v1", tags=["lookup"])
 
 
 @router.get(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import Depends, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, with_config
 from shapely.geometry.base import BaseGeometry
@@ -16,7 +16,7 @@ from core.conditional import fresh_for
 from core.error_pages import prefers_html
 from core.errors import InvalidInput
 from core.values import Coordinate, GeoPoint, IsoDate
-from core.web import Db, Route, json_answer, require_role
+from core.web import Db, Router, json_answer, require_role
 from gazetteer.places import editing, service
 from gazetteer.places import export as place_export
 from gazetteer.places import files_api as place_api
@@ -25,7 +25,7 @@ from gazetteer.points import service as reference_points
 from gazetteer.review import service as review
 from gazetteer.search import service as name_search
 
-router = APIRouter(prefix="/api/v1", tags=["lookup"], route_class=Route)
+router = Router(prefix="/api/v1", tags=["lookup"])
 ExportFormat = Annotated[
     Literal["json", "csv", "geojson", "gpkg"], Query(description="json, csv (UTF-8 BOM), geojson or gpkg (GeoPackage)")
 ]

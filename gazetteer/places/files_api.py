@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Depends, Query, Response
 
 from core.auth import Principal
 from core.imports import TextEncoding
-from core.web import Db, Imports, RequestBody, Route, require_role
+from core.web import Db, Imports, RequestBody, Router, require_role
 from gazetteer.places import importer as place_import
 from gazetteer.places.exchange import exchange_file
 
 # Included by gazetteer.api's router (prefix /api/v1) ahead of its routes: /places/exchange before /places/{id}.
-router = APIRouter(tags=["lookup"], route_class=Route)
+router = Router(tags=["lookup"])
 Editor = Annotated[Principal, Depends(require_role("editor", "approver"))]
 
 

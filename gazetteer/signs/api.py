@@ -6,18 +6,18 @@ import tempfile
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import Depends, Path, Query, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, with_config
 from typing_extensions import TypedDict
 
 from core.auth import Principal
 from core.values import Coordinate, IsoDate
-from core.web import AppSettings, Db, Imports, RequestBody, Route, principal, require_role
+from core.web import AppSettings, Db, Imports, RequestBody, Router, principal, require_role
 from gazetteer.signs import check as sign_check
 from gazetteer.signs import service as signs
 
-router = APIRouter(prefix="/api/v1/signs", tags=["signs"], route_class=Route)
+router = Router(prefix="/api/v1/signs", tags=["signs"])
 Editor = Annotated[Principal, Depends(require_role("editor", "approver"))]
 SignId = Annotated[int, Path(ge=1, le=2**63 - 1, description="id of the sign")]
 CONDITIONS = "good, faded, damaged or missing"

@@ -1,0 +1,96 @@
+"""Every route of the app is reached through core.web.Router's quick refusal (a router turns away a path holding none
+of its routes' fixed parts), over real HTTP: a path a route serves, asked with a method no route takes, is told 405
+(the path was matched), never 404; a path no route serves is told 404."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+
+import httpx
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, APIRouter
+from starlette.routing import BaseRoute
+
+from app.main import create_app
+from core.settings import Settings
+from core.web import Router
+
+PARAMETER = re.compile(r"\{([^}:]+)(:[^}]+)?\}")
+
+
+def concrete(path: str) -> str:
+    """``path`` with each parameter given a value its converter accepts."""
+    return PARAMETER.sub(lambda m: "1" if (m.group(2) or "") in ("", ":int", ":str") else "a/b", path)
+
+
+def served_paths(routes: Sequence[BaseRoute], outer: str = "", prefix: str = "") -> Iterator[str]:
+    """The path of every API route as served: a router included in another gets the including router's prefix."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield outer + route.path
+        elif isinstance(included := getattr(route, "original_router", None), APIRouter):
+            yield from served_paths(included.routes, outer + prefix, included.prefix)
+
+
+def test_every_router_of_the_app_is_the_services_router() -> None:
+    app = create_app(Settings())
+    included = [route.original_router for route in app.router.routes if hasattr(route, "original_router")]
+    assert len(included) >= 20
+    assert [type(router).__name__ for router in included if not isinstance(router, Router)] == []
+
+
+def test_every_route_path_is_matched_and_an_unknown_path_is_not(api: httpx.Client) -> None:
+    app = create_app(Settings())
+    paths = sorted({concrete(path) for path in served_paths(app.routes)})
+    assert len(paths) > 90
+    told = {path: api.request("TRACE", path).status_code for path in paths}
+    assert {path: status for path, status in told.items() if status != 405} == {}
+    for unknown in ("/api/v1/nothing-here", "/ogc/nothing/here/at/all", "/health/more", "/nothing"):
+        answer = api.request("TRACE", unknown)
+        assert answer.status_code == 404, unknown
+        assert answer.json()["code"] == "http_error"
+        assert api.get(unknown).status_code == 404
+
+
+def test_a_router_refuses_a_path_without_any_fixed_part_and_matches_one_with() -> None:
+    router = Router(prefix="/api/v1/things")
+
+    @router.get("/{thing_id}/parts")
+    def parts(thing_id: int) -> dict[str, int]:
+        return {"thing": thing_id}
+
+    app = FastAPI()
+    app.include_router(router)
+    (included,) = [route for route in app.router.routes if hasattr(route, "original_router")]
+
+    def match(path: str) -> str:
+        scope = {"type": "http", "method": "GET", "path": path, "root_path": "", "query_string": b"", "headers": []}
+        return included.matches(scope)[0].name
+
+    assert match("/api/v1/things/7/parts") == "FULL"
+    assert match("/api/v1/other/7/parts") == "NONE"  # refused by the fixed part "/api/v1/things/"
+    assert match("/api/v1/things/7/other") == "NONE"  # has the fixed part: FastAPI's full match refuses it
+
+    @router.get("/")
+    def listed() -> list[int]:
+        return []
+
+    assert match("/api/v1/things") == "NONE" and match("/api/v1/things/") == "FULL"  # routes added later count
+
+
+def test_a_router_included_in_another_is_matched_under_the_including_prefix() -> None:
+    inner = Router()
+
+    @inner.get("/inner/{part}")
+    def part(part: str) -> str:
+        return part
+
+    outer = Router(prefix="/api/v1")
+    outer.include_router(inner)
+    app = FastAPI()
+    app.include_router(outer)
+    (included,) = [route for route in app.router.routes if hasattr(route, "original_router")]
+    scope = {"type": "http", "method": "GET", "root_path": "", "query_string": b"", "headers": []}
+    assert included.matches({**scope, "path": "/api/v1/inner/1"})[0].name == "FULL"
+    assert included.matches({**scope, "path": "/api/v1/outer/1"})[0].name == "NONE"
