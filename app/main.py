@@ -29,7 +29,7 @@ from core import audit
 from core.auth import FailedAuthLimiter, Principal
 from core.conditional import ConditionalGet, settings_digest
 from core.database import postgis_version
-from core.heap import freeze_long_lived
+from core.heap import freeze_at_startup
 from core.import_runner import ImportRunner
 from core.lru import LRU
 from core.security_headers import SecurityHeaders
@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.import_turns = asyncio.Semaphore(settings.concurrent_imports)
         app.state.imports = ImportRunner(settings)
         warm_up()
-        freeze_long_lived()  # the libraries and tables loaded so far live as long as the worker (core.heap)
+        freeze_at_startup()  # the libraries and tables loaded so far live as long as the worker (core.heap)
         if settings.replica_urls:
             replicas = [request_engine(settings, url) for url in settings.replica_urls]
             app.state.read_engines = ReadEngines(replicas, app.state.engine)

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import inspect
 import itertools
 import json
 import re
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import unquote_to_bytes
 
 from fastapi import Depends, FastAPI, Header, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError, ResponseValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute, APIRouter
@@ -38,6 +39,10 @@ READ_METHODS = ("GET", "HEAD")
 VERSIONS = "gaz.versions"
 # The request's PendingConnection, in its scope while the request holds a connection slot (db, Route).
 PENDING = "gaz.pending"
+# The worker threads routes run in (and key lookups): started as needed, up to as many as Starlette's thread pool
+# holds (40); the connection slots bound how many of them hold a connection at a time.
+ROUTE_THREADS = ThreadPoolExecutor(max_workers=40, thread_name_prefix="gaz-route")
+T = TypeVar("T")
 
 
 def json_answer(content: Any) -> Response:
@@ -106,6 +111,20 @@ class PendingConnection:
         return conn
 
 
+async def in_route_thread(function: Callable[[], T]) -> T:
+    """``function()`` run in one of ROUTE_THREADS with the caller's context variables: a hand-off to the thread and
+    one back. (anyio's to_thread, which FastAPI uses for a plain def route, also takes a capacity limiter, opens a
+    cancel scope and looks up its run variables on every call: a tenth of a short read's server CPU.) When the
+    caller is cancelled, the thread's work is waited for first, so a connection slot is never given back while the
+    thread still holds its connection."""
+    future = asyncio.get_running_loop().run_in_executor(ROUTE_THREADS, contextvars.copy_context().run, function)
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        await asyncio.wait([future])
+        raise
+
+
 def _close(conn: Connection, commit: bool) -> None:
     try:
         if commit:
@@ -147,17 +166,28 @@ def _with_connection(endpoint: Callable[..., Any], route: APIRoute) -> Callable[
     return run
 
 
+def _handed_off(run: Callable[..., Any]) -> Callable[..., Coroutine[Any, Any, Any]]:
+    """``run`` as a coroutine FastAPI awaits on the event loop, running ``run`` in a route thread (in_route_thread);
+    FastAPI reads the parameters from the plain ``def`` it wraps."""
+
+    @functools.wraps(run)
+    async def route(**values: Any) -> Any:
+        return await in_route_thread(functools.partial(run, **values))
+
+    return route
+
+
 class Route(APIRoute):
-    """The service's route class (every router takes ``route_class=Route`` or a subclass, and so do the app's own
-    routes: tests/app/test_import_concurrency.py checks): a plain ``def`` route gets its connection through
-    ``_with_connection``. The transaction commits before the response is sent, so a client that reads right after
-    a write sees it."""
+    """The service's route class (of every ``Router`` unless it is given a subclass, and of the app's own routes:
+    tests/app/test_import_concurrency.py checks): a plain ``def`` route runs in a route thread (``in_route_thread``)
+    and gets its connection there (``_with_connection``). The transaction commits before the response is sent, so
+    a client that reads right after a write sees it."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         if inspect.isgeneratorfunction(endpoint) or inspect.isasyncgenfunction(endpoint):
             raise TypeError(f"{path}: a route may not stream from a generator (its connection closes as it returns)")
         if not inspect.iscoroutinefunction(endpoint):
-            endpoint = _with_connection(endpoint, self)
+            endpoint = _handed_off(_with_connection(endpoint, self))
         super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -357,7 +387,7 @@ async def principal(
     slots: asyncio.Semaphore = request.app.state.auth_slots  # never the requests' slots: see connection_slots
     await _take(request, slots)
     try:
-        return await run_in_threadpool(lookup)
+        return await in_route_thread(lookup)
     except Unauthorized:
         limiter.failed(client)
         raise

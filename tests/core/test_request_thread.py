@@ -3,7 +3,9 @@ in the thread that runs the route, never on the event loop and never in threads 
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any, cast
@@ -14,6 +16,7 @@ from fastapi import Depends, FastAPI
 from pydantic import BaseModel
 from sqlalchemy import Engine, event, text
 
+from core import web
 from core.settings import Settings
 from core.web import Db, Route, db
 from tests.conftest import LiveServer
@@ -25,13 +28,18 @@ def test_a_request_opens_uses_and_closes_its_connection_in_one_thread(
 ) -> None:
     live = LiveServer(shared_ordos_engine.url.render_as_string(hide_password=False))
     seen: list[tuple[str, int]] = []
-    run_in_thread = anyio.to_thread.run_sync
+    run_in_thread, submit = anyio.to_thread.run_sync, web.ROUTE_THREADS.submit
 
-    async def counted(*args: Any, **kwargs: Any) -> Any:  # every hand-off to a worker thread, counted
-        seen.append(("hand-off", threading.get_ident()))
+    async def counted(*args: Any, **kwargs: Any) -> Any:  # every hand-off to anyio's worker threads, counted
+        seen.append(("anyio hand-off", threading.get_ident()))
         return await run_in_thread(*args, **kwargs)
 
+    def submitted(*args: Any, **kwargs: Any) -> Any:  # and every one to a route thread
+        seen.append(("hand-off", threading.get_ident()))
+        return submit(*args, **kwargs)
+
     monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+    monkeypatch.setattr(web.ROUTE_THREADS, "submit", submitted)
 
     def note(name: str) -> Any:
         return lambda *args, **kwargs: seen.append((name, threading.get_ident()))
@@ -55,7 +63,7 @@ def test_a_request_opens_uses_and_closes_its_connection_in_one_thread(
             assert names[:2] == ["hand-off", "checkout"] and names[-1] == "checkin", (path, names)
             # (the OGC page sends its statement on psycopg's own cursor, which SQLAlchemy's events do not see)
             assert "statement" in names or path.startswith("/ogc/"), (path, names)
-            assert names.count("hand-off") == 1, (path, names)
+            assert names.count("hand-off") == 1 and "anyio hand-off" not in names, (path, names)
             threads = {thread for name, thread in seen if name != "hand-off"}
             assert len(threads) == 1 and loop_thread not in threads, (path, seen)
         first = client.get("/api/v1/units/150603")
@@ -132,3 +140,25 @@ def test_a_generator_route_is_refused() -> None:
 
     with pytest.raises(TypeError, match="generator"):
         Route("/stream", stream)
+
+
+def test_a_cancelled_request_waits_for_its_route_thread() -> None:
+    """A request cancelled while its route runs (a forced shutdown) is told so only once the route thread is done:
+    the connection slot is never given back while the thread still holds its connection."""
+    started, finished = threading.Event(), threading.Event()
+
+    def route() -> None:
+        started.set()
+        time.sleep(0.3)
+        finished.set()
+
+    async def cancel_while_running() -> None:
+        task = asyncio.create_task(web.in_route_thread(route))
+        while not started.is_set():
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert finished.is_set()
+
+    asyncio.run(cancel_while_running())
