@@ -30,19 +30,17 @@ from core.auth import FailedAuthLimiter, Principal
 from core.conditional import ConditionalGet, settings_digest
 from core.database import postgis_version
 from core.heap import freeze_at_startup
+from core.http_errors import install_error_handlers
 from core.import_runner import ImportRunner
 from core.lru import LRU
+from core.middleware import BodySizeLimit, JsonBodyCheck, QueryStringCheck
 from core.security_headers import SecurityHeaders
 from core.settings import Settings, install
 from core.web import (
-    BodySizeLimit,
     Db,
-    JsonBodyCheck,
-    QueryStringCheck,
     ReadEngines,
     Route,
     connection_slots,
-    install_error_handlers,
     request_engine,
     require_role,
 )

@@ -1,6 +1,6 @@
 """Errors as a page for a browser: a request that asks for HTML first (a navigation: a map page, a place's page, a
 mistyped address) gets its error as a short HTML page in Chinese first, English second, with the service's own
-detail and a way back; every other client keeps the one JSON error format (core.web.error_body)."""
+detail and a way back; every other client keeps the one JSON error format (core.http_errors.error_body)."""
 
 from __future__ import annotations
 

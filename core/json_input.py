@@ -1,7 +1,7 @@
 """JSON input checked in one place before any model sees it: UTF-8 text (RFC 8259 §8.1), at most
 ``MAX_JSON_DEPTH`` levels of arrays and objects, and every string (member names too) made of Unicode scalar
-values without control characters (tab, line feed and carriage return excepted). core.web's JsonBodyCheck applies it
-to every JSON request body."""
+values without control characters (tab, line feed and carriage return excepted). core.middleware's JsonBodyCheck
+applies it to every JSON request body."""
 
 from __future__ import annotations
 

@@ -9,28 +9,25 @@ import inspect
 import itertools
 import json
 import re
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Annotated, Any, TypeVar
-from urllib.parse import unquote_to_bytes
 
-from fastapi import Depends, FastAPI, Header, Request
-from fastapi.exceptions import RequestValidationError, ResponseValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi import Depends, Header, Request
+from fastapi.exceptions import ResponseValidationError
+from fastapi.responses import Response
 from fastapi.routing import APIRoute, APIRouter
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
-from core import auth, json_input
+from core import auth
 from core.data_version import read_on_checkout, versions_at_checkout
 from core.database import make_engine, transaction, translated_db_errors
-from core.error_pages import error_page, prefers_html
-from core.errors import GazError, InvalidInput, ServiceUnavailable, Unauthorized
+from core.errors import ServiceUnavailable, Unauthorized
 from core.import_runner import ImportRunner
 from core.settings import Settings
 
@@ -403,195 +400,3 @@ def require_role(*roles: str) -> Callable[..., Coroutine[Any, Any, auth.Principa
         return caller
 
     return dependency
-
-
-def error_body(code: str, detail: str, extra: dict[str, object] | None = None) -> dict[str, object]:
-    """The one error format: ``{"code": ..., "detail": ...}`` plus optional fields."""
-    return {"code": code, "detail": detail, **(extra or {})}
-
-
-def error_answer(
-    request: Request, status: int, body: dict[str, object], headers: Mapping[str, str] | None = None
-) -> Response:
-    """The one error format as JSON; as a page (core.error_pages, Chinese first) to a browser's GET that asks for
-    HTML first."""
-    if request.method in ("GET", "HEAD") and prefers_html(request.headers.get("accept", "")):
-        return HTMLResponse(error_page(status, str(body["detail"])), status_code=status, headers=headers)
-    return JSONResponse(body, status_code=status, headers=headers)
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    """Map the error tree, validation errors and HTTP errors to the one error format."""
-
-    @app.exception_handler(GazError)
-    async def gaz_error(request: Request, exc: GazError) -> Response:
-        body = error_body(exc.code, exc.detail, exc.extra)
-        return error_answer(request, exc.status_code, body, exc.headers or None)
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-        problems = [
-            f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg')} (got {err.get('input')!r})"[:300]
-            for err in exc.errors()
-        ]
-        return error_answer(request, 422, error_body("invalid_input", "; ".join(problems)))
-
-    from starlette.routing import Match  # here, not at the top: this body is the error handlers' own part
-
-    def allowed_methods(scope: Scope) -> str:
-        """Every method some route answers at the scope's path (Starlette's Allow names the first route's only)."""
-        return ", ".join(
-            method
-            for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-            if any(route.matches({**scope, "method": method})[0] is Match.FULL for route in app.router.routes)
-        )
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        headers = dict(exc.headers or {})
-        if exc.status_code == 405 and "Allow" in headers:  # RFC 9110: a 405 lists the methods the path answers
-            headers["Allow"] = allowed_methods(request.scope)
-        return error_answer(request, exc.status_code, error_body("http_error", str(exc.detail)), headers)
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            document_error_format(FastAPI.openapi(app))
-        return app.openapi_schema  # type: ignore[return-value]
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
-ERROR_SCHEMA = {
-    "title": "Error",
-    "type": "object",
-    "required": ["code", "detail"],
-    "properties": {"code": {"type": "string"}, "detail": {"type": "string"}},
-    "additionalProperties": True,
-}
-
-
-def document_error_format(document: dict[str, Any]) -> None:
-    """Declare the one error format in an OpenAPI document: 422 and every other error status (``default``)
-    answer ``{"code", "detail"}``, not FastAPI's HTTPValidationError list."""
-    schemas = document.setdefault("components", {}).setdefault("schemas", {})
-    schemas["Error"] = ERROR_SCHEMA
-    schemas.pop("HTTPValidationError", None)
-    schemas.pop("ValidationError", None)
-    answer = {
-        "description": "Error: 401 no key, 403 role, 404 unknown, 409 conflict, 413 too large, 422 invalid input",
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
-    for operations in document.get("paths", {}).values():
-        for operation in operations.values():
-            responses = operation.setdefault("responses", {})
-            if "default" in responses:  # the route declares its own error format (OGC exceptions)
-                responses.pop("422", None)
-                continue
-            if "422" in responses:
-                responses["422"] = {**answer, "description": "Invalid input"}
-            responses["default"] = answer
-
-
-class BodySizeLimit:
-    """ASGI middleware refusing request bodies over ``max_bytes`` with 413 (declared or streamed)."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(send)
-            return
-        received = 0
-        over_limit = False
-
-        async def counting_receive() -> Message:
-            nonlocal received, over_limit
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.max_bytes:
-                over_limit = True
-                return {"type": "http.disconnect"}  # the app stops reading; we answer 413 below
-            return message
-
-        async def guarded_send(message: Message) -> None:
-            if not over_limit:
-                await send(message)
-
-        await self.app(scope, counting_receive, guarded_send)
-        if over_limit:
-            await self._refuse(send)
-
-    async def _refuse(self, send: Send) -> None:
-        await send_error(send, 413, "too_large", f"request body exceeds the limit of {self.max_bytes} bytes")
-
-
-async def send_error(send: Send, status: int, code: str, detail: str) -> None:
-    """Answer in the one error format from an ASGI middleware (before any route runs)."""
-    body = json.dumps(error_body(code, detail)).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
-class QueryStringCheck:
-    """ASGI middleware refusing a query string over ``max_bytes`` (414) or not UTF-8 once percent-decoded (422);
-    without it Starlette would silently replace the bad bytes and answer as if the caller had asked that."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int = 32 * 1024) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            raw: bytes = scope.get("query_string") or b""
-            if len(raw) > self.max_bytes:
-                await send_error(send, 414, "too_long", f"query string exceeds the limit of {self.max_bytes} bytes")
-                return
-            try:
-                unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
-            except UnicodeDecodeError as exc:
-                await send_error(send, 422, "invalid_input", f"query string is not UTF-8 (decoded byte {exc.start})")
-                return
-        await self.app(scope, receive, send)
-
-
-def is_json(headers: dict[bytes, bytes]) -> bool:
-    """True for a body FastAPI parses as JSON (``application/json`` or ``application/*+json``)."""
-    media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-    return media.startswith(b"application/") and (media == b"application/json" or media.endswith(b"+json"))
-
-
-class JsonBodyCheck:
-    """ASGI middleware applying :func:`core.json_input.check_json` to every JSON request body, read whole before
-    any route sees it (422 in the one error format)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_json(dict(scope.get("headers") or [])):
-            await self.app(scope, receive, send)
-            return
-        messages: list[Message] = []
-        while True:
-            message = await receive()
-            messages.append(message)
-            if message["type"] != "http.request" or not message.get("more_body", False):
-                break
-        if messages[-1]["type"] == "http.request":
-            try:
-                json_input.check_json(b"".join(m.get("body", b"") for m in messages))
-            except InvalidInput as exc:
-                await send_error(send, 422, exc.code, exc.detail)
-                return
-
-        async def replay() -> Message:
-            return messages.pop(0) if messages else await receive()
-
-        await self.app(scope, replay, send)
