@@ -212,6 +212,7 @@ class Router(APIRouter):
     def __init__(self, *, route_class: type[APIRoute] = Route, **kwargs: Any) -> None:
         super().__init__(route_class=route_class, **kwargs)
         self._fixed_parts: tuple[int, re.Pattern[str] | None] = (-1, None)
+        self._included: list[APIRouter] = []  # the routers included in this one, at any depth
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         """FastAPI's match, after the quick refusal of a path holding none of the routes' fixed parts."""
@@ -221,23 +222,33 @@ class Router(APIRouter):
         return super().matches(scope)
 
     def _fixed_text(self) -> re.Pattern[str] | None:
-        """One pattern finding any route's fixed part (rebuilt when routes are added); None when some route has no
-        path to read it from (then every request is matched in full)."""
+        """One pattern finding any route's fixed part (rebuilt when routes are added, to this router or to one
+        included in it); None when some route has no path to read it from (then every request is matched in full)."""
         count, pattern = self._fixed_parts
-        if count != len(self.routes):
-            parts = _fixed_parts(self.routes)
+        if count != self._route_count():
+            self._included = []
+            parts = _fixed_parts(self.routes, self._included)
             pattern = None if parts is None else re.compile("|".join(re.escape(p) for p in sorted(parts)))
-            self._fixed_parts = (len(self.routes), pattern)
+            self._fixed_parts = (self._route_count(), pattern)
         return pattern
 
+    def _route_count(self) -> int:
+        """The routes of this router and of the routers included in it."""
+        count = len(self.routes)
+        for router in self._included:
+            count += len(router.routes)
+        return count
 
-def _fixed_parts(routes: Sequence[BaseRoute]) -> set[str] | None:
-    """The path of each route up to its first parameter, those of included routers too; None if one is unknown."""
+
+def _fixed_parts(routes: Sequence[BaseRoute], included_routers: list[APIRouter]) -> set[str] | None:
+    """The path of each route up to its first parameter, those of included routers too (each router included is
+    added to ``included_routers``); None if one is unknown."""
     parts: set[str] = set()
     for route in routes:
         included = getattr(route, "original_router", None)  # an included router (FastAPI keeps it as one route)
         if isinstance(included, APIRouter):
-            found = _fixed_parts(included.routes)
+            included_routers.append(included)
+            found = _fixed_parts(included.routes, included_routers)
         else:
             path = getattr(route, "path", None)
             found = None if not isinstance(path, str) else {path.split("{", 1)[0]}

@@ -94,3 +94,25 @@ def test_a_router_included_in_another_is_matched_under_the_including_prefix() ->
     scope = {"type": "http", "method": "GET", "root_path": "", "query_string": b"", "headers": []}
     assert included.matches({**scope, "path": "/api/v1/inner/1"})[0].name == "FULL"
     assert included.matches({**scope, "path": "/api/v1/outer/1"})[0].name == "NONE"
+
+
+def test_a_route_added_to_an_included_router_after_a_match_is_matched() -> None:
+    inner = Router()
+
+    @inner.get("/inner/{part}")
+    def part(part: str) -> str:
+        return part
+
+    outer = Router(prefix="/api/v1")
+    outer.include_router(inner)
+    app = FastAPI()
+    app.include_router(outer)
+    (included,) = [route for route in app.router.routes if hasattr(route, "original_router")]
+    scope = {"type": "http", "method": "GET", "root_path": "", "query_string": b"", "headers": []}
+    assert included.matches({**scope, "path": "/api/v1/later/1"})[0].name == "NONE"  # the fixed parts are read
+
+    @inner.get("/later/{part}")
+    def later(part: str) -> str:
+        return part
+
+    assert included.matches({**scope, "path": "/api/v1/later/1"})[0].name == "FULL"  # and read again
