@@ -226,9 +226,10 @@ class Router(APIRouter):
         included in it); None when some route has no path to read it from (then every request is matched in full)."""
         count, pattern = self._fixed_parts
         if count != self._route_count():
-            self._included = []
-            parts = _fixed_parts(self.routes, self._included)
+            included: list[APIRouter] = []
+            parts = _fixed_parts(self.routes, included)
             pattern = None if parts is None else re.compile("|".join(re.escape(p) for p in sorted(parts)))
+            self._included = included
             self._fixed_parts = (self._route_count(), pattern)
         return pattern
 
