@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Row, RowMapping
 
+from core.database import driver_cursor
 from gazetteer.places.queries import PLACE_COLUMNS, _filters, public_location
 
 
@@ -146,15 +147,15 @@ SEARCH_ARGUMENTS = {
     "fuzzy_keys": "integer",
     "fuzzy_rows": "integer",
 }
-# Built once: the statement's text and bind parameters are parsed at import, not on every search.
-SEARCH = text(
+# The statement in psycopg's parameter style, sent on the driver's cursor (core.database.driver_cursor).
+SEARCH = (
     "SELECT * FROM gazetteer_search("
-    + ", ".join(f"q_{name} => CAST(:{name} AS {kind})" for name, kind in SEARCH_ARGUMENTS.items())
+    + ", ".join(f"q_{name} => %({name})s::{kind}" for name, kind in SEARCH_ARGUMENTS.items())
     + ")"
 )
 
 
-def search_page(conn: Connection, params: dict[str, Any]) -> list[RowMapping]:
+def search_page(conn: Connection, params: dict[str, Any]) -> list[dict[str, Any]]:
     """The finished page of a search in one round trip: the function gazetteer_search runs the ``steps`` (match
     phases) in order, each a statement planned once per connection, and stops at the first gated phase the page
     no longer needs; it keeps each record's best score and returns the page (``limit`` from ``offset``) ranked by
@@ -163,7 +164,9 @@ def search_page(conn: Connection, params: dict[str, Any]) -> list[RowMapping]:
     Every row also carries ``total`` (records found), ``version`` (the gazetteer's committed data version) and
     ``unit_known`` (false when ``unit_code`` is given and no current unit name has it); an empty page is one row
     of these with NULL columns."""
-    return list(conn.execute(SEARCH, {name: params.get(name) for name in SEARCH_ARGUMENTS}).mappings())
+    with driver_cursor(conn) as cursor:
+        cursor.execute(SEARCH, {name: params.get(name) for name in SEARCH_ARGUMENTS})
+        return cursor.fetchall()
 
 
 def nearby(

@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from fastapi.encoders import jsonable_encoder
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 
 from boundaries.units import service as units
 from boundaries.units.schemas import UnitOut, UnitRef
@@ -32,16 +33,21 @@ SEARCHES = [
 
 
 @pytest.mark.parametrize(("q", "scope"), SEARCHES)
-def test_a_search_is_one_statement(shared_ordos_engine: Engine, q: str, scope: dict[str, Any]) -> None:
+def test_a_search_is_one_statement(
+    shared_ordos_engine: Engine, q: str, scope: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     statements: list[str] = []
+    execute = psycopg.Cursor.execute
+
+    def counted(cursor: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
+        statements.append(str(query))  # every statement, SQLAlchemy's and those on the driver's own cursor
+        return execute(cursor, query, *args, **kwargs)
+
     with shared_ordos_engine.connect() as conn:
         name_search.search_places(conn, "东胜区")  # builds the in-process index of unit names once
-
-        @event.listens_for(conn, "before_cursor_execute")
-        def count(*args: Any) -> None:
-            statements.append(args[2])
-
+        monkeypatch.setattr(psycopg.Cursor, "execute", counted)
         found = name_search.search_places(conn, q, **scope)
+        monkeypatch.undo()
     assert found["results"], q
     assert len(statements) == 1, statements
 

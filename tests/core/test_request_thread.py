@@ -61,8 +61,8 @@ def test_a_request_opens_uses_and_closes_its_connection_in_one_thread(
             assert answer.status_code in (200, 404), (path, answer.text)
             names = [name for name, _ in seen]
             assert names[:2] == ["hand-off", "checkout"] and names[-1] == "checkin", (path, names)
-            # (the OGC page sends its statement on psycopg's own cursor, which SQLAlchemy's events do not see)
-            assert "statement" in names or path.startswith("/ogc/"), (path, names)
+            # (the search sends its statement on psycopg's own cursor, which SQLAlchemy's events do not see)
+            assert "statement" in names or path.startswith("/api/v1/places/search"), (path, names)
             assert names.count("hand-off") == 1 and "anyio hand-off" not in names, (path, names)
             threads = {thread for name, thread in seen if name != "hand-off"}
             assert len(threads) == 1 and loop_thread not in threads, (path, seen)
