@@ -8,12 +8,12 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, ClassVar, cast
 
 import anyio.to_thread
 import pytest
 from fastapi import Depends, FastAPI
-from pydantic import BaseModel
+from pydantic import BaseModel, model_validator
 from sqlalchemy import Engine, event, text
 
 from core import web
@@ -162,3 +162,39 @@ def test_a_cancelled_request_waits_for_its_route_thread() -> None:
         assert finished.is_set()
 
     asyncio.run(cancel_while_running())
+
+
+class _Counted(BaseModel):
+    """A response model noting the thread of each check of one of its records."""
+
+    id: int
+    checked_in: ClassVar[list[int]] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def note(cls, data: Any) -> Any:
+        cls.checked_in.append(threading.get_ident())
+        return data
+
+
+def test_an_answer_is_checked_against_its_model_once_in_the_route_thread(shared_ordos_engine: Engine) -> None:
+    live = LiveServer(shared_ordos_engine.url.render_as_string(hide_password=False))
+    app = cast(FastAPI, live.server.config.app)
+
+    @app.get("/probe/with-connection", response_model=list[_Counted])
+    def with_connection(conn: Db) -> list[dict[str, Any]]:
+        return [{"id": n} for n in conn.execute(text("SELECT generate_series(1, 500)")).scalars()]
+
+    @app.get("/probe/without", response_model=list[_Counted])
+    def without() -> list[dict[str, Any]]:
+        return [{"id": n} for n in range(500)]
+
+    with live as client:
+        for path in ("/probe/with-connection", "/probe/without"):
+            _Counted.checked_in.clear()
+            answer = client.get(path)
+            assert answer.status_code == 200 and len(answer.json()) == 500
+            # each record checked once (FastAPI's own check on the loop passes the model's instances as they are),
+            # and not on the event loop's thread
+            assert len(_Counted.checked_in) == 500, (path, len(_Counted.checked_in))
+            assert live.thread.ident not in set(_Counted.checked_in), path
