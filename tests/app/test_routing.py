@@ -5,7 +5,7 @@ of its routes' fixed parts), over real HTTP: a path a route serves, asked with a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import httpx
 from fastapi import FastAPI
@@ -79,7 +79,9 @@ def test_a_router_refuses_a_path_without_any_fixed_part_and_matches_one_with() -
     assert match("/api/v1/things") == "NONE" and match("/api/v1/things/") == "FULL"  # routes added later count
 
 
-def test_a_router_included_in_another_is_matched_under_the_including_prefix() -> None:
+def nested_routers() -> tuple[Router, Callable[[str], str]]:
+    """A router with one route (``/inner/{part}``) included in a router of prefix ``/api/v1``, itself included in an
+    app: the inner router, and the outer one's match of a GET of a path (FULL, PARTIAL or NONE)."""
     inner = Router()
 
     @inner.get("/inner/{part}")
@@ -92,27 +94,21 @@ def test_a_router_included_in_another_is_matched_under_the_including_prefix() ->
     app.include_router(outer)
     (included,) = [route for route in app.router.routes if hasattr(route, "original_router")]
     scope = {"type": "http", "method": "GET", "root_path": "", "query_string": b"", "headers": []}
-    assert included.matches({**scope, "path": "/api/v1/inner/1"})[0].name == "FULL"
-    assert included.matches({**scope, "path": "/api/v1/outer/1"})[0].name == "NONE"
+    return inner, lambda path: included.matches({**scope, "path": path})[0].name
+
+
+def test_a_router_included_in_another_is_matched_under_the_including_prefix() -> None:
+    _, match = nested_routers()
+    assert match("/api/v1/inner/1") == "FULL"
+    assert match("/api/v1/outer/1") == "NONE"
 
 
 def test_a_route_added_to_an_included_router_after_a_match_is_matched() -> None:
-    inner = Router()
-
-    @inner.get("/inner/{part}")
-    def part(part: str) -> str:
-        return part
-
-    outer = Router(prefix="/api/v1")
-    outer.include_router(inner)
-    app = FastAPI()
-    app.include_router(outer)
-    (included,) = [route for route in app.router.routes if hasattr(route, "original_router")]
-    scope = {"type": "http", "method": "GET", "root_path": "", "query_string": b"", "headers": []}
-    assert included.matches({**scope, "path": "/api/v1/later/1"})[0].name == "NONE"  # the fixed parts are read
+    inner, match = nested_routers()
+    assert match("/api/v1/later/1") == "NONE"  # the fixed parts are read
 
     @inner.get("/later/{part}")
     def later(part: str) -> str:
         return part
 
-    assert included.matches({**scope, "path": "/api/v1/later/1"})[0].name == "FULL"  # and read again
+    assert match("/api/v1/later/1") == "FULL"  # and read again
