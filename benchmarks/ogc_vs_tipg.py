@@ -27,11 +27,11 @@ import os
 import platform
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ from urllib.parse import quote
 
 import httpx
 from load import LUA
-from serving import postgres_cpu_seconds, postmaster_pid, tree_cpu_seconds
+from serving import free_port, postgres_cpu_seconds, postmaster_pid, server_process, tree_cpu_seconds
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
@@ -59,12 +59,6 @@ COMPARED = (POLYGONS, "reference-points")
 NATIONAL_CODES = ("china_provinces_nbs2023.csv", "china_cities_nbs2023.csv", "china_areas_nbs2023.csv")
 SEED = 20261129
 CHINA = (74.0, 18.0, 134.0, 53.0)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def prepare(url: str, data_root: Path) -> Engine:
@@ -133,22 +127,6 @@ def prepare(url: str, data_root: Path) -> Engine:
 
 def view_name(collection_id: str) -> str:
     return collection_id.replace("-", "_")
-
-
-def start(command: list[str], env: dict[str, str], port: int, probe: str) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}{probe}", timeout=5).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None:
-            raise RuntimeError(f"{command[0]} exited: {process.stderr.read().decode() if process.stderr else ''}")
-        time.sleep(0.3)
-    process.kill()
-    raise RuntimeError(f"{command} did not start")
 
 
 def tile_in_china(rng: random.Random, z: int) -> tuple[int, int, int]:
@@ -294,18 +272,19 @@ def main() -> None:
         "DB_MAX_CONN_SIZE": pool,
         "TIPG_DB_EXCLUDE_FUNCTION_SCHEMAS": '["public", "published"]',
     }
-    uvicorn_ours = [str(PROJECT / ".venv/bin/uvicorn"), "app.main:create_app", "--factory"]
-    servers = [
-        start([*uvicorn_ours, "--port", str(ours_port), "--log-level", "warning"], ours_env, ours_port, "/ogc"),
-        start(
-            [str(args.tipg_venv / "bin/uvicorn"), "tipg.main:app", "--port", str(tipg_port), "--log-level", "warning"],
-            tipg_env,
-            tipg_port,
-            "/collections",
-        ),
-    ]
+    uvicorn_ours = [str(PROJECT / ".venv/bin/uvicorn"), "app.main:create_app", "--factory", "--log-level", "warning"]
+    stack = ExitStack()
+    tipg_command = [str(args.tipg_venv / "bin/uvicorn"), "tipg.main:app", "--port", str(tipg_port)]
     workdir = Path(tempfile.mkdtemp(prefix="gaz-ogc-bench."))
     try:
+        servers = [
+            stack.enter_context(
+                server_process([*uvicorn_ours, "--port", str(ours_port)], ours_port, ours_env, 60, "/ogc")
+            ),
+            stack.enter_context(
+                server_process([*tipg_command, "--log-level", "warning"], tipg_port, tipg_env, 60, "/collections")
+            ),
+        ]
         ours, tipg = f"http://127.0.0.1:{ours_port}", f"http://127.0.0.1:{tipg_port}"
         with engine.connect() as conn:
             postmaster = postmaster_pid(conn)
@@ -343,9 +322,7 @@ def main() -> None:
                 f" {result['database_ms']:21.2f}"
             )
     finally:
-        for server in servers:
-            server.terminate()
-            server.wait(timeout=20)
+        stack.close()
         engine.dispose()
         shutil.rmtree(workdir, ignore_errors=True)
 

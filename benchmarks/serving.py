@@ -1,4 +1,5 @@
-"""The service under measurement: `gaz serve` on a free loopback port for the length of a benchmark."""
+"""The servers under measurement: `gaz serve` (or another server command) on a free loopback port for the length of
+a benchmark, and the CPU they and PostgreSQL spend."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,22 +29,31 @@ def free_port() -> int:
 
 @contextmanager
 def server_process(
-    command: list[str], port: int, env: dict[str, str] | None = None, start_timeout_s: float = 120
+    command: list[str],
+    port: int,
+    env: dict[str, str] | None = None,
+    start_timeout_s: float = 120,
+    probe: str = "/health",
+    cwd: Path | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Run ``command`` (a server of the app on ``port``) until its /health answers, yield the process, stop it."""
-    server = subprocess.Popen(
-        command, env=env or os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        deadline = time.monotonic() + start_timeout_s
-        while not healthy(f"http://127.0.0.1:{port}"):
-            if time.monotonic() > deadline or server.poll() is not None:
-                sys.exit("the server did not start")
-            time.sleep(0.2)
-        yield server
-    finally:
-        server.terminate()
-        server.wait()
+    """Run ``command`` (a server on ``port``) until ``probe`` answers 200, yield the process, stop it; a server that
+    does not start ends the benchmark with the end of what it wrote to stderr."""
+    with tempfile.TemporaryFile() as errors:
+        server = subprocess.Popen(
+            command, env=env or os.environ.copy(), cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors
+        )
+        try:
+            deadline = time.monotonic() + start_timeout_s
+            while not healthy(f"http://127.0.0.1:{port}", probe):
+                if time.monotonic() > deadline or server.poll() is not None:
+                    errors.seek(0)
+                    written = errors.read().decode(errors="replace")[-2000:]
+                    sys.exit(f"{command[0]} did not answer {probe} within {start_timeout_s:g} s; stderr: {written!r}")
+                time.sleep(0.2)
+            yield server
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
 
 
 @contextmanager
@@ -54,9 +65,9 @@ def served(workers: int = 1, start_timeout_s: float = 120) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
 
 
-def healthy(base_url: str) -> bool:
+def healthy(base_url: str, probe: str = "/health") -> bool:
     try:
-        return httpx.get(base_url + "/health", timeout=2).status_code == 200
+        return httpx.get(base_url + probe, timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
 

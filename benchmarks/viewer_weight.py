@@ -19,18 +19,15 @@ import argparse
 import json
 import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from national_data import DIVISION_FILES, DIVISIONS_VALID_FROM, import_county_polygons
-from serving import healthy
+from serving import free_port, server_process
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -73,36 +70,11 @@ def fresh_database(url: str, name: str) -> str:
 @contextmanager
 def served(code: Path, database_url: str) -> Iterator[str]:
     """uvicorn serving ``code``'s app (its own folder first on the path) on a free loopback port."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = os.environ | {"GAZ_DATABASE_URL": database_url, "PYTHONPATH": str(code)}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "app.main:create_app",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=code,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while not healthy(base):
-            if time.monotonic() > deadline or server.poll() is not None:
-                sys.exit(f"the server of {code} did not start")
-            time.sleep(0.2)
-        yield base
-    finally:
-        server.terminate()
-        server.wait()
+    command = [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app", "--port", str(port)]
+    with server_process([*command, "--log-level", "warning"], port, env, cwd=code):
+        yield f"http://127.0.0.1:{port}"
 
 
 def load(browser: Browser, url: str) -> dict[str, Any]:

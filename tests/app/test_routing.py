@@ -5,16 +5,15 @@ of its routes' fixed parts), over real HTTP: a path a route serves, asked with a
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 
 import httpx
 from fastapi import FastAPI
-from fastapi.routing import APIRoute, APIRouter
-from starlette.routing import BaseRoute
 
 from app.main import create_app
 from core.settings import Settings
 from core.web import Router
+from tests.app.test_import_concurrency import served_routes
 
 PARAMETER = re.compile(r"\{([^}:]+)(:[^}]+)?\}")
 
@@ -22,15 +21,6 @@ PARAMETER = re.compile(r"\{([^}:]+)(:[^}]+)?\}")
 def concrete(path: str) -> str:
     """``path`` with each parameter given a value its converter accepts."""
     return PARAMETER.sub(lambda m: "1" if (m.group(2) or "") in ("", ":int", ":str") else "a/b", path)
-
-
-def served_paths(routes: Sequence[BaseRoute], outer: str = "", prefix: str = "") -> Iterator[str]:
-    """The path of every API route as served: a router included in another gets the including router's prefix."""
-    for route in routes:
-        if isinstance(route, APIRoute):
-            yield outer + route.path
-        elif isinstance(included := getattr(route, "original_router", None), APIRouter):
-            yield from served_paths(included.routes, outer + prefix, included.prefix)
 
 
 def test_every_router_of_the_app_is_the_services_router() -> None:
@@ -42,7 +32,7 @@ def test_every_router_of_the_app_is_the_services_router() -> None:
 
 def test_every_route_path_is_matched_and_an_unknown_path_is_not(api: httpx.Client) -> None:
     app = create_app(Settings())
-    paths = sorted({concrete(path) for path in served_paths(app.routes)})
+    paths = sorted({concrete(path) for path, _ in served_routes(app.routes)})
     assert len(paths) > 90
     told = {path: api.request("TRACE", path).status_code for path in paths}
     assert {path: status for path, status in told.items() if status != 405} == {}
